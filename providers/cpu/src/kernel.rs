@@ -1,0 +1,158 @@
+//! What a kernel is: built once per node at compile time from its attributes, then
+//! called (possibly from several threads at once) with the node's inputs.
+
+use std::collections::HashMap;
+
+use ort_core::plugin::Host;
+use ort_core::{AttrValue, ElemType, Error, GraphView, NodeView, PodElement, Tensor, TypeInfo, Value};
+
+/// A compiled node. Stateless: `compute` takes `&self`.
+pub trait Kernel: Send + Sync {
+    fn compute(&self, inputs: &[Option<&Value>], ctx: &Ctx<'_>) -> Result<Vec<Option<Value>>, Error>;
+}
+
+/// The per-call context: host services (arena allocation) and the intra-op pool size.
+pub struct Ctx<'a> {
+    pub host: &'a Host<'a>,
+    pub threads: usize,
+}
+
+impl Ctx<'_> {
+    /// A fresh output tensor whose elements `fill` writes (arena memory).
+    pub fn tensor<T: PodElement>(&self, shape: &[i64], fill: impl FnOnce(&mut [T])) -> Result<Tensor, Error> {
+        self.host.tensor(shape, fill)
+    }
+    /// An output tensor copied from a slice.
+    pub fn tensor_from<T: PodElement>(&self, shape: &[i64], data: &[T]) -> Result<Tensor, Error> {
+        self.host.tensor(shape, |o: &mut [T]| o.copy_from_slice(data))
+    }
+}
+
+/// A node and what the graph knows about it, for building a kernel.
+pub struct NodeInfo<'n, 'g> {
+    pub node: &'n NodeView<'g>,
+    pub graph: &'n GraphView<'g>,
+    pub types: &'n HashMap<&'n str, &'n TypeInfo>,
+}
+
+impl<'n, 'g> NodeInfo<'n, 'g> {
+    pub fn op(&self) -> &str {
+        &self.node.op_type
+    }
+    pub fn opset(&self) -> i64 {
+        self.node.opset
+    }
+    fn err(&self, msg: impl std::fmt::Display) -> Error {
+        Error::invalid(format!("{}: {msg}", self.node.describe()))
+    }
+    pub fn attr(&self, name: &str) -> Option<&AttrValue<'g>> {
+        self.node.attr(name)
+    }
+    pub fn has(&self, name: &str) -> bool {
+        self.attr(name).is_some()
+    }
+    pub fn int(&self, name: &str, default: i64) -> Result<i64, Error> {
+        match self.attr(name) {
+            None => Ok(default),
+            Some(AttrValue::Int(v)) => Ok(*v),
+            Some(_) => Err(self.err(format!("attribute {name} must be an int"))),
+        }
+    }
+    pub fn float(&self, name: &str, default: f32) -> Result<f32, Error> {
+        match self.attr(name) {
+            None => Ok(default),
+            Some(AttrValue::Float(v)) => Ok(*v),
+            Some(AttrValue::Int(v)) => Ok(*v as f32),
+            Some(_) => Err(self.err(format!("attribute {name} must be a float"))),
+        }
+    }
+    pub fn string(&self, name: &str, default: &str) -> Result<String, Error> {
+        match self.attr(name) {
+            None => Ok(default.to_string()),
+            Some(AttrValue::String(v)) => Ok(String::from_utf8_lossy(v).into_owned()),
+            Some(_) => Err(self.err(format!("attribute {name} must be a string"))),
+        }
+    }
+    pub fn ints(&self, name: &str) -> Result<Option<Vec<i64>>, Error> {
+        match self.attr(name) {
+            None => Ok(None),
+            Some(AttrValue::Ints(v)) => Ok(Some(v.to_vec())),
+            Some(AttrValue::Int(v)) => Ok(Some(vec![*v])),
+            Some(_) => Err(self.err(format!("attribute {name} must be a list of ints"))),
+        }
+    }
+    pub fn floats(&self, name: &str) -> Result<Option<Vec<f32>>, Error> {
+        match self.attr(name) {
+            None => Ok(None),
+            Some(AttrValue::Floats(v)) => Ok(Some(v.to_vec())),
+            Some(_) => Err(self.err(format!("attribute {name} must be a list of floats"))),
+        }
+    }
+    pub fn strings(&self, name: &str) -> Result<Option<Vec<String>>, Error> {
+        match self.attr(name) {
+            None => Ok(None),
+            Some(AttrValue::Strings(v)) => Ok(Some(
+                v.iter().map(|s| String::from_utf8_lossy(s).into_owned()).collect(),
+            )),
+            Some(_) => Err(self.err(format!("attribute {name} must be a list of strings"))),
+        }
+    }
+    /// A tensor attribute (cloned: a reference count, not a copy).
+    pub fn tensor(&self, name: &str) -> Result<Option<Tensor>, Error> {
+        match self.attr(name) {
+            None => Ok(None),
+            Some(AttrValue::Tensor(t)) => Ok(Some((*t).clone())),
+            Some(_) => Err(self.err(format!("attribute {name} must be a tensor"))),
+        }
+    }
+    /// The name of input `i`, or None when absent.
+    pub fn input_name(&self, i: usize) -> Option<&str> {
+        self.node.inputs.get(i).map(|s| s.as_str()).filter(|s| !s.is_empty())
+    }
+    pub fn num_inputs(&self) -> usize {
+        self.node.inputs.len()
+    }
+    pub fn num_outputs(&self) -> usize {
+        self.node.outputs.len()
+    }
+    /// The declared element type of input `i`, if known.
+    pub fn input_type(&self, i: usize) -> Option<ElemType> {
+        self.input_name(i)
+            .and_then(|n| self.types.get(n))
+            .and_then(|t| t.elem())
+            .or_else(|| self.constant_input(i).map(|t| t.elem()))
+    }
+    /// The declared element type of output `i`, if known.
+    pub fn output_type(&self, i: usize) -> Option<ElemType> {
+        self.node
+            .outputs
+            .get(i)
+            .and_then(|n| self.types.get(n.as_str()))
+            .and_then(|t| t.elem())
+    }
+    /// Input `i` when it is an initializer (a constant known at compile time).
+    pub fn constant_input(&self, i: usize) -> Option<&'g Tensor> {
+        self.input_name(i).and_then(|n| self.graph.initializer(n))
+    }
+}
+
+/// Input `i` as a tensor, or an error naming the input.
+pub fn input<'v>(inputs: &[Option<&'v Value>], i: usize) -> Result<&'v Tensor, Error> {
+    match inputs.get(i).copied().flatten() {
+        Some(v) => v.tensor(),
+        None => Err(Error::invalid(format!("required input {i} is missing"))),
+    }
+}
+
+/// Optional input `i` as a tensor.
+pub fn opt_input<'v>(inputs: &[Option<&'v Value>], i: usize) -> Result<Option<&'v Tensor>, Error> {
+    match inputs.get(i).copied().flatten() {
+        Some(v) => v.tensor().map(Some),
+        None => Ok(None),
+    }
+}
+
+/// Wraps one output tensor.
+pub fn one(t: Tensor) -> Result<Vec<Option<Value>>, Error> {
+    Ok(vec![Some(Value::Tensor(t))])
+}

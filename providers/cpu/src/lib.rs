@@ -1,0 +1,26 @@
+//! # The CPU execution provider
+//!
+//! A `cdylib` plugin (`libort_provider_cpu.so`) that the host loads at run time. It is
+//! the guaranteed fallback: it claims every node whose op, domain, opset and element
+//! type has a registered kernel, one node per group, so the host's memory planner and
+//! scheduler see every node (see docs/architecture.md).
+//!
+//! - [`registry`]: kernels register themselves with `inventory`, keyed by op, domain,
+//!   opset range and element types.
+//! - [`kernel`]: the [`kernel::Kernel`] trait, attribute access at compile time and
+//!   the per-call context.
+//! - `ops/<family>/<op>.rs`: one op per file.
+//!
+//! Options: `threads` (intra-op threads; 0 = all cores).
+
+pub mod kernel;
+pub mod ops;
+pub mod registry;
+mod provider;
+pub mod util;
+#[doc(hidden)]
+pub mod testing;
+
+pub use provider::CpuProvider;
+
+ort_core::export_provider!(provider::CpuProvider);

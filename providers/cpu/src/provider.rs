@@ -1,0 +1,139 @@
+//! The provider object: capability (one group per supported node) and compile.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use ort_core::abi::{Capability, FusedNode, ProviderInfo, RString, RVec, Tuple2};
+use ort_core::plugin::{value_types, Host, Options, Partition, Provider};
+use ort_core::{Error, GraphView, Value};
+
+use crate::kernel::{Ctx, Kernel, NodeInfo};
+use crate::registry;
+
+pub struct CpuProvider {
+    pool: Arc<rayon::ThreadPool>,
+    threads: usize,
+}
+
+impl Provider for CpuProvider {
+    fn info() -> ProviderInfo {
+        ProviderInfo {
+            name: "cpu".into(),
+            vendor: "ort".into(),
+            version: env!("CARGO_PKG_VERSION").into(),
+            default_priority: 0,
+        }
+    }
+
+    fn create(options: &Options) -> Result<Self, Error> {
+        let mut threads: usize = options.parse("threads", 0)?;
+        if threads == 0 {
+            threads = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1);
+        }
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .thread_name(|i| format!("ort-cpu-{i}"))
+            .build()
+            .map_err(|e| Error::fail(format!("cannot start the CPU thread pool: {e}")))?;
+        Ok(CpuProvider {
+            pool: Arc::new(pool),
+            threads,
+        })
+    }
+
+    fn get_capability(&self, graph: &GraphView<'_>) -> Result<Capability, Error> {
+        let types = value_types(graph);
+        let mut cap = Capability::default();
+        for node in graph.nodes.iter() {
+            if !node.assigned.is_empty() {
+                continue;
+            }
+            let info = NodeInfo { node, graph, types: &types };
+            let probe_type = registry::lookup(node, None).ok().and_then(|d| info.input_type(d.type_input));
+            match registry::lookup(node, probe_type) {
+                Ok(_) => cap.groups.push(RVec::from(vec![node.index])),
+                Err(why) => cap.declined.push(Tuple2(node.index, RString::from(why))),
+            }
+        }
+        Ok(cap)
+    }
+
+    fn compile(&self, fused: &FusedNode<'_>) -> Result<Box<dyn Partition>, Error> {
+        let graph = fused.graph;
+        let types = value_types(graph);
+        if fused.nodes.len() != 1 {
+            return Err(Error::invalid("the CPU provider compiles single nodes"));
+        }
+        let node = graph
+            .nodes
+            .get(fused.nodes[0] as usize)
+            .ok_or_else(|| Error::invalid("node index out of range"))?;
+        let info = NodeInfo { node, graph, types: &types };
+        let first = registry::lookup(node, None).map_err(|e| Error::not_implemented(format!("{}: {e}", node.describe())))?;
+        let def = registry::lookup(node, info.input_type(first.type_input))
+            .map_err(|e| Error::not_implemented(format!("{}: {e}", node.describe())))?;
+        let kernel = (def.build)(&info).map_err(|e| {
+            if e.message().contains(node.name.as_str()) {
+                e
+            } else {
+                Error::new(e.code, format!("{}: {}", node.describe(), e.message()))
+            }
+        })?;
+        // Map the fused node's input order to the node's own input slots.
+        let positions: HashMap<&str, usize> = fused
+            .inputs
+            .iter()
+            .enumerate()
+            .map(|(i, n)| (n.as_str(), i))
+            .collect();
+        let input_map = node
+            .inputs
+            .iter()
+            .map(|n| if n.is_empty() { None } else { positions.get(n.as_str()).copied() })
+            .collect();
+        let output_map = fused
+            .outputs
+            .iter()
+            .map(|o| node.outputs.iter().position(|n| n == o))
+            .collect();
+        Ok(Box::new(CpuPartition {
+            kernel,
+            input_map,
+            output_map,
+            describe: node.describe(),
+            pool: self.pool.clone(),
+            threads: self.threads,
+        }))
+    }
+}
+
+struct CpuPartition {
+    kernel: Box<dyn Kernel>,
+    /// For each node input slot: its index among the fused node's inputs.
+    input_map: Vec<Option<usize>>,
+    /// For each fused output: the node output slot it is.
+    output_map: Vec<Option<usize>>,
+    describe: String,
+    pool: Arc<rayon::ThreadPool>,
+    threads: usize,
+}
+
+impl Partition for CpuPartition {
+    fn compute(&self, inputs: &[Option<&Value>], host: &Host<'_>) -> Result<Vec<Option<Value>>, Error> {
+        let ins: Vec<Option<&Value>> = self
+            .input_map
+            .iter()
+            .map(|m| m.and_then(|i| inputs.get(i).copied().flatten()))
+            .collect();
+        let ctx = Ctx { host, threads: self.threads };
+        let mut outs = self
+            .pool
+            .install(|| self.kernel.compute(&ins, &ctx))
+            .map_err(|e| Error::new(e.code, format!("{}: {}", self.describe, e.message())))?;
+        Ok(self
+            .output_map
+            .iter()
+            .map(|slot| slot.and_then(|s| outs.get_mut(s).and_then(|o| o.take())))
+            .collect())
+    }
+}
