@@ -1,1 +1,179 @@
-fn main(){}
+//! `cargo xtask <command>`: the project's build, test and demo entry points.
+//!
+//! - `build [--release]`: the `ort` CLI and every provider cdylib, laid out as
+//!   `target/<profile>/ort` + `target/<profile>/providers/libort_provider_*.so`
+//!   (and the test plugins in `target/<profile>/test-plugins/`).
+//! - `test`: builds (release), runs the unit and integration tests, the shared
+//!   models, and the ONNX node suite against the checked-in pass list (a ratchet).
+//! - `demo`: builds and runs the built-in demo model.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, ExitCode};
+
+/// Provider crates shipped beside the CLI, and test-only plugins.
+const PROVIDERS: &[&str] = &["ort-provider-cpu"];
+const TEST_PLUGINS: &[&str] = &["ort-provider-faulty", "ort-provider-abi-mismatch"];
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let release = args.iter().any(|a| a == "--release");
+    let result = match args.first().map(String::as_str) {
+        Some("build") => build(release).map(|_| ()),
+        Some("test") => test(&args[1..]),
+        Some("demo") => demo(),
+        _ => Err("usage: cargo xtask build [--release] | test [--quick] | demo".into()),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("xtask: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("xtask lives in the workspace").to_path_buf()
+}
+
+fn cargo() -> Command {
+    let mut c = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()));
+    c.current_dir(root());
+    c
+}
+
+fn run(mut c: Command) -> Result<(), String> {
+    eprintln!("$ {c:?}");
+    let st = c.status().map_err(|e| format!("cannot run {c:?}: {e}"))?;
+    if st.success() { Ok(()) } else { Err(format!("{c:?} failed ({st})")) }
+}
+
+/// Builds and lays out the binaries; returns `target/<profile>`.
+fn build(release: bool) -> Result<PathBuf, String> {
+    let mut c = cargo();
+    c.arg("build").args(["-p", "ort-cli"]);
+    for p in PROVIDERS.iter().chain(TEST_PLUGINS) {
+        c.args(["-p", p]);
+    }
+    if release {
+        c.arg("--release");
+    }
+    run(c)?;
+    let out = root().join("target").join(if release { "release" } else { "debug" });
+    place(&out, PROVIDERS, "providers")?;
+    place(&out, TEST_PLUGINS, "test-plugins")?;
+    Ok(out)
+}
+
+/// Copies (not links: abi_stable treats hard links as one library) each crate's
+/// cdylib into `out/<dir>/`.
+fn place(out: &Path, crates: &[&str], dir: &str) -> Result<(), String> {
+    let dest = out.join(dir);
+    std::fs::create_dir_all(&dest).map_err(|e| e.to_string())?;
+    for c in crates {
+        let file = format!("lib{}.so", c.replace('-', "_"));
+        let src = out.join(&file);
+        let tmp = dest.join(format!(".{file}.tmp"));
+        std::fs::copy(&src, &tmp).map_err(|e| format!("{}: {e}", src.display()))?;
+        // Rename over the old file so a running process keeps its mapped copy intact.
+        std::fs::rename(&tmp, dest.join(&file)).map_err(|e| e.to_string())?;
+    }
+    Ok(())
+}
+
+fn shared() -> PathBuf {
+    root().join("..").join("shared")
+}
+
+fn test(args: &[String]) -> Result<(), String> {
+    let quick = args.iter().any(|a| a == "--quick");
+    let out = build(true)?;
+    let mut c = cargo();
+    c.args(["test", "--workspace", "--release"]);
+    c.env("ORT_TARGET_DIR", &out);
+    run(c)?;
+    let ort = out.join("ort");
+    let models = shared().join("models");
+    if models.exists() {
+        let mut c = Command::new(&ort);
+        c.arg("test").arg(&models);
+        run(c)?;
+    } else {
+        eprintln!("xtask: {} not found; skipping the shared models", models.display());
+    }
+    let node = shared().join("onnx-tests").join("node");
+    if !quick && node.exists() {
+        let mut c = Command::new(&ort);
+        c.arg("test").arg(&node).arg("--threads").arg("1");
+        c.arg("--require").arg(root().join("tests").join("conformance").join("pass-list.txt"));
+        c.arg("--pass-list").arg(out.join("node-pass-list.txt"));
+        run(c)?;
+    }
+    Ok(())
+}
+
+fn demo() -> Result<(), String> {
+    let out = build(true)?;
+    let dir = root().join("demo").join("stripes");
+    let outputs = out.join("demo-output");
+    let mut c = Command::new(out.join("ort"));
+    c.arg("run").arg(dir.join("model.onnx"));
+    c.arg("--input-dir").arg(dir.join("test_data_set_0"));
+    c.arg("--output-dir").arg(&outputs);
+    c.arg("--explain");
+    run(c)?;
+    let mut c = Command::new(out.join("ort"));
+    c.arg("test").arg(&dir);
+    run(c)?;
+    print_scores(&outputs.join("output_0.pb"))
+}
+
+/// Reads the demo's class scores (a float TensorProto, raw_data) and prints them.
+fn print_scores(path: &Path) -> Result<(), String> {
+    let bytes = std::fs::read(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    let scores = raw_floats(&bytes).ok_or("the demo output is not a float tensor with raw_data")?;
+    let classes = ["horizontal stripes", "vertical stripes", "diagonal stripes", "blank"];
+    let best = scores.iter().enumerate().max_by(|a, b| a.1.total_cmp(b.1)).map(|(i, _)| i).unwrap_or(0);
+    println!("\nclass scores:");
+    for (c, s) in classes.iter().zip(&scores) {
+        println!("  {c:<20} {s:.4}");
+    }
+    println!("the demo image shows: {}", classes.get(best).unwrap_or(&"?"));
+    Ok(())
+}
+
+/// The `raw_data` field (tag 9, length-delimited) of a TensorProto, as f32s.
+fn raw_floats(b: &[u8]) -> Option<Vec<f32>> {
+    let mut i = 0;
+    let varint = |b: &[u8], i: &mut usize| -> Option<u64> {
+        let mut v = 0u64;
+        for shift in (0..64).step_by(7) {
+            let byte = *b.get(*i)?;
+            *i += 1;
+            v |= ((byte & 0x7f) as u64) << shift;
+            if byte & 0x80 == 0 {
+                return Some(v);
+            }
+        }
+        None
+    };
+    while i < b.len() {
+        let key = varint(b, &mut i)?;
+        match key & 7 {
+            0 => {
+                varint(b, &mut i)?;
+            }
+            2 => {
+                let len = varint(b, &mut i)? as usize;
+                if key >> 3 == 9 {
+                    return Some(b.get(i..i + len)?.chunks(4).map(|c| f32::from_le_bytes(c.try_into().unwrap())).collect());
+                }
+                i += len;
+            }
+            5 => i += 4,
+            1 => i += 8,
+            _ => return None,
+        }
+    }
+    None
+}

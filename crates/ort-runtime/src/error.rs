@@ -1,0 +1,22 @@
+//! The runtime's error type.
+
+/// Anything that can go wrong between loading a model and returning its outputs.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error(transparent)]
+    Graph(#[from] ort_graph::GraphError),
+    /// No usable provider, or a provider refused to start.
+    #[error("{0}")]
+    Provider(String),
+    /// A node no provider can run, or a provider's capability or compile failed.
+    #[error("{0}")]
+    Partition(String),
+    /// Wrong inputs from the caller.
+    #[error("{0}")]
+    Input(String),
+    /// A kernel or the executor failed during `run`.
+    #[error("{0}")]
+    Run(String),
+}
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;

@@ -1,0 +1,229 @@
+//! Runs a plan: steps in order over a value table, dropping each value after its last
+//! use. If / Loop / Scan run here, in the host, over their own sub-plans.
+
+use std::time::Instant;
+
+use ort_core::abi::{RBox, RVec};
+use ort_core::{ElemType, Tensor, Value};
+
+use crate::arena::Arena;
+use crate::error::{Error, Result};
+use crate::host_ops;
+use crate::plan::{Plan, ScanAttrs, Step, StepKind, SubPlan};
+use crate::profile::Profiler;
+
+pub struct Exec<'a> {
+    pub arena: &'a Arena,
+    pub profiler: Option<&'a Profiler>,
+}
+
+impl Exec<'_> {
+    /// Runs `plan` with its runtime inputs (in order; `None` = left out) and captured
+    /// outer values; returns its outputs in order.
+    pub fn run(&self, plan: &Plan, inputs: Vec<Option<Value>>, captures: Vec<Value>, overrides: Vec<(usize, Value)>) -> Result<Vec<Value>> {
+        let mut env: Vec<Option<Value>> = vec![None; plan.names.len()];
+        for (id, v) in &plan.constants {
+            env[*id] = Some(v.clone());
+        }
+        for (id, v) in overrides {
+            env[id] = Some(v);
+        }
+        for (&id, v) in plan.inputs.iter().zip(inputs) {
+            env[id] = v;
+        }
+        for (&id, v) in plan.captures.iter().zip(captures) {
+            env[id] = Some(v);
+        }
+        for (s, step) in plan.steps.iter().enumerate() {
+            let start = Instant::now();
+            let outs = self.step(step, &env).map_err(|e| match e {
+                Error::Run(m) if !m.starts_with("step ") => Error::Run(format!("step {} ({} on {}): {m}", step.label, step.op, step.provider)),
+                other => other,
+            })?;
+            if let Some(p) = self.profiler {
+                p.record(&step.label, &step.op, &step.provider, start);
+            }
+            for (slot, v) in step.outputs.iter().zip(outs) {
+                if let Some(id) = slot {
+                    env[*id] = v;
+                }
+            }
+            for &id in &plan.free_after[s] {
+                env[id] = None;
+            }
+        }
+        plan.outputs
+            .iter()
+            .map(|&id| env[id].take().ok_or_else(|| Error::Run(format!("output '{}' was not produced", plan.names[id]))))
+            .collect()
+    }
+
+    fn step(&self, step: &Step, env: &[Option<Value>]) -> Result<Vec<Option<Value>>> {
+        let arg = |i: usize| step.inputs.get(i).copied().flatten().and_then(|id| env[id].as_ref());
+        match &step.kind {
+            StepKind::Compute(part) => {
+                let ins: Vec<Option<&Value>> = step.inputs.iter().map(|s| s.and_then(|id| env[id].as_ref())).collect();
+                let outs = part.compute(&ins, self.arena).map_err(|e| Error::Run(e.to_string()))?;
+                if outs.len() != step.outputs.len() {
+                    return Err(Error::Run(format!("partition returned {} outputs, expected {}", outs.len(), step.outputs.len())));
+                }
+                Ok(outs)
+            }
+            StepKind::Copy { via, to } => {
+                let t = arg(0).ok_or_else(|| Error::Run("copy of a missing value".into()))?;
+                let t = t.as_tensor().ok_or_else(|| Error::Run("only tensors cross memories".into()))?;
+                Ok(vec![Some(Value::Tensor(via.transfer(t, *to).map_err(|e| Error::Run(e.to_string()))?))])
+            }
+            StepKind::If { then_branch, else_branch } => {
+                let cond = scalar_bool(arg(0), "If condition")?;
+                let branch = if cond { then_branch } else { else_branch };
+                Ok(self.sub(branch, vec![], env)?.into_iter().map(Some).collect())
+            }
+            StepKind::Loop { body } => self.run_loop(body, step, env),
+            StepKind::Scan { body, attrs } => self.run_scan(body, attrs, step, env),
+        }
+    }
+
+    fn sub(&self, sp: &SubPlan, inputs: Vec<Option<Value>>, env: &[Option<Value>]) -> Result<Vec<Value>> {
+        let captures = sp
+            .parent_ids
+            .iter()
+            .map(|&id| env[id].clone().ok_or_else(|| Error::Run("a captured outer value is missing".into())))
+            .collect::<Result<Vec<_>>>()?;
+        self.run(&sp.plan, inputs, captures, vec![])
+    }
+
+    fn run_loop(&self, body: &SubPlan, step: &Step, env: &[Option<Value>]) -> Result<Vec<Option<Value>>> {
+        let arg = |i: usize| step.inputs.get(i).copied().flatten().and_then(|id| env[id].as_ref());
+        let max_trip = match arg(0) {
+            Some(v) => Some(scalar_i64(Some(v), "Loop M")?),
+            None => None,
+        };
+        let mut cond = match arg(1) {
+            Some(v) => scalar_bool(Some(v), "Loop cond")?,
+            None => true,
+        };
+        let n_carried = step.inputs.len().saturating_sub(2);
+        let mut carried: Vec<Value> = (0..n_carried)
+            .map(|i| arg(i + 2).cloned().ok_or_else(|| Error::Run(format!("Loop: loop-carried input {i} is missing"))))
+            .collect::<Result<_>>()?;
+        let n_scan = body.plan.outputs.len().saturating_sub(1 + n_carried);
+        let mut scans: Vec<Vec<Value>> = vec![Vec::new(); n_scan];
+        let mut i: i64 = 0;
+        while cond && max_trip.is_none_or(|m| i < m) {
+            let mut ins: Vec<Option<Value>> = vec![Some(Value::Tensor(Tensor::scalar(i))), Some(Value::Tensor(Tensor::scalar(cond)))];
+            ins.extend(carried.drain(..).map(Some));
+            let mut outs = self.sub(body, ins, env)?.into_iter();
+            cond = scalar_bool(outs.next().as_ref(), "Loop body condition")?;
+            carried = outs.by_ref().take(n_carried).collect();
+            for (k, v) in outs.enumerate() {
+                scans[k].push(v);
+            }
+            i += 1;
+        }
+        let mut result: Vec<Option<Value>> = carried.into_iter().map(Some).collect();
+        for (k, items) in scans.into_iter().enumerate() {
+            result.push(Some(stack_values(items, &body.plan.output_decls[1 + n_carried + k].ty)?));
+        }
+        Ok(result)
+    }
+
+    fn run_scan(&self, body: &SubPlan, a: &ScanAttrs, step: &Step, env: &[Option<Value>]) -> Result<Vec<Option<Value>>> {
+        let vals: Vec<&Value> = step.inputs.iter().map(|s| s.and_then(|id| env[id].as_ref()).ok_or_else(|| Error::Run("Scan input missing".into()))).collect::<Result<_>>()?;
+        let k = a.num_scan_inputs;
+        if k > vals.len() {
+            return Err(Error::Run("num_scan_inputs exceeds the inputs".into()));
+        }
+        let n_state = vals.len() - k;
+        let scan_ins: Vec<&Tensor> = vals[n_state..].iter().map(|v| v.as_tensor().ok_or_else(|| Error::Run("Scan inputs must be tensors".into()))).collect::<Result<_>>()?;
+        let axis_of = |j: usize, t: &Tensor| -> Result<usize> {
+            let ax = a.input_axes.get(j).copied().unwrap_or(0);
+            let r = t.rank() as i64;
+            let ax = if ax < 0 { ax + r } else { ax };
+            if !(0..r).contains(&ax) { return Err(Error::Run(format!("scan axis {ax} out of range"))); }
+            Ok(ax as usize)
+        };
+        let len = match scan_ins.first() {
+            Some(t) => t.shape()[axis_of(0, t)?] as usize,
+            None => 0,
+        };
+        let mut state: Vec<Value> = vals[..n_state].iter().map(|v| (*v).clone()).collect();
+        let n_out = body.plan.outputs.len().saturating_sub(n_state);
+        let mut outs_acc: Vec<Vec<Tensor>> = vec![Vec::new(); n_out];
+        for it in 0..len {
+            let mut ins: Vec<Option<Value>> = state.drain(..).map(Some).collect();
+            for (j, t) in scan_ins.iter().enumerate() {
+                let ax = axis_of(j, t)?;
+                let idx = if a.input_dirs.get(j).copied().unwrap_or(0) == 1 { len - 1 - it } else { it };
+                ins.push(Some(Value::Tensor(host_ops::take(t, ax, idx)?)));
+            }
+            let mut outs = self.sub(body, ins, env)?.into_iter();
+            state = outs.by_ref().take(n_state).collect();
+            for (j, v) in outs.enumerate() {
+                outs_acc[j].push(v.into_tensor().ok_or_else(|| Error::Run("Scan outputs must be tensors".into()))?);
+            }
+        }
+        let mut result: Vec<Option<Value>> = state.into_iter().map(Some).collect();
+        for (j, mut items) in outs_acc.into_iter().enumerate() {
+            if a.output_dirs.get(j).copied().unwrap_or(0) == 1 {
+                host_ops::reverse(&mut items);
+            }
+            let t = if items.is_empty() {
+                let elem = body.plan.output_decls[n_state + j].ty.elem().unwrap_or(ElemType::F32);
+                empty_tensor(elem)?
+            } else {
+                let r = items[0].rank() as i64 + 1;
+                let ax = a.output_axes.get(j).copied().unwrap_or(0);
+                let ax = if ax < 0 { ax + r } else { ax };
+                host_ops::stack(&items, ax as usize)?
+            };
+            result.push(Some(Value::Tensor(t)));
+        }
+        Ok(result)
+    }
+}
+
+fn empty_tensor(elem: ElemType) -> Result<Tensor> {
+    if elem == ElemType::String {
+        return Tensor::from_vec::<ort_core::RString>(&[0], vec![]).map_err(|e| Error::Run(e.to_string()));
+    }
+    Tensor::from_bytes(elem, &[0], vec![]).map_err(|e| Error::Run(e.to_string()))
+}
+
+/// Loop scan outputs: tensors stack along a new axis 0; anything else becomes a sequence.
+fn stack_values(items: Vec<Value>, ty: &ort_core::TypeInfo) -> Result<Value> {
+    if items.is_empty() {
+        return Ok(Value::Tensor(empty_tensor(ty.elem().unwrap_or(ElemType::F32))?));
+    }
+    if items.iter().all(|v| v.as_tensor().is_some()) {
+        let ts: Vec<Tensor> = items.into_iter().filter_map(|v| v.into_tensor()).collect();
+        return Ok(Value::Tensor(host_ops::stack(&ts, 0)?));
+    }
+    let elem = match &items[0] {
+        Value::Sequence { elem, .. } => *elem,
+        _ => ElemType::Undefined,
+    };
+    Ok(Value::Sequence { elem, items: RVec::from(items) })
+}
+
+fn scalar_bool(v: Option<&Value>, what: &str) -> Result<bool> {
+    let t = v.and_then(|v| v.as_tensor()).ok_or_else(|| Error::Run(format!("{what} must be a tensor")))?;
+    if t.len() != 1 {
+        return Err(Error::Run(format!("{what} must have one element, has {}", t.len())));
+    }
+    Ok(match t.elem() {
+        ElemType::Bool => t.as_slice::<bool>().map_err(|e| Error::Run(e.to_string()))?[0],
+        _ => t.to_i64_vec().map_err(|e| Error::Run(format!("{what}: {e}")))?[0] != 0,
+    })
+}
+
+fn scalar_i64(v: Option<&Value>, what: &str) -> Result<i64> {
+    let t = v.and_then(|v| v.as_tensor()).ok_or_else(|| Error::Run(format!("{what} must be a tensor")))?;
+    let v = t.to_i64_vec().map_err(|e| Error::Run(format!("{what}: {e}")))?;
+    v.first().copied().ok_or_else(|| Error::Run(format!("{what} is empty")))
+}
+
+/// Wraps a value as an optional (used when feeding optional-typed graph inputs).
+pub fn optional(v: Option<Value>) -> Value {
+    Value::Optional(v.map(RBox::new).into())
+}
