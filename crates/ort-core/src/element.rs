@@ -68,6 +68,10 @@ impl Tensor {
         fill: impl FnOnce(&mut [T]),
     ) -> Result<Tensor, Error> {
         let n = shape.iter().product::<i64>() as usize;
+        if n == 0 {
+            fill(&mut []);
+            return Tensor::from_buffer(T::TYPE, shape, buffer.into_inner(), 0);
+        }
         let bytes = buffer
             .bytes_mut()
             .ok_or_else(|| Error::invalid("cannot fill a device buffer on the host"))?;

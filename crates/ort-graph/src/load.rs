@@ -15,7 +15,7 @@ use crate::{functions, infer, tensor, topo, validate};
 
 /// The oldest and newest `ai.onnx` opsets this runtime accepts.
 pub const MIN_OPSET: i64 = 1;
-pub const MAX_OPSET: i64 = 25;
+pub const MAX_OPSET: i64 = 28;
 
 /// Loads a model file.
 pub fn load(path: &Path) -> Result<Model, GraphError> {

@@ -129,7 +129,49 @@ impl Exec<'_> {
     }
 
     fn run_scan(&self, body: &SubPlan, a: &ScanAttrs, step: &Step, env: &[Option<Value>]) -> Result<Vec<Option<Value>>> {
-        let vals: Vec<&Value> = step.inputs.iter().map(|s| s.and_then(|id| env[id].as_ref()).ok_or_else(|| Error::Run("Scan input missing".into()))).collect::<Result<_>>()?;
+        let mut vals: Vec<&Value> = Vec::new();
+        for (i, s) in step.inputs.iter().enumerate() {
+            match s.and_then(|id| env[id].as_ref()) {
+                Some(v) => vals.push(v),
+                None if a.batched && i == 0 => {}
+                None => return Err(Error::Run(format!("Scan input {i} is missing"))),
+            }
+        }
+        if a.batched {
+            if step.inputs.first().copied().flatten().is_some() {
+                let lens = vals.remove(0).tensor().map_err(|e| Error::Run(e.to_string()))?.to_i64_vec().map_err(|e| Error::Run(e.to_string()))?;
+                let k = a.num_scan_inputs;
+                let full = vals.get(vals.len().saturating_sub(k)).and_then(|v| v.as_tensor()).map(|t| t.shape().get(1).copied().unwrap_or(0));
+                if lens.iter().any(|&l| Some(l) != full) {
+                    return Err(Error::Run("Scan-8 with sequence_lens shorter than the sequence is not supported".into()));
+                }
+            }
+            return self.run_scan_batched(body, a, &vals, env);
+        }
+        self.scan_values(body, a, &vals, env)
+    }
+
+    /// Scan-8: the same scan for each batch entry (axis 0), outputs stacked on axis 0.
+    fn run_scan_batched(&self, body: &SubPlan, a: &ScanAttrs, vals: &[&Value], env: &[Option<Value>]) -> Result<Vec<Option<Value>>> {
+        let ts: Vec<&Tensor> = vals.iter().map(|v| v.as_tensor().ok_or_else(|| Error::Run("Scan inputs must be tensors".into()))).collect::<Result<_>>()?;
+        let batch = ts.first().map_or(0, |t| t.shape().first().copied().unwrap_or(0)) as usize;
+        let mut per_batch: Vec<Vec<Tensor>> = Vec::new();
+        for b in 0..batch {
+            let slices: Vec<Value> = ts.iter().map(|t| host_ops::take(t, 0, b).map(Value::Tensor)).collect::<Result<_>>()?;
+            let refs: Vec<&Value> = slices.iter().collect();
+            let outs = self.scan_values(body, a, &refs, env)?;
+            per_batch.push(outs.into_iter().map(|v| v.and_then(|v| v.into_tensor()).ok_or_else(|| Error::Run("Scan outputs must be tensors".into()))).collect::<Result<_>>()?);
+        }
+        let n_out = per_batch.first().map_or(0, |o| o.len());
+        (0..n_out)
+            .map(|j| {
+                let items: Vec<Tensor> = per_batch.iter().map(|o| o[j].clone()).collect();
+                host_ops::stack(&items, 0).map(|t| Some(Value::Tensor(t)))
+            })
+            .collect()
+    }
+
+    fn scan_values(&self, body: &SubPlan, a: &ScanAttrs, vals: &[&Value], env: &[Option<Value>]) -> Result<Vec<Option<Value>>> {
         let k = a.num_scan_inputs;
         if k > vals.len() {
             return Err(Error::Run("num_scan_inputs exceeds the inputs".into()));

@@ -52,6 +52,9 @@ pub enum StepKind {
 }
 
 pub struct ScanAttrs {
+    /// Scan-8: a leading batch axis on every input and output, and an optional
+    /// `sequence_lens` first input.
+    pub batched: bool,
     pub num_scan_inputs: usize,
     pub input_axes: Vec<i64>,
     pub input_dirs: Vec<i64>,
@@ -395,6 +398,7 @@ impl Builder<'_> {
                 StepKind::Scan {
                     body,
                     attrs: ScanAttrs {
+                        batched: self.opsets.get("").copied().unwrap_or(0) < 9,
                         num_scan_inputs: k,
                         input_axes: ints("scan_input_axes"),
                         input_dirs: ints(if node.attr("scan_input_directions").is_some() { "scan_input_directions" } else { "directions" }),
