@@ -95,8 +95,11 @@ fn test(args: &[String]) -> Result<(), String> {
     let ort = out.join("ort");
     let models = shared().join("models");
     if models.exists() {
+        // bert_small_dynq is run but not required: its reference has 3 int32 values
+        // that onnxruntime's u8×s8 kernel saturated (see tests/conformance/README.md).
         let mut c = Command::new(&ort);
         c.arg("test").arg(&models);
+        c.arg("--require").arg(root().join("tests").join("conformance").join("models-pass-list.txt"));
         run(c)?;
     } else {
         eprintln!("xtask: {} not found; skipping the shared models", models.display());
