@@ -39,7 +39,7 @@ fn a_panicking_provider_fails_the_run_not_the_process() {
     let err = s.run(&[("x", value(bad))], &[]).unwrap_err().to_string();
     assert!(err.contains("panicked") && err.contains("deliberate test panic"), "{err}");
     // The next run works, and agrees with the CPU provider alone.
-    let good = ArrayD::from_shape_fn(vec![4, 8], |d| (d[0] * 8 + d[1]) as f32 / 10.0);
+    let good = ArrayD::from_shape_fn(vec![4, 8], |d| -1.0 - (d[0] * 8 + d[1]) as f32 / 10.0);
     let y = array::<f32>(&s.run(&[("x", value(good.clone()))], &[]).unwrap()[0]).unwrap();
     let cpu = Session::builder().providers(&["cpu"]).provider_dir(providers_dir()).load(write_model(&mlp(), "panic-cpu")).unwrap();
     let want = array::<f32>(&cpu.run(&[("x", value(good))], &[]).unwrap()[0]).unwrap();
