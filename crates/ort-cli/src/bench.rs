@@ -25,22 +25,36 @@ pub struct BenchArgs {
 
 pub fn main(a: BenchArgs) -> Result<i32, String> {
     let (model, data) = if a.model_dir.is_dir() {
-        (a.model_dir.join("model.onnx"), a.model_dir.join("test_data_set_0"))
+        (
+            a.model_dir.join("model.onnx"),
+            a.model_dir.join("test_data_set_0"),
+        )
     } else {
-        (a.model_dir.clone(), a.model_dir.with_file_name("test_data_set_0"))
+        (
+            a.model_dir.clone(),
+            a.model_dir.with_file_name("test_data_set_0"),
+        )
     };
-    let session = a.session.builder()?.load(&model).map_err(|e| e.to_string())?;
+    let session = a
+        .session
+        .builder()?
+        .load(&model)
+        .map_err(|e| e.to_string())?;
     for w in session.warnings() {
         eprintln!("warning: {w}");
     }
     let inputs = read_inputs(&data, session.inputs())?;
     for _ in 0..a.warmup {
-        session.run_positional(inputs.clone()).map_err(|e| e.to_string())?;
+        session
+            .run_positional(inputs.clone())
+            .map_err(|e| e.to_string())?;
     }
     let mut times: Vec<f64> = Vec::with_capacity(a.iters);
     for _ in 0..a.iters.max(1) {
         let t = Instant::now();
-        session.run_positional(inputs.clone()).map_err(|e| e.to_string())?;
+        session
+            .run_positional(inputs.clone())
+            .map_err(|e| e.to_string())?;
         times.push(t.elapsed().as_secs_f64() * 1e3);
     }
     times.sort_by(|x, y| x.total_cmp(y));
@@ -55,7 +69,11 @@ pub fn main(a: BenchArgs) -> Result<i32, String> {
         });
         println!("{v}");
     } else {
-        println!("{}: median {median:.3} ms, p90 {p90:.3} ms, min {min:.3} ms over {} runs", model.display(), times.len());
+        println!(
+            "{}: median {median:.3} ms, p90 {p90:.3} ms, min {min:.3} ms over {} runs",
+            model.display(),
+            times.len()
+        );
     }
     Ok(0)
 }

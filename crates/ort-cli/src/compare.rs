@@ -17,42 +17,84 @@ pub fn values(got: &Value, want: &Value, tol: Tolerance) -> Result<(), String> {
             if a.len() != b.len() {
                 return Err(format!("sequence length {} != {}", a.len(), b.len()));
             }
-            a.iter().zip(b.iter()).enumerate().try_for_each(|(i, (x, y))| values(x, y, tol).map_err(|e| format!("item {i}: {e}")))
+            a.iter()
+                .zip(b.iter())
+                .enumerate()
+                .try_for_each(|(i, (x, y))| values(x, y, tol).map_err(|e| format!("item {i}: {e}")))
         }
-        (Value::Optional(a), Value::Optional(b)) => match (a.as_ref().into_option(), b.as_ref().into_option()) {
-            (None, None) => Ok(()),
-            (Some(x), Some(y)) => values(x, y, tol),
-            (x, _) => Err(format!("optional {} but expected {}", if x.is_some() { "has a value" } else { "is empty" }, if x.is_some() { "empty" } else { "a value" })),
-        },
+        (Value::Optional(a), Value::Optional(b)) => {
+            match (a.as_ref().into_option(), b.as_ref().into_option()) {
+                (None, None) => Ok(()),
+                (Some(x), Some(y)) => values(x, y, tol),
+                (x, _) => Err(format!(
+                    "optional {} but expected {}",
+                    if x.is_some() {
+                        "has a value"
+                    } else {
+                        "is empty"
+                    },
+                    if x.is_some() { "empty" } else { "a value" }
+                )),
+            }
+        }
         // A reference optional holding a tensor may be compared with a plain tensor.
         (v, Value::Optional(b)) if b.is_some() => values(v, b.as_ref().unwrap(), tol),
         (Value::Optional(a), w) if a.is_some() => values(a.as_ref().unwrap(), w, tol),
-        (a, b) => Err(format!("got a {}, expected a {}", a.kind_name(), b.kind_name())),
+        (a, b) => Err(format!(
+            "got a {}, expected a {}",
+            a.kind_name(),
+            b.kind_name()
+        )),
     }
 }
 
 fn floats(t: &Tensor) -> Option<Vec<f64>> {
     Some(match t.elem() {
-        ElemType::F32 => t.as_slice::<f32>().ok()?.iter().map(|&v| v as f64).collect(),
+        ElemType::F32 => t
+            .as_slice::<f32>()
+            .ok()?
+            .iter()
+            .map(|&v| v as f64)
+            .collect(),
         ElemType::F64 => t.as_slice::<f64>().ok()?.to_vec(),
-        ElemType::F16 => t.as_slice::<f16>().ok()?.iter().map(|v| v.to_f64()).collect(),
-        ElemType::BF16 => t.as_slice::<bf16>().ok()?.iter().map(|v| v.to_f64()).collect(),
+        ElemType::F16 => t
+            .as_slice::<f16>()
+            .ok()?
+            .iter()
+            .map(|v| v.to_f64())
+            .collect(),
+        ElemType::BF16 => t
+            .as_slice::<bf16>()
+            .ok()?
+            .iter()
+            .map(|v| v.to_f64())
+            .collect(),
         _ => return None,
     })
 }
 
 pub fn tensors(got: &Tensor, want: &Tensor, tol: Tolerance) -> Result<(), String> {
     if got.elem() != want.elem() {
-        return Err(format!("element type {} != expected {}", got.elem(), want.elem()));
+        return Err(format!(
+            "element type {} != expected {}",
+            got.elem(),
+            want.elem()
+        ));
     }
     if got.shape() != want.shape() {
-        return Err(format!("shape {:?} != expected {:?}", got.shape(), want.shape()));
+        return Err(format!(
+            "shape {:?} != expected {:?}",
+            got.shape(),
+            want.shape()
+        ));
     }
     if let (Some(a), Some(b)) = (floats(got), floats(want)) {
         let mut bad = 0usize;
         let mut worst = (0usize, 0f64, 0f64);
         for (i, (&x, &y)) in a.iter().zip(&b).enumerate() {
-            let ok = (x.is_nan() && y.is_nan()) || x == y || (x - y).abs() <= tol.atol + tol.rtol * y.abs();
+            let ok = (x.is_nan() && y.is_nan())
+                || x == y
+                || (x - y).abs() <= tol.atol + tol.rtol * y.abs();
             if !ok {
                 if bad == 0 || (x - y).abs() > (worst.1 - worst.2).abs() {
                     worst = (i, x, y);
@@ -61,34 +103,66 @@ pub fn tensors(got: &Tensor, want: &Tensor, tol: Tolerance) -> Result<(), String
             }
         }
         if bad > 0 {
-            return Err(format!("{bad} of {} values differ; worst at {}: got {}, expected {}", a.len(), worst.0, worst.1, worst.2));
+            return Err(format!(
+                "{bad} of {} values differ; worst at {}: got {}, expected {}",
+                a.len(),
+                worst.0,
+                worst.1,
+                worst.2
+            ));
         }
         return Ok(());
     }
     if got.elem() == ElemType::Complex64 || got.elem() == ElemType::Complex128 {
         let (a, b) = (got.bytes().unwrap_or(&[]), want.bytes().unwrap_or(&[]));
         let (xa, xb): (Vec<f64>, Vec<f64>) = if got.elem() == ElemType::Complex64 {
-            (a.chunks(4).map(|c| f32::from_le_bytes(c.try_into().unwrap()) as f64).collect(), b.chunks(4).map(|c| f32::from_le_bytes(c.try_into().unwrap()) as f64).collect())
+            (
+                a.chunks(4)
+                    .map(|c| f32::from_le_bytes(c.try_into().unwrap()) as f64)
+                    .collect(),
+                b.chunks(4)
+                    .map(|c| f32::from_le_bytes(c.try_into().unwrap()) as f64)
+                    .collect(),
+            )
         } else {
-            (a.chunks(8).map(|c| f64::from_le_bytes(c.try_into().unwrap())).collect(), b.chunks(8).map(|c| f64::from_le_bytes(c.try_into().unwrap())).collect())
+            (
+                a.chunks(8)
+                    .map(|c| f64::from_le_bytes(c.try_into().unwrap()))
+                    .collect(),
+                b.chunks(8)
+                    .map(|c| f64::from_le_bytes(c.try_into().unwrap()))
+                    .collect(),
+            )
         };
-        return match xa.iter().zip(&xb).position(|(x, y)| !((x - y).abs() <= tol.atol + tol.rtol * y.abs() || (x.is_nan() && y.is_nan()))) {
+        return match xa.iter().zip(&xb).position(|(x, y)| {
+            !((x - y).abs() <= tol.atol + tol.rtol * y.abs() || (x.is_nan() && y.is_nan()))
+        }) {
             None => Ok(()),
             Some(i) => Err(format!("value {i}: got {}, expected {}", xa[i], xb[i])),
         };
     }
     if got.elem() == ElemType::String {
-        let (a, b) = (got.as_slice::<RString>().map_err(|e| e.to_string())?, want.as_slice::<RString>().map_err(|e| e.to_string())?);
+        let (a, b) = (
+            got.as_slice::<RString>().map_err(|e| e.to_string())?,
+            want.as_slice::<RString>().map_err(|e| e.to_string())?,
+        );
         return match a.iter().zip(b).position(|(x, y)| x != y) {
             None => Ok(()),
-            Some(i) => Err(format!("string {i}: got {:?}, expected {:?}", a[i].as_str(), b[i].as_str())),
+            Some(i) => Err(format!(
+                "string {i}: got {:?}, expected {:?}",
+                a[i].as_str(),
+                b[i].as_str()
+            )),
         };
     }
     let (a, b) = (got.bytes().unwrap_or(&[]), want.bytes().unwrap_or(&[]));
     if a != b {
         let es = got.elem().size().max(1);
         let i = a.iter().zip(b).position(|(x, y)| x != y).unwrap_or(0) / es;
-        return Err(format!("element {i} differs (exact comparison for {})", got.elem()));
+        return Err(format!(
+            "element {i} differs (exact comparison for {})",
+            got.elem()
+        ));
     }
     Ok(())
 }

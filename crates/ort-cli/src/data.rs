@@ -32,7 +32,8 @@ pub fn write_outputs(dir: &Path, decls: &[ValueDecl], values: &[Value]) -> Resul
     std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
     for (k, (d, v)) in decls.iter().zip(values).enumerate() {
         let p = dir.join(format!("output_{k}.pb"));
-        let bytes = encode_value(v, &d.name, &d.ty).map_err(|e| format!("output '{}': {e}", d.name))?;
+        let bytes =
+            encode_value(v, &d.name, &d.ty).map_err(|e| format!("output '{}': {e}", d.name))?;
         std::fs::write(&p, bytes).map_err(|e| format!("{}: {e}", p.display()))?;
     }
     Ok(())

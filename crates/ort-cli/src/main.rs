@@ -13,7 +13,11 @@ mod test;
 use clap::{Args, Parser, Subcommand};
 
 #[derive(Parser)]
-#[command(name = "ort", version, about = "ONNX inference over plugin execution providers")]
+#[command(
+    name = "ort",
+    version,
+    about = "ONNX inference over plugin execution providers"
+)]
 struct Cli {
     #[command(subcommand)]
     cmd: Cmd,
@@ -50,13 +54,19 @@ pub struct SessionArgs {
 
 impl SessionArgs {
     pub fn builder(&self) -> Result<ort_runtime::SessionBuilder, String> {
-        let mut b = ort_runtime::Session::builder().optimization_level(self.level).threads(self.threads);
+        let mut b = ort_runtime::Session::builder()
+            .optimization_level(self.level)
+            .threads(self.threads);
         if let Some(p) = &self.providers {
             b = b.providers(p);
         }
         for o in &self.provider_options {
-            let (name, kv) = o.split_once(':').ok_or_else(|| format!("--provider-option {o}: expected NAME:KEY=VALUE"))?;
-            let (k, v) = kv.split_once('=').ok_or_else(|| format!("--provider-option {o}: expected NAME:KEY=VALUE"))?;
+            let (name, kv) = o
+                .split_once(':')
+                .ok_or_else(|| format!("--provider-option {o}: expected NAME:KEY=VALUE"))?;
+            let (k, v) = kv
+                .split_once('=')
+                .ok_or_else(|| format!("--provider-option {o}: expected NAME:KEY=VALUE"))?;
             b = b.provider_option(name, k, v);
         }
         Ok(b)
@@ -65,7 +75,10 @@ impl SessionArgs {
 
 fn main() {
     tracing_subscriber::fmt()
-        .with_env_filter(tracing_subscriber::EnvFilter::try_from_env("ORT_LOG").unwrap_or_else(|_| "error".into()))
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("ORT_LOG")
+                .unwrap_or_else(|_| "error".into()),
+        )
         .with_writer(std::io::stderr)
         .init();
     let cli = Cli::parse();

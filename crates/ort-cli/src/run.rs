@@ -56,7 +56,11 @@ pub fn print_explain(s: &ort_runtime::Session) {
         println!("provider {name}: {n} nodes in {k} partitions");
     }
     for n in &e.nodes {
-        let graph = if n.graph.is_empty() { String::new() } else { format!("{}/", n.graph) };
+        let graph = if n.graph.is_empty() {
+            String::new()
+        } else {
+            format!("{}/", n.graph)
+        };
         println!("  {graph}{} ({}) -> {}", n.node, n.op, n.provider);
         for (p, why) in &n.declined {
             println!("      declined by {p}: {why}");

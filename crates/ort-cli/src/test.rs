@@ -39,7 +39,10 @@ pub fn main(a: TestArgs) -> Result<i32, String> {
                 .collect();
             sub.sort();
             if sub.is_empty() {
-                return Err(format!("{}: no test cases (folders with model.onnx) found", p.display()));
+                return Err(format!(
+                    "{}: no test cases (folders with model.onnx) found",
+                    p.display()
+                ));
             }
             cases.extend(sub);
         }
@@ -54,8 +57,12 @@ pub fn main(a: TestArgs) -> Result<i32, String> {
     let (mut passed, mut failed) = (0usize, 0usize);
     let mut passing: Vec<String> = Vec::new();
     for case in &cases {
-        let name = case.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-        let result = std::panic::catch_unwind(|| run_case(case, &a.session)).unwrap_or_else(|_| Err("the runner panicked".into()));
+        let name = case
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let result = std::panic::catch_unwind(|| run_case(case, &a.session))
+            .unwrap_or_else(|_| Err("the runner panicked".into()));
         let line = match &result {
             Ok(()) => {
                 passed += 1;
@@ -79,14 +86,28 @@ pub fn main(a: TestArgs) -> Result<i32, String> {
         b.finish_and_clear();
     }
     if let Some(p) = &a.pass_list {
-        std::fs::write(p, passing.join("\n") + "\n").map_err(|e| format!("{}: {e}", p.display()))?;
+        std::fs::write(p, passing.join("\n") + "\n")
+            .map_err(|e| format!("{}: {e}", p.display()))?;
     }
-    let mut code = if failed > 0 && a.require.is_none() { 1 } else { 0 };
+    let mut code = if failed > 0 && a.require.is_none() {
+        1
+    } else {
+        0
+    };
     if let Some(req) = &a.require {
         let text = std::fs::read_to_string(req).map_err(|e| format!("{}: {e}", req.display()))?;
-        let missing: Vec<&str> = text.lines().map(str::trim).filter(|l| !l.is_empty() && !l.starts_with('#')).filter(|l| !passing.iter().any(|p| p == l)).collect();
+        let missing: Vec<&str> = text
+            .lines()
+            .map(str::trim)
+            .filter(|l| !l.is_empty() && !l.starts_with('#'))
+            .filter(|l| !passing.iter().any(|p| p == l))
+            .collect();
         if !missing.is_empty() {
-            println!("{} required cases did not pass: {}", missing.len(), missing.join(", "));
+            println!(
+                "{} required cases did not pass: {}",
+                missing.len(),
+                missing.join(", ")
+            );
             code = 1;
         }
     }
@@ -95,7 +116,10 @@ pub fn main(a: TestArgs) -> Result<i32, String> {
 }
 
 fn tolerance(case: &Path) -> Tolerance {
-    let mut t = Tolerance { rtol: 1e-3, atol: 1e-5 };
+    let mut t = Tolerance {
+        rtol: 1e-3,
+        atol: 1e-5,
+    };
     if let Ok(text) = std::fs::read_to_string(case.join("meta.json")) {
         if let Ok(v) = serde_json::from_str::<serde_json::Value>(&text) {
             if let Some(r) = v.get("suggested_rtol").and_then(|x| x.as_f64()) {
@@ -110,12 +134,19 @@ fn tolerance(case: &Path) -> Tolerance {
 }
 
 fn run_case(case: &Path, args: &SessionArgs) -> Result<(), String> {
-    let session = args.builder()?.load(case.join("model.onnx")).map_err(|e| e.to_string())?;
+    let session = args
+        .builder()?
+        .load(case.join("model.onnx"))
+        .map_err(|e| e.to_string())?;
     let tol = tolerance(case);
     let mut sets: Vec<PathBuf> = std::fs::read_dir(case)
         .map_err(|e| e.to_string())?
         .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| p.is_dir() && p.file_name().is_some_and(|n| n.to_string_lossy().starts_with("test_data_set_")))
+        .filter(|p| {
+            p.is_dir()
+                && p.file_name()
+                    .is_some_and(|n| n.to_string_lossy().starts_with("test_data_set_"))
+        })
         .collect();
     sets.sort();
     if sets.is_empty() {
@@ -124,7 +155,9 @@ fn run_case(case: &Path, args: &SessionArgs) -> Result<(), String> {
     for set in sets {
         let set_name = set.file_name().unwrap().to_string_lossy().into_owned();
         let inputs = read_inputs(&set, session.inputs())?;
-        let outputs = session.run_positional(inputs).map_err(|e| format!("{set_name}: {e}"))?;
+        let outputs = session
+            .run_positional(inputs)
+            .map_err(|e| format!("{set_name}: {e}"))?;
         for (k, (d, got)) in session.outputs().iter().zip(&outputs).enumerate() {
             let p = set.join(format!("output_{k}.pb"));
             if !p.exists() {

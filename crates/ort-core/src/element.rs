@@ -83,7 +83,7 @@ impl Tensor {
                 T::TYPE
             )));
         }
-        if (bytes.as_ptr() as usize) % std::mem::align_of::<T>() != 0 {
+        if !(bytes.as_ptr() as usize).is_multiple_of(std::mem::align_of::<T>()) {
             return Err(Error::invalid("buffer is not aligned for its element type"));
         }
         if T::TYPE == ElemType::Bool {
@@ -113,8 +113,10 @@ impl Tensor {
         let ptr = self.bytes().ok_or_else(|| {
             Error::invalid("tensor lives in device memory; copy it to the host first")
         })?;
-        if (ptr.as_ptr() as usize) % std::mem::align_of::<T>() != 0 {
-            return Err(Error::invalid("tensor data is not aligned for its element type"));
+        if !(ptr.as_ptr() as usize).is_multiple_of(std::mem::align_of::<T>()) {
+            return Err(Error::invalid(
+                "tensor data is not aligned for its element type",
+            ));
         }
         // SAFETY: element type, length, alignment and host readability checked above.
         Ok(unsafe { std::slice::from_raw_parts(ptr.as_ptr() as *const T, n) })
@@ -137,7 +139,11 @@ impl Tensor {
             ElemType::U32 => self.as_slice::<u32>()?.iter().map(|&v| v as i64).collect(),
             ElemType::U64 => self.as_slice::<u64>()?.iter().map(|&v| v as i64).collect(),
             ElemType::Bool => self.as_slice::<bool>()?.iter().map(|&v| v as i64).collect(),
-            e => return Err(Error::invalid(format!("expected an integer tensor, got {e}"))),
+            e => {
+                return Err(Error::invalid(format!(
+                    "expected an integer tensor, got {e}"
+                )))
+            }
         })
     }
 

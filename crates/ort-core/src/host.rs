@@ -138,8 +138,8 @@ impl CompiledPartition {
             this: &holder as *const &dyn HostAllocator as *const c_void,
             vtable: HOST_VTABLE,
         };
-        let outs = (self.obj.vtable.compute())(self.obj.this, ins.as_rslice(), &services)
-            .into_result()?;
+        let outs =
+            (self.obj.vtable.compute())(self.obj.this, ins.as_rslice(), &services).into_result()?;
         Ok(outs.into_iter().map(|v| v.into_option()).collect())
     }
 }

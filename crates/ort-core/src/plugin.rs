@@ -11,10 +11,10 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 
 use crate::abi::__export::{staticref, WithMetadata};
 use crate::abi::{
-    AbiResult, Availability, Buffer, Capability, DeviceId, Error, ErrorCode, FusedNode,
-    GraphView, HostServices, MemoryInfo, PartitionObj, PartitionVtable, PartitionVtableRef,
-    ProviderInfo, ProviderObj, ProviderVtable, ProviderVtableRef, RResult, RSlice, RString, RVec,
-    Tensor, Tuple2, UniqueBuffer, Value,
+    AbiResult, Availability, Buffer, Capability, DeviceId, Error, ErrorCode, FusedNode, GraphView,
+    HostServices, MemoryInfo, PartitionObj, PartitionVtable, PartitionVtableRef, ProviderInfo,
+    ProviderObj, ProviderVtable, ProviderVtableRef, RResult, RSlice, RString, RVec, Tensor, Tuple2,
+    UniqueBuffer, Value,
 };
 use crate::abi::{ROption, TypeInfo};
 use crate::PodElement;
@@ -82,7 +82,11 @@ pub trait Provider: Send + Sync + Sized + 'static {
 /// A compiled fused node. `compute` may run on several threads at once, so it must
 /// not mutate shared state without synchronisation.
 pub trait Partition: Send + Sync {
-    fn compute(&self, inputs: &[Option<&Value>], host: &Host<'_>) -> Result<Vec<Option<Value>>, Error>;
+    fn compute(
+        &self,
+        inputs: &[Option<&Value>],
+        host: &Host<'_>,
+    ) -> Result<Vec<Option<Value>>, Error>;
 }
 
 /// The host's services during one compute call.
@@ -145,14 +149,16 @@ impl<P: Provider> Tables<P> {
     }
     staticref! {
         const PARTITION_WM: WithMetadata<PartitionVtable> = WithMetadata::new(PartitionVtable {
-            compute: compute,
+            compute,
             drop: drop_partition,
         })
     }
     const PROVIDER: ProviderVtableRef = ProviderVtableRef(Self::PROVIDER_WM.as_prefix());
     const PARTITION: PartitionVtableRef = PartitionVtableRef(Self::PARTITION_WM.as_prefix());
 
-    pub extern "C" fn create(options: RSlice<'_, Tuple2<RString, RString>>) -> AbiResult<ProviderObj> {
+    pub extern "C" fn create(
+        options: RSlice<'_, Tuple2<RString, RString>>,
+    ) -> AbiResult<ProviderObj> {
         guard("create", || {
             let opts = Options(
                 options
@@ -189,11 +195,17 @@ fn this<'a, P>(p: *const c_void) -> &'a P {
     unsafe { &*(p as *const P) }
 }
 
-extern "C" fn get_capability<P: Provider>(p: *const c_void, graph: &GraphView<'_>) -> AbiResult<Capability> {
+extern "C" fn get_capability<P: Provider>(
+    p: *const c_void,
+    graph: &GraphView<'_>,
+) -> AbiResult<Capability> {
     guard("get_capability", || this::<P>(p).get_capability(graph))
 }
 
-extern "C" fn compile<P: Provider>(p: *const c_void, node: &FusedNode<'_>) -> AbiResult<PartitionObj> {
+extern "C" fn compile<P: Provider>(
+    p: *const c_void,
+    node: &FusedNode<'_>,
+) -> AbiResult<PartitionObj> {
     guard("compile", || {
         let part: Box<dyn Partition> = this::<P>(p).compile(node)?;
         Ok(PartitionObj {
@@ -214,7 +226,11 @@ extern "C" fn alloc<P: Provider>(p: *const c_void, bytes: usize) -> AbiResult<Bu
     guard("alloc", || this::<P>(p).alloc(bytes))
 }
 
-extern "C" fn transfer<P: Provider>(p: *const c_void, src: &Tensor, device: DeviceId) -> AbiResult<Tensor> {
+extern "C" fn transfer<P: Provider>(
+    p: *const c_void,
+    src: &Tensor,
+    device: DeviceId,
+) -> AbiResult<Tensor> {
     guard("transfer", || this::<P>(p).transfer(src, device))
 }
 
@@ -249,12 +265,10 @@ extern "C" fn drop_partition(p: *mut c_void) {
 }
 
 /// Helper for providers: the declared type of a value, if the graph knows it.
-pub fn value_types<'g>(graph: &'g GraphView<'_>) -> std::collections::HashMap<&'g str, &'g TypeInfo> {
-    graph
-        .values
-        .iter()
-        .map(|t| (t.0.as_str(), &t.1))
-        .collect()
+pub fn value_types<'g>(
+    graph: &'g GraphView<'_>,
+) -> std::collections::HashMap<&'g str, &'g TypeInfo> {
+    graph.values.iter().map(|t| (t.0.as_str(), &t.1)).collect()
 }
 
 /// Exports `$provider` (a type implementing [`Provider`]) as this cdylib's root module.

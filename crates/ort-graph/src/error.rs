@@ -13,6 +13,9 @@ pub enum GraphError {
 
 impl GraphError {
     pub fn invalid(file: &str, reason: impl Into<String>) -> GraphError {
-        GraphError::Invalid { file: file.to_string(), reason: reason.into() }
+        GraphError::Invalid {
+            file: file.to_string(),
+            reason: reason.into(),
+        }
     }
 }

@@ -14,23 +14,46 @@ pub(crate) struct Function {
     opsets: BTreeMap<String, i64>,
 }
 
-pub(crate) fn collect(fs: &[FunctionProto], ctx: &Ctx<'_>) -> Result<HashMap<(String, String), Function>, GraphError> {
+pub(crate) fn collect(
+    fs: &[FunctionProto],
+    ctx: &Ctx<'_>,
+) -> Result<HashMap<(String, String), Function>, GraphError> {
     let mut out = HashMap::new();
     for f in fs {
         let mut defaults = Vec::new();
         for a in &f.attribute_proto {
-            let value = ctx.attr(a).map_err(|e| GraphError::invalid(ctx.file, format!("function {}: {e}", f.name)))?;
-            defaults.push(Attr { name: a.name.clone(), value });
+            let value = ctx
+                .attr(a)
+                .map_err(|e| GraphError::invalid(ctx.file, format!("function {}: {e}", f.name)))?;
+            defaults.push(Attr {
+                name: a.name.clone(),
+                value,
+            });
         }
-        let opsets = f.opset_import.iter().map(|o| (norm(&o.domain), o.version)).collect();
-        out.insert((norm(&f.domain), f.name.clone()), Function { proto: f.clone(), defaults, opsets });
+        let opsets = f
+            .opset_import
+            .iter()
+            .map(|o| (norm(&o.domain), o.version))
+            .collect();
+        out.insert(
+            (norm(&f.domain), f.name.clone()),
+            Function {
+                proto: f.clone(),
+                defaults,
+                opsets,
+            },
+        );
     }
     // Keep the functions' contexts for converting bodies later.
     Ok(out)
 }
 
 fn norm(d: &str) -> String {
-    if d == "ai.onnx" { String::new() } else { d.to_string() }
+    if d == "ai.onnx" {
+        String::new()
+    } else {
+        d.to_string()
+    }
 }
 
 /// Expands every call of a function in `g` (and its subgraphs), repeatedly, so that
@@ -40,7 +63,10 @@ pub(crate) fn inline(
     funcs: &HashMap<(String, String), Function>,
     opsets: &mut BTreeMap<String, i64>,
 ) -> Result<(), String> {
-    let ctx = Ctx { file: "function body", dir: None };
+    let ctx = Ctx {
+        file: "function body",
+        dir: None,
+    };
     let mut counter = 0usize;
     inline_graph(g, funcs, opsets, &ctx, &mut counter, 0)
 }
@@ -92,10 +118,16 @@ fn inline_graph(
 fn expand(call: &Node, f: &Function, ctx: &Ctx<'_>, id: usize) -> Result<Vec<Node>, String> {
     let mut rename: HashMap<String, String> = HashMap::new();
     for (i, formal) in f.proto.input.iter().enumerate() {
-        rename.insert(formal.clone(), call.inputs.get(i).cloned().unwrap_or_default());
+        rename.insert(
+            formal.clone(),
+            call.inputs.get(i).cloned().unwrap_or_default(),
+        );
     }
     for (i, formal) in f.proto.output.iter().enumerate() {
-        rename.insert(formal.clone(), call.outputs.get(i).cloned().unwrap_or_default());
+        rename.insert(
+            formal.clone(),
+            call.outputs.get(i).cloned().unwrap_or_default(),
+        );
     }
     let prefix = format!("{}__{}_{id}", call.name, f.proto.name);
     let mut body = Vec::new();
@@ -106,13 +138,18 @@ fn expand(call: &Node, f: &Function, ctx: &Ctx<'_>, id: usize) -> Result<Vec<Nod
             .into_iter()
             .filter_map(|a| resolve_ref(a, call, f))
             .collect();
-        let mut n = ctx.node(&np, k).map_err(|e| format!("function {}: {e}", f.proto.name))?;
+        let mut n = ctx
+            .node(&np, k)
+            .map_err(|e| format!("function {}: {e}", f.proto.name))?;
         n.name = format!("{prefix}/{}", n.name);
         for v in n.inputs.iter_mut().chain(n.outputs.iter_mut()) {
             if v.is_empty() {
                 continue;
             }
-            let new = rename.entry(v.clone()).or_insert_with(|| format!("{prefix}/{v}")).clone();
+            let new = rename
+                .entry(v.clone())
+                .or_insert_with(|| format!("{prefix}/{v}"))
+                .clone();
             *v = new;
         }
         body.push(n);
@@ -136,21 +173,48 @@ fn resolve_ref(a: AttributeProto, call: &Node, f: &Function) -> Option<Attribute
 
 fn to_proto(name: &str, v: &AttrValue) -> AttributeProto {
     use crate::proto::attribute_proto::AttributeType as T;
-    let mut p = AttributeProto { name: name.to_string(), ..Default::default() };
+    let mut p = AttributeProto {
+        name: name.to_string(),
+        ..Default::default()
+    };
     match v {
-        AttrValue::Float(x) => { p.f = *x; p.r#type = T::Float as i32 }
-        AttrValue::Int(x) => { p.i = *x; p.r#type = T::Int as i32 }
-        AttrValue::String(x) => { p.s = x.clone(); p.r#type = T::String as i32 }
-        AttrValue::Floats(x) => { p.floats = x.clone(); p.r#type = T::Floats as i32 }
-        AttrValue::Ints(x) => { p.ints = x.clone(); p.r#type = T::Ints as i32 }
-        AttrValue::Strings(x) => { p.strings = x.clone(); p.r#type = T::Strings as i32 }
+        AttrValue::Float(x) => {
+            p.f = *x;
+            p.r#type = T::Float as i32
+        }
+        AttrValue::Int(x) => {
+            p.i = *x;
+            p.r#type = T::Int as i32
+        }
+        AttrValue::String(x) => {
+            p.s = x.clone();
+            p.r#type = T::String as i32
+        }
+        AttrValue::Floats(x) => {
+            p.floats = x.clone();
+            p.r#type = T::Floats as i32
+        }
+        AttrValue::Ints(x) => {
+            p.ints = x.clone();
+            p.r#type = T::Ints as i32
+        }
+        AttrValue::Strings(x) => {
+            p.strings = x.clone();
+            p.r#type = T::Strings as i32
+        }
         AttrValue::Tensor(t) => {
             p.t = crate::tensor::encode(t, "").ok();
             p.r#type = T::Tensor as i32
         }
-        AttrValue::Type(t) => { p.tp = crate::load::type_proto(t); p.r#type = T::TypeProto as i32 }
+        AttrValue::Type(t) => {
+            p.tp = crate::load::type_proto(t);
+            p.r#type = T::TypeProto as i32
+        }
         // Graph-valued attribute references do not occur in practice; keep the type only.
-        AttrValue::Graph(_) | AttrValue::Graphs(_) | AttrValue::Tensors(_) | AttrValue::Types(_) => {}
+        AttrValue::Graph(_)
+        | AttrValue::Graphs(_)
+        | AttrValue::Tensors(_)
+        | AttrValue::Types(_) => {}
     }
     p
 }

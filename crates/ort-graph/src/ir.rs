@@ -98,29 +98,43 @@ impl Node {
     }
     /// `Relu node 'r1'`, for messages.
     pub fn describe(&self) -> String {
-        let domain = if self.domain.is_empty() { "ai.onnx" } else { &self.domain };
+        let domain = if self.domain.is_empty() {
+            "ai.onnx"
+        } else {
+            &self.domain
+        };
         format!("{} node '{}' (domain {domain})", self.op_type, self.name)
     }
     /// Present (non-empty) input names.
     pub fn present_inputs(&self) -> impl Iterator<Item = &str> {
-        self.inputs.iter().map(|s| s.as_str()).filter(|s| !s.is_empty())
+        self.inputs
+            .iter()
+            .map(|s| s.as_str())
+            .filter(|s| !s.is_empty())
     }
 }
 
 impl Graph {
     pub fn initializer(&self, name: &str) -> Option<&Tensor> {
-        self.initializers.iter().find(|(n, _)| n == name).map(|(_, t)| t)
+        self.initializers
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, t)| t)
     }
     /// Declared inputs that no initializer provides: what a caller must feed.
     pub fn runtime_inputs(&self) -> Vec<&ValueDecl> {
         let inits: std::collections::HashSet<&str> =
             self.initializers.iter().map(|(n, _)| n.as_str()).collect();
-        self.inputs.iter().filter(|i| !inits.contains(i.name.as_str())).collect()
+        self.inputs
+            .iter()
+            .filter(|i| !inits.contains(i.name.as_str()))
+            .collect()
     }
     /// Names a graph reads from an enclosing scope: used by its nodes (or their
     /// subgraphs) but defined neither here nor as an input or initializer.
     pub fn outer_scope_names(&self) -> Vec<String> {
-        let mut defined: std::collections::HashSet<&str> = self.inputs.iter().map(|i| i.name.as_str()).collect();
+        let mut defined: std::collections::HashSet<&str> =
+            self.inputs.iter().map(|i| i.name.as_str()).collect();
         defined.extend(self.initializers.iter().map(|(n, _)| n.as_str()));
         for n in &self.nodes {
             defined.extend(n.outputs.iter().map(|s| s.as_str()));
@@ -141,6 +155,9 @@ impl Graph {
     }
     /// Counts nodes here and in every subgraph.
     pub fn node_count_deep(&self) -> usize {
-        self.nodes.iter().map(|n| 1 + n.subgraphs().map(|g| g.node_count_deep()).sum::<usize>()).sum()
+        self.nodes
+            .iter()
+            .map(|n| 1 + n.subgraphs().map(|g| g.node_count_deep()).sum::<usize>())
+            .sum()
     }
 }

@@ -18,12 +18,19 @@ pub fn decode(t: &TensorProto, base_dir: Option<&Path>) -> Result<Tensor, Tensor
     if t.dims.iter().any(|&d| d < 0) {
         return Err(format!("negative dimension in {:?}", t.dims));
     }
-    let n = t.dims.iter().try_fold(1usize, |a, &d| a.checked_mul(d as usize))
+    let n = t
+        .dims
+        .iter()
+        .try_fold(1usize, |a, &d| a.checked_mul(d as usize))
         .ok_or_else(|| format!("shape {:?} is too large", t.dims))?;
 
     if elem == ElemType::String {
         if t.string_data.len() != n {
-            return Err(format!("shape {:?} holds {n} strings, string_data has {}", t.dims, t.string_data.len()));
+            return Err(format!(
+                "shape {:?} holds {n} strings, string_data has {}",
+                t.dims,
+                t.string_data.len()
+            ));
         }
         let data: Vec<RString> = t
             .string_data
@@ -54,21 +61,38 @@ pub fn decode(t: &TensorProto, base_dir: Option<&Path>) -> Result<Tensor, Tensor
             bytes.len()
         ));
     }
-    let bytes = if elem == ElemType::Bool { bytes.into_iter().map(|b| (b != 0) as u8).collect() } else { bytes };
+    let bytes = if elem == ElemType::Bool {
+        bytes.into_iter().map(|b| (b != 0) as u8).collect()
+    } else {
+        bytes
+    };
     Tensor::from_bytes(elem, &t.dims, bytes).map_err(|e| e.to_string())
 }
 
 fn read_external(t: &TensorProto, base_dir: Option<&Path>) -> Result<Vec<u8>, TensorError> {
-    let get = |k: &str| t.external_data.iter().find(|e| e.key == k).map(|e| e.value.clone());
+    let get = |k: &str| {
+        t.external_data
+            .iter()
+            .find(|e| e.key == k)
+            .map(|e| e.value.clone())
+    };
     let loc = get("location").ok_or("external data without a location")?;
     if Path::new(&loc).is_absolute() || loc.split(['/', '\\']).any(|c| c == "..") {
-        return Err(format!("external data location '{loc}' must be a relative path inside the model's folder"));
+        return Err(format!(
+            "external data location '{loc}' must be a relative path inside the model's folder"
+        ));
     }
     let path = base_dir.unwrap_or(Path::new(".")).join(&loc);
-    let data = std::fs::read(&path).map_err(|e| format!("cannot read external data {}: {e}", path.display()))?;
-    let offset: usize = get("offset").map(|v| v.parse().unwrap_or(usize::MAX)).unwrap_or(0);
+    let data = std::fs::read(&path)
+        .map_err(|e| format!("cannot read external data {}: {e}", path.display()))?;
+    let offset: usize = get("offset")
+        .map(|v| v.parse().unwrap_or(usize::MAX))
+        .unwrap_or(0);
     let length: Option<usize> = get("length").map(|v| v.parse().unwrap_or(usize::MAX));
-    let end = match length { Some(l) => offset.checked_add(l), None => Some(data.len()) };
+    let end = match length {
+        Some(l) => offset.checked_add(l),
+        None => Some(data.len()),
+    };
     match end {
         Some(end) if offset <= end && end <= data.len() => Ok(data[offset..end].to_vec()),
         _ => Err(format!("external data range is outside {}", path.display())),
@@ -83,7 +107,10 @@ fn unpack_raw(elem: ElemType, raw: &[u8], n: usize) -> Result<Vec<u8>, TensorErr
     }
     let need = (n * bits).div_ceil(8);
     if raw.len() != need {
-        return Err(format!("{n} elements of {elem} need {need} packed bytes, raw_data has {}", raw.len()));
+        return Err(format!(
+            "{n} elements of {elem} need {need} packed bytes, raw_data has {}",
+            raw.len()
+        ));
     }
     Ok(unpack_bits(elem, raw.iter().map(|&b| b as u32), n))
 }
@@ -102,7 +129,11 @@ fn unpack_bits(elem: ElemType, words: impl Iterator<Item = u32>, n: usize) -> Ve
                 break 'outer;
             }
             let v = (w >> (k * bits)) & mask;
-            let v = if signed && v & (1 << (bits - 1)) != 0 { (v | !mask) as u8 } else { v as u8 };
+            let v = if signed && v & (1 << (bits - 1)) != 0 {
+                (v | !mask) as u8
+            } else {
+                v as u8
+            };
             out.push(v);
         }
     }
@@ -114,20 +145,45 @@ fn from_typed(t: &TensorProto, elem: ElemType, n: usize) -> Result<Vec<u8>, Tens
     use ElemType::*;
     let mut out = Vec::with_capacity(n * elem.size());
     match elem {
-        F32 | Complex64 => t.float_data.iter().for_each(|v| out.extend_from_slice(&v.to_le_bytes())),
-        F64 | Complex128 => t.double_data.iter().for_each(|v| out.extend_from_slice(&v.to_le_bytes())),
-        I64 => t.int64_data.iter().for_each(|v| out.extend_from_slice(&v.to_le_bytes())),
-        U32 => t.uint64_data.iter().for_each(|&v| out.extend_from_slice(&(v as u32).to_le_bytes())),
-        U64 => t.uint64_data.iter().for_each(|v| out.extend_from_slice(&v.to_le_bytes())),
-        I32 => t.int32_data.iter().for_each(|v| out.extend_from_slice(&v.to_le_bytes())),
-        I16 | U16 | F16 | BF16 => t.int32_data.iter().for_each(|&v| out.extend_from_slice(&(v as u16).to_le_bytes())),
+        F32 | Complex64 => t
+            .float_data
+            .iter()
+            .for_each(|v| out.extend_from_slice(&v.to_le_bytes())),
+        F64 | Complex128 => t
+            .double_data
+            .iter()
+            .for_each(|v| out.extend_from_slice(&v.to_le_bytes())),
+        I64 => t
+            .int64_data
+            .iter()
+            .for_each(|v| out.extend_from_slice(&v.to_le_bytes())),
+        U32 => t
+            .uint64_data
+            .iter()
+            .for_each(|&v| out.extend_from_slice(&(v as u32).to_le_bytes())),
+        U64 => t
+            .uint64_data
+            .iter()
+            .for_each(|v| out.extend_from_slice(&v.to_le_bytes())),
+        I32 => t
+            .int32_data
+            .iter()
+            .for_each(|v| out.extend_from_slice(&v.to_le_bytes())),
+        I16 | U16 | F16 | BF16 => t
+            .int32_data
+            .iter()
+            .for_each(|&v| out.extend_from_slice(&(v as u16).to_le_bytes())),
         I8 | U8 | Bool | F8E4M3FN | F8E4M3FNUZ | F8E5M2 | F8E5M2FNUZ | F8E8M0 => {
             t.int32_data.iter().for_each(|&v| out.push(v as u8))
         }
         U4 | I4 | F4E2M1 | U2 | I2 => {
             let per = 8 / elem.packed_bits();
             if t.int32_data.len() != n.div_ceil(per) {
-                return Err(format!("{n} elements of {elem} need {} packed int32_data entries, found {}", n.div_ceil(per), t.int32_data.len()));
+                return Err(format!(
+                    "{n} elements of {elem} need {} packed int32_data entries, found {}",
+                    n.div_ceil(per),
+                    t.int32_data.len()
+                ));
             }
             return Ok(unpack_bits(elem, t.int32_data.iter().map(|&v| v as u32), n));
         }
@@ -162,7 +218,11 @@ pub fn encode(t: &Tensor, name: &str) -> Result<TensorProto, TensorError> {
         let mask = (1u8 << bits) - 1;
         bytes
             .chunks(per)
-            .map(|c| c.iter().enumerate().fold(0u8, |acc, (k, &v)| acc | ((v & mask) << (k * bits))))
+            .map(|c| {
+                c.iter()
+                    .enumerate()
+                    .fold(0u8, |acc, (k, &v)| acc | ((v & mask) << (k * bits)))
+            })
             .collect()
     };
     Ok(p)
@@ -183,7 +243,12 @@ mod tests {
 
     #[test]
     fn short_data_is_an_error() {
-        let p = TensorProto { dims: vec![2, 3], data_type: 1, float_data: vec![1.0; 5], ..Default::default() };
+        let p = TensorProto {
+            dims: vec![2, 3],
+            data_type: 1,
+            float_data: vec![1.0; 5],
+            ..Default::default()
+        };
         let e = decode(&p, None).unwrap_err();
         assert!(e.contains("needs 24 bytes"), "{e}");
     }

@@ -24,15 +24,26 @@ pub fn sort(g: &mut Graph) -> Result<(), String> {
         .nodes
         .iter()
         .enumerate()
-        .flat_map(|(i, n)| n.outputs.iter().filter(|o| !o.is_empty()).map(move |o| (o.as_str(), i)))
+        .flat_map(|(i, n)| {
+            n.outputs
+                .iter()
+                .filter(|o| !o.is_empty())
+                .map(move |o| (o.as_str(), i))
+        })
         .collect();
     let n = g.nodes.len();
     let mut indeg = vec![0usize; n];
     let mut users: Vec<Vec<usize>> = vec![Vec::new(); n];
     for (i, node) in g.nodes.iter().enumerate() {
         let mut deps: HashSet<usize> = HashSet::new();
-        let outer: Vec<String> = node.subgraphs().flat_map(|s| s.outer_scope_names()).collect();
-        for name in node.present_inputs().chain(outer.iter().map(|s| s.as_str())) {
+        let outer: Vec<String> = node
+            .subgraphs()
+            .flat_map(|s| s.outer_scope_names())
+            .collect();
+        for name in node
+            .present_inputs()
+            .chain(outer.iter().map(|s| s.as_str()))
+        {
             if let Some(&p) = producer.get(name) {
                 if p != i || node.outputs.iter().any(|o| o == name) {
                     deps.insert(p);
@@ -64,9 +75,16 @@ pub fn sort(g: &mut Graph) -> Result<(), String> {
             .take(5)
             .map(|i| g.nodes[i].describe())
             .collect();
-        return Err(format!("the graph has a cycle through {}", stuck.join(", ")));
+        return Err(format!(
+            "the graph has a cycle through {}",
+            stuck.join(", ")
+        ));
     }
-    let mut old: Vec<Option<crate::ir::Node>> = std::mem::take(&mut g.nodes).into_iter().map(Some).collect();
-    g.nodes = order.into_iter().map(|i| old[i].take().expect("each node once")).collect();
+    let mut old: Vec<Option<crate::ir::Node>> =
+        std::mem::take(&mut g.nodes).into_iter().map(Some).collect();
+    g.nodes = order
+        .into_iter()
+        .map(|i| old[i].take().expect("each node once"))
+        .collect();
     Ok(())
 }

@@ -10,7 +10,10 @@ pub fn graph(g: &Graph, opsets: &BTreeMap<String, i64>, outer: &[&str]) -> Resul
     let mut produced: HashSet<&str> = HashSet::new();
     for i in &g.inputs {
         if !produced.insert(i.name.as_str()) {
-            return Err(format!("graph '{}' declares input '{}' twice", g.name, i.name));
+            return Err(format!(
+                "graph '{}' declares input '{}' twice",
+                g.name, i.name
+            ));
         }
         defined.insert(&i.name);
     }
@@ -18,9 +21,16 @@ pub fn graph(g: &Graph, opsets: &BTreeMap<String, i64>, outer: &[&str]) -> Resul
         defined.insert(n);
     }
     for node in &g.nodes {
-        let domain_shown = if node.domain.is_empty() { "ai.onnx" } else { &node.domain };
-        if !opsets.contains_key(&node.domain) && !(node.domain == "ai.onnx.ml" && opsets.contains_key("ai.onnx.ml")) {
-            return Err(format!("{}: the model does not import an opset for domain {domain_shown}", node.describe()));
+        let domain_shown = if node.domain.is_empty() {
+            "ai.onnx"
+        } else {
+            &node.domain
+        };
+        if !opsets.contains_key(&node.domain) {
+            return Err(format!(
+                "{}: the model does not import an opset for domain {domain_shown}",
+                node.describe()
+            ));
         }
         for inp in node.present_inputs() {
             if !defined.contains(inp) {
@@ -36,14 +46,21 @@ pub fn graph(g: &Graph, opsets: &BTreeMap<String, i64>, outer: &[&str]) -> Resul
         }
         for out in node.outputs.iter().filter(|o| !o.is_empty()) {
             if !produced.insert(out.as_str()) || g.initializers.iter().any(|(n, _)| n == out) {
-                return Err(format!("{}: output '{out}' is produced more than once in graph '{}'", node.describe(), g.name));
+                return Err(format!(
+                    "{}: output '{out}' is produced more than once in graph '{}'",
+                    node.describe(),
+                    g.name
+                ));
             }
             defined.insert(out);
         }
     }
     for o in &g.outputs {
         if !defined.contains(o.name.as_str()) {
-            return Err(format!("graph output '{}' is not produced by any node, input or initializer", o.name));
+            return Err(format!(
+                "graph output '{}' is not produced by any node, input or initializer",
+                o.name
+            ));
         }
     }
     Ok(())

@@ -25,26 +25,53 @@ pub fn graph_view<'a>(
             domain: n.domain.as_str().into(),
             opset: opsets.get(&n.domain).copied().unwrap_or(0),
             inputs: n.inputs.iter().map(|s| RString::from(s.as_str())).collect(),
-            outputs: n.outputs.iter().map(|s| RString::from(s.as_str())).collect(),
+            outputs: n
+                .outputs
+                .iter()
+                .map(|s| RString::from(s.as_str()))
+                .collect(),
             attributes: n
                 .attrs
                 .iter()
-                .map(|a| Attribute { name: a.name.as_str().into(), value: attr(&a.value, opsets) })
+                .map(|a| Attribute {
+                    name: a.name.as_str().into(),
+                    value: attr(&a.value, opsets),
+                })
                 .collect(),
-            assigned: assigned.get(i).map(|s| RString::from(s.as_str())).unwrap_or_default(),
+            assigned: assigned
+                .get(i)
+                .map(|s| RString::from(s.as_str()))
+                .unwrap_or_default(),
         })
         .collect();
-    let mut values: Vec<Tuple2<RString, ort_core::TypeInfo>> =
-        g.types.iter().map(|(k, v)| Tuple2(RString::from(k.as_str()), v.clone())).collect();
+    let mut values: Vec<Tuple2<RString, ort_core::TypeInfo>> = g
+        .types
+        .iter()
+        .map(|(k, v)| Tuple2(RString::from(k.as_str()), v.clone()))
+        .collect();
     values.sort_by(|a, b| a.0.cmp(&b.0));
-    let inits: std::collections::HashSet<&str> = g.initializers.iter().map(|(n, _)| n.as_str()).collect();
+    let inits: std::collections::HashSet<&str> =
+        g.initializers.iter().map(|(n, _)| n.as_str()).collect();
     GraphView {
         name: g.name.as_str().into(),
         nodes,
-        inputs: g.inputs.iter().filter(|i| !inits.contains(i.name.as_str())).map(|i| RString::from(i.name.as_str())).collect(),
-        outputs: g.outputs.iter().map(|o| RString::from(o.name.as_str())).collect(),
+        inputs: g
+            .inputs
+            .iter()
+            .filter(|i| !inits.contains(i.name.as_str()))
+            .map(|i| RString::from(i.name.as_str()))
+            .collect(),
+        outputs: g
+            .outputs
+            .iter()
+            .map(|o| RString::from(o.name.as_str()))
+            .collect(),
         values: values.into(),
-        initializers: g.initializers.iter().map(|(n, t)| Tuple2(RString::from(n.as_str()), t)).collect(),
+        initializers: g
+            .initializers
+            .iter()
+            .map(|(n, t)| Tuple2(RString::from(n.as_str()), t))
+            .collect(),
         outer_scope: outer.iter().map(|s| RString::from(s.as_str())).collect(),
     }
 }

@@ -21,7 +21,8 @@ impl Pass for DeadCode {
         for (i, n) in g.nodes.iter().enumerate().rev() {
             // Nodes with no outputs at all are kept: they may exist for effect in
             // unknown domains.
-            if n.outputs.iter().any(|o| live.contains(o)) || n.outputs.iter().all(|o| o.is_empty()) {
+            if n.outputs.iter().any(|o| live.contains(o)) || n.outputs.iter().all(|o| o.is_empty())
+            {
                 keep[i] = true;
                 live.extend(n.present_inputs().map(String::from));
                 for sg in n.subgraphs() {
@@ -33,7 +34,8 @@ impl Pass for DeadCode {
         let mut it = keep.into_iter();
         g.nodes.retain(|_| it.next().unwrap_or(true));
         let inputs: HashSet<&str> = g.inputs.iter().map(|i| i.name.as_str()).collect();
-        g.initializers.retain(|(n, _)| live.contains(n) || inputs.contains(n.as_str()));
+        g.initializers
+            .retain(|(n, _)| live.contains(n) || inputs.contains(n.as_str()));
         Ok(before - g.nodes.len() - g.initializers.len())
     }
 }
@@ -57,11 +59,29 @@ mod tests {
     #[test]
     fn removes_unused_branch_only() {
         let mut g = Graph::default();
-        g.inputs.push(ValueDecl { name: "x".into(), ty: ort_core::TypeInfo::Unknown });
-        g.outputs.push(ValueDecl { name: "y".into(), ty: ort_core::TypeInfo::Unknown });
-        g.nodes = vec![node("Relu", &["x"], &["y"]), node("Neg", &["x"], &["dead"]), node("Abs", &["dead"], &["dead2"])];
+        g.inputs.push(ValueDecl {
+            name: "x".into(),
+            ty: ort_core::TypeInfo::Unknown,
+        });
+        g.outputs.push(ValueDecl {
+            name: "y".into(),
+            ty: ort_core::TypeInfo::Unknown,
+        });
+        g.nodes = vec![
+            node("Relu", &["x"], &["y"]),
+            node("Neg", &["x"], &["dead"]),
+            node("Abs", &["dead"], &["dead2"]),
+        ];
         let opsets = Default::default();
-        let n = DeadCode.run(&mut g, &PassContext { opsets: &opsets, is_main: true }).unwrap();
+        let n = DeadCode
+            .run(
+                &mut g,
+                &PassContext {
+                    opsets: &opsets,
+                    is_main: true,
+                },
+            )
+            .unwrap();
         assert_eq!(n, 2);
         assert_eq!(g.nodes.len(), 1);
         assert_eq!(g.nodes[0].op_type, "Relu");

@@ -32,7 +32,11 @@ impl std::str::FromStr for Level {
             "basic" => Level::Basic,
             "extended" => Level::Extended,
             "all" => Level::All,
-            _ => return Err(format!("unknown optimization level '{s}' (disable, basic, extended, all)")),
+            _ => {
+                return Err(format!(
+                    "unknown optimization level '{s}' (disable, basic, extended, all)"
+                ))
+            }
         })
     }
 }
@@ -67,7 +71,9 @@ pub struct PassManager {
 
 impl Default for PassManager {
     fn default() -> Self {
-        PassManager { passes: vec![Box::new(DeadCode)] }
+        PassManager {
+            passes: vec![Box::new(DeadCode)],
+        }
     }
 }
 
@@ -81,21 +87,34 @@ impl PassManager {
         self.passes.push(pass);
     }
     /// Optimizes `graph` at `level`.
-    pub fn run(&self, graph: &mut Graph, opsets: &BTreeMap<String, i64>, level: Level) -> Result<Vec<PassReport>, String> {
+    pub fn run(
+        &self,
+        graph: &mut Graph,
+        opsets: &BTreeMap<String, i64>,
+        level: Level,
+    ) -> Result<Vec<PassReport>, String> {
         let mut reports: Vec<PassReport> = Vec::new();
         if level == Level::Disable {
             return Ok(reports);
         }
-        let ctx = PassContext { opsets, is_main: true };
+        let ctx = PassContext {
+            opsets,
+            is_main: true,
+        };
         for _round in 0..8 {
             let mut changed = 0;
             for p in self.passes.iter().filter(|p| p.level() <= level) {
-                let n = p.run(graph, &ctx).map_err(|e| format!("pass {}: {e}", p.name()))?;
+                let n = p
+                    .run(graph, &ctx)
+                    .map_err(|e| format!("pass {}: {e}", p.name()))?;
                 if n > 0 {
                     tracing::debug!(pass = p.name(), changes = n, "optimizer pass");
                     match reports.iter_mut().find(|r| r.pass == p.name()) {
                         Some(r) => r.changes += n,
-                        None => reports.push(PassReport { pass: p.name().to_string(), changes: n }),
+                        None => reports.push(PassReport {
+                            pass: p.name().to_string(),
+                            changes: n,
+                        }),
                     }
                 }
                 changed += n;

@@ -74,25 +74,45 @@ impl HostAllocator for Arena {
         if class >= CLASSES {
             return Ok(Buffer::host_zeroed(bytes));
         }
-        let reused = self.inner.free[class].lock().unwrap_or_else(|e| e.into_inner()).pop();
+        let reused = self.inner.free[class]
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .pop();
         let block = match reused {
             Some(b) => {
-                self.inner.pooled.fetch_sub(ALIGN << class, Ordering::Relaxed);
+                self.inner
+                    .pooled
+                    .fetch_sub(ALIGN << class, Ordering::Relaxed);
                 b
             }
             None => {
                 // SAFETY: non-zero size.
                 let ptr = unsafe { std::alloc::alloc(layout(class)) };
                 if ptr.is_null() {
-                    return Err(Error::new(ort_core::ErrorCode::OUT_OF_MEMORY, format!("cannot allocate {bytes} bytes")));
+                    return Err(Error::new(
+                        ort_core::ErrorCode::OUT_OF_MEMORY,
+                        format!("cannot allocate {bytes} bytes"),
+                    ));
                 }
                 Block { ptr, class }
             }
         };
         let ptr = block.ptr;
-        let owner = Box::new(Owner { refs: AtomicUsize::new(1), block, arena: self.inner.clone() });
+        let owner = Box::new(Owner {
+            refs: AtomicUsize::new(1),
+            block,
+            arena: self.inner.clone(),
+        });
         // SAFETY: the block holds at least `bytes` bytes until the owner's count hits 0.
-        Ok(unsafe { Buffer::from_raw(ptr, bytes, DeviceId::HOST, Box::into_raw(owner) as *const c_void, &VTABLE) })
+        Ok(unsafe {
+            Buffer::from_raw(
+                ptr,
+                bytes,
+                DeviceId::HOST,
+                Box::into_raw(owner) as *const c_void,
+                &VTABLE,
+            )
+        })
     }
 }
 
@@ -112,7 +132,13 @@ extern "C" fn release(owner: *const c_void) {
     let o = unsafe { Box::from_raw(owner as *mut Owner) };
     let size = ALIGN << o.block.class;
     if o.arena.pooled.fetch_add(size, Ordering::Relaxed) + size <= MAX_POOLED {
-        o.arena.free[o.block.class].lock().unwrap_or_else(|e| e.into_inner()).push(Block { ptr: o.block.ptr, class: o.block.class });
+        o.arena.free[o.block.class]
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push(Block {
+                ptr: o.block.ptr,
+                class: o.block.class,
+            });
     } else {
         o.arena.pooled.fetch_sub(size, Ordering::Relaxed);
         // SAFETY: allocated with this class's layout.

@@ -29,7 +29,10 @@ pub fn search_path(extra: &[PathBuf]) -> Vec<PathBuf> {
     if let Ok(v) = std::env::var("ORT_PROVIDER_PATH") {
         dirs.extend(v.split(':').filter(|s| !s.is_empty()).map(PathBuf::from));
     }
-    if let Some(dir) = std::env::current_exe().ok().and_then(|p| p.parent().map(Path::to_path_buf)) {
+    if let Some(dir) = std::env::current_exe()
+        .ok()
+        .and_then(|p| p.parent().map(Path::to_path_buf))
+    {
         dirs.push(dir.join("providers"));
     }
     dirs
@@ -40,7 +43,9 @@ pub fn discover(extra: &[PathBuf]) -> Vec<Found> {
     let mut found: Vec<Found> = Vec::new();
     let mut seen_files: Vec<PathBuf> = Vec::new();
     for dir in search_path(extra) {
-        let Ok(entries) = std::fs::read_dir(&dir) else { continue };
+        let Ok(entries) = std::fs::read_dir(&dir) else {
+            continue;
+        };
         let mut files: Vec<PathBuf> = entries
             .filter_map(|e| e.ok().map(|e| e.path()))
             .filter(|p| {
@@ -64,11 +69,16 @@ pub fn discover(extra: &[PathBuf]) -> Vec<Found> {
                 Ok(lib) => {
                     let name = lib.name().to_string();
                     let earlier = found.iter().find_map(|f| match &f.outcome {
-                        Outcome::Ready(l) | Outcome::Unavailable(l, _) if l.name() == name => Some(f.path.clone()),
+                        Outcome::Ready(l) | Outcome::Unavailable(l, _) if l.name() == name => {
+                            Some(f.path.clone())
+                        }
                         _ => None,
                     });
                     if let Some(first) = earlier {
-                        Outcome::Shadowed(format!("provider '{name}' already loaded from {}", first.display()))
+                        Outcome::Shadowed(format!(
+                            "provider '{name}' already loaded from {}",
+                            first.display()
+                        ))
                     } else {
                         let a = lib.probe();
                         if a.available {

@@ -20,7 +20,13 @@ pub struct Exec<'a> {
 impl Exec<'_> {
     /// Runs `plan` with its runtime inputs (in order; `None` = left out) and captured
     /// outer values; returns its outputs in order.
-    pub fn run(&self, plan: &Plan, inputs: Vec<Option<Value>>, captures: Vec<Value>, overrides: Vec<(usize, Value)>) -> Result<Vec<Value>> {
+    pub fn run(
+        &self,
+        plan: &Plan,
+        inputs: Vec<Option<Value>>,
+        captures: Vec<Value>,
+        overrides: Vec<(usize, Value)>,
+    ) -> Result<Vec<Value>> {
         let mut env: Vec<Option<Value>> = vec![None; plan.names.len()];
         for (id, v) in &plan.constants {
             env[*id] = Some(v.clone());
@@ -37,7 +43,10 @@ impl Exec<'_> {
         for (s, step) in plan.steps.iter().enumerate() {
             let start = Instant::now();
             let outs = self.step(step, &env).map_err(|e| match e {
-                Error::Run(m) if !m.starts_with("step ") => Error::Run(format!("step {} ({} on {}): {m}", step.label, step.op, step.provider)),
+                Error::Run(m) if !m.starts_with("step ") => Error::Run(format!(
+                    "step {} ({} on {}): {m}",
+                    step.label, step.op, step.provider
+                )),
                 other => other,
             })?;
             if let Some(p) = self.profiler {
@@ -54,47 +63,99 @@ impl Exec<'_> {
         }
         plan.outputs
             .iter()
-            .map(|&id| env[id].take().ok_or_else(|| Error::Run(format!("output '{}' was not produced", plan.names[id]))))
+            .map(|&id| {
+                env[id].take().ok_or_else(|| {
+                    Error::Run(format!("output '{}' was not produced", plan.names[id]))
+                })
+            })
             .collect()
     }
 
     fn step(&self, step: &Step, env: &[Option<Value>]) -> Result<Vec<Option<Value>>> {
-        let arg = |i: usize| step.inputs.get(i).copied().flatten().and_then(|id| env[id].as_ref());
+        let arg = |i: usize| {
+            step.inputs
+                .get(i)
+                .copied()
+                .flatten()
+                .and_then(|id| env[id].as_ref())
+        };
         match &step.kind {
             StepKind::Compute(part) => {
-                let ins: Vec<Option<&Value>> = step.inputs.iter().map(|s| s.and_then(|id| env[id].as_ref())).collect();
-                let outs = part.compute(&ins, self.arena).map_err(|e| Error::Run(e.to_string()))?;
+                let ins: Vec<Option<&Value>> = step
+                    .inputs
+                    .iter()
+                    .map(|s| s.and_then(|id| env[id].as_ref()))
+                    .collect();
+                let outs = part
+                    .compute(&ins, self.arena)
+                    .map_err(|e| Error::Run(e.to_string()))?;
                 if outs.len() != step.outputs.len() {
-                    return Err(Error::Run(format!("partition returned {} outputs, expected {}", outs.len(), step.outputs.len())));
+                    return Err(Error::Run(format!(
+                        "partition returned {} outputs, expected {}",
+                        outs.len(),
+                        step.outputs.len()
+                    )));
                 }
                 Ok(outs)
             }
             StepKind::Copy { via, to } => {
                 let t = arg(0).ok_or_else(|| Error::Run("copy of a missing value".into()))?;
-                let t = t.as_tensor().ok_or_else(|| Error::Run("only tensors cross memories".into()))?;
-                Ok(vec![Some(Value::Tensor(via.transfer(t, *to).map_err(|e| Error::Run(e.to_string()))?))])
+                let t = t
+                    .as_tensor()
+                    .ok_or_else(|| Error::Run("only tensors cross memories".into()))?;
+                Ok(vec![Some(Value::Tensor(
+                    via.transfer(t, *to)
+                        .map_err(|e| Error::Run(e.to_string()))?,
+                ))])
             }
-            StepKind::If { then_branch, else_branch } => {
+            StepKind::If {
+                then_branch,
+                else_branch,
+            } => {
                 let cond = scalar_bool(arg(0), "If condition")?;
                 let branch = if cond { then_branch } else { else_branch };
-                Ok(self.sub(branch, vec![], env)?.into_iter().map(Some).collect())
+                Ok(self
+                    .sub(branch, vec![], env)?
+                    .into_iter()
+                    .map(Some)
+                    .collect())
             }
             StepKind::Loop { body } => self.run_loop(body, step, env),
             StepKind::Scan { body, attrs } => self.run_scan(body, attrs, step, env),
         }
     }
 
-    fn sub(&self, sp: &SubPlan, inputs: Vec<Option<Value>>, env: &[Option<Value>]) -> Result<Vec<Value>> {
+    fn sub(
+        &self,
+        sp: &SubPlan,
+        inputs: Vec<Option<Value>>,
+        env: &[Option<Value>],
+    ) -> Result<Vec<Value>> {
         let captures = sp
             .parent_ids
             .iter()
-            .map(|&id| env[id].clone().ok_or_else(|| Error::Run("a captured outer value is missing".into())))
+            .map(|&id| {
+                env[id]
+                    .clone()
+                    .ok_or_else(|| Error::Run("a captured outer value is missing".into()))
+            })
             .collect::<Result<Vec<_>>>()?;
         self.run(&sp.plan, inputs, captures, vec![])
     }
 
-    fn run_loop(&self, body: &SubPlan, step: &Step, env: &[Option<Value>]) -> Result<Vec<Option<Value>>> {
-        let arg = |i: usize| step.inputs.get(i).copied().flatten().and_then(|id| env[id].as_ref());
+    fn run_loop(
+        &self,
+        body: &SubPlan,
+        step: &Step,
+        env: &[Option<Value>],
+    ) -> Result<Vec<Option<Value>>> {
+        let arg = |i: usize| {
+            step.inputs
+                .get(i)
+                .copied()
+                .flatten()
+                .and_then(|id| env[id].as_ref())
+        };
         let max_trip = match arg(0) {
             Some(v) => Some(scalar_i64(Some(v), "Loop M")?),
             None => None,
@@ -105,13 +166,20 @@ impl Exec<'_> {
         };
         let n_carried = step.inputs.len().saturating_sub(2);
         let mut carried: Vec<Value> = (0..n_carried)
-            .map(|i| arg(i + 2).cloned().ok_or_else(|| Error::Run(format!("Loop: loop-carried input {i} is missing"))))
+            .map(|i| {
+                arg(i + 2)
+                    .cloned()
+                    .ok_or_else(|| Error::Run(format!("Loop: loop-carried input {i} is missing")))
+            })
             .collect::<Result<_>>()?;
         let n_scan = body.plan.outputs.len().saturating_sub(1 + n_carried);
         let mut scans: Vec<Vec<Value>> = vec![Vec::new(); n_scan];
         let mut i: i64 = 0;
         while cond && max_trip.is_none_or(|m| i < m) {
-            let mut ins: Vec<Option<Value>> = vec![Some(Value::Tensor(Tensor::scalar(i))), Some(Value::Tensor(Tensor::scalar(cond)))];
+            let mut ins: Vec<Option<Value>> = vec![
+                Some(Value::Tensor(Tensor::scalar(i))),
+                Some(Value::Tensor(Tensor::scalar(cond))),
+            ];
             ins.extend(carried.drain(..).map(Some));
             let mut outs = self.sub(body, ins, env)?.into_iter();
             cond = scalar_bool(outs.next().as_ref(), "Loop body condition")?;
@@ -123,12 +191,21 @@ impl Exec<'_> {
         }
         let mut result: Vec<Option<Value>> = carried.into_iter().map(Some).collect();
         for (k, items) in scans.into_iter().enumerate() {
-            result.push(Some(stack_values(items, &body.plan.output_decls[1 + n_carried + k].ty)?));
+            result.push(Some(stack_values(
+                items,
+                &body.plan.output_decls[1 + n_carried + k].ty,
+            )?));
         }
         Ok(result)
     }
 
-    fn run_scan(&self, body: &SubPlan, a: &ScanAttrs, step: &Step, env: &[Option<Value>]) -> Result<Vec<Option<Value>>> {
+    fn run_scan(
+        &self,
+        body: &SubPlan,
+        a: &ScanAttrs,
+        step: &Step,
+        env: &[Option<Value>],
+    ) -> Result<Vec<Option<Value>>> {
         let mut vals: Vec<&Value> = Vec::new();
         for (i, s) in step.inputs.iter().enumerate() {
             match s.and_then(|id| env[id].as_ref()) {
@@ -139,11 +216,22 @@ impl Exec<'_> {
         }
         if a.batched {
             if step.inputs.first().copied().flatten().is_some() {
-                let lens = vals.remove(0).tensor().map_err(|e| Error::Run(e.to_string()))?.to_i64_vec().map_err(|e| Error::Run(e.to_string()))?;
+                let lens = vals
+                    .remove(0)
+                    .tensor()
+                    .map_err(|e| Error::Run(e.to_string()))?
+                    .to_i64_vec()
+                    .map_err(|e| Error::Run(e.to_string()))?;
                 let k = a.num_scan_inputs;
-                let full = vals.get(vals.len().saturating_sub(k)).and_then(|v| v.as_tensor()).map(|t| t.shape().get(1).copied().unwrap_or(0));
+                let full = vals
+                    .get(vals.len().saturating_sub(k))
+                    .and_then(|v| v.as_tensor())
+                    .map(|t| t.shape().get(1).copied().unwrap_or(0));
                 if lens.iter().any(|&l| Some(l) != full) {
-                    return Err(Error::Run("Scan-8 with sequence_lens shorter than the sequence is not supported".into()));
+                    return Err(Error::Run(
+                        "Scan-8 with sequence_lens shorter than the sequence is not supported"
+                            .into(),
+                    ));
                 }
             }
             return self.run_scan_batched(body, a, &vals, env);
@@ -152,15 +240,39 @@ impl Exec<'_> {
     }
 
     /// Scan-8: the same scan for each batch entry (axis 0), outputs stacked on axis 0.
-    fn run_scan_batched(&self, body: &SubPlan, a: &ScanAttrs, vals: &[&Value], env: &[Option<Value>]) -> Result<Vec<Option<Value>>> {
-        let ts: Vec<&Tensor> = vals.iter().map(|v| v.as_tensor().ok_or_else(|| Error::Run("Scan inputs must be tensors".into()))).collect::<Result<_>>()?;
-        let batch = ts.first().map_or(0, |t| t.shape().first().copied().unwrap_or(0)) as usize;
+    fn run_scan_batched(
+        &self,
+        body: &SubPlan,
+        a: &ScanAttrs,
+        vals: &[&Value],
+        env: &[Option<Value>],
+    ) -> Result<Vec<Option<Value>>> {
+        let ts: Vec<&Tensor> = vals
+            .iter()
+            .map(|v| {
+                v.as_tensor()
+                    .ok_or_else(|| Error::Run("Scan inputs must be tensors".into()))
+            })
+            .collect::<Result<_>>()?;
+        let batch = ts
+            .first()
+            .map_or(0, |t| t.shape().first().copied().unwrap_or(0)) as usize;
         let mut per_batch: Vec<Vec<Tensor>> = Vec::new();
         for b in 0..batch {
-            let slices: Vec<Value> = ts.iter().map(|t| host_ops::take(t, 0, b).map(Value::Tensor)).collect::<Result<_>>()?;
+            let slices: Vec<Value> = ts
+                .iter()
+                .map(|t| host_ops::take(t, 0, b).map(Value::Tensor))
+                .collect::<Result<_>>()?;
             let refs: Vec<&Value> = slices.iter().collect();
             let outs = self.scan_values(body, a, &refs, env)?;
-            per_batch.push(outs.into_iter().map(|v| v.and_then(|v| v.into_tensor()).ok_or_else(|| Error::Run("Scan outputs must be tensors".into()))).collect::<Result<_>>()?);
+            per_batch.push(
+                outs.into_iter()
+                    .map(|v| {
+                        v.and_then(|v| v.into_tensor())
+                            .ok_or_else(|| Error::Run("Scan outputs must be tensors".into()))
+                    })
+                    .collect::<Result<_>>()?,
+            );
         }
         let n_out = per_batch.first().map_or(0, |o| o.len());
         (0..n_out)
@@ -171,18 +283,32 @@ impl Exec<'_> {
             .collect()
     }
 
-    fn scan_values(&self, body: &SubPlan, a: &ScanAttrs, vals: &[&Value], env: &[Option<Value>]) -> Result<Vec<Option<Value>>> {
+    fn scan_values(
+        &self,
+        body: &SubPlan,
+        a: &ScanAttrs,
+        vals: &[&Value],
+        env: &[Option<Value>],
+    ) -> Result<Vec<Option<Value>>> {
         let k = a.num_scan_inputs;
         if k > vals.len() {
             return Err(Error::Run("num_scan_inputs exceeds the inputs".into()));
         }
         let n_state = vals.len() - k;
-        let scan_ins: Vec<&Tensor> = vals[n_state..].iter().map(|v| v.as_tensor().ok_or_else(|| Error::Run("Scan inputs must be tensors".into()))).collect::<Result<_>>()?;
+        let scan_ins: Vec<&Tensor> = vals[n_state..]
+            .iter()
+            .map(|v| {
+                v.as_tensor()
+                    .ok_or_else(|| Error::Run("Scan inputs must be tensors".into()))
+            })
+            .collect::<Result<_>>()?;
         let axis_of = |j: usize, t: &Tensor| -> Result<usize> {
             let ax = a.input_axes.get(j).copied().unwrap_or(0);
             let r = t.rank() as i64;
             let ax = if ax < 0 { ax + r } else { ax };
-            if !(0..r).contains(&ax) { return Err(Error::Run(format!("scan axis {ax} out of range"))); }
+            if !(0..r).contains(&ax) {
+                return Err(Error::Run(format!("scan axis {ax} out of range")));
+            }
             Ok(ax as usize)
         };
         let len = match scan_ins.first() {
@@ -196,13 +322,20 @@ impl Exec<'_> {
             let mut ins: Vec<Option<Value>> = state.drain(..).map(Some).collect();
             for (j, t) in scan_ins.iter().enumerate() {
                 let ax = axis_of(j, t)?;
-                let idx = if a.input_dirs.get(j).copied().unwrap_or(0) == 1 { len - 1 - it } else { it };
+                let idx = if a.input_dirs.get(j).copied().unwrap_or(0) == 1 {
+                    len - 1 - it
+                } else {
+                    it
+                };
                 ins.push(Some(Value::Tensor(host_ops::take(t, ax, idx)?)));
             }
             let mut outs = self.sub(body, ins, env)?.into_iter();
             state = outs.by_ref().take(n_state).collect();
             for (j, v) in outs.enumerate() {
-                outs_acc[j].push(v.into_tensor().ok_or_else(|| Error::Run("Scan outputs must be tensors".into()))?);
+                outs_acc[j].push(
+                    v.into_tensor()
+                        .ok_or_else(|| Error::Run("Scan outputs must be tensors".into()))?,
+                );
             }
         }
         let mut result: Vec<Option<Value>> = state.into_iter().map(Some).collect();
@@ -211,7 +344,10 @@ impl Exec<'_> {
                 host_ops::reverse(&mut items);
             }
             let t = if items.is_empty() {
-                let elem = body.plan.output_decls[n_state + j].ty.elem().unwrap_or(ElemType::F32);
+                let elem = body.plan.output_decls[n_state + j]
+                    .ty
+                    .elem()
+                    .unwrap_or(ElemType::F32);
                 empty_tensor(elem)?
             } else {
                 let r = items[0].rank() as i64 + 1;
@@ -227,7 +363,8 @@ impl Exec<'_> {
 
 fn empty_tensor(elem: ElemType) -> Result<Tensor> {
     if elem == ElemType::String {
-        return Tensor::from_vec::<ort_core::RString>(&[0], vec![]).map_err(|e| Error::Run(e.to_string()));
+        return Tensor::from_vec::<ort_core::RString>(&[0], vec![])
+            .map_err(|e| Error::Run(e.to_string()));
     }
     Tensor::from_bytes(elem, &[0], vec![]).map_err(|e| Error::Run(e.to_string()))
 }
@@ -235,7 +372,9 @@ fn empty_tensor(elem: ElemType) -> Result<Tensor> {
 /// Loop scan outputs: tensors stack along a new axis 0; anything else becomes a sequence.
 fn stack_values(items: Vec<Value>, ty: &ort_core::TypeInfo) -> Result<Value> {
     if items.is_empty() {
-        return Ok(Value::Tensor(empty_tensor(ty.elem().unwrap_or(ElemType::F32))?));
+        return Ok(Value::Tensor(empty_tensor(
+            ty.elem().unwrap_or(ElemType::F32),
+        )?));
     }
     if items.iter().all(|v| v.as_tensor().is_some()) {
         let ts: Vec<Tensor> = items.into_iter().filter_map(|v| v.into_tensor()).collect();
@@ -245,24 +384,44 @@ fn stack_values(items: Vec<Value>, ty: &ort_core::TypeInfo) -> Result<Value> {
         Value::Sequence { elem, .. } => *elem,
         _ => ElemType::Undefined,
     };
-    Ok(Value::Sequence { elem, items: RVec::from(items) })
+    Ok(Value::Sequence {
+        elem,
+        items: RVec::from(items),
+    })
 }
 
 fn scalar_bool(v: Option<&Value>, what: &str) -> Result<bool> {
-    let t = v.and_then(|v| v.as_tensor()).ok_or_else(|| Error::Run(format!("{what} must be a tensor")))?;
+    let t = v
+        .and_then(|v| v.as_tensor())
+        .ok_or_else(|| Error::Run(format!("{what} must be a tensor")))?;
     if t.len() != 1 {
-        return Err(Error::Run(format!("{what} must have one element, has {}", t.len())));
+        return Err(Error::Run(format!(
+            "{what} must have one element, has {}",
+            t.len()
+        )));
     }
     Ok(match t.elem() {
-        ElemType::Bool => t.as_slice::<bool>().map_err(|e| Error::Run(e.to_string()))?[0],
-        _ => t.to_i64_vec().map_err(|e| Error::Run(format!("{what}: {e}")))?[0] != 0,
+        ElemType::Bool => t
+            .as_slice::<bool>()
+            .map_err(|e| Error::Run(e.to_string()))?[0],
+        _ => {
+            t.to_i64_vec()
+                .map_err(|e| Error::Run(format!("{what}: {e}")))?[0]
+                != 0
+        }
     })
 }
 
 fn scalar_i64(v: Option<&Value>, what: &str) -> Result<i64> {
-    let t = v.and_then(|v| v.as_tensor()).ok_or_else(|| Error::Run(format!("{what} must be a tensor")))?;
-    let v = t.to_i64_vec().map_err(|e| Error::Run(format!("{what}: {e}")))?;
-    v.first().copied().ok_or_else(|| Error::Run(format!("{what} is empty")))
+    let t = v
+        .and_then(|v| v.as_tensor())
+        .ok_or_else(|| Error::Run(format!("{what} must be a tensor")))?;
+    let v = t
+        .to_i64_vec()
+        .map_err(|e| Error::Run(format!("{what}: {e}")))?;
+    v.first()
+        .copied()
+        .ok_or_else(|| Error::Run(format!("{what} is empty")))
 }
 
 /// Wraps a value as an optional (used when feeding optional-typed graph inputs).

@@ -20,11 +20,15 @@ pub fn take(t: &Tensor, axis: usize, index: usize) -> Result<Tensor> {
     out_shape.remove(axis);
     if t.elem() == ElemType::String {
         let s = t.as_slice::<RString>().map_err(err)?;
-        let v: Vec<RString> = (0..outer).flat_map(|o| s[(o * n + index) * inner..][..inner].iter().cloned()).collect();
+        let v: Vec<RString> = (0..outer)
+            .flat_map(|o| s[(o * n + index) * inner..][..inner].iter().cloned())
+            .collect();
         return Tensor::from_vec(&out_shape, v).map_err(err);
     }
     let es = t.elem().size();
-    let b = t.bytes().ok_or_else(|| Error::Run("control flow needs host tensors".into()))?;
+    let b = t
+        .bytes()
+        .ok_or_else(|| Error::Run("control flow needs host tensors".into()))?;
     let mut v = Vec::with_capacity(outer * inner * es);
     for o in 0..outer {
         v.extend_from_slice(&b[((o * n + index) * inner) * es..][..inner * es]);
@@ -34,22 +38,45 @@ pub fn take(t: &Tensor, axis: usize, index: usize) -> Result<Tensor> {
 
 /// Stacks equal-shaped tensors along a new `axis`.
 pub fn stack(items: &[Tensor], axis: usize) -> Result<Tensor> {
-    let first = items.first().ok_or_else(|| Error::Run("nothing to stack".into()))?;
+    let first = items
+        .first()
+        .ok_or_else(|| Error::Run("nothing to stack".into()))?;
     let shape = first.shape();
-    if items.iter().any(|t| t.shape() != shape || t.elem() != first.elem()) {
-        return Err(Error::Run("stacked iteration outputs differ in shape or type".into()));
+    if items
+        .iter()
+        .any(|t| t.shape() != shape || t.elem() != first.elem())
+    {
+        return Err(Error::Run(
+            "stacked iteration outputs differ in shape or type".into(),
+        ));
     }
     let outer: usize = shape[..axis].iter().product::<i64>() as usize;
     let inner: usize = shape[axis..].iter().product::<i64>() as usize;
     let mut out_shape = shape.to_vec();
     out_shape.insert(axis, items.len() as i64);
     if first.elem() == ElemType::String {
-        let slices: Vec<&[RString]> = items.iter().map(|t| t.as_slice::<RString>()).collect::<Result<_, _>>().map_err(err)?;
-        let v: Vec<RString> = (0..outer).flat_map(|o| slices.iter().flat_map(move |s| s[o * inner..][..inner].iter().cloned())).collect();
+        let slices: Vec<&[RString]> = items
+            .iter()
+            .map(|t| t.as_slice::<RString>())
+            .collect::<Result<_, _>>()
+            .map_err(err)?;
+        let v: Vec<RString> = (0..outer)
+            .flat_map(|o| {
+                slices
+                    .iter()
+                    .flat_map(move |s| s[o * inner..][..inner].iter().cloned())
+            })
+            .collect();
         return Tensor::from_vec(&out_shape, v).map_err(err);
     }
     let es = first.elem().size();
-    let bytes: Vec<&[u8]> = items.iter().map(|t| t.bytes().ok_or_else(|| Error::Run("control flow needs host tensors".into()))).collect::<Result<_>>()?;
+    let bytes: Vec<&[u8]> = items
+        .iter()
+        .map(|t| {
+            t.bytes()
+                .ok_or_else(|| Error::Run("control flow needs host tensors".into()))
+        })
+        .collect::<Result<_>>()?;
     let mut v = Vec::with_capacity(outer * inner * es * items.len());
     for o in 0..outer {
         for b in &bytes {

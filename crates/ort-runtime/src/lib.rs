@@ -41,7 +41,11 @@ pub use session::{Session, SessionBuilder};
 /// An ndarray as a runtime value (no copy when it is in standard layout).
 pub fn value<T: Element, D: ndarray::Dimension>(a: ndarray::Array<T, D>) -> Value {
     let shape: Vec<i64> = a.shape().iter().map(|&d| d as i64).collect();
-    let data = if a.is_standard_layout() { a.into_raw_vec_and_offset().0 } else { a.iter().cloned().collect() };
+    let data = if a.is_standard_layout() {
+        a.into_raw_vec_and_offset().0
+    } else {
+        a.iter().cloned().collect()
+    };
     Value::Tensor(Tensor::from_vec(&shape, data).expect("shape matches data"))
 }
 

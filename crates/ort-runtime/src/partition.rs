@@ -46,18 +46,29 @@ pub fn assign(
             break;
         }
         let view = graph_view(g, opsets, &names, outer);
-        let cap = p
-            .get_capability(&view)
-            .map_err(|e| Error::Partition(format!("provider {}: GetCapability failed: {e}", p.name())))?;
+        let cap = p.get_capability(&view).map_err(|e| {
+            Error::Partition(format!("provider {}: GetCapability failed: {e}", p.name()))
+        })?;
         for grp in cap.groups.iter() {
             let idx: Vec<usize> = grp.iter().map(|&i| i as usize).collect();
             let distinct: HashSet<usize> = idx.iter().copied().collect();
-            if idx.is_empty() || distinct.len() != idx.len() || idx.iter().any(|&i| i >= n || owner[i].is_some()) {
-                tracing::warn!("provider {} claimed an invalid or already assigned group {:?}; ignored", p.name(), idx);
+            if idx.is_empty()
+                || distinct.len() != idx.len()
+                || idx.iter().any(|&i| i >= n || owner[i].is_some())
+            {
+                tracing::warn!(
+                    "provider {} claimed an invalid or already assigned group {:?}; ignored",
+                    p.name(),
+                    idx
+                );
                 continue;
             }
             if idx.len() > 1 && !convex(g, &distinct) {
-                tracing::warn!("provider {} claimed a non-convex group {:?}; ignored", p.name(), idx);
+                tracing::warn!(
+                    "provider {} claimed a non-convex group {:?}; ignored",
+                    p.name(),
+                    idx
+                );
                 continue;
             }
             for &i in &idx {
@@ -77,24 +88,37 @@ pub fn assign(
         let node = &g.nodes[i];
         match o {
             Some(o) => out.push(o),
-            None if node.domain.is_empty() && HOST_OPS.contains(&node.op_type.as_str()) => out.push(Owner::Host),
+            None if node.domain.is_empty() && HOST_OPS.contains(&node.op_type.as_str()) => {
+                out.push(Owner::Host)
+            }
             None => {
                 let types: Vec<String> = node
                     .present_inputs()
                     .map(|v| g.types.get(v).map_or("?".to_string(), |t| t.to_string()))
                     .collect();
                 let opset = opsets.get(&node.domain).copied().unwrap_or(0);
-                let why: Vec<String> = declined[i].iter().map(|(p, r)| format!("{p}: {r}")).collect();
+                let why: Vec<String> = declined[i]
+                    .iter()
+                    .map(|(p, r)| format!("{p}: {r}"))
+                    .collect();
                 return Err(Error::Partition(format!(
                     "{} at opset {opset} with inputs [{}]: no provider can run it ({})",
                     node.describe(),
                     types.join(", "),
-                    if why.is_empty() { "no provider looked at it".to_string() } else { why.join("; ") }
+                    if why.is_empty() {
+                        "no provider looked at it".to_string()
+                    } else {
+                        why.join("; ")
+                    }
                 )));
             }
         }
     }
-    Ok(Assignment { owner: out, groups, declined })
+    Ok(Assignment {
+        owner: out,
+        groups,
+        declined,
+    })
 }
 
 /// A group is convex when no path leaves it and comes back: otherwise it could not

@@ -45,10 +45,21 @@ pub struct Step {
 pub enum StepKind {
     Compute(CompiledPartition),
     /// Copies input 0 into `to`'s memory through `via`'s data transfer.
-    Copy { via: Arc<ProviderInstance>, to: DeviceId },
-    If { then_branch: SubPlan, else_branch: SubPlan },
-    Loop { body: SubPlan },
-    Scan { body: SubPlan, attrs: ScanAttrs },
+    Copy {
+        via: Arc<ProviderInstance>,
+        to: DeviceId,
+    },
+    If {
+        then_branch: SubPlan,
+        else_branch: SubPlan,
+    },
+    Loop {
+        body: SubPlan,
+    },
+    Scan {
+        body: SubPlan,
+        attrs: ScanAttrs,
+    },
 }
 
 pub struct ScanAttrs {
@@ -125,15 +136,27 @@ impl Builder<'_> {
                 intern(o, &mut names);
             }
         }
-        let id_of = |n: &str, names: &Vec<String>| names.iter().position(|x| x == n);
-        let index: HashMap<String, usize> = names.iter().enumerate().map(|(i, n)| (n.clone(), i)).collect();
-        let id = |n: &str| -> Option<usize> { if n.is_empty() { None } else { index.get(n).copied() } };
-        let _ = id_of;
+        let index: HashMap<String, usize> = names
+            .iter()
+            .enumerate()
+            .map(|(i, n)| (n.clone(), i))
+            .collect();
+        let id = |n: &str| -> Option<usize> {
+            if n.is_empty() {
+                None
+            } else {
+                index.get(n).copied()
+            }
+        };
 
         let asg = assign(g, self.opsets, self.providers, outer)?;
 
         // Units: claimed groups and host nodes.
-        let mut units: Vec<(Option<usize>, Vec<usize>)> = asg.groups.iter().map(|(p, n)| (Some(*p), n.clone())).collect();
+        let mut units: Vec<(Option<usize>, Vec<usize>)> = asg
+            .groups
+            .iter()
+            .map(|(p, n)| (Some(*p), n.clone()))
+            .collect();
         for (i, o) in asg.owner.iter().enumerate() {
             if *o == Owner::Host {
                 units.push((None, vec![i]));
@@ -175,22 +198,29 @@ impl Builder<'_> {
                     }
                 }
                 for r in reads {
-                    if !produced.contains(r.as_str()) && !ins.contains(&r) && !set.iter().any(|&j| g.nodes[j].outputs.contains(&r)) {
+                    if !produced.contains(r.as_str())
+                        && !ins.contains(&r)
+                        && !set.iter().any(|&j| g.nodes[j].outputs.contains(&r))
+                    {
                         ins.push(r);
                     }
                 }
                 for o in n.outputs.iter().filter(|o| !o.is_empty()) {
                     produced.insert(o);
-                    let used_outside = readers.get(o.as_str()).is_some_and(|r| r.iter().any(|j| !set.contains(j)));
+                    let used_outside = readers
+                        .get(o.as_str())
+                        .is_some_and(|r| r.iter().any(|j| !set.contains(j)));
                     if provider.is_none() || used_outside || graph_outputs.contains(o.as_str()) {
                         outs.push(o.clone());
                     }
                 }
             }
-            us.push(Unit { provider, nodes, ins, outs });
-        }
-        if let Some(p) = us.iter().find(|u| u.provider.is_some() && u.nodes.len() > 1) {
-            let _ = p;
+            us.push(Unit {
+                provider,
+                nodes,
+                ins,
+                outs,
+            });
         }
 
         // Order units by their dependencies.
@@ -205,7 +235,19 @@ impl Builder<'_> {
         for (ui, u) in us.iter().enumerate() {
             let mut deps: HashSet<usize> = HashSet::new();
             let mut reads: Vec<&str> = u.ins.iter().map(|s| s.as_str()).collect();
-            let caps: Vec<String> = if u.provider.is_none() { u.nodes.iter().flat_map(|&i| g.nodes[i].subgraphs().flat_map(|s| s.outer_scope_names()).collect::<Vec<_>>()).collect() } else { vec![] };
+            let caps: Vec<String> = if u.provider.is_none() {
+                u.nodes
+                    .iter()
+                    .flat_map(|&i| {
+                        g.nodes[i]
+                            .subgraphs()
+                            .flat_map(|s| s.outer_scope_names())
+                            .collect::<Vec<_>>()
+                    })
+                    .collect()
+            } else {
+                vec![]
+            };
             reads.extend(caps.iter().map(|s| s.as_str()));
             for r in reads {
                 if let Some(&p) = producer.get(r) {
@@ -221,8 +263,10 @@ impl Builder<'_> {
         }
         // Keep the graph's node order among independent units.
         let first_node = |u: &Unit| *u.nodes.iter().min().unwrap_or(&0);
-        let mut ready: std::collections::BTreeSet<(usize, usize)> =
-            (0..us.len()).filter(|&u| indeg[u] == 0).map(|u| (first_node(&us[u]), u)).collect();
+        let mut ready: std::collections::BTreeSet<(usize, usize)> = (0..us.len())
+            .filter(|&u| indeg[u] == 0)
+            .map(|u| (first_node(&us[u]), u))
+            .collect();
         let mut order = Vec::with_capacity(us.len());
         while let Some(&(k, u)) = ready.iter().next() {
             ready.remove(&(k, u));
@@ -235,7 +279,10 @@ impl Builder<'_> {
             }
         }
         if order.len() != us.len() {
-            return Err(Error::Partition(format!("graph '{}': the claimed partitions depend on each other in a cycle", g.name)));
+            return Err(Error::Partition(format!(
+                "graph '{}': the claimed partitions depend on each other in a cycle",
+                g.name
+            )));
         }
 
         // Compile, with the final assignment visible to providers.
@@ -248,7 +295,6 @@ impl Builder<'_> {
             })
             .collect();
         let view = graph_view(g, self.opsets, &assigned, outer);
-        let mut names = names;
         let mut device_of: Vec<DeviceId> = vec![DeviceId::HOST; names.len()];
         let mut copies: HashMap<(usize, DeviceId), usize> = HashMap::new();
         let mut steps: Vec<Step> = Vec::new();
@@ -260,9 +306,17 @@ impl Builder<'_> {
             match u.provider {
                 Some(pi) => {
                     let p = &self.providers[pi];
-                    let label = if u.nodes.len() == 1 { g.nodes[u.nodes[0]].name.clone() } else { format!("{}_{}_{part_no}", p.name(), g.name) };
+                    let label = if u.nodes.len() == 1 {
+                        g.nodes[u.nodes[0]].name.clone()
+                    } else {
+                        format!("{}_{}_{part_no}", p.name(), g.name)
+                    };
                     part_no += 1;
-                    let ops: Vec<&str> = u.nodes.iter().map(|&i| g.nodes[i].op_type.as_str()).collect();
+                    let ops: Vec<&str> = u
+                        .nodes
+                        .iter()
+                        .map(|&i| g.nodes[i].op_type.as_str())
+                        .collect();
                     let fused = FusedNode {
                         name: RString::from(label.as_str()),
                         graph: &view,
@@ -271,18 +325,39 @@ impl Builder<'_> {
                         outputs: u.outs.iter().map(|s| RString::from(s.as_str())).collect(),
                     };
                     let part = p.compile(&fused).map_err(|e| {
-                        Error::Partition(format!("provider {} failed to compile {}: {e}", p.name(), g.nodes[u.nodes[0]].describe()))
+                        Error::Partition(format!(
+                            "provider {} failed to compile {}: {e}",
+                            p.name(),
+                            g.nodes[u.nodes[0]].describe()
+                        ))
                     })?;
                     let dev = p.memory().device;
                     let mut step_inputs = Vec::with_capacity(u.ins.len());
                     for name in &u.ins {
-                        let src = id(name).ok_or_else(|| Error::Partition(format!("value '{name}' is not defined")))?;
-                        step_inputs.push(Some(self.place(src, dev, &mut names, &mut device_of, &mut copies, &mut steps, &mut constants)?));
+                        let src = id(name).ok_or_else(|| {
+                            Error::Partition(format!("value '{name}' is not defined"))
+                        })?;
+                        step_inputs.push(Some(self.place(
+                            src,
+                            dev,
+                            &mut names,
+                            &mut device_of,
+                            &mut copies,
+                            &mut steps,
+                            &mut constants,
+                        )?));
                     }
                     for o in step_outputs.iter().flatten() {
                         device_of[*o] = dev;
                     }
-                    steps.push(Step { kind: StepKind::Compute(part), inputs: step_inputs, outputs: step_outputs, label, op: ops.join("+"), provider: p.name().to_string() });
+                    steps.push(Step {
+                        kind: StepKind::Compute(part),
+                        inputs: step_inputs,
+                        outputs: step_outputs,
+                        label,
+                        op: ops.join("+"),
+                        provider: p.name().to_string(),
+                    });
                 }
                 None => {
                     let node = &g.nodes[u.nodes[0]];
@@ -290,24 +365,55 @@ impl Builder<'_> {
                     for name in &node.inputs {
                         step_inputs.push(match id(name) {
                             None => None,
-                            Some(src) => Some(self.place(src, DeviceId::HOST, &mut names, &mut device_of, &mut copies, &mut steps, &mut constants)?),
+                            Some(src) => Some(self.place(
+                                src,
+                                DeviceId::HOST,
+                                &mut names,
+                                &mut device_of,
+                                &mut copies,
+                                &mut steps,
+                                &mut constants,
+                            )?),
                         });
                     }
                     let kind = self.host_node(node, &index, &names, &device_of)?;
                     // Control-flow outputs are always host values.
                     let outs: Vec<Option<usize>> = node.outputs.iter().map(|o| id(o)).collect();
-                    steps.push(Step { kind, inputs: step_inputs, outputs: outs, label: node.name.clone(), op: node.op_type.clone(), provider: "host".into() });
+                    steps.push(Step {
+                        kind,
+                        inputs: step_inputs,
+                        outputs: outs,
+                        label: node.name.clone(),
+                        op: node.op_type.clone(),
+                        provider: "host".into(),
+                    });
                 }
             }
         }
         // Graph outputs must end on the host.
         let mut outputs = Vec::new();
         for o in &g.outputs {
-            let src = id(&o.name).ok_or_else(|| Error::Partition(format!("graph output '{}' is not defined", o.name)))?;
-            outputs.push(self.place(src, DeviceId::HOST, &mut names, &mut device_of, &mut copies, &mut steps, &mut constants)?);
+            let src = id(&o.name).ok_or_else(|| {
+                Error::Partition(format!("graph output '{}' is not defined", o.name))
+            })?;
+            outputs.push(self.place(
+                src,
+                DeviceId::HOST,
+                &mut names,
+                &mut device_of,
+                &mut copies,
+                &mut steps,
+                &mut constants,
+            )?);
         }
 
-        self.record_explain(g, &asg, &us.iter().map(|u| (u.provider, u.nodes.len())).collect::<Vec<_>>());
+        self.record_explain(
+            g,
+            &asg,
+            &us.iter()
+                .map(|u| (u.provider, u.nodes.len()))
+                .collect::<Vec<_>>(),
+        );
 
         let free_after = lifetimes(&steps, names.len(), &outputs);
         Ok(Plan {
@@ -346,25 +452,42 @@ impl Builder<'_> {
             return Ok(c);
         }
         let from = device_of[src];
-        let device_side = if dev.kind == ort_core::MemoryKind::Host { from } else { dev };
+        let device_side = if dev.kind == ort_core::MemoryKind::Host {
+            from
+        } else {
+            dev
+        };
         let via = self
             .providers
             .iter()
             .find(|p| p.memory().device == device_side)
             .cloned()
-            .ok_or_else(|| Error::Partition(format!("no provider can copy between {from:?} and {dev:?}")))?;
+            .ok_or_else(|| {
+                Error::Partition(format!("no provider can copy between {from:?} and {dev:?}"))
+            })?;
         names.push(format!("{}@{:?}{}", names[src], dev.kind, dev.device));
         device_of.push(dev);
         let dst = names.len() - 1;
         copies.insert((src, dev), dst);
-        if let Some(v) = constants.iter().find(|(i, _)| *i == src).map(|(_, v)| v.clone()) {
+        if let Some(v) = constants
+            .iter()
+            .find(|(i, _)| *i == src)
+            .map(|(_, v)| v.clone())
+        {
             // Initializers move once per session, not once per run.
-            let t = v.as_tensor().ok_or_else(|| Error::Partition("only tensors can be copied".into()))?;
-            let moved = via.transfer(t, dev).map_err(|e| Error::Partition(format!("uploading '{}': {e}", names[src])))?;
+            let t = v
+                .as_tensor()
+                .ok_or_else(|| Error::Partition("only tensors can be copied".into()))?;
+            let moved = via
+                .transfer(t, dev)
+                .map_err(|e| Error::Partition(format!("uploading '{}': {e}", names[src])))?;
             constants.push((dst, Value::Tensor(moved)));
         } else {
             steps.push(Step {
-                kind: StepKind::Copy { via: via.clone(), to: dev },
+                kind: StepKind::Copy {
+                    via: via.clone(),
+                    to: dev,
+                },
                 inputs: vec![Some(src)],
                 outputs: vec![Some(dst)],
                 label: format!("copy {}", names[src]),
@@ -375,25 +498,46 @@ impl Builder<'_> {
         Ok(dst)
     }
 
-    fn host_node(&mut self, node: &ort_graph::Node, index: &HashMap<String, usize>, _names: &[String], _dev: &[DeviceId]) -> Result<StepKind> {
+    fn host_node(
+        &mut self,
+        node: &ort_graph::Node,
+        index: &HashMap<String, usize>,
+        _names: &[String],
+        _dev: &[DeviceId],
+    ) -> Result<StepKind> {
         let mut sub = |attr: &str| -> Result<SubPlan> {
             let Some(AttrValue::Graph(sg)) = node.attr(attr) else {
-                return Err(Error::Partition(format!("{}: missing graph attribute '{attr}'", node.describe())));
+                return Err(Error::Partition(format!(
+                    "{}: missing graph attribute '{attr}'",
+                    node.describe()
+                )));
             };
             let outer = sg.outer_scope_names();
             let plan = self.build(sg, &outer)?;
             let parent_ids = outer
                 .iter()
-                .map(|n| index.get(n).copied().ok_or_else(|| Error::Partition(format!("{}: subgraph reads '{n}', which is not defined", node.describe()))))
+                .map(|n| {
+                    index.get(n).copied().ok_or_else(|| {
+                        Error::Partition(format!(
+                            "{}: subgraph reads '{n}', which is not defined",
+                            node.describe()
+                        ))
+                    })
+                })
                 .collect::<Result<_>>()?;
             Ok(SubPlan { plan, parent_ids })
         };
         Ok(match node.op_type.as_str() {
-            "If" => StepKind::If { then_branch: sub("then_branch")?, else_branch: sub("else_branch")? },
+            "If" => StepKind::If {
+                then_branch: sub("then_branch")?,
+                else_branch: sub("else_branch")?,
+            },
             "Loop" => StepKind::Loop { body: sub("body")? },
             "Scan" => {
                 let body = sub("body")?;
-                let k = node.attr_int("num_scan_inputs").ok_or_else(|| Error::Partition(format!("{}: missing num_scan_inputs", node.describe())))? as usize;
+                let k = node.attr_int("num_scan_inputs").ok_or_else(|| {
+                    Error::Partition(format!("{}: missing num_scan_inputs", node.describe()))
+                })? as usize;
                 let ints = |n: &str| node.attr_ints(n).map(|v| v.to_vec()).unwrap_or_default();
                 StepKind::Scan {
                     body,
@@ -401,7 +545,11 @@ impl Builder<'_> {
                         batched: self.opsets.get("").copied().unwrap_or(0) < 9,
                         num_scan_inputs: k,
                         input_axes: ints("scan_input_axes"),
-                        input_dirs: ints(if node.attr("scan_input_directions").is_some() { "scan_input_directions" } else { "directions" }),
+                        input_dirs: ints(if node.attr("scan_input_directions").is_some() {
+                            "scan_input_directions"
+                        } else {
+                            "directions"
+                        }),
                         output_axes: ints("scan_output_axes"),
                         output_dirs: ints("scan_output_directions"),
                     },
@@ -411,15 +559,30 @@ impl Builder<'_> {
         })
     }
 
-    fn record_explain(&mut self, g: &Graph, asg: &crate::partition::Assignment, units: &[(Option<usize>, usize)]) {
+    fn record_explain(
+        &mut self,
+        g: &Graph,
+        asg: &crate::partition::Assignment,
+        units: &[(Option<usize>, usize)],
+    ) {
         for (i, n) in g.nodes.iter().enumerate() {
             let provider = match asg.owner[i] {
                 Owner::Provider(p) => self.providers[p].name().to_string(),
                 Owner::Host => "host".to_string(),
             };
-            let declined = asg.declined[i].iter().filter(|(p, _)| *p != provider).cloned().collect();
+            let declined = asg.declined[i]
+                .iter()
+                .filter(|(p, _)| *p != provider)
+                .cloned()
+                .collect();
             self.explain.counts.entry(provider.clone()).or_default().0 += 1;
-            self.explain.nodes.push(ExplainNode { graph: g.name.clone(), node: n.name.clone(), op: n.op_type.clone(), provider, declined });
+            self.explain.nodes.push(ExplainNode {
+                graph: g.name.clone(),
+                node: n.name.clone(),
+                op: n.op_type.clone(),
+                provider,
+                declined,
+            });
         }
         for (p, _) in units {
             let name = match p {
@@ -439,7 +602,15 @@ fn lifetimes(steps: &[Step], n: usize, outputs: &[usize]) -> Vec<Vec<usize>> {
             last[*i] = Some(s);
         }
         let caps: Vec<usize> = match &step.kind {
-            StepKind::If { then_branch, else_branch } => then_branch.parent_ids.iter().chain(&else_branch.parent_ids).copied().collect(),
+            StepKind::If {
+                then_branch,
+                else_branch,
+            } => then_branch
+                .parent_ids
+                .iter()
+                .chain(&else_branch.parent_ids)
+                .copied()
+                .collect(),
             StepKind::Loop { body } | StepKind::Scan { body, .. } => body.parent_ids.clone(),
             _ => vec![],
         };

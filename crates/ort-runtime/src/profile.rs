@@ -13,7 +13,11 @@ pub struct Profiler {
 
 impl Profiler {
     pub fn new(path: PathBuf) -> Profiler {
-        Profiler { path, start: Instant::now(), events: Mutex::new(Vec::new()) }
+        Profiler {
+            path,
+            start: Instant::now(),
+            events: Mutex::new(Vec::new()),
+        }
     }
 
     pub fn record(&self, node: &str, op: &str, provider: &str, began: Instant) {
@@ -25,7 +29,10 @@ impl Profiler {
             "ts": ts, "dur": dur, "name": format!("{node}_kernel_time"),
             "args": { "op_name": op, "node_name": node, "provider": provider },
         });
-        self.events.lock().unwrap_or_else(|e| e.into_inner()).push(ev);
+        self.events
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push(ev);
     }
 
     /// Writes the trace file; returns its path.

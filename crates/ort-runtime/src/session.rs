@@ -71,7 +71,10 @@ impl SessionBuilder {
     }
     /// An option passed to one provider when it is created.
     pub fn provider_option(mut self, provider: &str, key: &str, value: &str) -> Self {
-        self.options.entry(provider.to_string()).or_default().push((key.to_string(), value.to_string()));
+        self.options
+            .entry(provider.to_string())
+            .or_default()
+            .push((key.to_string(), value.to_string()));
         self
     }
     /// Writes a Chrome-trace profile to `path` when the session ends (or on
@@ -99,7 +102,11 @@ impl SessionBuilder {
 
     /// As [`Self::load`], from an already loaded model.
     pub fn build(self, mut model: Model) -> Result<Session> {
-        let file = model.path.as_ref().map(|p| p.display().to_string()).unwrap_or_else(|| "model".into());
+        let file = model
+            .path
+            .as_ref()
+            .map(|p| p.display().to_string())
+            .unwrap_or_else(|| "model".into());
         let mut pm = PassManager::new();
         for p in self.passes {
             pm.register(p);
@@ -108,8 +115,19 @@ impl SessionBuilder {
             .run(&mut model.graph, &model.opsets, self.level)
             .map_err(|e| Error::Partition(format!("{file}: optimizer: {e}")))?;
         let mut warnings = Vec::new();
-        let providers = select_providers(&self.provider_dirs, self.providers.as_deref(), &self.options, self.threads, self.cpu_fallback, &mut warnings)?;
-        let mut b = Builder { opsets: &model.opsets, providers: &providers, explain: Explain::default() };
+        let providers = select_providers(
+            &self.provider_dirs,
+            self.providers.as_deref(),
+            &self.options,
+            self.threads,
+            self.cpu_fallback,
+            &mut warnings,
+        )?;
+        let mut b = Builder {
+            opsets: &model.opsets,
+            providers: &providers,
+            explain: Explain::default(),
+        };
         let outer: Vec<String> = Vec::new();
         let plan = b.build(&model.graph, &outer).map_err(|e| match e {
             Error::Partition(m) => Error::Partition(format!("{file}: {m}")),
@@ -151,7 +169,10 @@ fn select_providers(
         }
     }
     if !ready.iter().any(|l| l.name() == "cpu") {
-        let searched: Vec<String> = search_path(dirs).iter().map(|d| d.display().to_string()).collect();
+        let searched: Vec<String> = search_path(dirs)
+            .iter()
+            .map(|d| d.display().to_string())
+            .collect();
         return Err(Error::Provider(format!(
             "no CPU provider found (searched {}); build it with `cargo xtask build` or point ORT_PROVIDER_PATH at the folder holding libort_provider_cpu.so",
             if searched.is_empty() { "nothing".into() } else { searched.join(", ") }
@@ -164,7 +185,10 @@ fn select_providers(
                 if ready.iter().any(|l| l.name() == n) {
                     names.push(n.clone());
                 } else {
-                    let why = unavailable.get(n).cloned().unwrap_or_else(|| "no such provider library was found".into());
+                    let why = unavailable
+                        .get(n)
+                        .cloned()
+                        .unwrap_or_else(|| "no such provider library was found".into());
                     warnings.push(format!("provider '{n}' was requested but cannot start: {why}; its nodes fall back to the next provider"));
                 }
             }
@@ -172,7 +196,10 @@ fn select_providers(
                 if cpu_fallback {
                     names.push("cpu".into());
                 } else if names.is_empty() {
-                    return Err(Error::Provider("none of the requested providers can start and CPU fallback is disabled".into()));
+                    return Err(Error::Provider(
+                        "none of the requested providers can start and CPU fallback is disabled"
+                            .into(),
+                    ));
                 }
             }
             names
@@ -188,12 +215,19 @@ fn select_providers(
     }
     let mut out = Vec::new();
     for name in order {
-        let lib = ready.iter().find(|l| l.name() == name).expect("checked above");
+        let lib = ready
+            .iter()
+            .find(|l| l.name() == name)
+            .expect("checked above");
         let mut opts = vec![("threads".to_string(), threads.to_string())];
         opts.extend(options.get(&name).cloned().unwrap_or_default());
         match lib.create(&opts) {
             Ok(p) => out.push(p),
-            Err(e) if name == "cpu" => return Err(Error::Provider(format!("the CPU provider failed to start: {e}"))),
+            Err(e) if name == "cpu" => {
+                return Err(Error::Provider(format!(
+                    "the CPU provider failed to start: {e}"
+                )))
+            }
             Err(e) => {
                 let w = format!("provider '{name}' failed to start: {e}; its nodes fall back to the next provider");
                 tracing::warn!("{w}");
@@ -256,7 +290,10 @@ impl Session {
             } else if let Some((_, id)) = self.plan.overridable.iter().find(|(n, _)| n == name) {
                 overrides.push((*id, v.clone()));
             } else {
-                return Err(Error::Input(format!("{}: the model has no input named '{name}'", self.file)));
+                return Err(Error::Input(format!(
+                    "{}: the model has no input named '{name}'",
+                    self.file
+                )));
             }
         }
         let all = self.run_positional_with(by_pos, overrides)?;
@@ -271,7 +308,12 @@ impl Session {
                     .iter()
                     .position(|d| d.name == *o)
                     .map(|i| all[i].clone())
-                    .ok_or_else(|| Error::Input(format!("{}: the model has no output named '{o}'", self.file)))
+                    .ok_or_else(|| {
+                        Error::Input(format!(
+                            "{}: the model has no output named '{o}'",
+                            self.file
+                        ))
+                    })
             })
             .collect()
     }
@@ -282,20 +324,34 @@ impl Session {
         self.run_positional_with(inputs, vec![])
     }
 
-    fn run_positional_with(&self, inputs: Vec<Option<Value>>, overrides: Vec<(usize, Value)>) -> Result<Vec<Value>> {
+    fn run_positional_with(
+        &self,
+        inputs: Vec<Option<Value>>,
+        overrides: Vec<(usize, Value)>,
+    ) -> Result<Vec<Value>> {
         if inputs.len() != self.plan.inputs.len() {
-            return Err(Error::Input(format!("{}: expected {} inputs, got {}", self.file, self.plan.inputs.len(), inputs.len())));
+            return Err(Error::Input(format!(
+                "{}: expected {} inputs, got {}",
+                self.file,
+                self.plan.inputs.len(),
+                inputs.len()
+            )));
         }
         for (d, v) in self.plan.input_decls.iter().zip(&inputs) {
             if let Some(v) = v {
-                check_input(d, v).map_err(|e| Error::Input(format!("{}: input '{}': {e}", self.file, d.name)))?;
+                check_input(d, v)
+                    .map_err(|e| Error::Input(format!("{}: input '{}': {e}", self.file, d.name)))?;
             }
         }
-        let ex = Exec { arena: &self.arena, profiler: self.profiler.as_ref() };
-        ex.run(&self.plan, inputs, vec![], overrides).map_err(|e| match e {
-            Error::Run(m) => Error::Run(format!("{}: {m}", self.file)),
-            other => other,
-        })
+        let ex = Exec {
+            arena: &self.arena,
+            profiler: self.profiler.as_ref(),
+        };
+        ex.run(&self.plan, inputs, vec![], overrides)
+            .map_err(|e| match e {
+                Error::Run(m) => Error::Run(format!("{}: {m}", self.file)),
+                other => other,
+            })
     }
 
     /// Writes the profile now; returns its path (None when profiling is off).
@@ -323,15 +379,23 @@ fn check_input(d: &ValueDecl, v: &Value) -> std::result::Result<(), String> {
             }
             if let Some(s) = shape.as_ref().into_option() {
                 let ok = s.len() == t.rank()
-                    && s.iter().zip(t.shape()).all(|(d, &n)| !matches!(d, Dim::Known(k) if *k != n));
+                    && s.iter()
+                        .zip(t.shape())
+                        .all(|(d, &n)| !matches!(d, Dim::Known(k) if *k != n));
                 if !ok {
                     let want: Vec<String> = s.iter().map(|d| d.to_string()).collect();
-                    return Err(format!("expected shape [{}], got {:?}", want.join(","), t.shape()));
+                    return Err(format!(
+                        "expected shape [{}], got {:?}",
+                        want.join(","),
+                        t.shape()
+                    ));
                 }
             }
             Ok(())
         }
-        (TypeInfo::Tensor { .. }, other) => Err(format!("expected a tensor, got a {}", other.kind_name())),
+        (TypeInfo::Tensor { .. }, other) => {
+            Err(format!("expected a tensor, got a {}", other.kind_name()))
+        }
         _ => Ok(()),
     }
 }

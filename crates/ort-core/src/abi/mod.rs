@@ -35,16 +35,18 @@ pub fn load_root_module(path: &Path) -> Result<ProviderLibRef, String> {
         }
         other => squash(&other.to_string()),
     })?;
-    header.init_root_module::<ProviderLibRef>().map_err(|e| match e {
-        LibraryError::IncompatibleVersionNumber {
-            expected_version,
-            actual_version,
-            ..
-        } => format!(
-            "built against ort-core {actual_version}, the host has ort-core {expected_version}"
-        ),
-        other => format!("incompatible layout: {}", squash(&other.to_string())),
-    })
+    header
+        .init_root_module::<ProviderLibRef>()
+        .map_err(|e| match e {
+            LibraryError::IncompatibleVersionNumber {
+                expected_version,
+                actual_version,
+                ..
+            } => format!(
+                "built against ort-core {actual_version}, the host has ort-core {expected_version}"
+            ),
+            other => format!("incompatible layout: {}", squash(&other.to_string())),
+        })
 }
 
 fn first_line(s: &str) -> String {
@@ -59,7 +61,7 @@ fn squash(s: &str) -> String {
 pub mod __export {
     //! Used by `export_provider!`; not part of the public API.
     pub use abi_stable::library::{
-        CheckTypeLayout, LibHeader, RootModuleResult, __call_root_module_loader,
+        __call_root_module_loader, CheckTypeLayout, LibHeader, RootModuleResult,
     };
     pub use abi_stable::prefix_type::{PrefixTypeTrait, WithMetadata};
     pub use abi_stable::staticref;

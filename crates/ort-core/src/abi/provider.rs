@@ -104,7 +104,8 @@ pub struct ProviderLib {
     /// Creates a provider instance for one session. `options` are string key/values;
     /// the host always passes `threads` (intra-op threads, `0` = the provider decides).
     #[sabi(last_prefix_field)]
-    pub create: extern "C" fn(options: RSlice<'_, Tuple2<RString, RString>>) -> AbiResult<ProviderObj>,
+    pub create:
+        extern "C" fn(options: RSlice<'_, Tuple2<RString, RString>>) -> AbiResult<ProviderObj>,
 }
 
 impl RootModule for ProviderLibRef {
@@ -129,13 +130,16 @@ pub struct ProviderObj {
 #[sabi(kind(Prefix(prefix_ref = ProviderVtableRef)))]
 #[sabi(missing_field(panic))]
 pub struct ProviderVtable {
-    pub get_capability: extern "C" fn(this: *const c_void, graph: &GraphView<'_>) -> AbiResult<Capability>,
-    pub compile: extern "C" fn(this: *const c_void, node: &FusedNode<'_>) -> AbiResult<PartitionObj>,
+    pub get_capability:
+        extern "C" fn(this: *const c_void, graph: &GraphView<'_>) -> AbiResult<Capability>,
+    pub compile:
+        extern "C" fn(this: *const c_void, node: &FusedNode<'_>) -> AbiResult<PartitionObj>,
     pub memory: extern "C" fn(this: *const c_void) -> MemoryInfo,
     /// Allocates `bytes` in the provider's memory.
     pub alloc: extern "C" fn(this: *const c_void, bytes: usize) -> AbiResult<Buffer>,
     /// Copies a tensor to `device` (host ↔ the provider's memory), returning the copy.
-    pub transfer: extern "C" fn(this: *const c_void, src: &Tensor, device: DeviceId) -> AbiResult<Tensor>,
+    pub transfer:
+        extern "C" fn(this: *const c_void, src: &Tensor, device: DeviceId) -> AbiResult<Tensor>,
     #[sabi(last_prefix_field)]
     pub drop: extern "C" fn(this: *mut c_void),
 }
@@ -189,4 +193,3 @@ pub struct HostVtable {
     #[sabi(last_prefix_field)]
     pub alloc: extern "C" fn(this: *const c_void, bytes: usize) -> AbiResult<Buffer>,
 }
-

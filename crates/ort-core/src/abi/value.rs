@@ -175,7 +175,9 @@ impl HostBlock {
 extern "C" fn host_block_retain(owner: *const c_void) {
     // SAFETY: `owner` came from Box::into_raw in HostBlock::alloc and is still counted.
     let block = unsafe { &*(owner as *const HostBlock) };
-    block.refs.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    block
+        .refs
+        .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
 }
 
 extern "C" fn host_block_release(owner: *const c_void) {
@@ -225,7 +227,10 @@ impl Tensor {
             )));
         }
         let need = t.byte_len();
-        if offset.checked_add(need).is_none_or(|end| end > t.buffer.len()) {
+        if offset
+            .checked_add(need)
+            .is_none_or(|end| end > t.buffer.len())
+        {
             return Err(super::status::Error::invalid(format!(
                 "a {} tensor of shape {:?} needs {need} bytes, its buffer has {} after offset {offset}",
                 elem,
@@ -314,7 +319,10 @@ pub enum Value {
     /// An ONNX optional: empty or holding one value.
     Optional(ROption<RBox<Value>>),
     /// An ONNX map: a 1-D tensor of keys and a value per key (a tensor or a sequence).
-    Map { keys: Tensor, values: RBox<Value> },
+    Map {
+        keys: Tensor,
+        values: RBox<Value>,
+    },
 }
 
 impl Value {
@@ -404,7 +412,9 @@ struct VecBlock<T> {
 extern "C" fn vec_block_retain<T>(owner: *const c_void) {
     // SAFETY: `owner` came from Box::into_raw in vec_buffer and is still counted.
     let block = unsafe { &*(owner as *const VecBlock<T>) };
-    block.refs.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    block
+        .refs
+        .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
 }
 
 extern "C" fn vec_block_release<T>(owner: *const c_void) {
