@@ -5,7 +5,8 @@ use std::path::PathBuf;
 
 use ort_graph::proto::{
     attribute_proto::AttributeType, tensor_proto::DataType, type_proto, AttributeProto, GraphProto,
-    ModelProto, NodeProto, OperatorSetIdProto, TensorProto, TensorShapeProto, TypeProto, ValueInfoProto,
+    ModelProto, NodeProto, OperatorSetIdProto, TensorProto, TensorShapeProto, TypeProto,
+    ValueInfoProto,
 };
 
 /// `target/<profile>` holding `ort`, `providers/` and `test-plugins/` (laid out by
@@ -14,9 +15,16 @@ pub fn target_dir() -> PathBuf {
     if let Ok(d) = std::env::var("ORT_TARGET_DIR") {
         return PathBuf::from(d);
     }
-    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..").join("target");
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("..")
+        .join("target");
     for p in ["release", "debug"] {
-        if root.join(p).join("providers").join("libort_provider_cpu.so").exists() {
+        if root
+            .join(p)
+            .join("providers")
+            .join("libort_provider_cpu.so")
+            .exists()
+        {
             return root.join(p);
         }
     }
@@ -32,7 +40,10 @@ pub fn test_plugins_dir() -> PathBuf {
 }
 
 pub fn shared() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..").join("..").join("shared")
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("..")
+        .join("..")
+        .join("shared")
 }
 
 /// A float tensor value-info with a fixed shape.
@@ -45,7 +56,13 @@ pub fn float_info(name: &str, dims: &[i64]) -> ValueInfoProto {
             value: Some(type_proto::Value::TensorType(type_proto::Tensor {
                 elem_type: DataType::Float as i32,
                 shape: Some(TensorShapeProto {
-                    dim: dims.iter().map(|&d| Dimension { denotation: String::new(), value: Some(Value::DimValue(d)) }).collect(),
+                    dim: dims
+                        .iter()
+                        .map(|&d| Dimension {
+                            denotation: String::new(),
+                            value: Some(Value::DimValue(d)),
+                        })
+                        .collect(),
                 }),
             })),
         }),
@@ -64,7 +81,12 @@ pub fn node(op: &str, inputs: &[&str], outputs: &[&str]) -> NodeProto {
 }
 
 pub fn int_attr(name: &str, v: i64) -> AttributeProto {
-    AttributeProto { name: name.into(), i: v, r#type: AttributeType::Int as i32, ..Default::default() }
+    AttributeProto {
+        name: name.into(),
+        i: v,
+        r#type: AttributeType::Int as i32,
+        ..Default::default()
+    }
 }
 
 pub fn float_tensor(name: &str, dims: &[i64], data: &[f32]) -> TensorProto {
@@ -77,26 +99,46 @@ pub fn float_tensor(name: &str, dims: &[i64], data: &[f32]) -> TensorProto {
     }
 }
 
-pub fn model(nodes: Vec<NodeProto>, inputs: Vec<ValueInfoProto>, outputs: Vec<ValueInfoProto>, inits: Vec<TensorProto>) -> ModelProto {
+pub fn model(
+    nodes: Vec<NodeProto>,
+    inputs: Vec<ValueInfoProto>,
+    outputs: Vec<ValueInfoProto>,
+    inits: Vec<TensorProto>,
+) -> ModelProto {
     ModelProto {
         ir_version: 8,
-        opset_import: vec![OperatorSetIdProto { domain: String::new(), version: 17 }],
+        opset_import: vec![OperatorSetIdProto {
+            domain: String::new(),
+            version: 17,
+        }],
         producer_name: "ort-tests".into(),
-        graph: Some(GraphProto { name: "g".into(), node: nodes, input: inputs, output: outputs, initializer: inits, ..Default::default() }),
+        graph: Some(GraphProto {
+            name: "g".into(),
+            node: nodes,
+            input: inputs,
+            output: outputs,
+            initializer: inits,
+            ..Default::default()
+        }),
         ..Default::default()
     }
 }
 
 /// `y = softmax(relu(x @ w + b))` with x: [4, 8], w: [8, 5], fixed weights.
 pub fn mlp() -> ModelProto {
-    let w: Vec<f32> = (0..40).map(|i| ((i * 7 % 11) as f32 - 5.0) / 10.0).collect();
+    let w: Vec<f32> = (0..40)
+        .map(|i| ((i * 7 % 11) as f32 - 5.0) / 10.0)
+        .collect();
     let b: Vec<f32> = (0..5).map(|i| i as f32 / 10.0 - 0.2).collect();
     model(
         vec![
             node("MatMul", &["x", "w"], &["xw"]),
             node("Add", &["xw", "b"], &["h"]),
             node("Relu", &["h"], &["r"]),
-            NodeProto { attribute: vec![int_attr("axis", -1)], ..node("Softmax", &["r"], &["y"]) },
+            NodeProto {
+                attribute: vec![int_attr("axis", -1)],
+                ..node("Softmax", &["r"], &["y"])
+            },
         ],
         vec![float_info("x", &[4, 8])],
         vec![float_info("y", &[4, 5])],

@@ -6,7 +6,13 @@ use ort_runtime::{Session, Value};
 use ort_tests::*;
 
 fn check(model_dir: std::path::PathBuf, runs: usize) {
-    let session = Arc::new(Session::builder().provider_dir(providers_dir()).threads(2).load(model_dir.join("model.onnx")).unwrap());
+    let session = Arc::new(
+        Session::builder()
+            .provider_dir(providers_dir())
+            .threads(2)
+            .load(model_dir.join("model.onnx"))
+            .unwrap(),
+    );
     let set = model_dir.join("test_data_set_0");
     let inputs: Vec<Option<Value>> = session
         .inputs()
@@ -14,7 +20,9 @@ fn check(model_dir: std::path::PathBuf, runs: usize) {
         .enumerate()
         .map(|(k, d)| {
             let p = set.join(format!("input_{k}.pb"));
-            p.exists().then(|| ort_graph::value_io::decode_value(&std::fs::read(&p).unwrap(), &d.ty).unwrap())
+            p.exists().then(|| {
+                ort_graph::value_io::decode_value(&std::fs::read(&p).unwrap(), &d.ty).unwrap()
+            })
         })
         .collect();
     let reference: Vec<Vec<u8>> = bytes_of(&session.run_positional(inputs.clone()).unwrap());
@@ -35,7 +43,14 @@ fn check(model_dir: std::path::PathBuf, runs: usize) {
 }
 
 fn bytes_of(vs: &[Value]) -> Vec<Vec<u8>> {
-    vs.iter().map(|v| v.as_tensor().and_then(|t| t.bytes()).map(|b| b.to_vec()).unwrap_or_default()).collect()
+    vs.iter()
+        .map(|v| {
+            v.as_tensor()
+                .and_then(|t| t.bytes())
+                .map(|b| b.to_vec())
+                .unwrap_or_default()
+        })
+        .collect()
 }
 
 #[test]

@@ -10,8 +10,16 @@ fn load_err(bytes: &[u8], name: &str) -> String {
     std::fs::create_dir_all(&dir).unwrap();
     let p = dir.join("model.onnx");
     std::fs::write(&p, bytes).unwrap();
-    let err = Session::builder().provider_dir(providers_dir()).load(&p).err().expect("must fail").to_string();
-    assert!(err.contains(&p.display().to_string()), "the error names the file: {err}");
+    let err = Session::builder()
+        .provider_dir(providers_dir())
+        .load(&p)
+        .err()
+        .expect("must fail")
+        .to_string();
+    assert!(
+        err.contains(&p.display().to_string()),
+        "the error names the file: {err}"
+    );
     err
 }
 
@@ -24,26 +32,41 @@ fn truncated_file() {
 
 #[test]
 fn not_protobuf() {
-    let err = load_err(b"this is plainly not an ONNX model, just some text\n", "text");
+    let err = load_err(
+        b"this is plainly not an ONNX model, just some text\n",
+        "text",
+    );
     assert!(err.contains("not a valid ONNX model"), "{err}");
 }
 
 #[test]
 fn cycle() {
     let m = model(
-        vec![node("Relu", &["x", ], &["a"]), node("Add", &["a", "c"], &["b"]), node("Neg", &["b"], &["c"])],
+        vec![
+            node("Relu", &["x"], &["a"]),
+            node("Add", &["a", "c"], &["b"]),
+            node("Neg", &["b"], &["c"]),
+        ],
         vec![float_info("x", &[2])],
         vec![float_info("c", &[2])],
         vec![],
     );
     let err = load_err(&m.encode_to_vec(), "cycle");
     assert!(err.contains("cycle"), "{err}");
-    assert!(err.contains("Add") || err.contains("Neg"), "names a node: {err}");
+    assert!(
+        err.contains("Add") || err.contains("Neg"),
+        "names a node: {err}"
+    );
 }
 
 #[test]
 fn undefined_input() {
-    let m = model(vec![node("Add", &["x", "ghost"], &["y"])], vec![float_info("x", &[2])], vec![float_info("y", &[2])], vec![]);
+    let m = model(
+        vec![node("Add", &["x", "ghost"], &["y"])],
+        vec![float_info("x", &[2])],
+        vec![float_info("y", &[2])],
+        vec![],
+    );
     let err = load_err(&m.encode_to_vec(), "undefined");
     assert!(err.contains("'ghost'") && err.contains("Add"), "{err}");
 }
@@ -52,9 +75,17 @@ fn undefined_input() {
 fn initializer_shorter_than_its_shape() {
     let mut w = float_tensor("w", &[2, 3], &[1.0; 6]);
     w.raw_data.truncate(20);
-    let m = model(vec![node("Add", &["x", "w"], &["y"])], vec![float_info("x", &[2, 3])], vec![float_info("y", &[2, 3])], vec![w]);
+    let m = model(
+        vec![node("Add", &["x", "w"], &["y"])],
+        vec![float_info("x", &[2, 3])],
+        vec![float_info("y", &[2, 3])],
+        vec![w],
+    );
     let err = load_err(&m.encode_to_vec(), "short");
-    assert!(err.contains("initializer 'w'") && err.contains("24 bytes"), "{err}");
+    assert!(
+        err.contains("initializer 'w'") && err.contains("24 bytes"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -73,9 +104,15 @@ fn duplicate_output_name() {
 fn missing_opset_import() {
     let mut m: ModelProto = mlp();
     m.opset_import.clear();
-    m.opset_import.push(ort_graph::proto::OperatorSetIdProto { domain: "com.example".into(), version: 1 });
+    m.opset_import.push(ort_graph::proto::OperatorSetIdProto {
+        domain: "com.example".into(),
+        version: 1,
+    });
     let err = load_err(&m.encode_to_vec(), "noopset");
-    assert!(err.contains("does not import an opset for domain ai.onnx"), "{err}");
+    assert!(
+        err.contains("does not import an opset for domain ai.onnx"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -88,21 +125,44 @@ fn unsupported_opset() {
 
 #[test]
 fn type_mismatch() {
-    let mut m = model(vec![node("Add", &["x", "k"], &["y"])], vec![float_info("x", &[2])], vec![float_info("y", &[2])], vec![]);
-    let k = ort_graph::proto::TensorProto { name: "k".into(), dims: vec![2], data_type: 7, int64_data: vec![1, 2], ..Default::default() };
+    let mut m = model(
+        vec![node("Add", &["x", "k"], &["y"])],
+        vec![float_info("x", &[2])],
+        vec![float_info("y", &[2])],
+        vec![],
+    );
+    let k = ort_graph::proto::TensorProto {
+        name: "k".into(),
+        dims: vec![2],
+        data_type: 7,
+        int64_data: vec![1, 2],
+        ..Default::default()
+    };
     m.graph.as_mut().unwrap().initializer.push(k);
     let err = load_err(&m.encode_to_vec(), "types");
-    assert!(err.contains("input types differ") && err.contains("float") && err.contains("int64"), "{err}");
+    assert!(
+        err.contains("input types differ") && err.contains("float") && err.contains("int64"),
+        "{err}"
+    );
 }
 
 #[test]
 fn unknown_op_names_node_op_domain_and_opset() {
     let m = model(
-        vec![NodeProto { name: "mystery".into(), ..node("NoSuchOp", &["x"], &["y"]) }],
+        vec![NodeProto {
+            name: "mystery".into(),
+            ..node("NoSuchOp", &["x"], &["y"])
+        }],
         vec![float_info("x", &[2])],
         vec![float_info("y", &[2])],
         vec![],
     );
     let err = load_err(&m.encode_to_vec(), "unknown");
-    assert!(err.contains("NoSuchOp") && err.contains("'mystery'") && err.contains("ai.onnx") && err.contains("opset 17"), "{err}");
+    assert!(
+        err.contains("NoSuchOp")
+            && err.contains("'mystery'")
+            && err.contains("ai.onnx")
+            && err.contains("opset 17"),
+        "{err}"
+    );
 }

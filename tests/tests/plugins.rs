@@ -18,30 +18,65 @@ fn write_model(m: &ort_graph::proto::ModelProto, name: &str) -> std::path::PathB
 #[test]
 fn incompatible_abi_is_refused_naming_both_versions() {
     let path = test_plugins_dir().join("libort_provider_abi_mismatch.so");
-    let err = ort_core::host::ProviderLibrary::load(&path).err().expect("must be refused");
+    let err = ort_core::host::ProviderLibrary::load(&path)
+        .err()
+        .expect("must be refused");
     let host = ort_core::ABI_VERSION;
     assert!(err.contains(&path.display().to_string()), "{err}");
-    assert!(err.contains(&format!("ABI {}.0", host.major + 1)), "names the plugin's version: {err}");
-    assert!(err.contains(&format!("ABI {host}")), "names the host's version: {err}");
+    assert!(
+        err.contains(&format!("ABI {}.0", host.major + 1)),
+        "names the plugin's version: {err}"
+    );
+    assert!(
+        err.contains(&format!("ABI {host}")),
+        "names the host's version: {err}"
+    );
 
     // The host goes on with the others: the refused library sits beside a good one.
-    let s = Session::builder().provider_dir(test_plugins_dir()).provider_dir(providers_dir()).providers(&["cpu"]).load(write_model(&mlp(), "abi")).unwrap();
+    let s = Session::builder()
+        .provider_dir(test_plugins_dir())
+        .provider_dir(providers_dir())
+        .providers(&["cpu"])
+        .load(write_model(&mlp(), "abi"))
+        .unwrap();
     assert_eq!(s.provider_names(), vec!["cpu"]);
-    assert!(s.warnings().iter().any(|w| w.contains("incompatible ABI version")), "{:?}", s.warnings());
+    assert!(
+        s.warnings()
+            .iter()
+            .any(|w| w.contains("incompatible ABI version")),
+        "{:?}",
+        s.warnings()
+    );
 }
 
 #[test]
 fn a_panicking_provider_fails_the_run_not_the_process() {
-    let s = Session::builder().provider_dir(test_plugins_dir()).provider_dir(providers_dir()).providers(&["faulty", "cpu"]).load(write_model(&mlp(), "panic")).unwrap();
-    assert!(s.explain().nodes.iter().any(|n| n.op == "Relu" && n.provider == "faulty"));
+    let s = Session::builder()
+        .provider_dir(test_plugins_dir())
+        .provider_dir(providers_dir())
+        .providers(&["faulty", "cpu"])
+        .load(write_model(&mlp(), "panic"))
+        .unwrap();
+    assert!(s
+        .explain()
+        .nodes
+        .iter()
+        .any(|n| n.op == "Relu" && n.provider == "faulty"));
     // With this input the Relu input's first element is -6.2 (column 0 of w sums to -0.6).
     let bad = ArrayD::from_elem(vec![4, 8], 10.0f32);
     let err = s.run(&[("x", value(bad))], &[]).unwrap_err().to_string();
-    assert!(err.contains("panicked") && err.contains("deliberate test panic"), "{err}");
+    assert!(
+        err.contains("panicked") && err.contains("deliberate test panic"),
+        "{err}"
+    );
     // The next run works, and agrees with the CPU provider alone.
     let good = ArrayD::from_shape_fn(vec![4, 8], |d| -1.0 - (d[0] * 8 + d[1]) as f32 / 10.0);
     let y = array::<f32>(&s.run(&[("x", value(good.clone()))], &[]).unwrap()[0]).unwrap();
-    let cpu = Session::builder().providers(&["cpu"]).provider_dir(providers_dir()).load(write_model(&mlp(), "panic-cpu")).unwrap();
+    let cpu = Session::builder()
+        .providers(&["cpu"])
+        .provider_dir(providers_dir())
+        .load(write_model(&mlp(), "panic-cpu"))
+        .unwrap();
     let want = array::<f32>(&cpu.run(&[("x", value(good))], &[]).unwrap()[0]).unwrap();
     assert_eq!(y, want);
 }
@@ -55,7 +90,14 @@ fn no_cpu_provider_is_a_clear_error() {
     std::fs::copy(target_dir().join("ort"), &exe).unwrap();
     let model = write_model(&mlp(), "noprov");
     let out = Command::new(&exe)
-        .args(["run", model.to_str().unwrap(), "--input-dir", dir.to_str().unwrap(), "--output-dir", dir.join("out").to_str().unwrap()])
+        .args([
+            "run",
+            model.to_str().unwrap(),
+            "--input-dir",
+            dir.to_str().unwrap(),
+            "--output-dir",
+            dir.join("out").to_str().unwrap(),
+        ])
         .env("ORT_PROVIDER_PATH", dir.join("nothing-here"))
         .output()
         .unwrap();
@@ -65,14 +107,28 @@ fn no_cpu_provider_is_a_clear_error() {
     assert!(!stderr.contains("panicked"), "{stderr}");
     assert_eq!(stderr.lines().count(), 1, "one-line reason: {stderr}");
 
-    let out = Command::new(&exe).arg("providers").env("ORT_PROVIDER_PATH", "").output().unwrap();
+    let out = Command::new(&exe)
+        .arg("providers")
+        .env("ORT_PROVIDER_PATH", "")
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stderr).contains("no provider libraries found"));
 }
 
 #[test]
 fn requested_provider_that_cannot_start_is_reported() {
-    let s = Session::builder().provider_dir(providers_dir()).providers(&["vulkan", "cpu"]).load(write_model(&mlp(), "loud")).unwrap();
+    let s = Session::builder()
+        .provider_dir(providers_dir())
+        .providers(&["vulkan", "cpu"])
+        .load(write_model(&mlp(), "loud"))
+        .unwrap();
     assert_eq!(s.provider_names(), vec!["cpu"]);
-    assert!(s.warnings().iter().any(|w| w.contains("'vulkan'") && w.contains("cannot start")), "{:?}", s.warnings());
+    assert!(
+        s.warnings()
+            .iter()
+            .any(|w| w.contains("'vulkan'") && w.contains("cannot start")),
+        "{:?}",
+        s.warnings()
+    );
 }

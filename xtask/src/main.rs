@@ -33,7 +33,10 @@ fn main() -> ExitCode {
 }
 
 fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("xtask lives in the workspace").to_path_buf()
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("xtask lives in the workspace")
+        .to_path_buf()
 }
 
 fn cargo() -> Command {
@@ -45,7 +48,11 @@ fn cargo() -> Command {
 fn run(mut c: Command) -> Result<(), String> {
     eprintln!("$ {c:?}");
     let st = c.status().map_err(|e| format!("cannot run {c:?}: {e}"))?;
-    if st.success() { Ok(()) } else { Err(format!("{c:?} failed ({st})")) }
+    if st.success() {
+        Ok(())
+    } else {
+        Err(format!("{c:?} failed ({st})"))
+    }
 }
 
 /// Builds and lays out the binaries; returns `target/<profile>`.
@@ -59,7 +66,9 @@ fn build(release: bool) -> Result<PathBuf, String> {
         c.arg("--release");
     }
     run(c)?;
-    let out = root().join("target").join(if release { "release" } else { "debug" });
+    let out = root()
+        .join("target")
+        .join(if release { "release" } else { "debug" });
     place(&out, PROVIDERS, "providers")?;
     place(&out, TEST_PLUGINS, "test-plugins")?;
     Ok(out)
@@ -99,16 +108,29 @@ fn test(args: &[String]) -> Result<(), String> {
         // that onnxruntime's u8×s8 kernel saturated (see tests/conformance/README.md).
         let mut c = Command::new(&ort);
         c.arg("test").arg(&models);
-        c.arg("--require").arg(root().join("tests").join("conformance").join("models-pass-list.txt"));
+        c.arg("--require").arg(
+            root()
+                .join("tests")
+                .join("conformance")
+                .join("models-pass-list.txt"),
+        );
         run(c)?;
     } else {
-        eprintln!("xtask: {} not found; skipping the shared models", models.display());
+        eprintln!(
+            "xtask: {} not found; skipping the shared models",
+            models.display()
+        );
     }
     let node = shared().join("onnx-tests").join("node");
     if !quick && node.exists() {
         let mut c = Command::new(&ort);
         c.arg("test").arg(&node).arg("--threads").arg("1");
-        c.arg("--require").arg(root().join("tests").join("conformance").join("pass-list.txt"));
+        c.arg("--require").arg(
+            root()
+                .join("tests")
+                .join("conformance")
+                .join("pass-list.txt"),
+        );
         c.arg("--pass-list").arg(out.join("node-pass-list.txt"));
         run(c)?;
     }
@@ -135,13 +157,26 @@ fn demo() -> Result<(), String> {
 fn print_scores(path: &Path) -> Result<(), String> {
     let bytes = std::fs::read(path).map_err(|e| format!("{}: {e}", path.display()))?;
     let scores = raw_floats(&bytes).ok_or("the demo output is not a float tensor with raw_data")?;
-    let classes = ["horizontal stripes", "vertical stripes", "diagonal stripes", "blank"];
-    let best = scores.iter().enumerate().max_by(|a, b| a.1.total_cmp(b.1)).map(|(i, _)| i).unwrap_or(0);
+    let classes = [
+        "horizontal stripes",
+        "vertical stripes",
+        "diagonal stripes",
+        "blank",
+    ];
+    let best = scores
+        .iter()
+        .enumerate()
+        .max_by(|a, b| a.1.total_cmp(b.1))
+        .map(|(i, _)| i)
+        .unwrap_or(0);
     println!("\nclass scores:");
     for (c, s) in classes.iter().zip(&scores) {
         println!("  {c:<20} {s:.4}");
     }
-    println!("the demo image shows: {}", classes.get(best).unwrap_or(&"?"));
+    println!(
+        "the demo image shows: {}",
+        classes.get(best).unwrap_or(&"?")
+    );
     Ok(())
 }
 
@@ -169,7 +204,12 @@ fn raw_floats(b: &[u8]) -> Option<Vec<f32>> {
             2 => {
                 let len = varint(b, &mut i)? as usize;
                 if key >> 3 == 9 {
-                    return Some(b.get(i..i + len)?.chunks(4).map(|c| f32::from_le_bytes(c.try_into().unwrap())).collect());
+                    return Some(
+                        b.get(i..i + len)?
+                            .chunks(4)
+                            .map(|c| f32::from_le_bytes(c.try_into().unwrap()))
+                            .collect(),
+                    );
                 }
                 i += len;
             }

@@ -4,11 +4,17 @@
 use std::collections::HashMap;
 
 use ort_core::plugin::Host;
-use ort_core::{AttrValue, ElemType, Error, GraphView, NodeView, PodElement, Tensor, TypeInfo, Value};
+use ort_core::{
+    AttrValue, ElemType, Error, GraphView, NodeView, PodElement, Tensor, TypeInfo, Value,
+};
 
 /// A compiled node. Stateless: `compute` takes `&self`.
 pub trait Kernel: Send + Sync {
-    fn compute(&self, inputs: &[Option<&Value>], ctx: &Ctx<'_>) -> Result<Vec<Option<Value>>, Error>;
+    fn compute(
+        &self,
+        inputs: &[Option<&Value>],
+        ctx: &Ctx<'_>,
+    ) -> Result<Vec<Option<Value>>, Error>;
 }
 
 /// The per-call context: host services (arena allocation) and the intra-op pool size.
@@ -19,12 +25,17 @@ pub struct Ctx<'a> {
 
 impl Ctx<'_> {
     /// A fresh output tensor whose elements `fill` writes (arena memory).
-    pub fn tensor<T: PodElement>(&self, shape: &[i64], fill: impl FnOnce(&mut [T])) -> Result<Tensor, Error> {
+    pub fn tensor<T: PodElement>(
+        &self,
+        shape: &[i64],
+        fill: impl FnOnce(&mut [T]),
+    ) -> Result<Tensor, Error> {
         self.host.tensor(shape, fill)
     }
     /// An output tensor copied from a slice.
     pub fn tensor_from<T: PodElement>(&self, shape: &[i64], data: &[T]) -> Result<Tensor, Error> {
-        self.host.tensor(shape, |o: &mut [T]| o.copy_from_slice(data))
+        self.host
+            .tensor(shape, |o: &mut [T]| o.copy_from_slice(data))
     }
 }
 
@@ -92,7 +103,9 @@ impl<'n, 'g> NodeInfo<'n, 'g> {
         match self.attr(name) {
             None => Ok(None),
             Some(AttrValue::Strings(v)) => Ok(Some(
-                v.iter().map(|s| String::from_utf8_lossy(s).into_owned()).collect(),
+                v.iter()
+                    .map(|s| String::from_utf8_lossy(s).into_owned())
+                    .collect(),
             )),
             Some(_) => Err(self.err(format!("attribute {name} must be a list of strings"))),
         }
@@ -107,7 +120,11 @@ impl<'n, 'g> NodeInfo<'n, 'g> {
     }
     /// The name of input `i`, or None when absent.
     pub fn input_name(&self, i: usize) -> Option<&str> {
-        self.node.inputs.get(i).map(|s| s.as_str()).filter(|s| !s.is_empty())
+        self.node
+            .inputs
+            .get(i)
+            .map(|s| s.as_str())
+            .filter(|s| !s.is_empty())
     }
     pub fn num_inputs(&self) -> usize {
         self.node.inputs.len()

@@ -15,11 +15,11 @@
 
 pub mod kernel;
 pub mod ops;
-pub mod registry;
 mod provider;
-pub mod util;
+pub mod registry;
 #[doc(hidden)]
 pub mod testing;
+pub mod util;
 
 pub use provider::CpuProvider;
 

@@ -28,7 +28,9 @@ impl Provider for CpuProvider {
     fn create(options: &Options) -> Result<Self, Error> {
         let mut threads: usize = options.parse("threads", 0)?;
         if threads == 0 {
-            threads = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1);
+            threads = std::thread::available_parallelism()
+                .map(|n| n.get())
+                .unwrap_or(1);
         }
         let pool = rayon::ThreadPoolBuilder::new()
             .num_threads(threads)
@@ -48,8 +50,14 @@ impl Provider for CpuProvider {
             if !node.assigned.is_empty() {
                 continue;
             }
-            let info = NodeInfo { node, graph, types: &types };
-            let probe_type = registry::lookup(node, None).ok().and_then(|d| info.input_type(d.type_input));
+            let info = NodeInfo {
+                node,
+                graph,
+                types: &types,
+            };
+            let probe_type = registry::lookup(node, None)
+                .ok()
+                .and_then(|d| info.input_type(d.type_input));
             match registry::lookup(node, probe_type) {
                 Ok(_) => cap.groups.push(RVec::from(vec![node.index])),
                 Err(why) => cap.declined.push(Tuple2(node.index, RString::from(why))),
@@ -68,8 +76,13 @@ impl Provider for CpuProvider {
             .nodes
             .get(fused.nodes[0] as usize)
             .ok_or_else(|| Error::invalid("node index out of range"))?;
-        let info = NodeInfo { node, graph, types: &types };
-        let first = registry::lookup(node, None).map_err(|e| Error::not_implemented(format!("{}: {e}", node.describe())))?;
+        let info = NodeInfo {
+            node,
+            graph,
+            types: &types,
+        };
+        let first = registry::lookup(node, None)
+            .map_err(|e| Error::not_implemented(format!("{}: {e}", node.describe())))?;
         let def = registry::lookup(node, info.input_type(first.type_input))
             .map_err(|e| Error::not_implemented(format!("{}: {e}", node.describe())))?;
         let kernel = (def.build)(&info).map_err(|e| {
@@ -89,7 +102,13 @@ impl Provider for CpuProvider {
         let input_map = node
             .inputs
             .iter()
-            .map(|n| if n.is_empty() { None } else { positions.get(n.as_str()).copied() })
+            .map(|n| {
+                if n.is_empty() {
+                    None
+                } else {
+                    positions.get(n.as_str()).copied()
+                }
+            })
             .collect();
         let output_map = fused
             .outputs
@@ -119,13 +138,20 @@ struct CpuPartition {
 }
 
 impl Partition for CpuPartition {
-    fn compute(&self, inputs: &[Option<&Value>], host: &Host<'_>) -> Result<Vec<Option<Value>>, Error> {
+    fn compute(
+        &self,
+        inputs: &[Option<&Value>],
+        host: &Host<'_>,
+    ) -> Result<Vec<Option<Value>>, Error> {
         let ins: Vec<Option<&Value>> = self
             .input_map
             .iter()
             .map(|m| m.and_then(|i| inputs.get(i).copied().flatten()))
             .collect();
-        let ctx = Ctx { host, threads: self.threads };
+        let ctx = Ctx {
+            host,
+            threads: self.threads,
+        };
         let mut outs = self
             .pool
             .install(|| self.kernel.compute(&ins, &ctx))

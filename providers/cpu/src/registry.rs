@@ -22,7 +22,10 @@ pub struct KernelDef {
 inventory::collect!(KernelDef);
 
 /// Why no kernel takes a node, or the kernel that does.
-pub fn lookup(node: &NodeView<'_>, input_type: Option<ElemType>) -> Result<&'static KernelDef, String> {
+pub fn lookup(
+    node: &NodeView<'_>,
+    input_type: Option<ElemType>,
+) -> Result<&'static KernelDef, String> {
     let mut op_known = false;
     let mut opset_ok = false;
     for def in inventory::iter::<KernelDef> {
@@ -39,11 +42,18 @@ pub fn lookup(node: &NodeView<'_>, input_type: Option<ElemType>) -> Result<&'sta
             _ => return Ok(def),
         }
     }
-    let domain = if node.domain.is_empty() { "ai.onnx" } else { node.domain.as_str() };
+    let domain = if node.domain.is_empty() {
+        "ai.onnx"
+    } else {
+        node.domain.as_str()
+    };
     Err(if !op_known {
         format!("no CPU kernel for op {} in domain {domain}", node.op_type)
     } else if !opset_ok {
-        format!("no CPU kernel for {} at {domain} opset {}", node.op_type, node.opset)
+        format!(
+            "no CPU kernel for {} at {domain} opset {}",
+            node.op_type, node.opset
+        )
     } else {
         format!(
             "no CPU kernel for {} (opset {}) with element type {}",

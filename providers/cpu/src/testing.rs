@@ -9,7 +9,10 @@ use crate::CpuProvider;
 
 /// An attribute for [`run_node`].
 pub fn attr(name: &str, value: AttrValue<'static>) -> Attribute<'static> {
-    Attribute { name: name.into(), value }
+    Attribute {
+        name: name.into(),
+        value,
+    }
 }
 
 /// Runs `op` (default domain, `opset`) on `inputs` (None = omitted optional input)
@@ -22,7 +25,13 @@ pub fn run_node(
     num_outputs: usize,
 ) -> Result<Vec<Option<Value>>, Error> {
     let in_names: Vec<String> = (0..inputs.len())
-        .map(|i| if inputs[i].is_some() { format!("in{i}") } else { String::new() })
+        .map(|i| {
+            if inputs[i].is_some() {
+                format!("in{i}")
+            } else {
+                String::new()
+            }
+        })
         .collect();
     let out_names: Vec<String> = (0..num_outputs).map(|i| format!("out{i}")).collect();
     let values: RVec<Tuple2<RString, TypeInfo>> = inputs
@@ -31,7 +40,10 @@ pub fn run_node(
         .filter_map(|(i, v)| match v {
             Some(Value::Tensor(t)) => Some(Tuple2(
                 RString::from(format!("in{i}")),
-                TypeInfo::tensor(t.elem(), Some(t.shape().iter().map(|&d| ort_core::Dim::Known(d)).collect())),
+                TypeInfo::tensor(
+                    t.elem(),
+                    Some(t.shape().iter().map(|&d| ort_core::Dim::Known(d)).collect()),
+                ),
             )),
             _ => None,
         })
@@ -43,15 +55,25 @@ pub fn run_node(
         domain: "".into(),
         opset,
         inputs: in_names.iter().map(|s| RString::from(s.as_str())).collect(),
-        outputs: out_names.iter().map(|s| RString::from(s.as_str())).collect(),
+        outputs: out_names
+            .iter()
+            .map(|s| RString::from(s.as_str()))
+            .collect(),
         attributes: attrs.into(),
         assigned: RString::new(),
     };
     let graph = GraphView {
         name: "test".into(),
         nodes: vec![node].into(),
-        inputs: in_names.iter().filter(|s| !s.is_empty()).map(|s| RString::from(s.as_str())).collect(),
-        outputs: out_names.iter().map(|s| RString::from(s.as_str())).collect(),
+        inputs: in_names
+            .iter()
+            .filter(|s| !s.is_empty())
+            .map(|s| RString::from(s.as_str()))
+            .collect(),
+        outputs: out_names
+            .iter()
+            .map(|s| RString::from(s.as_str()))
+            .collect(),
         values,
         initializers: RVec::new(),
         outer_scope: RVec::new(),
@@ -66,17 +88,23 @@ pub fn run_node(
     };
     let part = provider.compile(&fused)?;
     let ins: Vec<Option<&Value>> = inputs.iter().filter_map(|v| v.as_ref().map(Some)).collect();
-    with_host_services(&HeapAllocator, |services| part.compute(&ins, &Host::new(services)))
+    with_host_services(&HeapAllocator, |services| {
+        part.compute(&ins, &Host::new(services))
+    })
 }
 
 /// A float tensor value.
 pub fn f32s(shape: &[i64], data: &[f32]) -> Option<Value> {
-    Some(Value::Tensor(Tensor::from_vec(shape, data.to_vec()).unwrap()))
+    Some(Value::Tensor(
+        Tensor::from_vec(shape, data.to_vec()).unwrap(),
+    ))
 }
 
 /// An int64 tensor value.
 pub fn i64s(shape: &[i64], data: &[i64]) -> Option<Value> {
-    Some(Value::Tensor(Tensor::from_vec(shape, data.to_vec()).unwrap()))
+    Some(Value::Tensor(
+        Tensor::from_vec(shape, data.to_vec()).unwrap(),
+    ))
 }
 
 /// Output `i` as (shape, f32 data).
@@ -89,7 +117,10 @@ pub fn out_f32(outs: &[Option<Value>], i: usize) -> (Vec<i64>, Vec<f32>) {
 pub fn assert_close(got: &[f32], want: &[f32], tol: f32) {
     assert_eq!(got.len(), want.len(), "length differs");
     for (i, (g, w)) in got.iter().zip(want).enumerate() {
-        assert!((g - w).abs() <= tol + tol * w.abs(), "element {i}: got {g}, want {w}");
+        assert!(
+            (g - w).abs() <= tol + tol * w.abs(),
+            "element {i}: got {g}, want {w}"
+        );
     }
 }
 
@@ -99,7 +130,14 @@ mod tests {
 
     #[test]
     fn add_broadcasts() {
-        let outs = run_node("Add", 14, &[f32s(&[2, 2], &[1., 2., 3., 4.]), f32s(&[2], &[10., 20.])], vec![], 1).unwrap();
+        let outs = run_node(
+            "Add",
+            14,
+            &[f32s(&[2, 2], &[1., 2., 3., 4.]), f32s(&[2], &[10., 20.])],
+            vec![],
+            1,
+        )
+        .unwrap();
         assert_eq!(out_f32(&outs, 0), (vec![2, 2], vec![11., 22., 13., 24.]));
     }
 }

@@ -10,7 +10,12 @@ pub struct FromTheFuture;
 
 impl Provider for FromTheFuture {
     fn info() -> ProviderInfo {
-        ProviderInfo { name: "future".into(), vendor: "ort tests".into(), version: "9.0.0".into(), default_priority: 50 }
+        ProviderInfo {
+            name: "future".into(),
+            vendor: "ort tests".into(),
+            version: "9.0.0".into(),
+            default_priority: 50,
+        }
     }
     fn create(_: &Options) -> Result<Self, Error> {
         Ok(FromTheFuture)
@@ -25,5 +30,8 @@ impl Provider for FromTheFuture {
 
 ort_core::export_provider!(
     FromTheFuture,
-    AbiVersion { major: ort_core::ABI_VERSION.major + 1, minor: 0 }
+    AbiVersion {
+        major: ort_core::ABI_VERSION.major + 1,
+        minor: 0
+    }
 );

@@ -10,14 +10,23 @@ pub struct Faulty;
 
 impl Provider for Faulty {
     fn info() -> ProviderInfo {
-        ProviderInfo { name: "faulty".into(), vendor: "ort tests".into(), version: "0.1.0".into(), default_priority: 100 }
+        ProviderInfo {
+            name: "faulty".into(),
+            vendor: "ort tests".into(),
+            version: "0.1.0".into(),
+            default_priority: 100,
+        }
     }
     fn create(_: &Options) -> Result<Self, Error> {
         Ok(Faulty)
     }
     fn get_capability(&self, graph: &GraphView<'_>) -> Result<Capability, Error> {
         let mut cap = Capability::default();
-        for n in graph.nodes.iter().filter(|n| n.op_type.as_str() == "Relu" && n.assigned.is_empty()) {
+        for n in graph
+            .nodes
+            .iter()
+            .filter(|n| n.op_type.as_str() == "Relu" && n.assigned.is_empty())
+        {
             cap.groups.push(RVec::from(vec![n.index]));
         }
         Ok(cap)
@@ -30,8 +39,14 @@ impl Provider for Faulty {
 struct PanickyRelu;
 
 impl Partition for PanickyRelu {
-    fn compute(&self, inputs: &[Option<&Value>], host: &Host<'_>) -> Result<Vec<Option<Value>>, Error> {
-        let x = inputs[0].ok_or_else(|| Error::invalid("missing input"))?.tensor()?;
+    fn compute(
+        &self,
+        inputs: &[Option<&Value>],
+        host: &Host<'_>,
+    ) -> Result<Vec<Option<Value>>, Error> {
+        let x = inputs[0]
+            .ok_or_else(|| Error::invalid("missing input"))?
+            .tensor()?;
         if x.elem() != ElemType::F32 {
             return Err(Error::not_implemented("faulty only does f32"));
         }

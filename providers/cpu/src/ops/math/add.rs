@@ -1,4 +1,3 @@
-
 use super::Arith;
 use crate::ops::{LATEST, NUMERIC};
 

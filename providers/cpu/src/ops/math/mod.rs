@@ -1,12 +1,46 @@
 //! Elementwise arithmetic and math functions.
 
+mod abs;
 mod add;
+mod cast;
+mod cast_like;
+mod ceil;
+mod clip;
+mod cos;
+mod div;
+mod elu;
+mod erf;
+mod exp;
+mod floor;
+mod hard_sigmoid;
+mod hard_swish;
+mod leaky_relu;
+mod log;
+mod max;
+mod mean;
+mod min;
+mod mul;
+mod neg;
+mod pow;
+mod reciprocal;
 mod relu;
+mod round;
+mod selu;
+mod sigmoid;
+mod sin;
+mod softplus;
+mod sqrt;
+mod sub;
+mod sum;
+mod tanh;
 
-use ort_core::{Error, Tensor, Value};
+use half::{bf16, f16};
+use num_traits::AsPrimitive;
+use ort_core::abi::RString;
+use ort_core::{ElemType, Error, Tensor, Value};
 
 use crate::kernel::{input, one, Ctx, Kernel};
-use crate::util::binary;
+use crate::util::{binary, unary, Num};
 
 /// A binary arithmetic kernel over numeric types, given one closure per kind so
 /// integer semantics (wrapping, truncating division) stay exact.
@@ -16,15 +50,25 @@ pub(crate) struct Arith {
 }
 
 impl Kernel for Arith {
-    fn compute(&self, inputs: &[Option<&Value>], ctx: &Ctx<'_>) -> Result<Vec<Option<Value>>, Error> {
+    fn compute(
+        &self,
+        inputs: &[Option<&Value>],
+        ctx: &Ctx<'_>,
+    ) -> Result<Vec<Option<Value>>, Error> {
         let (a, b) = (input(inputs, 0)?, input(inputs, 1)?);
         if a.elem() != b.elem() {
-            return Err(Error::invalid(format!("input types differ: {} and {}", a.elem(), b.elem())));
+            return Err(Error::invalid(format!(
+                "input types differ: {} and {}",
+                a.elem(),
+                b.elem()
+            )));
         }
         one(arith(ctx, a, b, self.f, self.i)?)
     }
 }
 
+// `x as i64` is a no-op for i64 itself.
+#[allow(clippy::unnecessary_cast)]
 pub(crate) fn arith(
     ctx: &Ctx<'_>,
     a: &Tensor,
@@ -32,13 +76,16 @@ pub(crate) fn arith(
     f: fn(f64, f64) -> f64,
     i: fn(i64, i64) -> Result<i64, Error>,
 ) -> Result<Tensor, Error> {
-    use half::{bf16, f16};
     use ort_core::ElemType::*;
     match a.elem() {
         F32 => binary(ctx, a, b, |x: f32, y: f32| f(x as f64, y as f64) as f32),
         F64 => binary(ctx, a, b, f),
-        F16 => binary(ctx, a, b, |x: f16, y: f16| f16::from_f64(f(x.to_f64(), y.to_f64()))),
-        BF16 => binary(ctx, a, b, |x: bf16, y: bf16| bf16::from_f64(f(x.to_f64(), y.to_f64()))),
+        F16 => binary(ctx, a, b, |x: f16, y: f16| {
+            f16::from_f64(f(x.to_f64(), y.to_f64()))
+        }),
+        BF16 => binary(ctx, a, b, |x: bf16, y: bf16| {
+            bf16::from_f64(f(x.to_f64(), y.to_f64()))
+        }),
         _ => crate::dispatch_int!(a.elem(), T => {
             // Integers: compute in i64, then narrow with wrapping (as ONNX Runtime does).
             let err = std::sync::Mutex::new(None);
@@ -48,5 +95,455 @@ pub(crate) fn arith(
             })?;
             match err.into_inner().unwrap() { Some(e) => Err(e), None => Ok(t) }
         }),
+    }
+}
+
+/// An elementwise float function with up to two attribute parameters, written once
+/// (see [`float_map!`]) and compiled for f32 and f64; f16/bf16 go through f32.
+/// Generic over the closures rather than holding fn pointers so they inline.
+pub(crate) struct FloatMap<A, B> {
+    pub p: [f64; 2],
+    pub f32: A,
+    pub f64: B,
+}
+
+impl<A, B> Kernel for FloatMap<A, B>
+where
+    A: Fn(f32, [f32; 2]) -> f32 + Copy + Send + Sync,
+    B: Fn(f64, [f64; 2]) -> f64 + Copy + Send + Sync,
+{
+    fn compute(
+        &self,
+        inputs: &[Option<&Value>],
+        ctx: &Ctx<'_>,
+    ) -> Result<Vec<Option<Value>>, Error> {
+        let x = input(inputs, 0)?;
+        let (p32, p64) = ([self.p[0] as f32, self.p[1] as f32], self.p);
+        let (f, g) = (self.f32, self.f64);
+        one(match x.elem() {
+            ElemType::F32 => unary(ctx, x, move |v: f32| f(v, p32)),
+            ElemType::F64 => unary(ctx, x, move |v: f64| g(v, p64)),
+            ElemType::F16 => unary(ctx, x, move |v: f16| f16::from_f32(f(v.to_f32(), p32))),
+            ElemType::BF16 => unary(ctx, x, move |v: bf16| bf16::from_f32(f(v.to_f32(), p32))),
+            e => Err(Error::not_implemented(format!(
+                "element type {e} is not supported here"
+            ))),
+        }?)
+    }
+}
+
+/// `float_map!([p0, p1], |x, p| body)` builds a boxed [`FloatMap`] kernel; `body` is
+/// compiled once with `x: f32, p: [f32; 2]` and once with f64.
+macro_rules! float_map {
+    ($p:expr, |$x:ident, $q:pat_param| $body:expr) => {
+        Ok(Box::new($crate::ops::math::FloatMap {
+            p: $p,
+            f32: |$x: f32, $q: [f32; 2]| -> f32 { $body },
+            f64: |$x: f64, $q: [f64; 2]| -> f64 { $body },
+        }))
+    };
+}
+pub(crate) use float_map;
+
+/// The inputs of a variadic op (Sum, Max, ...), which must share one element type.
+pub(crate) fn variadic<'v>(inputs: &[Option<&'v Value>]) -> Result<Vec<&'v Tensor>, Error> {
+    let ts = inputs
+        .iter()
+        .flatten()
+        .map(|v| v.tensor())
+        .collect::<Result<Vec<_>, _>>()?;
+    let Some(first) = ts.first() else {
+        return Err(Error::invalid("at least one input is required"));
+    };
+    if let Some(t) = ts.iter().find(|t| t.elem() != first.elem()) {
+        return Err(Error::invalid(format!(
+            "input types differ: {} and {}",
+            first.elem(),
+            t.elem()
+        )));
+    }
+    Ok(ts)
+}
+
+/// Folds a variadic op's inputs pairwise with broadcasting: `f(f(x0, x1), x2)...`.
+pub(crate) fn fold<T: Num>(
+    ctx: &Ctx<'_>,
+    ts: &[&Tensor],
+    f: impl Fn(T, T) -> T + Copy + Send + Sync,
+) -> Result<Tensor, Error> {
+    let mut acc = ts[0].clone();
+    for t in &ts[1..] {
+        acc = binary(ctx, &acc, t, f)?;
+    }
+    Ok(acc)
+}
+
+/// Element types Cast converts between.
+fn castable(e: ElemType) -> bool {
+    use ElemType::*;
+    matches!(
+        e,
+        F32 | F64 | F16 | BF16 | I8 | I16 | I32 | I64 | U8 | U16 | U32 | U64 | Bool | String
+    )
+}
+
+/// Casts `x` to `to` with ONNX Runtime's conventions: floats to integers truncate
+/// toward zero through a 64-bit integer (so out-of-range values wrap), numbers
+/// print as C's `%.8g`, and strings parse as numbers.
+pub(crate) fn cast_to(ctx: &Ctx<'_>, x: &Tensor, to: ElemType) -> Result<Tensor, Error> {
+    let from = x.elem();
+    if from == to {
+        return Ok(x.clone());
+    }
+    if !castable(from) || !castable(to) {
+        return Err(Error::not_implemented(format!(
+            "Cast from {from} to {to} is not supported"
+        )));
+    }
+    match (from, to) {
+        (ElemType::String, _) => from_strings(ctx, x, to),
+        (_, ElemType::String) => to_strings(x),
+        (ElemType::Bool, _) => {
+            crate::dispatch_numeric!(to, D => unary(ctx, x, |v: bool| D::from_f64(v as u8 as f64)))
+        }
+        (_, ElemType::Bool) => {
+            crate::dispatch_numeric!(from, S => unary(ctx, x, |v: S| v != S::ZERO))
+        }
+        _ => {
+            crate::dispatch_numeric!(from, S => crate::dispatch_numeric!(to, D => unary(ctx, x, convert::<S, D>)))
+        }
+    }
+}
+
+#[inline]
+fn convert<S: Num + AsPrimitive<D>, D: Num>(v: S) -> D
+where
+    i64: AsPrimitive<D>,
+    u64: AsPrimitive<D>,
+{
+    if S::TYPE.is_float() && !D::TYPE.is_float() {
+        let f = v.to_f64();
+        if D::TYPE == ElemType::U64 && f >= (1u64 << 63) as f64 {
+            (f as u64).as_()
+        } else {
+            (f as i64).as_()
+        }
+    } else {
+        v.as_()
+    }
+}
+
+fn to_strings(x: &Tensor) -> Result<Tensor, Error> {
+    let out: Vec<RString> = match x.elem() {
+        ElemType::Bool => x
+            .as_slice::<bool>()?
+            .iter()
+            .map(|&b| RString::from(if b { "1" } else { "0" }))
+            .collect(),
+        e if e.is_float() => crate::dispatch_float!(e, T => Ok::<_, Error>(
+            x.as_slice::<T>()?.iter().map(|&v| RString::from(fmt_g(v.to_f64(), 8))).collect()
+        ))?,
+        e => crate::dispatch_int!(e, T => Ok::<_, Error>(
+            x.as_slice::<T>()?.iter().map(|v| RString::from(v.to_string())).collect()
+        ))?,
+    };
+    Tensor::from_vec(x.shape(), out)
+}
+
+fn from_strings(ctx: &Ctx<'_>, x: &Tensor, to: ElemType) -> Result<Tensor, Error> {
+    match to {
+        ElemType::Bool => parse_all(ctx, x, to, |s| match s.to_ascii_lowercase().as_str() {
+            "true" => Some(true),
+            "false" => Some(false),
+            _ => s.parse::<i64>().ok().map(|v| v != 0),
+        }),
+        ElemType::F32 => parse_all(ctx, x, to, |s| s.parse::<f32>().ok()),
+        ElemType::U64 => parse_all(ctx, x, to, |s| s.parse::<u64>().ok()),
+        e if e.is_float() => {
+            crate::dispatch_float!(e, D => parse_all(ctx, x, to, |s| s.parse::<f64>().ok().map(D::from_f64)))
+        }
+        e => {
+            crate::dispatch_int!(e, D => parse_all(ctx, x, to, |s| s.parse::<i64>().ok().map(|v| v as D)))
+        }
+    }
+}
+
+fn parse_all<D: ort_core::PodElement>(
+    ctx: &Ctx<'_>,
+    x: &Tensor,
+    to: ElemType,
+    parse: impl Fn(&str) -> Option<D>,
+) -> Result<Tensor, Error> {
+    let src = x.as_slice::<RString>()?;
+    let mut out = Vec::with_capacity(src.len());
+    for s in src {
+        let t = s.as_str().trim();
+        out.push(
+            parse(t).ok_or_else(|| Error::invalid(format!("cannot cast string {t:?} to {to}")))?,
+        );
+    }
+    ctx.tensor_from::<D>(x.shape(), &out)
+}
+
+/// C's `printf("%.{prec}g")`, with ONNX Runtime's spellings of NaN and infinities.
+pub(crate) fn fmt_g(v: f64, prec: usize) -> String {
+    if v.is_nan() {
+        return "NaN".into();
+    }
+    if v.is_infinite() {
+        return if v < 0.0 { "-INF" } else { "INF" }.into();
+    }
+    if v == 0.0 {
+        return if v.is_sign_negative() { "-0" } else { "0" }.into();
+    }
+    fn trim(s: &str) -> &str {
+        if s.contains('.') {
+            s.trim_end_matches('0').trim_end_matches('.')
+        } else {
+            s
+        }
+    }
+    let sci = format!("{:.*e}", prec - 1, v);
+    let (mant, exp) = sci.split_once('e').expect("exponent format");
+    let exp: i32 = exp.parse().expect("exponent digits");
+    if exp < -4 || exp >= prec as i32 {
+        let sign = if exp < 0 { '-' } else { '+' };
+        format!("{}e{sign}{:02}", trim(mant), exp.abs())
+    } else {
+        trim(&format!("{:.*}", (prec as i32 - 1 - exp) as usize, v)).to_string()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use ort_core::abi::{AttrValue, RString};
+    use ort_core::{Element, Tensor, Value};
+
+    use crate::testing::{assert_close, attr, f32s, i64s, out_f32, run_node};
+
+    fn t<T: Element>(shape: &[i64], d: Vec<T>) -> Option<Value> {
+        Some(Value::Tensor(Tensor::from_vec(shape, d).unwrap()))
+    }
+    fn out<T: Element>(o: &[Option<Value>], i: usize) -> (Vec<i64>, Vec<T>) {
+        let t = o[i].as_ref().unwrap().as_tensor().unwrap();
+        (t.shape().to_vec(), t.to_vec().unwrap())
+    }
+    fn unary(
+        op: &str,
+        opset: i64,
+        x: &[f32],
+        attrs: Vec<ort_core::abi::Attribute<'static>>,
+    ) -> Vec<f32> {
+        out_f32(
+            &run_node(op, opset, &[f32s(&[x.len() as i64], x)], attrs, 1).unwrap(),
+            0,
+        )
+        .1
+    }
+
+    const X: [f32; 5] = [-2.0, -0.5, 0.0, 0.5, 3.0];
+
+    #[test]
+    fn float_functions_match_numpy() {
+        let cases: [(&str, [f32; 5]); 7] = [
+            (
+                "Erf",
+                [-0.995_322_3, -0.520_499_9, 0.0, 0.520_499_9, 0.999_977_9],
+            ),
+            (
+                "Selu",
+                [-1.520_166_5, -0.691_758_2, 0.0, 0.525_350_5, 3.152_103],
+            ),
+            ("Elu", [-0.864_664_7, -0.393_469_33, 0.0, 0.5, 3.0]),
+            ("HardSigmoid", [0.1, 0.4, 0.5, 0.6, 1.0]),
+            (
+                "HardSwish",
+                [-0.333_333_3, -0.208_333_33, 0.0, 0.291_666_66, 3.0],
+            ),
+            (
+                "Softplus",
+                [
+                    0.126_928,
+                    0.474_077,
+                    std::f32::consts::LN_2,
+                    0.974_077,
+                    3.048_587_3,
+                ],
+            ),
+            (
+                "Sigmoid",
+                [0.119_202_93, 0.377_540_68, 0.5, 0.622_459_3, 0.952_574_1],
+            ),
+        ];
+        for (op, want) in cases {
+            assert_close(&unary(op, 14, &X, vec![]), &want, 1e-6);
+        }
+        let leaky = unary(
+            "LeakyRelu",
+            16,
+            &X,
+            vec![attr("alpha", AttrValue::Float(0.1))],
+        );
+        assert_close(&leaky, &[-0.2, -0.05, 0.0, 0.5, 3.0], 1e-7);
+        assert_eq!(
+            unary("Round", 11, &[0.5, 1.5, 2.5, -0.5, -1.5, 2.6], vec![]),
+            [0.0, 2.0, 2.0, -0.0, -2.0, 3.0]
+        );
+    }
+
+    #[test]
+    fn arithmetic_broadcasts_and_integer_division_truncates() {
+        let o = run_node(
+            "Sub",
+            14,
+            &[f32s(&[2, 2], &[1., 2., 3., 4.]), f32s(&[2], &[10., 20.])],
+            vec![],
+            1,
+        )
+        .unwrap();
+        assert_eq!(out_f32(&o, 0), (vec![2, 2], vec![-9., -18., -7., -16.]));
+        let o = run_node(
+            "Div",
+            14,
+            &[
+                t(&[3], vec![7i32, -7, i32::MIN]),
+                t(&[3], vec![2i32, 2, -1]),
+            ],
+            vec![],
+            1,
+        )
+        .unwrap();
+        assert_eq!(out::<i32>(&o, 0).1, [3, -3, i32::MIN]);
+        let o = run_node(
+            "Div",
+            14,
+            &[t(&[1], vec![u64::MAX]), t(&[1], vec![2u64])],
+            vec![],
+            1,
+        )
+        .unwrap();
+        assert_eq!(out::<u64>(&o, 0).1, [u64::MAX / 2]);
+        assert!(run_node(
+            "Div",
+            14,
+            &[i64s(&[2], &[1, 2]), i64s(&[1], &[0])],
+            vec![],
+            1
+        )
+        .is_err());
+        let o = run_node(
+            "Pow",
+            15,
+            &[f32s(&[3], &[2., 3., 4.]), i64s(&[], &[2])],
+            vec![],
+            1,
+        )
+        .unwrap();
+        assert_eq!(out_f32(&o, 0).1, [4., 9., 16.]);
+        let o = run_node(
+            "Pow",
+            15,
+            &[i64s(&[3], &[2, 3, -2]), i64s(&[3], &[3, 39, -1])],
+            vec![],
+            1,
+        )
+        .unwrap();
+        assert_eq!(out::<i64>(&o, 0).1, [8, 3i64.pow(39), 0]);
+    }
+
+    #[test]
+    fn clip_reads_attributes_or_inputs() {
+        let a = vec![
+            attr("min", AttrValue::Float(-1.0)),
+            attr("max", AttrValue::Float(1.0)),
+        ];
+        assert_eq!(unary("Clip", 6, &X, a), [-1.0, -0.5, 0.0, 0.5, 1.0]);
+        let o = run_node(
+            "Clip",
+            13,
+            &[f32s(&[5], &X), None, f32s(&[], &[0.25])],
+            vec![],
+            1,
+        )
+        .unwrap();
+        assert_eq!(out_f32(&o, 0).1, [-2.0, -0.5, 0.0, 0.25, 0.25]);
+        let o = run_node(
+            "Clip",
+            13,
+            &[i64s(&[3], &[-5, 5, 50]), i64s(&[], &[0]), i64s(&[], &[10])],
+            vec![],
+            1,
+        )
+        .unwrap();
+        assert_eq!(out::<i64>(&o, 0).1, [0, 5, 10]);
+    }
+
+    #[test]
+    fn variadic_ops_broadcast() {
+        let ins = [
+            f32s(&[2, 1], &[1., 5.]),
+            f32s(&[3], &[2., 4., 6.]),
+            f32s(&[], &[3.]),
+        ];
+        let o = |op| out_f32(&run_node(op, 13, &ins, vec![], 1).unwrap(), 0);
+        assert_eq!(o("Max"), (vec![2, 3], vec![3., 4., 6., 5., 5., 6.]));
+        assert_eq!(o("Min").1, [1., 1., 1., 2., 3., 3.]);
+        assert_eq!(o("Sum").1, [6., 8., 10., 10., 12., 14.]);
+        assert_close(
+            &o("Mean").1,
+            &[2., 8. / 3., 10. / 3., 10. / 3., 4., 14. / 3.],
+            1e-6,
+        );
+    }
+
+    #[test]
+    fn cast_between_numbers_and_strings() {
+        let cast = |x: Option<Value>, to: i64| {
+            run_node("Cast", 21, &[x], vec![attr("to", AttrValue::Int(to))], 1).unwrap()
+        };
+        let o = cast(f32s(&[4], &[-1.7, 2.9, 300.5, 1.0]), 3);
+        assert_eq!(out::<i8>(&o, 0).1, [-1, 2, 44, 1]);
+        let o = cast(
+            f32s(&[6], &[0.1, 1. / 3., 2.5e-5, 1e10, -7.0, f32::NEG_INFINITY]),
+            8,
+        );
+        let s: Vec<String> = out::<RString>(&o, 0)
+            .1
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
+        assert_eq!(
+            s,
+            ["0.1", "0.33333334", "2.4999999e-05", "1e+10", "-7", "-INF"]
+        );
+        let strs = ["1.5", " -2 ", "NaN", "1e3"].map(RString::from).to_vec();
+        let f = out::<f32>(&cast(t(&[4], strs), 1), 0).1;
+        assert_eq!((f[0], f[1], f[3]), (1.5, -2.0, 1000.0));
+        assert!(f[2].is_nan());
+        assert_eq!(
+            out::<bool>(&cast(f32s(&[3], &[0.0, -0.5, f32::NAN]), 9), 0).1,
+            [false, true, true]
+        );
+        assert_eq!(
+            out::<f64>(&cast(t(&[2], vec![true, false]), 11), 0).1,
+            [1.0, 0.0]
+        );
+        assert!(run_node(
+            "Cast",
+            21,
+            &[f32s(&[1], &[1.0])],
+            vec![attr("to", AttrValue::Int(17))],
+            1
+        )
+        .is_err());
+        let o = run_node(
+            "CastLike",
+            15,
+            &[f32s(&[2], &[2.5, -3.5]), i64s(&[0], &[])],
+            vec![],
+            1,
+        )
+        .unwrap();
+        assert_eq!(out::<i64>(&o, 0).1, [2, -3]);
     }
 }

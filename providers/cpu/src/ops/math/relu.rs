@@ -6,7 +6,11 @@ use crate::ops::{LATEST, SIGNED};
 struct Relu;
 
 impl Kernel for Relu {
-    fn compute(&self, inputs: &[Option<&Value>], ctx: &Ctx<'_>) -> Result<Vec<Option<Value>>, Error> {
+    fn compute(
+        &self,
+        inputs: &[Option<&Value>],
+        ctx: &Ctx<'_>,
+    ) -> Result<Vec<Option<Value>>, Error> {
         let x = input(inputs, 0)?;
         one(crate::dispatch_numeric!(x.elem(), T => {
             let zero = T::default();

@@ -1,0 +1,117 @@
+//! Matrix products over strided operands: the `gemm` crate for floats, a plain
+//! loop for integers.
+
+use ::gemm::Parallelism;
+use num_traits::{WrappingAdd, WrappingMul, Zero};
+
+use super::Flt;
+
+/// A read-only matrix operand: element (i, j) is `data[i * rs + j * cs]`.
+#[derive(Clone, Copy)]
+pub(crate) struct Mat<'a, T> {
+    pub data: &'a [T],
+    pub rs: usize,
+    pub cs: usize,
+}
+
+impl<'a, T> Mat<'a, T> {
+    /// A row-major matrix with `cols` columns.
+    pub fn rows(data: &'a [T], cols: usize) -> Self {
+        Mat {
+            data,
+            rs: cols,
+            cs: 1,
+        }
+    }
+    /// The transpose (no copy).
+    pub fn t(self) -> Self {
+        Mat {
+            data: self.data,
+            rs: self.cs,
+            cs: self.rs,
+        }
+    }
+    fn fits(&self, rows: usize, cols: usize) -> bool {
+        rows == 0 || cols == 0 || (rows - 1) * self.rs + (cols - 1) * self.cs < self.data.len()
+    }
+}
+
+/// `c[m×n] = alpha·a[m×k]·b[k×n] (+ c when acc)`, `c` row-major with row stride `ldc`.
+/// `threads > 1` lets the product split across the current rayon pool when large.
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn gemm<F: Flt>(
+    (m, n, k): (usize, usize, usize),
+    a: Mat<'_, F>,
+    b: Mat<'_, F>,
+    c: &mut [F],
+    ldc: usize,
+    alpha: F,
+    acc: bool,
+    threads: usize,
+) {
+    if m == 0 || n == 0 {
+        return;
+    }
+    // The raw call below trusts these bounds.
+    assert!(a.fits(m, k) && b.fits(k, n) && (m - 1) * ldc + n <= c.len() && ldc >= n);
+    if k == 0 {
+        if !acc {
+            c.chunks_mut(ldc)
+                .take(m)
+                .for_each(|r| r[..n].fill(F::zero()));
+        }
+        return;
+    }
+    let par = if threads > 1 && m * n * k >= super::PAR_WORK * 4 {
+        Parallelism::Rayon(threads)
+    } else {
+        Parallelism::None
+    };
+    // SAFETY: bounds checked above; F is f32 or f64, both supported by gemm; c is
+    // exclusively borrowed and does not overlap a or b.
+    unsafe {
+        ::gemm::gemm(
+            m,
+            n,
+            k,
+            c.as_mut_ptr(),
+            1,
+            ldc as isize,
+            acc,
+            a.data.as_ptr(),
+            a.cs as isize,
+            a.rs as isize,
+            b.data.as_ptr(),
+            b.cs as isize,
+            b.rs as isize,
+            F::one(),
+            alpha,
+            false,
+            false,
+            false,
+            par,
+        )
+    }
+}
+
+/// Integer `c[m×n] = a·b` with wrapping arithmetic (as integer MatMul overflows in
+/// ONNX Runtime); `c` row-major with row stride `ldc`.
+pub(crate) fn gemm_int<T: Copy + Zero + WrappingAdd + WrappingMul>(
+    (m, n, k): (usize, usize, usize),
+    a: Mat<'_, T>,
+    b: Mat<'_, T>,
+    c: &mut [T],
+    ldc: usize,
+) {
+    for i in 0..m {
+        let row = &mut c[i * ldc..i * ldc + n];
+        row.fill(T::zero());
+        for p in 0..k {
+            let av = a.data[i * a.rs + p * a.cs];
+            let boff = p * b.rs;
+            for (j, o) in row.iter_mut().enumerate() {
+                *o = o.wrapping_add(&av.wrapping_mul(&b.data[boff + j * b.cs]));
+            }
+        }
+    }
+}

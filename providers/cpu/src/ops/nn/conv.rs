@@ -1,0 +1,194 @@
+use ort_core::{Error, Value};
+use rayon::prelude::*;
+
+use super::blas::{gemm, Mat};
+use super::conv_loops::{depthwise_plane, im2col_row};
+use super::window::{Geom, Window};
+use super::{data, numel, output, with_scratch, Flt, PAR_WORK};
+use crate::kernel::{input, one, opt_input, Ctx, Kernel, NodeInfo};
+use crate::ops::{FLOATS, LATEST};
+use crate::util::{dims, shape_i64};
+
+struct Conv {
+    window: Window,
+    group: usize,
+}
+
+/// The shapes of one convolution: channels in and out, groups, window.
+pub(super) struct Shape {
+    pub c: usize,
+    pub m: usize,
+    pub group: usize,
+    pub g: Geom,
+}
+
+fn build(info: &NodeInfo<'_, '_>) -> Result<Box<dyn Kernel>, Error> {
+    let group = info.int("group", 1)?;
+    if group < 1 {
+        return Err(Error::invalid(format!(
+            "group must be positive, got {group}"
+        )));
+    }
+    Ok(Box::new(Conv {
+        window: Window::parse(info)?,
+        group: group as usize,
+    }))
+}
+
+impl Kernel for Conv {
+    fn compute(
+        &self,
+        inputs: &[Option<&Value>],
+        ctx: &Ctx<'_>,
+    ) -> Result<Vec<Option<Value>>, Error> {
+        let (x, w, b) = (input(inputs, 0)?, input(inputs, 1)?, opt_input(inputs, 2)?);
+        let (xs, ws) = (dims(x.shape()), dims(w.shape()));
+        if xs.len() < 3 || ws.len() != xs.len() {
+            return Err(Error::invalid(format!(
+                "Conv needs X of rank >= 3 and W of the same rank, got {xs:?} and {ws:?}"
+            )));
+        }
+        if w.elem() != x.elem() || b.is_some_and(|b| b.elem() != x.elem()) {
+            return Err(Error::invalid("X, W and B must share one element type"));
+        }
+        let (c, m, group) = (xs[1], ws[0], self.group);
+        if c != ws[1] * group || m % group != 0 {
+            return Err(Error::invalid(format!(
+                "W {ws:?} does not fit {c} input channels in {group} groups"
+            )));
+        }
+        if let Some(b) = b {
+            if b.len() != m {
+                return Err(Error::invalid(format!(
+                    "B has {} elements, expected {m}",
+                    b.len()
+                )));
+            }
+        }
+        let g = self.window.geom(&xs[2..], Some(&ws[2..]))?;
+        let mut out_shape = vec![xs[0], m];
+        out_shape.extend(&g.output);
+        let p = Shape { c, m, group, g };
+        one(with_float!(x.elem(), F => {
+            let (xd, wd) = (data::<F>(x)?, data::<F>(w)?);
+            let bd = b.map(data::<F>).transpose()?;
+            output::<F>(ctx, x.elem(), &shape_i64(&out_shape), |o| {
+                conv(&p, &xd, &wd, bd.as_deref(), o, ctx.threads)
+            })
+        })?)
+    }
+}
+
+crate::register!("Conv", [1, LATEST], FLOATS, build);
+
+/// The convolution proper: im2col + GEMM per image and group, with the bias as
+/// the GEMM's starting value; 1x1 unit-stride convolutions skip im2col and
+/// depthwise ones run directly.
+pub(super) fn conv<F: Flt>(
+    p: &Shape,
+    x: &[F],
+    w: &[F],
+    b: Option<&[F]>,
+    out: &mut [F],
+    threads: usize,
+) {
+    let g = &p.g;
+    let (cg, mg) = (p.c / p.group, p.m / p.group);
+    let (in_sz, out_sz) = (numel(&g.input), numel(&g.output));
+    let kdim = cg * numel(&g.kernel);
+    if out.is_empty() {
+        return;
+    }
+    if p.group > 1 && cg == 1 && g.rank() <= 2 {
+        return depthwise(p, x, w, b, out, threads);
+    }
+    let pointwise = g.kernel.iter().all(|&k| k == 1)
+        && g.strides.iter().all(|&s| s == 1)
+        && g.pad_begin.iter().chain(&g.pad_end).all(|&p| p == 0);
+    let group_work = mg * out_sz * kdim;
+    // Many small groups: run the groups side by side, each single-threaded.
+    let split = p.group > 1 && threads > 1 && (p.group >= threads || group_work < PAR_WORK * 16);
+    let one_group = |gi: usize, xn: &[F], og: &mut [F], col: &mut [F], threads: usize| {
+        let xg = &xn[gi * cg * in_sz..(gi + 1) * cg * in_sz];
+        if let Some(b) = b {
+            for (r, row) in og.chunks_mut(out_sz).enumerate() {
+                row.fill(b[gi * mg + r]);
+            }
+        }
+        let rhs = if pointwise {
+            xg
+        } else {
+            im2col(xg, g, col, threads);
+            col
+        };
+        let wg = Mat::rows(&w[gi * mg * kdim..(gi + 1) * mg * kdim], kdim);
+        gemm(
+            (mg, out_sz, kdim),
+            wg,
+            Mat::rows(rhs, out_sz),
+            og,
+            out_sz,
+            F::one(),
+            b.is_some(),
+            threads,
+        );
+    };
+    let col_len = if pointwise { 0 } else { kdim * out_sz };
+    for (ni, on) in out.chunks_mut(p.m * out_sz).enumerate() {
+        let xn = &x[ni * p.c * in_sz..(ni + 1) * p.c * in_sz];
+        if split {
+            on.par_chunks_mut(mg * out_sz)
+                .enumerate()
+                .for_each(|(gi, og)| with_scratch(col_len, |col| one_group(gi, xn, og, col, 1)));
+        } else {
+            with_scratch(col_len, |col| {
+                for (gi, og) in on.chunks_mut(mg * out_sz).enumerate() {
+                    one_group(gi, xn, og, col, threads);
+                }
+            });
+        }
+    }
+}
+
+/// Unfolds one group's input into `col`: a row per (channel, kernel tap), a column
+/// per output position, zero where the tap falls in the padding.
+pub(super) fn im2col<F: Flt>(x: &[F], g: &Geom, col: &mut [F], threads: usize) {
+    let out_sz = numel(&g.output);
+    if threads > 1 && col.len() >= PAR_WORK * 4 {
+        col.par_chunks_mut(out_sz)
+            .enumerate()
+            .for_each(|(ri, d)| im2col_row(x, g, ri, d));
+    } else {
+        col.chunks_mut(out_sz)
+            .enumerate()
+            .for_each(|(ri, d)| im2col_row(x, g, ri, d));
+    }
+}
+
+/// One input channel per group: each output plane is a direct 2-D stencil over its
+/// input plane, planes in parallel.
+fn depthwise<F: Flt>(p: &Shape, x: &[F], w: &[F], b: Option<&[F]>, out: &mut [F], threads: usize) {
+    let g = p.g.lifted(2);
+    let mg = p.m / p.c;
+    let (in_sz, out_sz, kv) = (numel(&g.input), numel(&g.output), numel(&g.kernel));
+    let plane = |pi: usize, o: &mut [F]| {
+        let (ni, mi) = (pi / p.m, pi % p.m);
+        let xc = &x[(ni * p.c + mi / mg) * in_sz..][..in_sz];
+        depthwise_plane(
+            &g,
+            xc,
+            &w[mi * kv..][..kv],
+            b.map_or(F::zero(), |b| b[mi]),
+            o,
+        )
+    };
+    if threads > 1 && out.len() * kv >= PAR_WORK {
+        out.par_chunks_mut(out_sz)
+            .enumerate()
+            .for_each(|(pi, o)| plane(pi, o));
+    } else {
+        out.chunks_mut(out_sz)
+            .enumerate()
+            .for_each(|(pi, o)| plane(pi, o));
+    }
+}

@@ -1,0 +1,129 @@
+use ort_core::ElemType::F32;
+use ort_core::{Error, Value};
+
+use super::{data, output, Flt, PAR_WORK};
+use crate::kernel::{input, one, Ctx, Kernel, NodeInfo};
+use crate::ops::{FLOATS, LATEST};
+use rayon::prelude::*;
+
+struct Gelu {
+    tanh: bool,
+}
+
+fn build(info: &NodeInfo<'_, '_>) -> Result<Box<dyn Kernel>, Error> {
+    let tanh = match info.string("approximate", "none")?.as_str() {
+        "none" => false,
+        "tanh" => true,
+        s => return Err(Error::invalid(format!("unknown approximate {s}"))),
+    };
+    Ok(Box::new(Gelu { tanh }))
+}
+
+impl Kernel for Gelu {
+    fn compute(
+        &self,
+        inputs: &[Option<&Value>],
+        ctx: &Ctx<'_>,
+    ) -> Result<Vec<Option<Value>>, Error> {
+        let x = input(inputs, 0)?;
+        let tanh = self.tanh;
+        one(with_float!(x.elem(), F => {
+            let xd = data::<F>(x)?;
+            output::<F>(ctx, x.elem(), x.shape(), |o| {
+                let f = |(o, x): (&mut [F], &[F])| gelu_chunk(x, o, tanh);
+                if ctx.threads > 1 && o.len() >= PAR_WORK {
+                    o.par_chunks_mut(PAR_WORK / 4).zip(xd.par_chunks(PAR_WORK / 4)).for_each(f);
+                } else {
+                    f((o, &xd));
+                }
+            })
+        })?)
+    }
+}
+
+simd_fn! {
+    fn gelu_chunk[F: Flt](x: &[F], o: &mut [F], tanh: bool) {
+        let half = F::of(0.5);
+        if tanh {
+            let k = F::of((2.0 / std::f64::consts::PI).sqrt());
+            for (o, &x) in o.iter_mut().zip(x) {
+                *o = half * x * (F::one() + tanh_of(k * (x + F::of(0.044715) * x * x * x)));
+            }
+        } else {
+            for (o, &x) in o.iter_mut().zip(x) {
+                *o = half * x * (F::one() + erf(x * F::of(std::f64::consts::FRAC_1_SQRT_2)));
+            }
+        }
+    }
+}
+
+/// tanh; for f32 through the vectorizable exp (its cancellation near 0 costs
+/// nothing here, where 1 is added to the result).
+#[inline(always)]
+fn tanh_of<F: Flt>(z: F) -> F {
+    if F::TYPE == F32 {
+        F::one() - F::of(2.0) / ((z + z).fast_exp() + F::one())
+    } else {
+        z.tanh()
+    }
+}
+
+/// The error function: a rational approximation for f32 (branch-free, as in
+/// Eigen and ONNX Runtime), series and continued fraction for f64.
+#[inline(always)]
+pub(super) fn erf<F: Flt>(x: F) -> F {
+    if F::TYPE == F32 {
+        return F::of(erf32(x.f64() as f32) as f64);
+    }
+    let x = x.f64();
+    let a = x.abs();
+    let r = if a < 2.5 {
+        // erf(a) = 2/√π · e^(-a²) · Σ 2ⁿ a^(2n+1) / (1·3·…·(2n+1)): all terms positive.
+        let (x2, mut term, mut sum) = (a * a, a, a);
+        for n in 1..200 {
+            term *= 2.0 * x2 / (2 * n + 1) as f64;
+            sum += term;
+            if term < sum * 1e-17 {
+                break;
+            }
+        }
+        std::f64::consts::FRAC_2_SQRT_PI * (-x2).exp() * sum
+    } else if a < 6.0 {
+        // erfc(a) = e^(-a²)/√π / (a + (1/2)/(a + 1/(a + (3/2)/(a + ...)))).
+        let mut t = a;
+        for k in (1..=80).rev() {
+            t = a + (k as f64 / 2.0) / t;
+        }
+        1.0 - (-a * a).exp() * std::f64::consts::FRAC_2_SQRT_PI / 2.0 / t
+    } else {
+        1.0
+    };
+    F::of(r.copysign(x))
+}
+
+#[inline(always)]
+fn erf32(x: f32) -> f32 {
+    const A: [f32; 7] = [
+        -2.726_142_3e-10,
+        2.770_681_4e-8,
+        -2.101_024e-6,
+        -5.692_506_4e-5,
+        -7.349_906_3e-4,
+        -2.954_600_2e-3,
+        -1.609_603_3e-2,
+    ];
+    const B: [f32; 5] = [
+        -1.456_607_2e-5,
+        -2.133_740_6e-4,
+        -1.682_827e-3,
+        -7.373_329_2e-3,
+        -1.426_474e-2,
+    ];
+    let x = x.clamp(-4.0, 4.0);
+    let x2 = x * x;
+    let p = A.iter().fold(0.0, |p, &c| p * x2 + c);
+    let q = B.iter().fold(0.0, |q, &c| q * x2 + c);
+    x * p / q
+}
+
+crate::register!("Gelu", [20, LATEST], FLOATS, build);

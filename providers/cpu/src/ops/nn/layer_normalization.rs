@@ -1,0 +1,114 @@
+use ort_core::{ElemType, Error, Value};
+use rayon::prelude::*;
+
+use super::{data, expand, narrow, output, sum_by, Flt, PAR_WORK};
+use crate::kernel::{input, opt_input, Ctx, Kernel, NodeInfo};
+use crate::ops::{FLOATS, LATEST};
+use crate::util::axis;
+
+struct LayerNormalization {
+    axis: i64,
+    epsilon: f64,
+    /// Element types of the Mean and InvStdDev outputs, when wanted.
+    stats: [Option<ElemType>; 2],
+}
+
+fn build(info: &NodeInfo<'_, '_>) -> Result<Box<dyn Kernel>, Error> {
+    let stash = match info.int("stash_type", 1)? {
+        1 => ElemType::F32,
+        11 => ElemType::F64,
+        16 => ElemType::BF16,
+        10 => ElemType::F16,
+        s => return Err(Error::invalid(format!("unsupported stash_type {s}"))),
+    };
+    let wanted = |i: usize| {
+        (info.num_outputs() > i && !info.node.outputs[i].is_empty())
+            .then(|| info.output_type(i).unwrap_or(stash))
+    };
+    Ok(Box::new(LayerNormalization {
+        axis: info.int("axis", -1)?,
+        epsilon: info.float("epsilon", 1e-5)? as f64,
+        stats: [wanted(1), wanted(2)],
+    }))
+}
+
+/// Mean and population variance of one vector (two passes, for accuracy).
+#[inline(always)]
+pub(super) fn moments<F: Flt>(x: &[F]) -> (F, F) {
+    let n = F::of(x.len().max(1) as f64);
+    let mean = sum_by(x, |v| v) / n;
+    let var = sum_by(x, |v| (v - mean) * (v - mean)) / n;
+    (mean, var)
+}
+
+impl Kernel for LayerNormalization {
+    fn compute(
+        &self,
+        inputs: &[Option<&Value>],
+        ctx: &Ctx<'_>,
+    ) -> Result<Vec<Option<Value>>, Error> {
+        let (x, scale, bias) = (input(inputs, 0)?, input(inputs, 1)?, opt_input(inputs, 2)?);
+        let s = x.shape();
+        let ax = axis(self.axis, s.len())?;
+        let d = s[ax..].iter().product::<i64>() as usize;
+        let rows = x.len().checked_div(d).unwrap_or(0);
+        let mut stat_shape = s.to_vec();
+        stat_shape[ax..].fill(1);
+        with_float!(x.elem(), F => {
+            let xd = data::<F>(x)?;
+            // Scale and B repeat per row unless they vary along the leading axes too.
+            let param = |t: &ort_core::Tensor| -> Result<Vec<F>, Error> {
+                let to = if t.rank() <= s.len() - ax { &s[ax..] } else { s };
+                expand(&data::<F>(t)?, t.shape(), to)
+            };
+            let sc = param(scale)?;
+            let b = bias.map(param).transpose()?;
+            let mut mean = vec![F::zero(); rows];
+            let mut inv = vec![F::zero(); rows];
+            let eps = F::of(self.epsilon);
+            let y = output::<F>(ctx, x.elem(), s, |o| {
+                if d == 0 {
+                    return;
+                }
+                #[allow(clippy::type_complexity)]
+                let f = |(r, ((o, x), (m, iv))): (usize, ((&mut [F], &[F]), (&mut F, &mut F)))| {
+                    // Parameters repeat per row, or (rarely) vary along leading axes too.
+                    let at = |p: &[F]| if p.len() == d { 0 } else { r * d };
+                    let bias = b.as_ref().map(|b| &b[at(b)..at(b) + d]);
+                    (*m, *iv) = norm_row(x, o, &sc[at(&sc)..at(&sc) + d], bias, eps);
+                };
+                if ctx.threads > 1 && o.len() >= PAR_WORK {
+                    let stats = mean.par_iter_mut().zip(inv.par_iter_mut());
+                    o.par_chunks_mut(d).zip(xd.par_chunks(d)).zip(stats).enumerate().for_each(f);
+                } else {
+                    let stats = mean.iter_mut().zip(inv.iter_mut());
+                    o.chunks_mut(d).zip(xd.chunks(d)).zip(stats).enumerate().for_each(f);
+                }
+            })?;
+            let mut outs = vec![Some(Value::from(y))];
+            for (st, v) in self.stats.iter().zip([&mean, &inv]) {
+                outs.push(st.map(|e| narrow(ctx, e, &stat_shape, v)).transpose()?.map(Value::from));
+            }
+            Ok(outs)
+        })
+    }
+}
+
+simd_fn! {
+    /// Normalizes one row, returning its mean and inverse standard deviation.
+    fn norm_row[F: Flt](x: &[F], o: &mut [F], scale: &[F], bias: Option<&[F]>, eps: F) -> (F, F) {
+        let (mean, var) = moments(x);
+        let k = F::one() / (var + eps).sqrt();
+        match bias {
+            Some(b) => {
+                for ((o, &v), (&g, &b)) in o.iter_mut().zip(x).zip(scale.iter().zip(b)) {
+                    *o = (v - mean) * k * g + b;
+                }
+            }
+            None => o.iter_mut().zip(x).zip(scale).for_each(|((o, &v), &g)| *o = (v - mean) * k * g),
+        }
+        (mean, k)
+    }
+}
+
+crate::register!("LayerNormalization", [17, LATEST], FLOATS, build);

@@ -1,0 +1,167 @@
+//! What MaxPool and AveragePool share: geometry for up to three spatial axes
+//! (fewer are lifted to three unit axes), per-axis window tables and a per-plane
+//! parallel driver.
+
+use std::ops::Range;
+
+use ort_core::{Error, Tensor};
+use rayon::prelude::*;
+
+use super::conv_loops::Phased;
+use super::window::{Geom, Window};
+use super::PAR_WORK;
+use crate::util::dims;
+
+/// A pooling problem: a window lifted to 3-D and the output shape.
+pub(super) struct Pool {
+    pub g: Geom,
+    pub out_shape: Vec<i64>,
+}
+
+/// One output position along one axis.
+#[derive(Clone)]
+pub(super) struct Span {
+    /// Kernel taps that land inside the input.
+    pub taps: Range<usize>,
+    /// Input index of tap 0 (negative in the begin padding).
+    pub start: isize,
+    /// Taps that land inside the padded input (AveragePool's count_include_pad).
+    pub padded: usize,
+}
+
+impl Pool {
+    pub fn new(window: &Window, x: &Tensor) -> Result<Pool, Error> {
+        let xs = dims(x.shape());
+        if xs.len() < 3 || xs.len() > 5 {
+            return Err(Error::not_implemented(format!(
+                "pooling supports 1 to 3 spatial axes, input has shape {xs:?}"
+            )));
+        }
+        let g = window.geom(&xs[2..], None)?;
+        let mut out_shape = vec![xs[0] as i64, xs[1] as i64];
+        out_shape.extend(g.output.iter().map(|&d| d as i64));
+        Ok(Pool {
+            g: g.lifted(3),
+            out_shape,
+        })
+    }
+
+    pub fn in_size(&self) -> usize {
+        self.g.input.iter().product()
+    }
+    pub fn out_size(&self) -> usize {
+        self.g.output.iter().product()
+    }
+
+    /// Per axis, the window of every output position.
+    pub fn spans(&self) -> [Vec<Span>; 3] {
+        let g = &self.g;
+        std::array::from_fn(|i| {
+            let (d, n, k) = (
+                g.dilations[i] as isize,
+                g.input[i] as isize,
+                g.kernel[i] as isize,
+            );
+            let (lo_pad, hi_pad) = (-(g.pad_begin[i] as isize), n + g.pad_end[i] as isize);
+            (0..g.output[i])
+                .map(|o| {
+                    let start = (o * g.strides[i]) as isize - g.pad_begin[i] as isize;
+                    // Taps t with lo <= start + t·d < hi.
+                    let within = |lo: isize, hi: isize| {
+                        let a = if start >= lo {
+                            0
+                        } else {
+                            (lo - start + d - 1) / d
+                        };
+                        let b = if hi - start <= 0 {
+                            0
+                        } else {
+                            (hi - start + d - 1) / d
+                        };
+                        a.min(k) as usize..b.clamp(a.min(k), k) as usize
+                    };
+                    Span {
+                        taps: within(0, n),
+                        start,
+                        padded: within(lo_pad, hi_pad).len(),
+                    }
+                })
+                .collect()
+        })
+    }
+
+    /// Runs `f(plane, out_plane, indices_plane)` for every (batch, channel) plane,
+    /// in parallel when worth it.
+    pub fn each<T: Send>(
+        &self,
+        out: &mut [T],
+        idx: Option<&mut [i64]>,
+        threads: usize,
+        f: impl Fn(usize, &mut [T], Option<&mut [i64]>) + Sync + Send,
+    ) {
+        let os = self.out_size();
+        if os == 0 {
+            return;
+        }
+        let par = threads > 1 && out.len() * self.g.kernel.iter().product::<usize>() >= PAR_WORK;
+        match (idx, par) {
+            (Some(ix), true) => out
+                .par_chunks_mut(os)
+                .zip(ix.par_chunks_mut(os))
+                .enumerate()
+                .for_each(|(p, (o, i))| f(p, o, Some(i))),
+            (Some(ix), false) => out
+                .chunks_mut(os)
+                .zip(ix.chunks_mut(os))
+                .enumerate()
+                .for_each(|(p, (o, i))| f(p, o, Some(i))),
+            (None, true) => out
+                .par_chunks_mut(os)
+                .enumerate()
+                .for_each(|(p, o)| f(p, o, None)),
+            (None, false) => out
+                .chunks_mut(os)
+                .enumerate()
+                .for_each(|(p, o)| f(p, o, None)),
+        }
+    }
+}
+
+simd_fn! {
+    /// Folds every window of one plane into `o` with `f`, starting from `init`: a
+    /// whole output row at a time per kernel tap, so that the inner loop is a
+    /// branch-free pass over contiguous (or evenly strided) memory.
+    pub(super) fn stencil[T: Copy, Op: Fn(T, T) -> T](p: &Pool, xp: &[T], o: &mut [T], init: T, spans: &[Vec<Span>; 3], f: Op) {
+        let g = &p.g;
+        let (ih, iw, ow, sw) = (g.input[1], g.input[2], g.output[2], g.strides[2]);
+        let cols: Vec<(usize, usize, isize)> = (0..g.kernel[2])
+            .map(|k| {
+                let off = g.tap(2, k);
+                let (lo, hi) = g.valid(2, off);
+                (lo, hi, off)
+            })
+            .collect();
+        let xs = Phased::new(xp, g.input[0] * ih, iw, sw);
+        let mut rows = o.chunks_mut(ow.max(1));
+        for a in &spans[0] {
+            for b in &spans[1] {
+                let Some(orow) = rows.next() else { return };
+                orow.fill(init);
+                for kd in a.taps.clone() {
+                    let d = (a.start + (kd * g.dilations[0]) as isize) as usize;
+                    for kh in b.taps.clone() {
+                        let h = (b.start + (kh * g.dilations[1]) as isize) as usize;
+                        for &(lo, hi, off) in &cols {
+                            if lo < hi {
+                                let src = xs.from(d * ih + h, (lo * sw) as isize + off);
+                                for (o, &v) in orow[lo..hi].iter_mut().zip(src) {
+                                    *o = f(*o, v);
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}

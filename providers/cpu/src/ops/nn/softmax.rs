@@ -1,0 +1,149 @@
+use ort_core::{Error, Value};
+use rayon::prelude::*;
+
+use super::{data, output, sum_by, Flt, PAR_WORK};
+use crate::kernel::{input, one, Ctx, Kernel, NodeInfo};
+use crate::ops::{FLOATS, LATEST};
+use crate::util::axis;
+
+/// Softmax, LogSoftmax and Hardmax differ only in what they do to one vector.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(super) enum Kind {
+    Softmax,
+    LogSoftmax,
+    Hardmax,
+}
+
+struct SoftmaxLike {
+    kind: Kind,
+    axis: i64,
+    /// Before opset 13 the input is coerced to 2-D at `axis` and the op runs
+    /// over the whole trailing block, not one axis.
+    flatten: bool,
+}
+
+pub(super) fn build(info: &NodeInfo<'_, '_>, kind: Kind) -> Result<Box<dyn Kernel>, Error> {
+    let flatten = info.opset() < 13;
+    Ok(Box::new(SoftmaxLike {
+        kind,
+        axis: info.int("axis", if flatten { 1 } else { -1 })?,
+        flatten,
+    }))
+}
+
+impl Kernel for SoftmaxLike {
+    fn compute(
+        &self,
+        inputs: &[Option<&Value>],
+        ctx: &Ctx<'_>,
+    ) -> Result<Vec<Option<Value>>, Error> {
+        let x = input(inputs, 0)?;
+        let s = x.shape();
+        let ax = if self.flatten && self.axis == s.len() as i64 {
+            s.len()
+        } else {
+            axis(self.axis, s.len())?
+        };
+        let prod = |d: &[i64]| d.iter().product::<i64>() as usize;
+        // The op acts on vectors of n elements spaced `inner` apart.
+        let (n, inner) = if self.flatten || s.is_empty() {
+            (prod(&s[ax..]), 1)
+        } else {
+            (s[ax] as usize, prod(&s[ax + 1..]))
+        };
+        let kind = self.kind;
+        one(with_float!(x.elem(), F => {
+            let xd = data::<F>(x)?;
+            output::<F>(ctx, x.elem(), s, |o| {
+                let block = n * inner;
+                if block == 0 {
+                    return;
+                }
+                let f = |(o, x): (&mut [F], &[F])| vectors(kind, x, o, inner);
+                if ctx.threads > 1 && o.len() >= PAR_WORK && o.len() > block {
+                    o.par_chunks_mut(block).zip(xd.par_chunks(block)).for_each(f);
+                } else {
+                    o.chunks_mut(block).zip(xd.chunks(block)).for_each(f);
+                }
+            })
+        })?)
+    }
+}
+
+simd_fn! {
+    /// One block of `n` vectors spaced `inner` apart.
+    fn vectors[F: Flt](kind: Kind, x: &[F], o: &mut [F], inner: usize) {
+        if inner == 1 {
+            row(kind, x, o)
+        } else {
+            strided(kind, x, o, inner)
+        }
+    }
+}
+
+#[inline(always)]
+fn row<F: Flt>(kind: Kind, x: &[F], o: &mut [F]) {
+    let max = super::max(x);
+    if kind == Kind::Hardmax {
+        o.fill(F::zero());
+        o[x.iter().position(|&v| v == max).unwrap_or(0)] = F::one();
+        return;
+    }
+    // Separate passes so that each loop vectorizes.
+    o.iter_mut()
+        .zip(x)
+        .for_each(|(o, &v)| *o = (v - max).fast_exp());
+    let sum = sum_by(o, |v| v);
+    if kind == Kind::Softmax {
+        let inv = F::one() / sum;
+        o.iter_mut().for_each(|o| *o *= inv);
+    } else {
+        let shift = max + sum.ln();
+        o.iter_mut().zip(x).for_each(|(o, &v)| *o = v - shift);
+    }
+}
+
+/// One vector per column of an n × inner block, processed row by row so the
+/// inner loops run over contiguous memory.
+#[inline(always)]
+fn strided<F: Flt>(kind: Kind, x: &[F], o: &mut [F], inner: usize) {
+    let mut max = x[..inner].to_vec();
+    let mut arg = vec![0usize; inner];
+    for (r, xr) in x.chunks(inner).enumerate().skip(1) {
+        for ((m, a), &v) in max.iter_mut().zip(&mut arg).zip(xr) {
+            if v > *m {
+                (*m, *a) = (v, r);
+            }
+        }
+    }
+    if kind == Kind::Hardmax {
+        o.fill(F::zero());
+        arg.iter()
+            .enumerate()
+            .for_each(|(j, &r)| o[r * inner + j] = F::one());
+        return;
+    }
+    let mut sum = vec![F::zero(); inner];
+    for (or, xr) in o.chunks_mut(inner).zip(x.chunks(inner)) {
+        for (((o, s), &v), &m) in or.iter_mut().zip(&mut sum).zip(xr).zip(&max) {
+            *o = (v - m).fast_exp();
+            *s += *o;
+        }
+    }
+    if kind == Kind::Softmax {
+        sum.iter_mut().for_each(|s| *s = F::one() / *s);
+        for or in o.chunks_mut(inner) {
+            or.iter_mut().zip(&sum).for_each(|(o, &s)| *o *= s);
+        }
+    } else {
+        max.iter_mut().zip(&sum).for_each(|(m, &s)| *m += s.ln());
+        for (or, xr) in o.chunks_mut(inner).zip(x.chunks(inner)) {
+            or.iter_mut()
+                .zip(xr)
+                .zip(&max)
+                .for_each(|((o, &v), &m)| *o = v - m);
+        }
+    }
+}
+
+crate::register!("Softmax", [1, LATEST], FLOATS, |i| build(i, Kind::Softmax));

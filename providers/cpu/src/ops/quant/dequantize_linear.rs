@@ -1,0 +1,85 @@
+use half::{bf16, f16};
+use ort_core::ElemType::{self, *};
+use ort_core::{Error, Value};
+
+use super::{dtype_attr, floats, ints, stored, FromF32, ParamLayout, QInt};
+use crate::kernel::{input, one, opt_input, Ctx, Kernel, NodeInfo};
+use crate::ops::LATEST;
+
+struct DequantizeLinear {
+    axis: i64,
+    block: i64,
+    output_dtype: Option<ElemType>,
+}
+
+impl Kernel for DequantizeLinear {
+    fn compute(
+        &self,
+        inputs: &[Option<&Value>],
+        ctx: &Ctx<'_>,
+    ) -> Result<Vec<Option<Value>>, Error> {
+        let (x, scale, zp) = (input(inputs, 0)?, input(inputs, 1)?, opt_input(inputs, 2)?);
+        let zps = match zp {
+            Some(z) if z.elem() != x.elem() || z.shape() != scale.shape() => {
+                return Err(Error::invalid(format!(
+                    "zero point {}{:?} must match x's type {} and scale's shape {:?}",
+                    z.elem(),
+                    z.shape(),
+                    x.elem(),
+                    scale.shape()
+                )))
+            }
+            Some(z) => ints(z)?,
+            None => vec![0; scale.len()],
+        };
+        let layout = ParamLayout::new(x.shape(), scale.shape(), self.axis, self.block)?;
+        let sc = floats(scale)?;
+        let xs = stored(x)?;
+        let t = dispatch_q!(xs.elem(), T => {
+            let xv = xs.as_slice::<T>()?;
+            let deq = |o: &mut [_]| layout.for_each(xv.len(), |run, s0, step| {
+                for (j, i) in run.enumerate() {
+                    let s = s0 + j * step;
+                    o[i] = ((xv[i].to_i32() as i64 - zps[s] as i64) as f32) * sc[s];
+                }
+            });
+            match self.output_dtype.unwrap_or(scale.elem()) {
+                F32 => ctx.tensor(x.shape(), |o: &mut [f32]| deq(o)),
+                F16 => fill::<f16>(ctx, x.shape(), deq),
+                BF16 => fill::<bf16>(ctx, x.shape(), deq),
+                e => Err(Error::invalid(format!("DequantizeLinear cannot produce {e}"))),
+            }
+        })?;
+        one(t)
+    }
+}
+
+/// Dequantizes in f32, then rounds once to the output type.
+fn fill<T: FromF32>(
+    ctx: &Ctx<'_>,
+    shape: &[i64],
+    deq: impl Fn(&mut [f32]),
+) -> Result<ort_core::Tensor, Error> {
+    let mut tmp = vec![0f32; shape.iter().product::<i64>() as usize];
+    deq(&mut tmp);
+    ctx.tensor(shape, |o: &mut [T]| {
+        o.iter_mut()
+            .zip(&tmp)
+            .for_each(|(o, &v)| *o = T::from_f32(v))
+    })
+}
+
+fn build(info: &NodeInfo<'_, '_>) -> Result<Box<dyn Kernel>, Error> {
+    Ok(Box::new(DequantizeLinear {
+        axis: info.int("axis", 1)?,
+        block: info.int("block_size", 0)?,
+        output_dtype: dtype_attr(info, "output_dtype")?,
+    }))
+}
+
+crate::register!(
+    "DequantizeLinear",
+    [10, LATEST],
+    &[I8, U8, I16, U16, I32, I4, U4, I2, U2],
+    build
+);

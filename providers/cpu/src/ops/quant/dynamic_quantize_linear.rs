@@ -1,0 +1,38 @@
+use ort_core::ElemType::F32;
+use ort_core::{Error, Tensor, Value};
+
+use super::requant;
+use crate::kernel::{input, Ctx, Kernel};
+use crate::ops::LATEST;
+
+struct DynamicQuantizeLinear;
+
+impl Kernel for DynamicQuantizeLinear {
+    fn compute(
+        &self,
+        inputs: &[Option<&Value>],
+        ctx: &Ctx<'_>,
+    ) -> Result<Vec<Option<Value>>, Error> {
+        let x = input(inputs, 0)?;
+        let xs = x.as_slice::<f32>()?;
+        // The range always includes 0 so that 0 is exactly representable.
+        let (lo, hi) = xs
+            .iter()
+            .fold((0f32, 0f32), |(lo, hi), &v| (lo.min(v), hi.max(v)));
+        // An all-zero input would give scale 0; like ONNX Runtime, use 1 then.
+        let scale = if hi == lo { 1.0 } else { (hi - lo) / 255.0 };
+        let zp = requant(-lo / scale, 0, (0, 255));
+        let y = ctx.tensor(x.shape(), |o: &mut [u8]| {
+            crate::util::par_map(o, xs, |v| requant(v / scale, zp, (0, 255)) as u8)
+        })?;
+        Ok(vec![
+            Some(Value::Tensor(y)),
+            Some(Value::Tensor(Tensor::scalar(scale))),
+            Some(Value::Tensor(Tensor::scalar(zp as u8))),
+        ])
+    }
+}
+
+crate::register!("DynamicQuantizeLinear", [11, LATEST], &[F32], |_| Ok(
+    Box::new(DynamicQuantizeLinear)
+));

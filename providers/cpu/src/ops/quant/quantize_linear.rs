@@ -1,0 +1,79 @@
+use half::{bf16, f16};
+use ort_core::ElemType::{self, *};
+use ort_core::{Error, Value};
+
+use super::{dtype_attr, floats, ints, qrange, requant, retag, storage, ParamLayout, QInt};
+use crate::kernel::{input, one, opt_input, Ctx, Kernel, NodeInfo};
+use crate::ops::LATEST;
+
+struct QuantizeLinear {
+    axis: i64,
+    block: i64,
+    output_dtype: Option<ElemType>,
+    /// The type `x / scale` is rounded to before quantizing (default: the scale's).
+    precision: Option<ElemType>,
+}
+
+impl Kernel for QuantizeLinear {
+    fn compute(
+        &self,
+        inputs: &[Option<&Value>],
+        ctx: &Ctx<'_>,
+    ) -> Result<Vec<Option<Value>>, Error> {
+        let (x, scale, zp) = (input(inputs, 0)?, input(inputs, 1)?, opt_input(inputs, 2)?);
+        let out = match (zp.map(|z| z.elem()), self.output_dtype) {
+            (Some(z), Some(o)) if z != o => {
+                return Err(Error::invalid(format!(
+                    "output_dtype {o} differs from the zero point's type {z}"
+                )))
+            }
+            (Some(t), _) | (None, Some(t)) => t,
+            (None, None) => U8,
+        };
+        let range = qrange(out)?;
+        let zps = match zp {
+            Some(z) if z.shape() != scale.shape() => {
+                return Err(Error::invalid(format!(
+                    "zero point shape {:?} differs from scale shape {:?}",
+                    z.shape(),
+                    scale.shape()
+                )))
+            }
+            Some(z) => ints(z)?,
+            None => vec![0; scale.len()],
+        };
+        let layout = ParamLayout::new(x.shape(), scale.shape(), self.axis, self.block)?;
+        let (xs, sc) = (floats(x)?, floats(scale)?);
+        let narrow: fn(f32) -> f32 = match self.precision.unwrap_or(scale.elem()) {
+            F16 => |v| f16::from_f32(v).to_f32(),
+            BF16 => |v| bf16::from_f32(v).to_f32(),
+            _ => |v| v,
+        };
+        let store = storage(out).unwrap_or(out);
+        let t = dispatch_q!(store, T => ctx.tensor(x.shape(), |o: &mut [T]| {
+            layout.for_each(o.len(), |run, s0, step| {
+                for (j, i) in run.enumerate() {
+                    let s = s0 + j * step;
+                    o[i] = T::from_i32(requant(narrow(xs[i] / sc[s]), zps[s], range));
+                }
+            })
+        }))?;
+        one(retag(&t, out)?)
+    }
+}
+
+fn build(info: &NodeInfo<'_, '_>) -> Result<Box<dyn Kernel>, Error> {
+    Ok(Box::new(QuantizeLinear {
+        axis: info.int("axis", 1)?,
+        block: info.int("block_size", 0)?,
+        output_dtype: dtype_attr(info, "output_dtype")?,
+        precision: dtype_attr(info, "precision")?,
+    }))
+}
+
+crate::register!(
+    "QuantizeLinear",
+    [10, LATEST],
+    &[F32, F16, BF16, I32],
+    build
+);

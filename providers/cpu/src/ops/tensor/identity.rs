@@ -1,0 +1,20 @@
+use ort_core::{Error, Value};
+
+use crate::kernel::{Ctx, Kernel};
+use crate::ops::{ANY, LATEST};
+
+/// Passes any value through (tensors, sequences, optionals) without copying.
+struct Identity;
+
+impl Kernel for Identity {
+    fn compute(&self, inputs: &[Option<&Value>], _: &Ctx<'_>) -> Result<Vec<Option<Value>>, Error> {
+        let v = inputs
+            .first()
+            .copied()
+            .flatten()
+            .ok_or_else(|| Error::invalid("required input 0 is missing"))?;
+        Ok(vec![Some(v.clone())])
+    }
+}
+
+crate::register!("Identity", [1, LATEST], ANY, |_| Ok(Box::new(Identity)));

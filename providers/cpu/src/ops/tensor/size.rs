@@ -1,0 +1,18 @@
+use ort_core::{Error, Value};
+
+use crate::kernel::{input, one, Ctx, Kernel};
+use crate::ops::{ANY, LATEST};
+
+struct Size;
+
+impl Kernel for Size {
+    fn compute(
+        &self,
+        inputs: &[Option<&Value>],
+        ctx: &Ctx<'_>,
+    ) -> Result<Vec<Option<Value>>, Error> {
+        one(ctx.tensor_from(&[], &[input(inputs, 0)?.len() as i64])?)
+    }
+}
+
+crate::register!("Size", [1, LATEST], ANY, |_| Ok(Box::new(Size)));
