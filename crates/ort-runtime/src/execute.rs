@@ -34,8 +34,8 @@ impl Exec<'_> {
         for (id, v) in overrides {
             env[id] = Some(v);
         }
-        for (&id, v) in plan.inputs.iter().zip(inputs) {
-            env[id] = v;
+        for ((&id, v), d) in plan.inputs.iter().zip(inputs).zip(&plan.input_decls) {
+            env[id] = as_declared(v, &d.ty);
         }
         for (&id, v) in plan.captures.iter().zip(captures) {
             env[id] = Some(v);
@@ -63,10 +63,12 @@ impl Exec<'_> {
         }
         plan.outputs
             .iter()
-            .map(|&id| {
-                env[id].take().ok_or_else(|| {
+            .zip(&plan.output_decls)
+            .map(|(&id, d)| {
+                let v = env[id].take().ok_or_else(|| {
                     Error::Run(format!("output '{}' was not produced", plan.names[id]))
-                })
+                })?;
+                Ok(as_declared(Some(v), &d.ty).unwrap_or_else(|| optional(None)))
             })
             .collect()
     }
@@ -122,6 +124,7 @@ impl Exec<'_> {
             }
             StepKind::Loop { body } => self.run_loop(body, step, env),
             StepKind::Scan { body, attrs } => self.run_scan(body, attrs, step, env),
+            StepKind::SequenceMap { body } => self.run_sequence_map(body, step, env),
         }
     }
 
@@ -197,6 +200,78 @@ impl Exec<'_> {
             )?));
         }
         Ok(result)
+    }
+
+    /// SequenceMap: the body runs once per item of input 0; later inputs that are
+    /// sequences (of the same length) give their item too, tensors are passed whole.
+    /// Output `k` is the sequence of the body's output `k`.
+    fn run_sequence_map(
+        &self,
+        body: &SubPlan,
+        step: &Step,
+        env: &[Option<Value>],
+    ) -> Result<Vec<Option<Value>>> {
+        let vals: Vec<&Value> = step
+            .inputs
+            .iter()
+            .enumerate()
+            .map(|(i, s)| {
+                s.and_then(|id| env[id].as_ref())
+                    .ok_or_else(|| Error::Run(format!("SequenceMap input {i} is missing")))
+            })
+            .collect::<Result<_>>()?;
+        let len = match vals.first() {
+            Some(Value::Sequence { items, .. }) => items.len(),
+            Some(other) => {
+                return Err(Error::Run(format!(
+                    "SequenceMap input 0 must be a sequence, got {}",
+                    other.describe()
+                )))
+            }
+            None => return Err(Error::Run("SequenceMap needs an input sequence".into())),
+        };
+        for (i, v) in vals.iter().enumerate() {
+            if let Value::Sequence { items, .. } = v {
+                if items.len() != len {
+                    return Err(Error::Run(format!(
+                        "SequenceMap input {i} has {} items, input 0 has {len}",
+                        items.len()
+                    )));
+                }
+            }
+        }
+        let n_out = body.plan.outputs.len();
+        let mut acc: Vec<Vec<Value>> = vec![Vec::with_capacity(len); n_out];
+        for it in 0..len {
+            let ins: Vec<Option<Value>> = vals
+                .iter()
+                .map(|v| match v {
+                    Value::Sequence { items, .. } => Some(items[it].clone()),
+                    other => Some((*other).clone()),
+                })
+                .collect();
+            for (k, v) in self.sub(body, ins, env)?.into_iter().enumerate() {
+                acc[k].push(v);
+            }
+        }
+        Ok(acc
+            .into_iter()
+            .enumerate()
+            .map(|(k, items)| {
+                let declared = match &body.plan.output_decls[k].ty {
+                    ort_core::TypeInfo::Tensor { elem, .. } => *elem,
+                    _ => ElemType::Undefined,
+                };
+                let elem = match items.first() {
+                    Some(Value::Tensor(t)) => t.elem(),
+                    _ => declared,
+                };
+                Some(Value::Sequence {
+                    elem,
+                    items: RVec::from(items),
+                })
+            })
+            .collect())
     }
 
     fn run_scan(
@@ -422,6 +497,18 @@ fn scalar_i64(v: Option<&Value>, what: &str) -> Result<i64> {
     v.first()
         .copied()
         .ok_or_else(|| Error::Run(format!("{what} is empty")))
+}
+
+/// A value fed to (or produced for) a graph input or output of type `ty`: a plain
+/// value where an optional is declared is wrapped in one, and a left-out optional
+/// input becomes an empty optional. Loop-carried optionals rely on this: the body
+/// may return the plain value it got out of the optional.
+fn as_declared(v: Option<Value>, ty: &ort_core::TypeInfo) -> Option<Value> {
+    match (v, ty) {
+        (Some(v @ Value::Optional(_)), _) => Some(v),
+        (v, ort_core::TypeInfo::Optional(_)) => Some(optional(v)),
+        (v, _) => v,
+    }
 }
 
 /// Wraps a value as an optional (used when feeding optional-typed graph inputs).

@@ -16,7 +16,7 @@ use crate::error::{Error, Result};
 pub enum Owner {
     /// Index into the session's provider list.
     Provider(usize),
-    /// The host's own If / Loop / Scan.
+    /// The host's own If / Loop / Scan / SequenceMap.
     Host,
 }
 
@@ -28,7 +28,7 @@ pub struct Assignment {
     pub declined: Vec<Vec<(String, String)>>,
 }
 
-const HOST_OPS: &[&str] = &["If", "Loop", "Scan"];
+const HOST_OPS: &[&str] = &["If", "Loop", "Scan", "SequenceMap"];
 
 pub fn assign(
     g: &Graph,

@@ -60,6 +60,11 @@ pub enum StepKind {
         body: SubPlan,
         attrs: ScanAttrs,
     },
+    /// Runs `body` once per item of the first input sequence; the other inputs are
+    /// sequences (read item by item) or tensors (passed whole each time).
+    SequenceMap {
+        body: SubPlan,
+    },
 }
 
 pub struct ScanAttrs {
@@ -533,6 +538,7 @@ impl Builder<'_> {
                 else_branch: sub("else_branch")?,
             },
             "Loop" => StepKind::Loop { body: sub("body")? },
+            "SequenceMap" => StepKind::SequenceMap { body: sub("body")? },
             "Scan" => {
                 let body = sub("body")?;
                 let k = node.attr_int("num_scan_inputs").ok_or_else(|| {
@@ -611,7 +617,9 @@ fn lifetimes(steps: &[Step], n: usize, outputs: &[usize]) -> Vec<Vec<usize>> {
                 .chain(&else_branch.parent_ids)
                 .copied()
                 .collect(),
-            StepKind::Loop { body } | StepKind::Scan { body, .. } => body.parent_ids.clone(),
+            StepKind::Loop { body }
+            | StepKind::Scan { body, .. }
+            | StepKind::SequenceMap { body } => body.parent_ids.clone(),
             _ => vec![],
         };
         for c in caps {

@@ -3,13 +3,22 @@
 
 use ort_core::ElemType::{self, *};
 
+pub mod attention;
+pub mod image;
 pub mod logic;
+pub mod loss;
 pub mod math;
+pub mod ml;
 pub mod nn;
 pub mod quant;
+pub mod random;
 pub mod reduce;
 pub mod rnn;
+pub mod sequence;
+pub mod signal;
 pub mod tensor;
+pub mod text;
+pub mod training;
 
 /// Float element types.
 pub const FLOATS: &[ElemType] = &[F32, F64, F16, BF16];

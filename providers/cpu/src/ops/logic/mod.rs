@@ -1,6 +1,12 @@
 //! Comparisons, boolean logic and Where.
 
 mod and;
+mod bit_shift;
+mod bitwise;
+mod bitwise_and;
+mod bitwise_not;
+mod bitwise_or;
+mod bitwise_xor;
 mod equal;
 mod greater;
 mod greater_or_equal;

@@ -1,11 +1,12 @@
 use ort_core::{ElemType, Error, Value};
 
-use super::cast_to;
-use crate::kernel::{input, one, Ctx, Kernel};
+use super::convert::{cast_with, CastOpts, E8M0Round};
+use crate::kernel::{input, one, Ctx, Kernel, NodeInfo};
 use crate::ops::{ANY, LATEST};
 
 struct Cast {
     to: ElemType,
+    opts: CastOpts,
 }
 
 impl Kernel for Cast {
@@ -14,24 +15,30 @@ impl Kernel for Cast {
         inputs: &[Option<&Value>],
         ctx: &Ctx<'_>,
     ) -> Result<Vec<Option<Value>>, Error> {
-        one(cast_to(ctx, input(inputs, 0)?, self.to)?)
+        one(cast_with(ctx, input(inputs, 0)?, self.to, self.opts)?)
     }
+}
+
+/// Cast's `saturate` (opset 19+) and `round_mode` (opset 24+) attributes.
+pub(crate) fn cast_opts(n: &NodeInfo<'_, '_>) -> Result<CastOpts, Error> {
+    Ok(CastOpts {
+        saturate: n.int("saturate", 1)? != 0,
+        round: E8M0Round::parse(&n.string("round_mode", "up")?)?,
+    })
 }
 
 crate::register!("Cast", [6, LATEST], ANY, |n| {
     let code = n.int("to", 0)?;
     let to = ElemType::from_onnx(code as i32)
-        .filter(|&e| e != ElemType::Undefined)
-        .ok_or_else(|| Error::invalid(format!("Cast: unknown target type {code}")))?;
-    if to.is_float() && to.size() == 1
-        || matches!(
-            to,
-            ElemType::U4 | ElemType::I4 | ElemType::U2 | ElemType::I2
-        )
-    {
-        return Err(Error::not_implemented(format!(
-            "Cast to {to} is not supported yet"
-        )));
-    }
-    Ok(Box::new(Cast { to }))
+        .filter(|&e| {
+            !matches!(
+                e,
+                ElemType::Undefined | ElemType::Complex64 | ElemType::Complex128
+            )
+        })
+        .ok_or_else(|| Error::invalid(format!("Cast: unsupported target type {code}")))?;
+    Ok(Box::new(Cast {
+        to,
+        opts: cast_opts(n)?,
+    }))
 });

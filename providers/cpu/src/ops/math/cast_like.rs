@@ -1,10 +1,13 @@
 use ort_core::{Error, Value};
 
-use super::cast_to;
+use super::cast::cast_opts;
+use super::convert::{cast_with, CastOpts};
 use crate::kernel::{input, one, Ctx, Kernel};
 use crate::ops::{ANY, LATEST};
 
-struct CastLike;
+struct CastLike {
+    opts: CastOpts,
+}
 
 impl Kernel for CastLike {
     fn compute(
@@ -12,8 +15,11 @@ impl Kernel for CastLike {
         inputs: &[Option<&Value>],
         ctx: &Ctx<'_>,
     ) -> Result<Vec<Option<Value>>, Error> {
-        one(cast_to(ctx, input(inputs, 0)?, input(inputs, 1)?.elem())?)
+        let (x, like) = (input(inputs, 0)?, input(inputs, 1)?);
+        one(cast_with(ctx, x, like.elem(), self.opts)?)
     }
 }
 
-crate::register!("CastLike", [15, LATEST], ANY, |_| Ok(Box::new(CastLike)));
+crate::register!("CastLike", [15, LATEST], ANY, |n| Ok(Box::new(CastLike {
+    opts: cast_opts(n)?
+})));

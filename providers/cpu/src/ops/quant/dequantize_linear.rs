@@ -2,8 +2,9 @@ use half::{bf16, f16};
 use ort_core::ElemType::{self, *};
 use ort_core::{Error, Value};
 
-use super::{dtype_attr, floats, ints, stored, FromF32, ParamLayout, QInt};
+use super::{check_zero_point, dtype_attr, floats, ints, stored, FromF32, ParamLayout, QInt};
 use crate::kernel::{input, one, opt_input, Ctx, Kernel, NodeInfo};
+use crate::ops::math::convert::{is_small_float, small_floats};
 use crate::ops::LATEST;
 
 struct DequantizeLinear {
@@ -19,21 +20,51 @@ impl Kernel for DequantizeLinear {
         ctx: &Ctx<'_>,
     ) -> Result<Vec<Option<Value>>, Error> {
         let (x, scale, zp) = (input(inputs, 0)?, input(inputs, 1)?, opt_input(inputs, 2)?);
-        let zps = match zp {
-            Some(z) if z.elem() != x.elem() || z.shape() != scale.shape() => {
+        if let Some(z) = zp {
+            if z.elem() != x.elem() {
                 return Err(Error::invalid(format!(
-                    "zero point {}{:?} must match x's type {} and scale's shape {:?}",
+                    "zero point type {} must match x's type {}",
                     z.elem(),
-                    z.shape(),
-                    x.elem(),
-                    scale.shape()
-                )))
+                    x.elem()
+                )));
             }
+            check_zero_point(z, scale)?;
+        }
+        let layout = ParamLayout::new(x.shape(), scale.shape(), self.axis, self.block)?;
+        let sc = floats(scale)?;
+        let out_type = match (self.output_dtype, scale.elem()) {
+            (Some(t), _) => t,
+            (None, F8E8M0) => F32,
+            (None, t) => t,
+        };
+        if is_small_float(x.elem()) {
+            // Float inputs: (x - zero point) * scale, in f32.
+            let xv = small_floats(x)?;
+            let zps = match zp {
+                Some(z) => small_floats(z)?,
+                None => vec![0.0; scale.len()],
+            };
+            let deq = |o: &mut [f32]| {
+                layout.for_each(xv.len(), |run, s0, step| {
+                    for (j, i) in run.enumerate() {
+                        let s = s0 + j * step;
+                        o[i] = (xv[i] - zps[s]) * sc[s];
+                    }
+                })
+            };
+            return one(match out_type {
+                F32 => ctx.tensor(x.shape(), |o: &mut [f32]| deq(o)),
+                F16 => fill::<f16>(ctx, x.shape(), deq),
+                BF16 => fill::<bf16>(ctx, x.shape(), deq),
+                e => Err(Error::invalid(format!(
+                    "DequantizeLinear cannot produce {e}"
+                ))),
+            }?);
+        }
+        let zps = match zp {
             Some(z) => ints(z)?,
             None => vec![0; scale.len()],
         };
-        let layout = ParamLayout::new(x.shape(), scale.shape(), self.axis, self.block)?;
-        let sc = floats(scale)?;
         let xs = stored(x)?;
         let t = dispatch_q!(xs.elem(), T => {
             let xv = xs.as_slice::<T>()?;
@@ -43,7 +74,7 @@ impl Kernel for DequantizeLinear {
                     o[i] = ((xv[i].to_i32() as i64 - zps[s] as i64) as f32) * sc[s];
                 }
             });
-            match self.output_dtype.unwrap_or(scale.elem()) {
+            match out_type {
                 F32 => ctx.tensor(x.shape(), |o: &mut [f32]| deq(o)),
                 F16 => fill::<f16>(ctx, x.shape(), deq),
                 BF16 => fill::<bf16>(ctx, x.shape(), deq),
@@ -80,6 +111,6 @@ fn build(info: &NodeInfo<'_, '_>) -> Result<Box<dyn Kernel>, Error> {
 crate::register!(
     "DequantizeLinear",
     [10, LATEST],
-    &[I8, U8, I16, U16, I32, I4, U4, I2, U2],
+    &[I8, U8, I16, U16, I32, I4, U4, I2, U2, F8E4M3FN, F8E4M3FNUZ, F8E5M2, F8E5M2FNUZ, F4E2M1],
     build
 );

@@ -134,6 +134,9 @@ pub(crate) fn floats(t: &Tensor) -> Result<Cow<'_, [f32]>, Error> {
         ElemType::F16 => Cow::Owned(t.as_slice::<f16>()?.iter().map(|v| v.to_f32()).collect()),
         ElemType::BF16 => Cow::Owned(t.as_slice::<bf16>()?.iter().map(|v| v.to_f32()).collect()),
         ElemType::I32 => Cow::Owned(t.as_slice::<i32>()?.iter().map(|&v| v as f32).collect()),
+        e if crate::ops::math::convert::is_small_float(e) => {
+            Cow::Owned(crate::ops::math::convert::small_floats(t)?)
+        }
         e => {
             return Err(Error::not_implemented(format!(
                 "element type {e} is not supported here"
@@ -170,6 +173,21 @@ pub(crate) fn dtype_attr(info: &NodeInfo<'_, '_>, name: &str) -> Result<Option<E
             .map(Some)
             .ok_or_else(|| Error::invalid(format!("{name} {code} is not a known data type"))),
     }
+}
+
+/// Checks that a zero point has the scale's shape (a single value may be a scalar or
+/// a one-element vector on either side).
+pub(crate) fn check_zero_point(z: &Tensor, scale: &Tensor) -> Result<(), Error> {
+    if z.shape() == scale.shape()
+        || (z.len() == 1 && scale.len() == 1 && z.shape().len() <= 1 && scale.shape().len() <= 1)
+    {
+        return Ok(());
+    }
+    Err(Error::invalid(format!(
+        "zero point shape {:?} differs from scale shape {:?}",
+        z.shape(),
+        scale.shape()
+    )))
 }
 
 /// A single-valued parameter (scale or zero point of a per-tensor quantization).
@@ -1304,13 +1322,13 @@ mod tests {
         // A blocked scale whose blocks do not tile x.
         let bad = vec![attr("axis", Int(1)), attr("block_size", Int(1))];
         assert!(run(&[x(), v::<f32>(&[2, 2], &[1.0; 4])], bad).is_err());
-        // float8 is not implemented.
-        let e = run(
+        // float8 outputs hold one code per element (zeros here).
+        let o = run(
             &[x(), v::<f32>(&[], &[1.0])],
             vec![attr("output_dtype", Int(17))],
         )
-        .unwrap_err();
-        assert!(e.message().contains("float8"), "{}", e.message());
+        .unwrap();
+        check_sub(&o, 0, ElemType::F8E4M3FN, &[2, 3], &[0; 6]);
         let ins = [v::<u8>(&[2, 3], &[0; 6]), v::<u8>(&[4, 2], &[0; 8])];
         assert!(run_node("MatMulInteger", 10, &ins, vec![], 1).is_err());
     }

@@ -2,8 +2,11 @@ use half::{bf16, f16};
 use ort_core::ElemType::{self, *};
 use ort_core::{Error, Value};
 
-use super::{dtype_attr, floats, ints, qrange, requant, retag, storage, ParamLayout, QInt};
+use super::{
+    check_zero_point, dtype_attr, floats, ints, qrange, requant, retag, storage, ParamLayout, QInt,
+};
 use crate::kernel::{input, one, opt_input, Ctx, Kernel, NodeInfo};
+use crate::ops::math::convert::{from_codes, small_floats, MiniFloat};
 use crate::ops::LATEST;
 
 struct QuantizeLinear {
@@ -12,6 +15,8 @@ struct QuantizeLinear {
     output_dtype: Option<ElemType>,
     /// The type `x / scale` is rounded to before quantizing (default: the scale's).
     precision: Option<ElemType>,
+    /// Float8 targets: clamp out-of-range values (else they become NaN or infinity).
+    saturate: bool,
 }
 
 impl Kernel for QuantizeLinear {
@@ -30,24 +35,36 @@ impl Kernel for QuantizeLinear {
             (Some(t), _) | (None, Some(t)) => t,
             (None, None) => U8,
         };
-        let range = qrange(out)?;
-        let zps = match zp {
-            Some(z) if z.shape() != scale.shape() => {
-                return Err(Error::invalid(format!(
-                    "zero point shape {:?} differs from scale shape {:?}",
-                    z.shape(),
-                    scale.shape()
-                )))
-            }
-            Some(z) => ints(z)?,
-            None => vec![0; scale.len()],
-        };
+        if let Some(z) = zp {
+            check_zero_point(z, scale)?;
+        }
         let layout = ParamLayout::new(x.shape(), scale.shape(), self.axis, self.block)?;
         let (xs, sc) = (floats(x)?, floats(scale)?);
         let narrow: fn(f32) -> f32 = match self.precision.unwrap_or(scale.elem()) {
             F16 => |v| f16::from_f32(v).to_f32(),
             BF16 => |v| bf16::from_f32(v).to_f32(),
             _ => |v| v,
+        };
+        if let Some(fmt) = MiniFloat::of(out) {
+            // Float targets: round x / scale (+ zero point, normally 0) to the format.
+            let zps = match zp {
+                Some(z) => small_floats(z)?,
+                None => vec![0.0; scale.len()],
+            };
+            let mut codes = vec![0u8; xs.len()];
+            layout.for_each(xs.len(), |run, s0, step| {
+                for (j, i) in run.enumerate() {
+                    let s = s0 + j * step;
+                    let v = narrow(xs[i] / sc[s]) + zps[s];
+                    codes[i] = fmt.encode(v as f64, self.saturate);
+                }
+            });
+            return one(from_codes(ctx, out, x.shape(), |i| codes[i])?);
+        }
+        let range = qrange(out)?;
+        let zps = match zp {
+            Some(z) => ints(z)?,
+            None => vec![0; scale.len()],
         };
         let store = storage(out).unwrap_or(out);
         let t = dispatch_q!(store, T => ctx.tensor(x.shape(), |o: &mut [T]| {
@@ -68,6 +85,7 @@ fn build(info: &NodeInfo<'_, '_>) -> Result<Box<dyn Kernel>, Error> {
         block: info.int("block_size", 0)?,
         output_dtype: dtype_attr(info, "output_dtype")?,
         precision: dtype_attr(info, "precision")?,
+        saturate: info.int("saturate", 1)? != 0,
     }))
 }
 

@@ -2,7 +2,11 @@
 
 mod arg_max;
 mod arg_min;
+mod log_abs;
+mod reduce_l1;
 mod reduce_l2;
+mod reduce_log_sum;
+mod reduce_log_sum_exp;
 mod reduce_max;
 mod reduce_mean;
 mod reduce_min;

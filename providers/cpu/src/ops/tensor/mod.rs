@@ -2,22 +2,39 @@
 //! [`Movable`](crate::util::Movable) words, so it covers every element type,
 //! strings included.
 
+mod center_crop_pad;
+mod compress;
 mod concat;
 mod constant;
 mod constant_of_shape;
+mod depth_space;
 mod expand;
+mod eye_like;
 mod flatten;
 mod gather;
+mod gather_elements;
+mod gather_nd;
 mod identity;
+mod indexing;
+mod non_zero;
+mod one_hot;
+mod pad;
 mod range;
 mod reshape;
+mod reverse_sequence;
+mod scatter_elements;
+mod scatter_nd;
 mod shape;
 mod size;
 mod slice;
 mod split;
 mod squeeze;
+mod tensor_scatter;
 mod tile;
+mod top_k;
 mod transpose;
+mod trilu;
+mod unique;
 mod unsqueeze;
 
 use ort_core::{Error, Tensor};

@@ -1,0 +1,29 @@
+use ort_core::{Error, Value};
+
+use super::is_nan::{classify, FLOATS_F8};
+use crate::kernel::{input, one, Ctx, Kernel};
+use crate::ops::LATEST;
+
+/// True for infinities of the signs asked for.
+struct IsInf {
+    pos: bool,
+    neg: bool,
+}
+
+impl Kernel for IsInf {
+    fn compute(
+        &self,
+        inputs: &[Option<&Value>],
+        ctx: &Ctx<'_>,
+    ) -> Result<Vec<Option<Value>>, Error> {
+        let (pos, neg) = (self.pos, self.neg);
+        one(classify(ctx, input(inputs, 0)?, move |_, inf, n| {
+            inf && if n { neg } else { pos }
+        })?)
+    }
+}
+
+crate::register!("IsInf", [10, LATEST], FLOATS_F8, |n| Ok(Box::new(IsInf {
+    pos: n.int("detect_positive", 1)? != 0,
+    neg: n.int("detect_negative", 1)? != 0,
+})));

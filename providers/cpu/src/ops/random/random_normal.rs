@@ -1,0 +1,110 @@
+use ort_core::{ElemType, Error, Value};
+use rand_distr::{Distribution, StandardNormal};
+
+use super::{check_float_dtype, dtype_attr, rng, seed_attr, shape_attr, tensor_of};
+use crate::kernel::{input, one, Ctx, Kernel};
+use crate::ops::{ANY, LATEST};
+
+/// Normally distributed values: of the `shape` attribute (RandomNormal), or of input
+/// 0's shape (RandomNormalLike, whose type is also the default dtype).
+struct RandomNormal {
+    /// `None` for the Like variant.
+    shape: Option<Vec<i64>>,
+    elem: Option<ElemType>,
+    mean: f64,
+    scale: f64,
+    seed: Option<u64>,
+}
+
+impl Kernel for RandomNormal {
+    fn compute(
+        &self,
+        inputs: &[Option<&Value>],
+        ctx: &Ctx<'_>,
+    ) -> Result<Vec<Option<Value>>, Error> {
+        let (shape, elem) = match &self.shape {
+            Some(s) => (s.clone(), self.elem.unwrap_or(ElemType::F32)),
+            None => {
+                let x = input(inputs, 0)?;
+                (x.shape().to_vec(), self.elem.unwrap_or(x.elem()))
+            }
+        };
+        let elem = check_float_dtype(elem)?;
+        let n = shape.iter().product::<i64>() as usize;
+        let mut g = rng(self.seed);
+        let vals: Vec<f64> = (0..n)
+            .map(|_| {
+                let z: f64 = StandardNormal.sample(&mut g);
+                self.mean + self.scale * z
+            })
+            .collect();
+        one(tensor_of(ctx, elem, &shape, &vals)?)
+    }
+}
+
+fn build(n: &crate::kernel::NodeInfo<'_, '_>, like: bool) -> Result<Box<dyn Kernel>, Error> {
+    Ok(Box::new(RandomNormal {
+        shape: if like { None } else { Some(shape_attr(n)?) },
+        elem: dtype_attr(n, None)?,
+        mean: n.float("mean", 0.0)? as f64,
+        scale: n.float("scale", 1.0)? as f64,
+        seed: seed_attr(n)?,
+    }))
+}
+
+crate::register!("RandomNormal", [1, LATEST], ANY, |n| build(n, false));
+crate::register!("RandomNormalLike", [1, LATEST], ANY, |n| build(n, true));
+
+#[cfg(test)]
+mod tests {
+    use super::super::stats::moments;
+    use crate::testing::{attr, f32s, run_node};
+    use ort_core::abi::AttrValue;
+    use ort_core::ElemType;
+
+    fn normal(seed: Option<f32>, dtype: i64) -> ort_core::Tensor {
+        let mut attrs = vec![
+            attr("shape", AttrValue::Ints(vec![100, 100].into())),
+            attr("mean", AttrValue::Float(2.0)),
+            attr("scale", AttrValue::Float(3.0)),
+            attr("dtype", AttrValue::Int(dtype)),
+        ];
+        if let Some(s) = seed {
+            attrs.push(attr("seed", AttrValue::Float(s)));
+        }
+        let outs = run_node("RandomNormal", 22, &[], attrs, 1).unwrap();
+        outs[0].as_ref().unwrap().as_tensor().unwrap().clone()
+    }
+
+    #[test]
+    fn shape_dtype_and_moments() {
+        let t = normal(None, 11);
+        assert_eq!(t.shape(), &[100, 100]);
+        assert_eq!(t.elem(), ElemType::F64);
+        let (m, v) = moments(&t.to_vec::<f64>().unwrap());
+        // 10000 draws: the mean's standard error is 0.03, the variance's about 0.13.
+        assert!((m - 2.0).abs() < 0.15, "mean {m}");
+        assert!((v - 9.0).abs() < 0.7, "variance {v}");
+    }
+
+    #[test]
+    fn seed_reproduces() {
+        let a = normal(Some(5.0), 1).to_vec::<f32>().unwrap();
+        let b = normal(Some(5.0), 1).to_vec::<f32>().unwrap();
+        let c = normal(Some(6.0), 1).to_vec::<f32>().unwrap();
+        assert_eq!(a, b);
+        assert_ne!(a, c);
+        let d = normal(None, 1).to_vec::<f32>().unwrap();
+        let e = normal(None, 1).to_vec::<f32>().unwrap();
+        assert_ne!(d, e);
+    }
+
+    #[test]
+    fn like_takes_shape_and_type() {
+        let x = f32s(&[3, 4], &[0.0; 12]);
+        let outs = run_node("RandomNormalLike", 22, &[x], vec![], 1).unwrap();
+        let t = outs[0].as_ref().unwrap().as_tensor().unwrap();
+        assert_eq!(t.shape(), &[3, 4]);
+        assert_eq!(t.elem(), ElemType::F32);
+    }
+}

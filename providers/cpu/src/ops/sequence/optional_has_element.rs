@@ -1,0 +1,24 @@
+use ort_core::{Error, Tensor, Value};
+
+use crate::kernel::{one, Ctx, Kernel};
+use crate::ops::{ANY, LATEST};
+
+/// Whether an optional holds a value. From opset 18 the input may be a plain tensor
+/// or sequence (true) or left out (false). Plain values are accepted at every opset:
+/// the runtime may hand a loop-carried optional over unwrapped.
+struct OptionalHasElement;
+
+impl Kernel for OptionalHasElement {
+    fn compute(&self, inputs: &[Option<&Value>], _: &Ctx<'_>) -> Result<Vec<Option<Value>>, Error> {
+        let has = match inputs.first().copied().flatten() {
+            Some(Value::Optional(o)) => o.is_some(),
+            Some(_) => true,
+            None => false,
+        };
+        one(Tensor::scalar(has))
+    }
+}
+
+crate::register!("OptionalHasElement", [15, LATEST], ANY, |_| Ok(Box::new(
+    OptionalHasElement
+)));

@@ -1,0 +1,50 @@
+use ort_core::{Error, Value};
+
+use super::indexing::{element_offsets, gather_blocks, norm_index};
+use crate::kernel::{input, one, Ctx, Kernel};
+use crate::ops::{ANY, LATEST};
+use crate::util::{axis, dims};
+
+struct GatherElements {
+    axis: i64,
+}
+
+impl Kernel for GatherElements {
+    fn compute(
+        &self,
+        inputs: &[Option<&Value>],
+        ctx: &Ctx<'_>,
+    ) -> Result<Vec<Option<Value>>, Error> {
+        let (x, ind) = (input(inputs, 0)?, input(inputs, 1)?);
+        let r = x.rank();
+        if r == 0 || ind.rank() != r {
+            return Err(Error::invalid(format!(
+                "GatherElements data (rank {r}) and indices (rank {}) must share a rank of 1 or more",
+                ind.rank()
+            )));
+        }
+        let a = axis(self.axis, r)?;
+        let (xd, id) = (dims(x.shape()), dims(ind.shape()));
+        if (0..r).any(|i| i != a && id[i] > xd[i]) {
+            return Err(Error::invalid(format!(
+                "GatherElements indices shape {:?} exceeds data shape {:?}",
+                ind.shape(),
+                x.shape()
+            )));
+        }
+        let d = x.shape()[a];
+        let idx = ind
+            .to_i64_vec()?
+            .into_iter()
+            .map(|i| norm_index(i, d))
+            .collect::<Result<Vec<_>, _>>()?;
+        let offs = element_offsets(&xd, &id, a, &idx);
+        one(gather_blocks(ctx, x, ind.shape(), &offs, 1)?)
+    }
+}
+
+crate::register!("GatherElements", [11, LATEST], ANY, |n| Ok(Box::new(
+    GatherElements {
+        axis: n.int("axis", 0)?
+    }
+)));

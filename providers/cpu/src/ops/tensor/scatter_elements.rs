@@ -1,0 +1,59 @@
+use ort_core::{Error, Value};
+
+use super::indexing::{element_offsets, norm_index, scatter_blocks, Reduction};
+use crate::kernel::{input, one, Ctx, Kernel};
+use crate::ops::{ANY, LATEST};
+use crate::util::{axis, dims};
+
+/// ScatterElements, and its deprecated older name Scatter.
+struct ScatterElements {
+    axis: i64,
+    red: Reduction,
+}
+
+impl Kernel for ScatterElements {
+    fn compute(
+        &self,
+        inputs: &[Option<&Value>],
+        ctx: &Ctx<'_>,
+    ) -> Result<Vec<Option<Value>>, Error> {
+        let (x, ind, upd) = (input(inputs, 0)?, input(inputs, 1)?, input(inputs, 2)?);
+        let r = x.rank();
+        if r == 0 || ind.rank() != r || upd.shape() != ind.shape() {
+            return Err(Error::invalid(format!(
+                "ScatterElements needs data of rank 1 or more and indices and updates of \
+                 its rank and one shape; got {:?}, {:?}, {:?}",
+                x.shape(),
+                ind.shape(),
+                upd.shape()
+            )));
+        }
+        let a = axis(self.axis, r)?;
+        let (xd, id) = (dims(x.shape()), dims(ind.shape()));
+        if (0..r).any(|i| i != a && id[i] > xd[i]) {
+            return Err(Error::invalid(format!(
+                "ScatterElements indices shape {:?} exceeds data shape {:?}",
+                ind.shape(),
+                x.shape()
+            )));
+        }
+        let d = x.shape()[a];
+        let idx = ind
+            .to_i64_vec()?
+            .into_iter()
+            .map(|i| norm_index(i, d))
+            .collect::<Result<Vec<_>, _>>()?;
+        let offs = element_offsets(&xd, &id, a, &idx);
+        one(scatter_blocks(ctx, x, upd, &offs, 1, self.red)?)
+    }
+}
+
+fn build(n: &crate::kernel::NodeInfo<'_, '_>) -> Result<Box<dyn Kernel>, Error> {
+    Ok(Box::new(ScatterElements {
+        axis: n.int("axis", 0)?,
+        red: Reduction::parse(&n.string("reduction", "none")?)?,
+    }))
+}
+
+crate::register!("ScatterElements", [11, LATEST], ANY, build);
+crate::register!("Scatter", [9, LATEST], ANY, build);
