@@ -1,4 +1,4 @@
-use ort_core::{Error, Value};
+use ort_core::{ElemType, Error, Tensor, Value};
 use rayon::prelude::*;
 
 use super::{data, output, sum_by, Flt, PAR_WORK};
@@ -52,6 +52,9 @@ impl Kernel for SoftmaxLike {
             (s[ax] as usize, prod(&s[ax + 1..]))
         };
         let kind = self.kind;
+        if kind == Kind::Softmax && matches!(x.elem(), ElemType::F16 | ElemType::BF16) {
+            return one(half_softmax(ctx, x, n, inner)?);
+        }
         one(with_float!(x.elem(), F => {
             let xd = data::<F>(x)?;
             output::<F>(ctx, x.elem(), s, |o| {
@@ -144,6 +147,40 @@ fn strided<F: Flt>(kind: Kind, x: &[F], o: &mut [F], inner: usize) {
                 .for_each(|((o, &v), &m)| *o = v - m);
         }
     }
+}
+
+/// Softmax of float16/bfloat16 tensors, rounding the exponentials and their sum
+/// to the tensor's type as ONNX's reference (and any half-precision arithmetic)
+/// does; keeping them in f32 differs from the reference by more than its
+/// tolerance on rows with several comparable scores.
+fn half_softmax(ctx: &Ctx<'_>, x: &Tensor, n: usize, inner: usize) -> Result<Tensor, Error> {
+    let round: fn(f32) -> f32 = if x.elem() == ElemType::F16 {
+        |v| half::f16::from_f32(v).to_f32()
+    } else {
+        |v| half::bf16::from_f32(v).to_f32()
+    };
+    let xd = data::<f32>(x)?;
+    output::<f32>(ctx, x.elem(), x.shape(), |o| {
+        let block = n * inner;
+        if block == 0 {
+            return;
+        }
+        let mut e = vec![0f32; n];
+        for (ob, xb) in o.chunks_mut(block).zip(xd.chunks(block)) {
+            for j in 0..inner {
+                let max = (0..n)
+                    .map(|i| xb[i * inner + j])
+                    .fold(f32::NEG_INFINITY, f32::max);
+                for (i, e) in e.iter_mut().enumerate() {
+                    *e = round(round(xb[i * inner + j] - max).exp());
+                }
+                let sum = round(e.iter().sum());
+                for (i, &e) in e.iter().enumerate() {
+                    ob[i * inner + j] = e / sum;
+                }
+            }
+        }
+    })
 }
 
 crate::register!("Softmax", [1, LATEST], FLOATS, |i| build(i, Kind::Softmax));
