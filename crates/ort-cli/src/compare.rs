@@ -1,7 +1,6 @@
 //! Comparing outputs with references: floats within `atol + rtol * |ref|` (NaN equals
 //! NaN), everything else exactly.
 
-use half::{bf16, f16};
 use ort_core::{ElemType, RString, Tensor, Value};
 
 #[derive(Clone, Copy)]
@@ -49,28 +48,12 @@ pub fn values(got: &Value, want: &Value, tol: Tolerance) -> Result<(), String> {
 }
 
 fn floats(t: &Tensor) -> Option<Vec<f64>> {
-    Some(match t.elem() {
-        ElemType::F32 => t
-            .as_slice::<f32>()
-            .ok()?
-            .iter()
-            .map(|&v| v as f64)
-            .collect(),
-        ElemType::F64 => t.as_slice::<f64>().ok()?.to_vec(),
-        ElemType::F16 => t
-            .as_slice::<f16>()
-            .ok()?
-            .iter()
-            .map(|v| v.to_f64())
-            .collect(),
-        ElemType::BF16 => t
-            .as_slice::<bf16>()
-            .ok()?
-            .iter()
-            .map(|v| v.to_f64())
-            .collect(),
-        _ => return None,
-    })
+    matches!(
+        t.elem(),
+        ElemType::F32 | ElemType::F64 | ElemType::F16 | ElemType::BF16
+    )
+    .then(|| t.to_f64_vec().ok())
+    .flatten()
 }
 
 pub fn tensors(got: &Tensor, want: &Tensor, tol: Tolerance) -> Result<(), String> {

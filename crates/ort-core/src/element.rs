@@ -147,6 +147,24 @@ impl Tensor {
         })
     }
 
+    /// A numeric tensor's elements as f64: the four wide float types and every
+    /// integer type (for attributes, constants and comparisons, not hot loops).
+    pub fn to_f64_vec(&self) -> Result<Vec<f64>, Error> {
+        use half::{bf16, f16};
+        Ok(match self.elem() {
+            ElemType::F32 => self.as_slice::<f32>()?.iter().map(|&v| v as f64).collect(),
+            ElemType::F64 => self.as_slice::<f64>()?.to_vec(),
+            ElemType::F16 => self.as_slice::<f16>()?.iter().map(|v| v.to_f64()).collect(),
+            ElemType::BF16 => self
+                .as_slice::<bf16>()?
+                .iter()
+                .map(|v| v.to_f64())
+                .collect(),
+            ElemType::U64 => self.as_slice::<u64>()?.iter().map(|&v| v as f64).collect(),
+            _ => self.to_i64_vec()?.into_iter().map(|v| v as f64).collect(),
+        })
+    }
+
     /// A copy of this tensor into fresh host memory (host-readable sources only).
     pub fn deep_copy(&self) -> Result<Tensor, Error> {
         if self.elem() == ElemType::String {

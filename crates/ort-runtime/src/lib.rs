@@ -8,7 +8,7 @@
 //! 4. [`partition`]: providers in priority order claim node groups (GetCapability);
 //! 5. [`plan`]: each group is compiled into one step, copies are inserted where a
 //!    value changes memory, and each value's last use is recorded;
-//! 6. [`execute`]: steps run in order; If / Loop / Scan run in the host over their
+//! 6. [`execute`]: steps run in order; If / Loop / Scan / SequenceMap run in the host over their
 //!    own sub-plans; outputs come from the session's [`arena`].
 //!
 //! ```no_run

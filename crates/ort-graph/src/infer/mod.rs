@@ -208,7 +208,7 @@ impl<'a> Cx<'a> {
         self.value(i).and_then(|t| t.to_i64_vec().ok())
     }
     pub fn floats(&self, i: usize) -> Option<Vec<f64>> {
-        self.value(i).and_then(tensor_f64s)
+        self.value(i).and_then(|t| t.to_f64_vec().ok())
     }
     pub fn int(&self, name: &str, default: i64) -> i64 {
         self.n.attr_int(name).unwrap_or(default)

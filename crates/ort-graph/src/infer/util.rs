@@ -1,6 +1,6 @@
 //! Small shape helpers shared by the rule families.
 
-use ort_core::{Dim, ElemType, Tensor, TypeInfo};
+use ort_core::{Dim, ElemType, TypeInfo};
 
 pub(crate) type Shape = Option<Vec<Dim>>;
 pub(crate) type Rule = Option<Result<Vec<TypeInfo>, String>>;
@@ -97,33 +97,6 @@ pub(crate) fn norm_axis(a: i64, rank: usize) -> Option<usize> {
     let r = rank as i64;
     let v = if a < 0 { a + r } else { a };
     (0..r.max(1)).contains(&v).then_some(v as usize)
-}
-
-/// A numeric tensor's values as f64 (floats and integers).
-pub(crate) fn tensor_f64s(t: &Tensor) -> Option<Vec<f64>> {
-    use half::{bf16, f16};
-    Some(match t.elem() {
-        ElemType::F32 => t
-            .as_slice::<f32>()
-            .ok()?
-            .iter()
-            .map(|&v| v as f64)
-            .collect(),
-        ElemType::F64 => t.as_slice::<f64>().ok()?.to_vec(),
-        ElemType::F16 => t
-            .as_slice::<f16>()
-            .ok()?
-            .iter()
-            .map(|v| v.to_f64())
-            .collect(),
-        ElemType::BF16 => t
-            .as_slice::<bf16>()
-            .ok()?
-            .iter()
-            .map(|v| v.to_f64())
-            .collect(),
-        _ => t.to_i64_vec().ok()?.iter().map(|&v| v as f64).collect(),
-    })
 }
 
 /// The output spatial size of a convolution or pooling window.

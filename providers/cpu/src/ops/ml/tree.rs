@@ -295,7 +295,7 @@ pub(crate) fn legacy_forest(
     let ints = |name: &str| n.ints(name).map(|v| v.unwrap_or_default());
     let floats = |name: &str| -> Result<Vec<f64>, Error> {
         if let Some(t) = n.tensor(&format!("{name}_as_tensor"))? {
-            return crate::ops::signal::to_f64s(&t);
+            return t.to_f64_vec();
         }
         Ok(n.floats(name)?
             .unwrap_or_default()
@@ -418,7 +418,7 @@ pub(crate) fn legacy_forest(
 /// The `base_values` (or `base_values_as_tensor`) attribute.
 pub(crate) fn base_values(n: &crate::kernel::NodeInfo<'_, '_>) -> Result<Vec<f64>, Error> {
     if let Some(t) = n.tensor("base_values_as_tensor")? {
-        return crate::ops::signal::to_f64s(&t);
+        return t.to_f64_vec();
     }
     Ok(n.floats("base_values")?
         .unwrap_or_default()

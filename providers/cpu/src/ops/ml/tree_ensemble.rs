@@ -2,7 +2,7 @@ use ort_core::{Error, Tensor, Value};
 
 use super::tree::{rows_cols, Agg, Child, Cmp, Forest, Node, Post};
 use crate::kernel::{input, one, Ctx, Kernel, NodeInfo};
-use crate::ops::signal::{from_f64s, to_f64s};
+use crate::ops::signal::from_f64s;
 use crate::ops::{FLOATS, LATEST};
 
 /// TreeEnsemble (ai.onnx.ml opset 5): one output of `n_targets` scores per row.
@@ -22,7 +22,7 @@ impl Kernel for TreeEnsemble {
         let (rows, cols) = rows_cols(x.shape())?;
         let mut s = self
             .forest
-            .scores(&to_f64s(x)?, rows, cols, self.agg, &[])?;
+            .scores(&x.to_f64_vec()?, rows, cols, self.agg, &[])?;
         let t = self.forest.n_targets;
         if t > 0 {
             s.chunks_mut(t).for_each(|r| self.post.apply(r));
@@ -32,7 +32,7 @@ impl Kernel for TreeEnsemble {
 }
 
 fn floats_of(t: Option<Tensor>) -> Result<Vec<f64>, Error> {
-    t.map(|t| to_f64s(&t))
+    t.map(|t| t.to_f64_vec())
         .transpose()
         .map(|v| v.unwrap_or_default())
 }

@@ -3,7 +3,6 @@ use ort_core::{Error, Tensor, Value};
 
 use super::tree::{base_values, legacy_forest, rows_cols, Agg, Forest, Post};
 use crate::kernel::{input, Ctx, Kernel, NodeInfo};
-use crate::ops::signal::to_f64s;
 use crate::ops::{ANY, LATEST};
 
 /// Class labels: integers or strings.
@@ -71,7 +70,7 @@ impl Kernel for TreeEnsembleClassifier {
         let (rows, cols) = rows_cols(x.shape())?;
         let s = self
             .forest
-            .scores(&to_f64s(x)?, rows, cols, Agg::Sum, &self.base)?;
+            .scores(&x.to_f64_vec()?, rows, cols, Agg::Sum, &self.base)?;
         let k = self.forest.n_targets;
         let mut picks = Vec::with_capacity(rows);
         let mut z = Vec::with_capacity(rows * k);

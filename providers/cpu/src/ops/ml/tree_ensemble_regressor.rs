@@ -2,7 +2,6 @@ use ort_core::{Error, Value};
 
 use super::tree::{base_values, legacy_forest, rows_cols, Agg, Forest, Post};
 use crate::kernel::{input, one, Ctx, Kernel, NodeInfo};
-use crate::ops::signal::to_f64s;
 use crate::ops::{ANY, LATEST};
 
 /// TreeEnsembleRegressor: float scores `[N, n_targets]`.
@@ -23,7 +22,7 @@ impl Kernel for TreeEnsembleRegressor {
         let (rows, cols) = rows_cols(x.shape())?;
         let mut s = self
             .forest
-            .scores(&to_f64s(x)?, rows, cols, self.agg, &self.base)?;
+            .scores(&x.to_f64_vec()?, rows, cols, self.agg, &self.base)?;
         let t = self.forest.n_targets;
         if t > 0 {
             s.chunks_mut(t).for_each(|r| self.post.apply(r));

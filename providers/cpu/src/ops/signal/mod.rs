@@ -36,13 +36,8 @@ pub(crate) fn scalar_float(inputs: &[Option<&Value>], i: usize) -> Result<Option
             t.shape()
         )));
     }
-    let v = to_f64s(t)?;
+    let v = t.to_f64_vec()?;
     Ok(Some(v[0]))
-}
-
-/// The elements of a numeric tensor as f64s.
-pub(crate) fn to_f64s(t: &Tensor) -> Result<Vec<f64>, Error> {
-    crate::dispatch_numeric!(t.elem(), T => Ok(t.as_slice::<T>()?.iter().map(|&v| Num::to_f64(v)).collect()))
 }
 
 /// A tensor of numeric element type `elem` from f64 values (`as` conversion).
@@ -60,7 +55,7 @@ pub(crate) fn from_f64s(
 /// Reads a signal whose last dimension is 1 (real) or 2 (complex, interleaved).
 pub(crate) fn complex_of(t: &Tensor) -> Result<Vec<Complex<f64>>, Error> {
     let last = t.shape().last().copied().unwrap_or(0);
-    let v = to_f64s(t)?;
+    let v = t.to_f64_vec()?;
     match last {
         1 => Ok(v.into_iter().map(|r| Complex::new(r, 0.0)).collect()),
         2 => Ok(v

@@ -2,7 +2,7 @@ use ort_core::{Error, Value};
 use rustfft::num_complex::Complex;
 use rustfft::FftPlanner;
 
-use super::{complex_of, from_f64s, scalar_int, to_f64s};
+use super::{complex_of, from_f64s, scalar_int};
 use crate::kernel::{input, one, opt_input, Ctx, Kernel};
 use crate::ops::{FLOATS, LATEST};
 
@@ -28,7 +28,7 @@ impl Kernel for Stft {
         let (batch, len) = (shape[0] as usize, shape[1] as usize);
         let step =
             scalar_int(inputs, 1)?.ok_or_else(|| Error::invalid("frame_step is required"))?;
-        let window = opt_input(inputs, 2)?.map(to_f64s).transpose()?;
+        let window = opt_input(inputs, 2)?.map(|w| w.to_f64_vec()).transpose()?;
         let flen = match (scalar_int(inputs, 3)?, &window) {
             (Some(l), _) => l,
             (None, Some(w)) => w.len() as i64,
