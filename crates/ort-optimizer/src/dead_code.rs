@@ -79,6 +79,7 @@ mod tests {
                 &PassContext {
                     opsets: &opsets,
                     is_main: true,
+                    eval: None,
                 },
             )
             .unwrap();

@@ -4,15 +4,40 @@
 //! [`PassManager`] runs the passes of the chosen [`Level`] (and any the user
 //! registered) to a fixed point. Levels follow ONNX Runtime: `disable`, `basic`
 //! (provider-independent cleanups), `extended` (fusions), `all` (adds layout).
-//! This crate holds the framework and the dead-code pass; the rest of the passes
-//! are added level by level.
+//!
+//! - [`basic`]: standard ONNX in, standard ONNX out: constant folding, redundant
+//!   node elimination, common subexpressions, dead code.
+//! - [`fuse`]: node fusions into ops of the project's own domain [`FUSED_DOMAIN`]
+//!   (specified in `docs/fused-ops.md`), which the CPU provider implements.
+//! - [`edit`]: what the passes share: readers and producers of values, constants,
+//!   replacing a matched pattern with one node.
 
+pub mod basic;
 mod dead_code;
+pub mod edit;
+pub mod fuse;
 
-use ort_graph::Graph;
+use ort_core::Tensor;
+use ort_graph::{Graph, Node};
 use std::collections::BTreeMap;
 
 pub use dead_code::DeadCode;
+
+/// The domain of the ops the fusions make. Version 1 is the only one.
+pub const FUSED_DOMAIN: &str = "ai.ort_rs.fused";
+
+/// Runs one node on constant inputs, for constant folding. The session gives one
+/// backed by the CPU provider; without one, folding is skipped.
+pub trait Evaluator: Send + Sync {
+    /// `inputs` follow `node.inputs` (None where the input is left out). Returns
+    /// one tensor per output of the node.
+    fn eval(
+        &self,
+        node: &Node,
+        inputs: &[Option<&Tensor>],
+        opsets: &BTreeMap<String, i64>,
+    ) -> Result<Vec<Tensor>, String>;
+}
 
 /// How much to optimize.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Default)]
@@ -44,8 +69,21 @@ impl std::str::FromStr for Level {
 /// What the pass sees besides the graph.
 pub struct PassContext<'a> {
     pub opsets: &'a BTreeMap<String, i64>,
-    /// True for the main graph, whose outputs are fixed; false inside subgraphs.
+    /// True for the main graph; false inside subgraphs. Both keep their outputs.
     pub is_main: bool,
+    /// Runs nodes on constants (constant folding); None when not available.
+    pub eval: Option<&'a dyn Evaluator>,
+}
+
+impl PassContext<'_> {
+    /// The model's opset for the default domain.
+    pub fn onnx_opset(&self) -> i64 {
+        self.opsets
+            .get("")
+            .or_else(|| self.opsets.get("ai.onnx"))
+            .copied()
+            .unwrap_or(1)
+    }
 }
 
 /// A graph transformation.
@@ -62,6 +100,8 @@ pub trait Pass: Send + Sync {
 pub struct PassReport {
     pub pass: String,
     pub changes: usize,
+    /// Nodes removed (negative: added) by this pass, over all its runs and graphs.
+    pub nodes_removed: i64,
 }
 
 /// Runs passes up to a level, repeating until nothing changes.
@@ -71,9 +111,11 @@ pub struct PassManager {
 
 impl Default for PassManager {
     fn default() -> Self {
-        PassManager {
-            passes: vec![Box::new(DeadCode)],
-        }
+        let mut passes: Vec<Box<dyn Pass>> = Vec::new();
+        passes.extend(basic::passes());
+        passes.extend(fuse::passes());
+        passes.push(Box::new(DeadCode));
+        PassManager { passes }
     }
 }
 
@@ -86,34 +128,76 @@ impl PassManager {
     pub fn register(&mut self, pass: Box<dyn Pass>) {
         self.passes.push(pass);
     }
-    /// Optimizes `graph` at `level`.
+    /// The passes, in the order they run.
+    pub fn passes(&self) -> impl Iterator<Item = &dyn Pass> {
+        self.passes.iter().map(|p| p.as_ref())
+    }
+
+    /// Optimizes `graph` (and its subgraphs) at `level`. `eval` enables constant
+    /// folding.
     pub fn run(
         &self,
         graph: &mut Graph,
         opsets: &BTreeMap<String, i64>,
         level: Level,
+        eval: Option<&dyn Evaluator>,
     ) -> Result<Vec<PassReport>, String> {
         let mut reports: Vec<PassReport> = Vec::new();
         if level == Level::Disable {
             return Ok(reports);
         }
+        self.run_graph(graph, opsets, level, eval, true, &mut reports)?;
+        Ok(reports)
+    }
+
+    fn run_graph(
+        &self,
+        graph: &mut Graph,
+        opsets: &BTreeMap<String, i64>,
+        level: Level,
+        eval: Option<&dyn Evaluator>,
+        is_main: bool,
+        reports: &mut Vec<PassReport>,
+    ) -> Result<(), String> {
+        for n in &mut graph.nodes {
+            for a in &mut n.attrs {
+                match &mut a.value {
+                    ort_graph::AttrValue::Graph(sg) => {
+                        self.run_graph(sg, opsets, level, eval, false, reports)?
+                    }
+                    ort_graph::AttrValue::Graphs(gs) => {
+                        for sg in gs {
+                            self.run_graph(sg, opsets, level, eval, false, reports)?
+                        }
+                    }
+                    _ => {}
+                }
+            }
+        }
         let ctx = PassContext {
             opsets,
-            is_main: true,
+            is_main,
+            eval,
         };
         for _round in 0..8 {
             let mut changed = 0;
             for p in self.passes.iter().filter(|p| p.level() <= level) {
+                let before = graph.node_count_deep() as i64;
                 let n = p
                     .run(graph, &ctx)
                     .map_err(|e| format!("pass {}: {e}", p.name()))?;
                 if n > 0 {
-                    tracing::debug!(pass = p.name(), changes = n, "optimizer pass");
+                    let removed = before - graph.node_count_deep() as i64;
+                    tracing::debug!(pass = p.name(), changes = n, removed, "optimizer pass");
                     match reports.iter_mut().find(|r| r.pass == p.name()) {
-                        Some(r) => r.changes += n,
+                        Some(r) => {
+                            r.changes += n;
+                            r.nodes_removed += removed;
+                        }
                         None => reports.push(PassReport {
                             pass: p.name().to_string(),
                             changes: n,
+                            nodes_removed: removed,
                         }),
                     }
                 }
@@ -123,6 +207,6 @@ impl PassManager {
                 break;
             }
         }
-        Ok(reports)
+        Ok(())
     }
 }

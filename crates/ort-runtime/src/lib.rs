@@ -25,6 +25,7 @@ pub mod arena;
 pub mod discovery;
 pub mod error;
 pub mod execute;
+mod fold;
 pub mod host_ops;
 pub mod partition;
 pub mod plan;
@@ -34,7 +35,7 @@ mod session;
 pub use error::{Error, Result};
 pub use ndarray;
 pub use ort_core::{ElemType, Element, Tensor, TypeInfo, Value};
-pub use ort_optimizer::{Level, Pass, PassContext};
+pub use ort_optimizer::{Level, Pass, PassContext, PassReport, FUSED_DOMAIN};
 pub use plan::{Explain, ExplainNode};
 pub use session::{Session, SessionBuilder};
 

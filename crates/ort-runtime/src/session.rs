@@ -9,12 +9,13 @@ use std::sync::Arc;
 use ort_core::host::ProviderInstance;
 use ort_core::{Dim, TypeInfo, Value};
 use ort_graph::{Model, ValueDecl};
-use ort_optimizer::{Level, Pass, PassManager, PassReport};
+use ort_optimizer::{Level, Pass, PassManager, PassReport, FUSED_DOMAIN};
 
 use crate::arena::Arena;
 use crate::discovery::{discover, search_path, Outcome};
 use crate::error::{Error, Result};
 use crate::execute::Exec;
+use crate::fold::CpuEvaluator;
 use crate::plan::{Builder, Explain, Plan};
 use crate::profile::Profiler;
 
@@ -101,28 +102,10 @@ impl SessionBuilder {
     }
 
     /// As [`Self::load`], from an already loaded model.
-    pub fn build(self, mut model: Model) -> Result<Session> {
-        let file = model
-            .path
-            .as_ref()
-            .map(|p| p.display().to_string())
-            .unwrap_or_else(|| "model".into());
-        let mut pm = PassManager::new();
-        for p in self.passes {
-            pm.register(p);
-        }
-        let reports = pm
-            .run(&mut model.graph, &model.opsets, self.level)
-            .map_err(|e| Error::Partition(format!("{file}: optimizer: {e}")))?;
-        let mut warnings = Vec::new();
-        let providers = select_providers(
-            &self.provider_dirs,
-            self.providers.as_deref(),
-            &self.options,
-            self.threads,
-            self.cpu_fallback,
-            &mut warnings,
-        )?;
+    pub fn build(mut self, model: Model) -> Result<Session> {
+        let profile = self.profile.take();
+        let (model, reports, providers, warnings) = self.prepare(model)?;
+        let file = file_of(&model);
         let mut b = Builder {
             opsets: &model.opsets,
             providers: &providers,
@@ -137,7 +120,7 @@ impl SessionBuilder {
         Ok(Session {
             plan,
             arena: Arena::default(),
-            profiler: self.profile.map(Profiler::new),
+            profiler: profile.map(Profiler::new),
             explain,
             warnings,
             passes: reports,
@@ -145,6 +128,74 @@ impl SessionBuilder {
             file,
         })
     }
+
+    /// Only optimizes `model` at the builder's level (what `ort optimize` writes):
+    /// the providers are started for constant folding, nothing is partitioned.
+    pub fn optimize(self, model: Model) -> Result<(Model, Vec<PassReport>)> {
+        let (model, reports, _, _) = self.prepare(model)?;
+        Ok((model, reports))
+    }
+
+    #[allow(clippy::type_complexity)]
+    fn prepare(
+        self,
+        mut model: Model,
+    ) -> Result<(
+        Model,
+        Vec<PassReport>,
+        Vec<Arc<ProviderInstance>>,
+        Vec<String>,
+    )> {
+        let file = file_of(&model);
+        let mut warnings = Vec::new();
+        let providers = select_providers(
+            &self.provider_dirs,
+            self.providers.as_deref(),
+            &self.options,
+            self.threads,
+            self.cpu_fallback,
+            &mut warnings,
+        )?;
+        let mut pm = PassManager::new();
+        for p in self.passes {
+            pm.register(p);
+        }
+        let eval = providers
+            .iter()
+            .find(|p| p.name() == "cpu")
+            .map(|cpu| CpuEvaluator {
+                cpu: cpu.clone(),
+                arena: Arena::default(),
+            });
+        let reports = pm
+            .run(
+                &mut model.graph,
+                &model.opsets,
+                self.level,
+                eval.as_ref().map(|e| e as &dyn ort_optimizer::Evaluator),
+            )
+            .map_err(|e| Error::Partition(format!("{file}: optimizer: {e}")))?;
+        if reports.iter().any(|r| r.changes > 0) && !model.opsets.contains_key(FUSED_DOMAIN) {
+            let fused = model.graph.nodes.iter().any(|n| uses_fused(n));
+            if fused {
+                model.opsets.insert(FUSED_DOMAIN.to_string(), 1);
+            }
+        }
+        Ok((model, reports, providers, warnings))
+    }
+}
+
+fn file_of(model: &Model) -> String {
+    model
+        .path
+        .as_ref()
+        .map(|p| p.display().to_string())
+        .unwrap_or_else(|| "model".into())
+}
+
+/// True when `n` or a node of its subgraphs is in the fused domain.
+fn uses_fused(n: &ort_graph::Node) -> bool {
+    n.domain == FUSED_DOMAIN || n.subgraphs().any(|g| g.nodes.iter().any(uses_fused))
 }
 
 fn select_providers(

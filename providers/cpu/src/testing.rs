@@ -24,6 +24,18 @@ pub fn run_node(
     attrs: Vec<Attribute<'static>>,
     num_outputs: usize,
 ) -> Result<Vec<Option<Value>>, Error> {
+    run_node_in("", op, opset, inputs, attrs, num_outputs)
+}
+
+/// As [`run_node`], for an op of `domain` (e.g. the fused-op domain).
+pub fn run_node_in(
+    domain: &str,
+    op: &str,
+    opset: i64,
+    inputs: &[Option<Value>],
+    attrs: Vec<Attribute<'static>>,
+    num_outputs: usize,
+) -> Result<Vec<Option<Value>>, Error> {
     let in_names: Vec<String> = (0..inputs.len())
         .map(|i| {
             if inputs[i].is_some() {
@@ -52,7 +64,7 @@ pub fn run_node(
         index: 0,
         name: "test".into(),
         op_type: op.into(),
-        domain: "".into(),
+        domain: domain.into(),
         opset,
         inputs: in_names.iter().map(|s| RString::from(s.as_str())).collect(),
         outputs: out_names
