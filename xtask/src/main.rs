@@ -103,36 +103,34 @@ fn test(args: &[String]) -> Result<(), String> {
     run(c)?;
     let ort = out.join("ort");
     let models = shared().join("models");
-    if models.exists() {
-        // bert_small_dynq is run but not required: its reference has 3 int32 values
-        // that onnxruntime's u8×s8 kernel saturated (see tests/conformance/README.md).
-        let mut c = Command::new(&ort);
-        c.arg("test").arg(&models);
-        c.arg("--require").arg(
-            root()
-                .join("tests")
-                .join("conformance")
-                .join("models-pass-list.txt"),
-        );
-        run(c)?;
-    } else {
-        eprintln!(
-            "xtask: {} not found; skipping the shared models",
-            models.display()
-        );
-    }
-    let node = shared().join("onnx-tests").join("node");
-    if !quick && node.exists() {
-        let mut c = Command::new(&ort);
-        c.arg("test").arg(&node).arg("--threads").arg("1");
-        c.arg("--require").arg(
-            root()
-                .join("tests")
-                .join("conformance")
-                .join("pass-list.txt"),
-        );
-        c.arg("--pass-list").arg(out.join("node-pass-list.txt"));
-        run(c)?;
+    let conformance = root().join("tests").join("conformance");
+    // Each suite runs unoptimized and fully optimized: what passes at `disable`
+    // must pass at `all`, so every pass is checked against the same references.
+    for level in ["disable", "all"] {
+        if models.exists() {
+            // bert_small_dynq is run but not required: its reference has 3 int32 values
+            // that onnxruntime's u8×s8 kernel saturated (see tests/conformance/README.md).
+            let mut c = Command::new(&ort);
+            c.arg("test").arg(&models).arg("--level").arg(level);
+            c.arg("--require")
+                .arg(conformance.join("models-pass-list.txt"));
+            run(c)?;
+        } else {
+            eprintln!(
+                "xtask: {} not found; skipping the shared models",
+                models.display()
+            );
+        }
+        let node = shared().join("onnx-tests").join("node");
+        if !quick && node.exists() {
+            let mut c = Command::new(&ort);
+            c.arg("test").arg(&node).arg("--threads").arg("1");
+            c.arg("--level").arg(level);
+            c.arg("--require").arg(conformance.join("pass-list.txt"));
+            c.arg("--pass-list")
+                .arg(out.join(format!("node-pass-list-{level}.txt")));
+            run(c)?;
+        }
     }
     Ok(())
 }

@@ -126,6 +126,9 @@ impl Provider for CpuProvider {
     }
 }
 
+/// Input elements below which a kernel runs inline on the calling thread.
+const INLINE_WORK: usize = 1 << 14;
+
 struct CpuPartition {
     kernel: Box<dyn Kernel>,
     /// For each node input slot: its index among the fused node's inputs.
@@ -148,13 +151,26 @@ impl Partition for CpuPartition {
             .iter()
             .map(|m| m.and_then(|i| inputs.get(i).copied().flatten()))
             .collect();
+        // Handing a call to the pool costs a cross-thread wake-up (microseconds),
+        // more than a small kernel's whole run: shape arithmetic, biases, scalars.
+        // Those run on the caller's thread, single-threaded.
+        let work: usize = ins
+            .iter()
+            .flatten()
+            .filter_map(|v| v.as_tensor())
+            .map(|t| t.len())
+            .sum();
+        let inline = work < INLINE_WORK;
         let ctx = Ctx {
             host,
-            threads: self.threads,
+            threads: if inline { 1 } else { self.threads },
         };
-        let mut outs = self
-            .pool
-            .install(|| self.kernel.compute(&ins, &ctx))
+        let result = if inline {
+            self.kernel.compute(&ins, &ctx)
+        } else {
+            self.pool.install(|| self.kernel.compute(&ins, &ctx))
+        };
+        let mut outs = result
             .map_err(|e| Error::new(e.code, format!("{}: {}", self.describe, e.message())))?;
         Ok(self
             .output_map

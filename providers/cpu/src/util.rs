@@ -73,18 +73,105 @@ pub fn binary<A: Element + Copy, B: Element + Copy, O: PodElement>(
             let s = av[0];
             par_map(out, bv, |y| f(s, y));
         } else {
-            let d = dims(&shape);
-            let a_b = view::<A>(a).unwrap();
-            let b_b = view::<B>(b).unwrap();
-            let a_b = a_b.broadcast(IxDyn(&d)).unwrap();
-            let b_b = b_b.broadcast(IxDyn(&d)).unwrap();
-            let mut o = ndarray::ArrayViewMutD::from_shape(IxDyn(&d), out).unwrap();
-            ndarray::Zip::from(&mut o)
-                .and(&a_b)
-                .and(&b_b)
-                .for_each(|o, &x, &y| *o = f(x, y));
+            broadcast_zip(out, &dims(&shape), av, a.shape(), bv, b.shape(), &f);
         }
     })
+}
+
+/// Broadcasting `out = f(a, b)`: the shapes are reduced to rows of an innermost run
+/// where each operand is either contiguous or one repeated element, so the inner
+/// loop is a plain (vectorizable) slice loop; rows go in parallel when large.
+fn broadcast_zip<A: Copy + Sync, B: Copy + Sync, O: Send>(
+    out: &mut [O],
+    shape: &[usize],
+    a: &[A],
+    a_shape: &[i64],
+    b: &[B],
+    b_shape: &[i64],
+    f: &(impl Fn(A, B) -> O + Sync + Send),
+) {
+    use rayon::prelude::*;
+    let rank = shape.len();
+    // Element strides per output axis, zero where the operand is broadcast.
+    let strides = |s: &[i64]| -> Vec<usize> {
+        let mut st = vec![0usize; rank];
+        let mut acc = 1usize;
+        for (i, &d) in s.iter().enumerate().rev() {
+            let j = rank - s.len() + i;
+            st[j] = if d == 1 { 0 } else { acc };
+            acc *= d as usize;
+        }
+        st
+    };
+    let (sa, sb) = (strides(a_shape), strides(b_shape));
+    // Merge axes from the inside while both operands keep the same kind of stride.
+    let mut dims: Vec<(usize, usize, usize)> = Vec::new(); // (extent, stride a, stride b)
+    for i in (0..rank).rev() {
+        let (d, x, y) = (shape[i], sa[i], sb[i]);
+        if d == 1 {
+            continue;
+        }
+        if let Some(last) = dims.last_mut() {
+            let fits = |s: usize, ls: usize| (s == 0 && ls == 0) || (ls != 0 && s == ls * last.0);
+            if fits(x, last.1) && fits(y, last.2) {
+                last.0 *= d;
+                continue;
+            }
+        }
+        dims.push((d, x, y));
+    }
+    let (n, ia, ib) = dims.first().copied().unwrap_or((1, 1, 1));
+    let outer: Vec<(usize, usize, usize)> = dims.iter().skip(1).copied().collect();
+    let row = |r: usize, o: &mut [O]| {
+        let (mut rem, mut oa, mut ob) = (r, 0usize, 0usize);
+        for &(d, x, y) in &outer {
+            let k = rem % d;
+            rem /= d;
+            oa += k * x;
+            ob += k * y;
+        }
+        match (ia != 0, ib != 0) {
+            (true, true) => {
+                let (a, b) = (&a[oa..oa + n], &b[ob..ob + n]);
+                for i in 0..n {
+                    o[i] = f(a[i], b[i]);
+                }
+            }
+            (true, false) => {
+                let (a, y) = (&a[oa..oa + n], b[ob]);
+                for i in 0..n {
+                    o[i] = f(a[i], y);
+                }
+            }
+            (false, true) => {
+                let (x, b) = (a[oa], &b[ob..ob + n]);
+                for i in 0..n {
+                    o[i] = f(x, b[i]);
+                }
+            }
+            (false, false) => {
+                let v = (a[oa], b[ob]);
+                o.iter_mut().for_each(|o| *o = f(v.0, v.1));
+            }
+        }
+    };
+    if n == 0 {
+        return;
+    }
+    if out.len() >= PAR_MIN {
+        let rows_per = (PAR_MIN / 4).div_ceil(n).max(1);
+        out.par_chunks_mut(rows_per * n)
+            .enumerate()
+            .for_each(|(c, chunk)| {
+                for (k, o) in chunk.chunks_mut(n).enumerate() {
+                    row(c * rows_per + k, o);
+                }
+            });
+    } else {
+        for (r, o) in out.chunks_mut(n).enumerate() {
+            row(r, o);
+        }
+    }
 }
 
 const PAR_MIN: usize = 1 << 15;

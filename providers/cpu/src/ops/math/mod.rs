@@ -68,13 +68,27 @@ use crate::kernel::{input, one, Ctx, Kernel};
 use crate::util::{binary, unary, Num};
 
 /// A binary arithmetic kernel over numeric types, given one closure per kind so
-/// integer semantics (wrapping, truncating division) stay exact.
-pub(crate) struct Arith {
-    pub f: fn(f64, f64) -> f64,
-    pub i: fn(i64, i64) -> Result<i64, Error>,
+/// integer semantics (wrapping, truncating division) stay exact. Generic over the
+/// closures (not fn pointers) so the per-element call inlines and vectorizes.
+pub(crate) struct Arith<F, I> {
+    pub f: F,
+    pub i: I,
 }
 
-impl Kernel for Arith {
+/// The boxed kernel for [`Arith`], with the closure types inferred.
+pub(crate) fn arith_kernel<F, I>(f: F, i: I) -> Box<dyn Kernel>
+where
+    F: Fn(f64, f64) -> f64 + Copy + Send + Sync + 'static,
+    I: Fn(i64, i64) -> Result<i64, Error> + Copy + Send + Sync + 'static,
+{
+    Box::new(Arith { f, i })
+}
+
+impl<F, I> Kernel for Arith<F, I>
+where
+    F: Fn(f64, f64) -> f64 + Copy + Send + Sync,
+    I: Fn(i64, i64) -> Result<i64, Error> + Copy + Send + Sync,
+{
     fn compute(
         &self,
         inputs: &[Option<&Value>],
@@ -98,17 +112,20 @@ pub(crate) fn arith(
     ctx: &Ctx<'_>,
     a: &Tensor,
     b: &Tensor,
-    f: fn(f64, f64) -> f64,
-    i: fn(i64, i64) -> Result<i64, Error>,
+    f: impl Fn(f64, f64) -> f64 + Copy + Send + Sync,
+    i: impl Fn(i64, i64) -> Result<i64, Error> + Copy + Send + Sync,
 ) -> Result<Tensor, Error> {
     use ort_core::ElemType::*;
     match a.elem() {
-        F32 => binary(ctx, a, b, |x: f32, y: f32| f(x as f64, y as f64) as f32),
+        // f32 through f64 is exact for + - * /: the f64 result rounds once to f32.
+        F32 => binary(ctx, a, b, move |x: f32, y: f32| {
+            f(x as f64, y as f64) as f32
+        }),
         F64 => binary(ctx, a, b, f),
-        F16 => binary(ctx, a, b, |x: f16, y: f16| {
+        F16 => binary(ctx, a, b, move |x: f16, y: f16| {
             f16::from_f64(f(x.to_f64(), y.to_f64()))
         }),
-        BF16 => binary(ctx, a, b, |x: bf16, y: bf16| {
+        BF16 => binary(ctx, a, b, move |x: bf16, y: bf16| {
             bf16::from_f64(f(x.to_f64(), y.to_f64()))
         }),
         _ => crate::dispatch_int!(a.elem(), T => {
