@@ -1,8 +1,20 @@
 //! Basic level: provider-independent rewrites that keep the graph in standard ONNX.
 
+mod constant_folding;
+mod cse;
+mod redundant;
+
 use crate::Pass;
+
+pub use constant_folding::ConstantFolding;
+pub use cse::CommonSubexpressions;
+pub use redundant::RedundantNodes;
 
 /// The basic passes, in the order they run.
 pub fn passes() -> Vec<Box<dyn Pass>> {
-    vec![]
+    vec![
+        Box::new(ConstantFolding),
+        Box::new(RedundantNodes),
+        Box::new(CommonSubexpressions),
+    ]
 }
