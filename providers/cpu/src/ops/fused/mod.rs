@@ -1,2 +1,12 @@
 //! Kernels for the optimizer's fused ops (domain `ai.ort_rs.fused`, specified in
 //! `docs/fused-ops.md`), one op per file.
+pub mod activation;
+pub mod fused_conv;
+pub mod fused_gemm;
+pub mod fused_matmul;
+pub mod gelu;
+pub mod multi_head_attention;
+#[cfg(test)]
+mod tests_linear;
+#[cfg(test)]
+mod tests_attention;

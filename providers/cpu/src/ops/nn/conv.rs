@@ -6,12 +6,16 @@ use super::conv_loops::{depthwise_plane, im2col_row};
 use super::window::{Geom, Window};
 use super::{data, numel, output, with_scratch, Flt, PAR_WORK};
 use crate::kernel::{input, one, opt_input, Ctx, Kernel, NodeInfo};
+use crate::ops::fused::activation::{finish, Act};
 use crate::ops::{FLOATS, LATEST};
 use crate::util::{dims, shape_i64};
 
 struct Conv {
     window: Window,
     group: usize,
+    /// FusedConv: the activation, and whether input 3 (Z) is added before it.
+    act: Option<Act>,
+    residual: bool,
 }
 
 /// The shapes of one convolution: channels in and out, groups, window.
@@ -32,6 +36,24 @@ fn build(info: &NodeInfo<'_, '_>) -> Result<Box<dyn Kernel>, Error> {
     Ok(Box::new(Conv {
         window: Window::parse(info)?,
         group: group as usize,
+        act: None,
+        residual: false,
+    }))
+}
+
+/// FusedConv: Conv plus a residual input and an activation (`docs/fused-ops.md`).
+pub(crate) fn build_fused(info: &NodeInfo<'_, '_>) -> Result<Box<dyn Kernel>, Error> {
+    let group = info.int("group", 1)?;
+    if group < 1 {
+        return Err(Error::invalid(format!(
+            "group must be positive, got {group}"
+        )));
+    }
+    Ok(Box::new(Conv {
+        window: Window::parse(info)?,
+        group: group as usize,
+        act: Act::parse(info)?,
+        residual: true,
     }))
 }
 
@@ -69,11 +91,29 @@ impl Kernel for Conv {
         let mut out_shape = vec![xs[0], m];
         out_shape.extend(&g.output);
         let p = Shape { c, m, group, g };
+        let z = if self.residual {
+            opt_input(inputs, 3)?
+        } else {
+            None
+        };
+        if let Some(z) = z {
+            if z.shape() != shape_i64(&out_shape).as_slice() || z.elem() != x.elem() {
+                return Err(Error::invalid(format!(
+                    "Z must be {} of shape {out_shape:?}, got {} of {:?}",
+                    x.elem(),
+                    z.elem(),
+                    z.shape()
+                )));
+            }
+        }
+        let act = self.act;
         one(with_float!(x.elem(), F => {
             let (xd, wd) = (data::<F>(x)?, data::<F>(w)?);
             let bd = b.map(data::<F>).transpose()?;
+            let zd = z.map(data::<F>).transpose()?;
             output::<F>(ctx, x.elem(), &shape_i64(&out_shape), |o| {
-                conv(&p, &xd, &wd, bd.as_deref(), o, ctx.threads)
+                conv(&p, &xd, &wd, bd.as_deref(), o, ctx.threads);
+                finish(o, zd.as_deref(), act, ctx.threads);
             })
         })?)
     }

@@ -10,7 +10,7 @@ struct Gelu {
     tanh: bool,
 }
 
-fn build(info: &NodeInfo<'_, '_>) -> Result<Box<dyn Kernel>, Error> {
+pub(crate) fn build(info: &NodeInfo<'_, '_>) -> Result<Box<dyn Kernel>, Error> {
     let tanh = match info.string("approximate", "none")?.as_str() {
         "none" => false,
         "tanh" => true,
@@ -60,7 +60,7 @@ simd_fn! {
 /// tanh; for f32 through the vectorizable exp (its cancellation near 0 costs
 /// nothing here, where 1 is added to the result).
 #[inline(always)]
-fn tanh_of<F: Flt>(z: F) -> F {
+pub(crate) fn tanh_of<F: Flt>(z: F) -> F {
     if F::TYPE == F32 {
         F::one() - F::of(2.0) / ((z + z).fast_exp() + F::one())
     } else {
@@ -71,7 +71,7 @@ fn tanh_of<F: Flt>(z: F) -> F {
 /// The error function: a rational approximation for f32 (branch-free, as in
 /// Eigen and ONNX Runtime), series and continued fraction for f64.
 #[inline(always)]
-pub(super) fn erf<F: Flt>(x: F) -> F {
+pub(crate) fn erf<F: Flt>(x: F) -> F {
     if F::TYPE == F32 {
         return F::of(erf32(x.f64() as f32) as f64);
     }

@@ -4,6 +4,7 @@ use ort_core::{ElemType, Error, Tensor, Value};
 use super::blas::{gemm, gemm_int, Mat};
 use super::{data, output};
 use crate::kernel::{input, one, opt_input, Ctx, Kernel, NodeInfo};
+use crate::ops::fused::activation::{finish, Act};
 use crate::ops::LATEST;
 
 struct Gemm {
@@ -11,6 +12,8 @@ struct Gemm {
     beta: f32,
     trans_a: bool,
     trans_b: bool,
+    /// FusedGemm's activation.
+    act: Option<Act>,
 }
 
 const TYPES: &[ElemType] = &[F32, F64, F16, BF16, I32, I64, U32, U64];
@@ -21,6 +24,18 @@ fn build(info: &NodeInfo<'_, '_>) -> Result<Box<dyn Kernel>, Error> {
         beta: info.float("beta", 1.0)?,
         trans_a: info.int("transA", 0)? != 0,
         trans_b: info.int("transB", 0)? != 0,
+        act: None,
+    }))
+}
+
+/// FusedGemm: Gemm plus an activation (`docs/fused-ops.md`); floats only.
+pub(crate) fn build_fused(info: &NodeInfo<'_, '_>) -> Result<Box<dyn Kernel>, Error> {
+    Ok(Box::new(Gemm {
+        alpha: info.float("alpha", 1.0)?,
+        beta: info.float("beta", 1.0)?,
+        trans_a: info.int("transA", 0)? != 0,
+        trans_b: info.int("transB", 0)? != 0,
+        act: Act::parse(info)?,
     }))
 }
 
@@ -88,7 +103,8 @@ impl Kernel for Gemm {
                         }
                     }
                     let (am, bm) = self.mats(&ad, &bd, sa, sb);
-                    gemm((m, n, k), am, bm, y, n, F::of(self.alpha as f64), cd.is_some(), ctx.threads)
+                    gemm((m, n, k), am, bm, y, n, F::of(self.alpha as f64), cd.is_some(), ctx.threads);
+                    finish(y, None, self.act, ctx.threads);
                 })
             }),
             _ => crate::dispatch_int!(a.elem(), T => {

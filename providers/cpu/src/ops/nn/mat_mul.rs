@@ -4,11 +4,20 @@ use rayon::prelude::*;
 
 use super::blas::{gemm, gemm_int, Mat};
 use super::{data, output, PAR_WORK};
-use crate::kernel::{input, one, Ctx, Kernel};
+use crate::kernel::{input, one, opt_input, Ctx, Kernel, NodeInfo};
+use crate::ops::fused::activation::{finish, Act};
 use crate::ops::LATEST;
 use crate::util::broadcast_shapes;
 
-struct MatMul;
+/// MatMul, and FusedMatMul with its transposes, scale, bias and activation.
+#[derive(Default)]
+pub(crate) struct MatMul {
+    trans_a: bool,
+    trans_b: bool,
+    alpha: f64,
+    bias: bool,
+    act: Option<Act>,
+}
 
 const TYPES: &[ElemType] = &[F32, F64, F16, BF16, I32, I64, U32, U64];
 
@@ -20,12 +29,26 @@ pub(super) struct Plan {
     pub out_shape: Vec<i64>,
     /// (offset into A, offset into B) per batch.
     pub batches: Vec<(usize, usize)>,
+    /// The stored A (B) blocks are k×m (n×k): read them transposed.
+    pub trans_a: bool,
+    pub trans_b: bool,
 }
 
 impl Plan {
     /// Numpy matmul semantics: 1-D operands gain (and lose) a unit axis, leading
     /// axes broadcast.
-    pub fn new(a: &[i64], b: &[i64]) -> Result<Plan, Error> {
+    /// As [`Plan::new`] for operands whose last two axes are stored swapped.
+    pub fn new_t(a: &[i64], b: &[i64], trans_a: bool, trans_b: bool) -> Result<Plan, Error> {
+        let swap = |s: &[i64], t: bool| {
+            let mut s = s.to_vec();
+            if t && s.len() >= 2 {
+                let r = s.len();
+                s.swap(r - 1, r - 2);
+            }
+            s
+        };
+        let (trans_a, trans_b) = (trans_a && a.len() >= 2, trans_b && b.len() >= 2);
+        let (a, b) = (&swap(a, trans_a)[..], &swap(b, trans_b)[..]);
         if a.is_empty() || b.is_empty() {
             return Err(Error::invalid("MatMul operands must have rank >= 1"));
         }
@@ -83,6 +106,8 @@ impl Plan {
             k,
             out_shape,
             batches: oa.into_iter().zip(ob).collect(),
+            trans_a,
+            trans_b,
         };
         // B shared by contiguous A batches: one tall product instead of many.
         let shared = plan
@@ -90,7 +115,7 @@ impl Plan {
             .iter()
             .enumerate()
             .all(|(i, &(x, y))| y == 0 && x == i * m * k);
-        if plan.batches.len() > 1 && shared {
+        if plan.batches.len() > 1 && shared && !trans_a {
             plan.m *= plan.batches.len();
             plan.batches = vec![(0, 0)];
         }
@@ -109,10 +134,20 @@ impl Plan {
     ) {
         let (m, n, k) = (self.m, self.n, self.k);
         let (asz, bsz) = (m * k, k * n);
+        let (ta, tb) = (self.trans_a, self.trans_b);
         let one = |&(oa, ob): &(usize, usize), c: &mut [T], t: usize| {
+            let (ab, bb) = (&a[oa..oa + asz], &b[ob..ob + bsz]);
             mm(
-                Mat::rows(&a[oa..oa + asz], k),
-                Mat::rows(&b[ob..ob + bsz], n),
+                if ta {
+                    Mat::rows(ab, m).t()
+                } else {
+                    Mat::rows(ab, k)
+                },
+                if tb {
+                    Mat::rows(bb, k).t()
+                } else {
+                    Mat::rows(bb, n)
+                },
                 c,
                 t,
             )
@@ -147,13 +182,41 @@ impl Kernel for MatMul {
                 b.elem()
             )));
         }
-        let p = Plan::new(a.shape(), b.shape())?;
+        let p = Plan::new_t(a.shape(), b.shape(), self.trans_a, self.trans_b)?;
         let dims = (p.m, p.n, p.k);
+        let bias = if self.bias {
+            opt_input(inputs, 2)?
+        } else {
+            None
+        };
+        if let Some(c) = bias {
+            let n = p.n as i64;
+            let trailing = c.len() as i64 == n && c.shape().iter().rev().skip(1).all(|&d| d == 1);
+            if !trailing || c.rank() > p.out_shape.len().max(1) || c.elem() != a.elem() {
+                return Err(Error::invalid(format!(
+                    "Bias must be {} with {n} elements along the last axis, got {} of shape {:?}",
+                    a.elem(),
+                    c.elem(),
+                    c.shape()
+                )));
+            }
+        }
+        let fused = self.alpha != 1.0 || bias.is_some() || self.act.is_some();
+        if fused && !a.elem().is_float() {
+            return Err(Error::invalid("FusedMatMul takes float tensors"));
+        }
         one(match a.elem() {
             F32 | F64 | F16 | BF16 => with_float!(a.elem(), F => {
                 let (ad, bd) = (data::<F>(a)?, data::<F>(b)?);
+                let cd = bias.map(data::<F>).transpose()?;
+                let alpha = F::of(self.alpha);
                 output::<F>(ctx, a.elem(), &p.out_shape, |o| {
-                    p.run(&ad, &bd, o, ctx.threads, |x, y, c, t| gemm(dims, x, y, c, dims.1, F::one(), false, t))
+                    if let Some(cd) = &cd {
+                        o.chunks_mut(dims.1.max(1)).for_each(|r| r.copy_from_slice(cd));
+                    }
+                    let acc = cd.is_some();
+                    p.run(&ad, &bd, o, ctx.threads, |x, y, c, t| gemm(dims, x, y, c, dims.1, alpha, acc, t));
+                    finish(o, None, self.act, ctx.threads);
                 })
             }),
             _ => crate::dispatch_int!(a.elem(), T => int::<T>(ctx, &p, a, b)),
@@ -174,4 +237,18 @@ where
     })
 }
 
-crate::register!("MatMul", [1, LATEST], TYPES, |_| Ok(Box::new(MatMul)));
+crate::register!("MatMul", [1, LATEST], TYPES, |_| Ok(Box::new(MatMul {
+    alpha: 1.0,
+    ..MatMul::default()
+})));
+
+/// FusedMatMul (`docs/fused-ops.md`).
+pub(crate) fn build_fused(info: &NodeInfo<'_, '_>) -> Result<Box<dyn Kernel>, Error> {
+    Ok(Box::new(MatMul {
+        trans_a: info.int("transA", 0)? != 0,
+        trans_b: info.int("transB", 0)? != 0,
+        alpha: info.float("alpha", 1.0)? as f64,
+        bias: true,
+        act: Act::parse(info)?,
+    }))
+}

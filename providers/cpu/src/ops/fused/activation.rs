@@ -1,0 +1,132 @@
+//! The activations that FusedConv, FusedGemm and FusedMatMul apply to their
+//! output while it is still in cache (`docs/fused-ops.md`), and the epilogue that
+//! adds a residual first.
+
+use ort_core::{AttrValue, Error};
+use rayon::prelude::*;
+
+use crate::kernel::NodeInfo;
+use crate::ops::nn::gelu::{erf, tanh_of};
+use crate::ops::nn::{Flt, PAR_WORK};
+
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum Act {
+    Relu,
+    Sigmoid,
+    Tanh,
+    LeakyRelu(f64),
+    Clip(f64, f64),
+    HardSigmoid(f64, f64),
+    HardSwish,
+    Gelu,
+    GeluTanh,
+}
+
+impl Act {
+    /// The node's `activation` / `activation_params`; None when it has none.
+    pub fn parse(info: &NodeInfo<'_, '_>) -> Result<Option<Act>, Error> {
+        if !info.has("activation") {
+            return Ok(None);
+        }
+        let name = info.string("activation", "")?;
+        let p: Vec<f64> = match info.attr("activation_params") {
+            None => vec![],
+            Some(AttrValue::Floats(v)) => v.iter().map(|&f| f as f64).collect(),
+            Some(_) => return Err(Error::invalid("activation_params must be floats")),
+        };
+        let want = |k: usize| -> Result<(), Error> {
+            if p.len() == k {
+                Ok(())
+            } else {
+                Err(Error::invalid(format!(
+                    "activation {name} takes {k} activation_params, got {}",
+                    p.len()
+                )))
+            }
+        };
+        let act = match name.as_str() {
+            "Relu" => want(0).map(|_| Act::Relu),
+            "Sigmoid" => want(0).map(|_| Act::Sigmoid),
+            "Tanh" => want(0).map(|_| Act::Tanh),
+            "HardSwish" => want(0).map(|_| Act::HardSwish),
+            "Gelu" => want(0).map(|_| Act::Gelu),
+            "GeluTanh" => want(0).map(|_| Act::GeluTanh),
+            "LeakyRelu" => want(1).map(|_| Act::LeakyRelu(p[0])),
+            "Clip" => want(2).map(|_| Act::Clip(p[0], p[1])),
+            "HardSigmoid" => want(2).map(|_| Act::HardSigmoid(p[0], p[1])),
+            _ => Err(Error::invalid(format!("unknown activation '{name}'"))),
+        }?;
+        Ok(Some(act))
+    }
+
+    /// Applies the activation in place; one loop per kind so each vectorizes.
+    pub fn apply<F: Flt>(self, o: &mut [F]) {
+        let (zero, one) = (F::zero(), F::one());
+        match self {
+            Act::Relu => o.iter_mut().for_each(|v| *v = v.max(zero)),
+            Act::Sigmoid => o
+                .iter_mut()
+                .for_each(|v| *v = one / (one + (-*v).fast_exp())),
+            Act::Tanh => o.iter_mut().for_each(|v| *v = v.tanh()),
+            Act::LeakyRelu(a) => {
+                let a = F::of(a);
+                o.iter_mut()
+                    .for_each(|v| *v = if *v < zero { a * *v } else { *v })
+            }
+            Act::Clip(lo, hi) => {
+                let (lo, hi) = (F::of(lo), F::of(hi));
+                o.iter_mut().for_each(|v| *v = v.max(lo).min(hi))
+            }
+            Act::HardSigmoid(a, b) => {
+                let (a, b) = (F::of(a), F::of(b));
+                o.iter_mut()
+                    .for_each(|v| *v = (a * *v + b).max(zero).min(one))
+            }
+            Act::HardSwish => {
+                let (a, b) = (F::of(1.0 / 6.0), F::of(0.5));
+                o.iter_mut()
+                    .for_each(|v| *v = *v * (a * *v + b).max(zero).min(one))
+            }
+            Act::Gelu => {
+                let (h, r) = (F::of(0.5), F::of(std::f64::consts::FRAC_1_SQRT_2));
+                o.iter_mut().for_each(|v| *v = h * *v * (one + erf(*v * r)))
+            }
+            Act::GeluTanh => {
+                let (h, k, c) = (
+                    F::of(0.5),
+                    F::of((2.0 / std::f64::consts::PI).sqrt()),
+                    F::of(0.044715),
+                );
+                o.iter_mut()
+                    .for_each(|v| *v = h * *v * (one + tanh_of(k * (*v + c * *v * *v * *v))))
+            }
+        }
+    }
+}
+
+/// `out = act(out + z)` over a finished output, in parallel chunks when large.
+pub(crate) fn finish<F: Flt>(out: &mut [F], z: Option<&[F]>, act: Option<Act>, threads: usize) {
+    if z.is_none() && act.is_none() {
+        return;
+    }
+    let chunk = |o: &mut [F], z: Option<&[F]>| {
+        if let Some(z) = z {
+            o.iter_mut().zip(z).for_each(|(o, &z)| *o += z);
+        }
+        if let Some(a) = act {
+            a.apply(o);
+        }
+    };
+    let c = PAR_WORK / 4;
+    if threads > 1 && out.len() >= PAR_WORK {
+        match z {
+            Some(z) => out
+                .par_chunks_mut(c)
+                .zip(z.par_chunks(c))
+                .for_each(|(o, z)| chunk(o, Some(z))),
+            None => out.par_chunks_mut(c).for_each(|o| chunk(o, None)),
+        }
+    } else {
+        chunk(out, z);
+    }
+}
