@@ -168,7 +168,9 @@ impl Kernel for MultiHeadAttention {
 /// `(batch, seq, heads × width)` of a packed 3-D input.
 fn packed(t: &Tensor, heads: usize, what: &str) -> Result<(usize, usize, usize), Error> {
     match *t.shape() {
-        [b, s, hw] if hw as usize % heads == 0 => Ok((b as usize, s as usize, hw as usize / heads)),
+        [b, s, hw] if (hw as usize).is_multiple_of(heads) => {
+            Ok((b as usize, s as usize, hw as usize / heads))
+        }
         [_, _, hw] => Err(Error::invalid(format!(
             "{what} hidden size {hw} is not a multiple of {heads} heads"
         ))),

@@ -1,0 +1,208 @@
+//! An activation applied to a Conv, Gemm or MatMul output (fused or not) becomes
+//! the fused op's `activation` (`docs/fused-ops.md`), saving a pass over memory.
+
+use ort_graph::{Graph, Node};
+
+use crate::edit::{self, elem_type, float_attr, scalar, str_attr, Uses};
+use crate::{Level, Pass, PassContext, FUSED_DOMAIN};
+
+pub struct ActivationFusion;
+
+impl Pass for ActivationFusion {
+    fn name(&self) -> &str {
+        "activation-fusion"
+    }
+    fn level(&self) -> Level {
+        Level::Extended
+    }
+    fn run(&self, g: &mut Graph, ctx: &PassContext<'_>) -> Result<usize, String> {
+        let mut changes = 0;
+        let mut i = 0;
+        while i < g.nodes.len() {
+            let uses = Uses::new(g);
+            match fuse(g, &uses, i, ctx) {
+                Some((p, node)) => {
+                    edit::replace(g, &[p, i], node);
+                    changes += 1;
+                }
+                None => i += 1,
+            }
+        }
+        Ok(changes)
+    }
+}
+
+/// The activation node `n` as (name, params), if the fused ops can apply it.
+fn activation(g: &Graph, n: &Node, ctx: &PassContext<'_>) -> Option<(&'static str, Vec<f32>)> {
+    let onnx = n.domain.is_empty() || n.domain == "ai.onnx";
+    Some(match n.op_type.as_str() {
+        "Relu" if onnx => ("Relu", vec![]),
+        "Sigmoid" if onnx => ("Sigmoid", vec![]),
+        "Tanh" if onnx => ("Tanh", vec![]),
+        "HardSwish" if onnx => ("HardSwish", vec![]),
+        "LeakyRelu" if onnx => ("LeakyRelu", vec![float_attr(n, "alpha").unwrap_or(0.01)]),
+        "HardSigmoid" if onnx => (
+            "HardSigmoid",
+            vec![
+                float_attr(n, "alpha").unwrap_or(0.2),
+                float_attr(n, "beta").unwrap_or(0.5),
+            ],
+        ),
+        "Clip" if onnx => {
+            let (lo, hi) = if ctx.onnx_opset() < 11 {
+                (
+                    float_attr(n, "min").unwrap_or(f32::MIN),
+                    float_attr(n, "max").unwrap_or(f32::MAX),
+                )
+            } else {
+                let bound = |k: usize, d: f32| match n.inputs.get(k).filter(|v| !v.is_empty()) {
+                    None => Some(d),
+                    Some(v) => scalar(g, v).map(|v| v as f32),
+                };
+                (bound(1, f32::MIN)?, bound(2, f32::MAX)?)
+            };
+            ("Clip", vec![lo, hi])
+        }
+        "Gelu" if onnx || n.domain == FUSED_DOMAIN => {
+            match str_attr(n, "approximate").unwrap_or("none") {
+                "tanh" => ("GeluTanh", vec![]),
+                _ => ("Gelu", vec![]),
+            }
+        }
+        _ => return None,
+    })
+}
+
+fn fuse(g: &Graph, uses: &Uses, i: usize, ctx: &PassContext<'_>) -> Option<(usize, Node)> {
+    let a = &g.nodes[i];
+    let x = a.inputs.first()?;
+    let (name, params) = activation(g, a, ctx)?;
+    let p = uses.producer(x)?;
+    if uses.only_reader(x) != Some(i) {
+        return None;
+    }
+    // The fused kernels compute in f32/f64.
+    if !matches!(
+        elem_type(g, x),
+        Some(ort_core::ElemType::F32 | ort_core::ElemType::F64)
+    ) {
+        return None;
+    }
+    let pn = &g.nodes[p];
+    let fused_op = match (pn.domain.as_str(), pn.op_type.as_str()) {
+        ("" | "ai.onnx", "Conv") => "FusedConv",
+        ("" | "ai.onnx", "Gemm") => "FusedGemm",
+        ("" | "ai.onnx", "MatMul") => "FusedMatMul",
+        (FUSED_DOMAIN, op @ ("FusedConv" | "FusedGemm" | "FusedMatMul")) => op,
+        _ => return None,
+    };
+    if pn.attr("activation").is_some() || pn.outputs.len() != 1 {
+        return None;
+    }
+    let mut node = pn.clone();
+    node.op_type = fused_op.into();
+    node.domain = FUSED_DOMAIN.into();
+    node.outputs = vec![a.outputs[0].clone()];
+    node.name = format!("{}_{}", pn.name, name.to_lowercase());
+    node.attrs.push(edit::attr_str("activation", name));
+    if !params.is_empty() {
+        node.attrs
+            .push(edit::attr_floats("activation_params", params));
+    }
+    Some((p, node))
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+
+    use super::*;
+    use edit::node;
+    use ort_core::{Dim, ElemType, TypeInfo};
+    use ort_graph::ValueDecl;
+
+    fn run(g: &mut Graph) -> usize {
+        let opsets: BTreeMap<String, i64> = [(String::new(), 17)].into();
+        let ctx = PassContext {
+            opsets: &opsets,
+            is_main: true,
+            eval: None,
+        };
+        ActivationFusion.run(g, &ctx).unwrap()
+    }
+
+    fn graph(nodes: Vec<Node>, elem: ElemType) -> Graph {
+        let d = |n: &str| ValueDecl {
+            name: n.into(),
+            ty: TypeInfo::tensor(
+                elem,
+                Some(vec![
+                    Dim::Known(1),
+                    Dim::Known(2),
+                    Dim::Known(3),
+                    Dim::Known(3),
+                ]),
+            ),
+        };
+        let mut g = Graph {
+            inputs: vec![d("x"), d("w")],
+            outputs: vec![d("y")],
+            nodes,
+            ..Graph::default()
+        };
+        for v in ["x", "w", "h"] {
+            g.types.insert(v.into(), d(v).ty);
+        }
+        g
+    }
+
+    #[test]
+    fn conv_relu_and_gemm_leaky_relu_fuse() {
+        let mut g = graph(
+            vec![
+                node("Conv", "", "c", &["x", "w"], &["h"], vec![]),
+                node(
+                    "LeakyRelu",
+                    "",
+                    "r",
+                    &["h"],
+                    &["y"],
+                    vec![edit::attr_float("alpha", 0.2)],
+                ),
+            ],
+            ElemType::F32,
+        );
+        assert_eq!(run(&mut g), 1);
+        let n = &g.nodes[0];
+        assert_eq!(
+            (n.op_type.as_str(), n.outputs[0].as_str()),
+            ("FusedConv", "y")
+        );
+        assert_eq!(str_attr(n, "activation"), Some("LeakyRelu"));
+        assert_eq!(
+            n.attr("activation_params").map(|v| format!("{v:?}")),
+            Some("Floats([0.2])".into())
+        );
+    }
+
+    #[test]
+    fn shared_outputs_and_integer_types_do_not() {
+        let mut g = graph(
+            vec![
+                node("Conv", "", "c", &["x", "w"], &["h"], vec![]),
+                node("Relu", "", "r", &["h"], &["y"], vec![]),
+                node("Neg", "", "n", &["h"], &["z"], vec![]),
+            ],
+            ElemType::F32,
+        );
+        assert_eq!(run(&mut g), 0);
+        let mut g = graph(
+            vec![
+                node("MatMul", "", "c", &["x", "w"], &["h"], vec![]),
+                node("Relu", "", "r", &["h"], &["y"], vec![]),
+            ],
+            ElemType::I32,
+        );
+        assert_eq!(run(&mut g), 0);
+    }
+}
