@@ -1,11 +1,12 @@
 //! `ort`: run, test and benchmark ONNX models over plugin execution providers.
 //!
-//! The flags and file layouts of `providers`, `run`, `test` and `bench` are a
+//! The flags and file layouts of `providers`, `run`, `test`, `bench` and `optimize` are a
 //! contract relied on by tools outside this repository: extend, never change.
 
 mod bench;
 mod compare;
 mod data;
+mod optimize;
 mod providers;
 mod run;
 mod test;
@@ -33,6 +34,8 @@ enum Cmd {
     Test(test::TestArgs),
     /// Time a model on its test_data_set_0 inputs.
     Bench(bench::BenchArgs),
+    /// Optimize a model and write it back as ONNX (fused ops in ai.ort_rs.fused).
+    Optimize(optimize::OptimizeArgs),
 }
 
 /// Session options shared by run, test and bench.
@@ -87,6 +90,7 @@ fn main() {
         Cmd::Run(a) => run::main(a),
         Cmd::Test(a) => test::main(a),
         Cmd::Bench(a) => bench::main(a),
+        Cmd::Optimize(a) => optimize::main(a),
     };
     match result {
         Ok(code) => std::process::exit(code),

@@ -5,6 +5,7 @@
 //! - [`load`]: bytes → [`ir::Model`]: convert, inline model-local functions, sort
 //!   topologically, [`validate`], [`infer`] types and shapes.
 //! - [`tensor`] / [`value_io`]: tensors and values to and from their protobuf forms.
+//! - [`save`]: [`ir::Model`] → ONNX bytes, for `ort optimize`.
 //! - [`view`]: the ABI's read-only graph view that providers see.
 //!
 //! Errors name the file, node, op and reason.
@@ -14,6 +15,7 @@ mod functions;
 pub mod infer;
 pub mod ir;
 pub mod load;
+pub mod save;
 pub mod tensor;
 pub mod topo;
 pub mod validate;
@@ -29,3 +31,4 @@ pub mod proto {
 pub use error::GraphError;
 pub use ir::{Attr, AttrValue, Graph, Model, Node, ValueDecl};
 pub use load::{load, load_bytes};
+pub use save::save;

@@ -112,6 +112,33 @@ pub fn static_shape(g: &Graph, v: &str) -> Option<Vec<i64>> {
     }
 }
 
+/// True when both values have the same known shape: equal dims, or the same
+/// symbolic name (e.g. `batch`) where a dim is not a number.
+pub fn same_shape(g: &Graph, a: &str, b: &str) -> bool {
+    let dims = |v: &str| -> Option<Vec<ort_core::Dim>> {
+        if let Some(t) = constant(g, v) {
+            return Some(t.shape().iter().map(|&d| ort_core::Dim::Known(d)).collect());
+        }
+        match g.types.get(v) {
+            Some(ort_core::TypeInfo::Tensor { shape, .. }) => {
+                shape.as_ref().into_option().map(|s| s.to_vec())
+            }
+            _ => None,
+        }
+    };
+    match (dims(a), dims(b)) {
+        (Some(x), Some(y)) => {
+            x.len() == y.len()
+                && x.iter().zip(&y).all(|(p, q)| match (p, q) {
+                    (ort_core::Dim::Known(p), ort_core::Dim::Known(q)) => p == q,
+                    (ort_core::Dim::Symbolic(p), ort_core::Dim::Symbolic(q)) => p == q,
+                    _ => false,
+                })
+        }
+        _ => false,
+    }
+}
+
 /// The rank of a value, when known.
 pub fn rank(g: &Graph, v: &str) -> Option<usize> {
     if let Some(t) = constant(g, v) {

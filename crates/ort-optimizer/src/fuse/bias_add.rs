@@ -144,8 +144,7 @@ fn conv_bias(g: &Graph, conv: &Node, c: &str, out: &str, conv_out: &str) -> Opti
         return Some((n, Some((bname, t))));
     }
     // A residual: same static shape as the Conv output.
-    let (zs, os) = (static_shape(g, c)?, static_shape(g, conv_out)?);
-    if zs != os {
+    if !edit::same_shape(g, c, conv_out) || edit::elem_type(g, c) != edit::elem_type(g, conv_out) {
         return None;
     }
     let b = conv.inputs.get(2).cloned().unwrap_or_default();
