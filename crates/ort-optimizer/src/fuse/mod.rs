@@ -3,19 +3,25 @@
 
 mod activation;
 mod bias_add;
+mod conv_bn;
 mod gelu;
+mod transpose_matmul;
 
 use crate::Pass;
 
 pub use activation::ActivationFusion;
 pub use bias_add::BiasAddFusion;
+pub use conv_bn::ConvBatchNorm;
 pub use gelu::GeluFusion;
+pub use transpose_matmul::TransposeMatMul;
 
 /// The fusions, in the order they run.
 pub fn passes() -> Vec<Box<dyn Pass>> {
     vec![
+        Box::new(ConvBatchNorm),
         Box::new(GeluFusion),
         Box::new(BiasAddFusion),
+        Box::new(TransposeMatMul),
         Box::new(ActivationFusion),
     ]
 }

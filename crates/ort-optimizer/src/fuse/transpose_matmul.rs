@@ -1,0 +1,156 @@
+//! A Transpose that swaps only the last two axes of a MatMul operand is read in
+//! place by FusedMatMul (`transA`/`transB`): the strided product needs no copy.
+
+use ort_graph::{AttrValue, Graph, Node};
+
+use crate::edit::{self, elem_type, is, Uses};
+use crate::{Level, Pass, PassContext, FUSED_DOMAIN};
+
+pub struct TransposeMatMul;
+
+impl Pass for TransposeMatMul {
+    fn name(&self) -> &str {
+        "transpose-matmul-fusion"
+    }
+    fn level(&self) -> Level {
+        Level::Extended
+    }
+    fn run(&self, g: &mut Graph, _ctx: &PassContext<'_>) -> Result<usize, String> {
+        let mut changes = 0;
+        let mut i = 0;
+        while i < g.nodes.len() {
+            let uses = Uses::new(g);
+            match fuse(g, &uses, i) {
+                Some((t, node)) => {
+                    edit::replace(g, &[t, i], node);
+                    changes += 1;
+                }
+                None => i += 1,
+            }
+        }
+        Ok(changes)
+    }
+}
+
+/// Swaps exactly the last two of its (at least two) axes.
+fn swaps_last_two(t: &Node) -> bool {
+    let Some(p) = t.attr_ints("perm") else {
+        return false;
+    };
+    let r = p.len();
+    r >= 2
+        && p.iter().enumerate().all(|(k, &a)| {
+            let want = if k == r - 1 {
+                r - 2
+            } else if k == r - 2 {
+                r - 1
+            } else {
+                k
+            };
+            a == want as i64
+        })
+}
+
+fn fuse(g: &Graph, uses: &Uses, i: usize) -> Option<(usize, Node)> {
+    let mm = &g.nodes[i];
+    let plain = is(mm, "MatMul");
+    if !(plain || (mm.domain == FUSED_DOMAIN && mm.op_type == "FusedMatMul")) {
+        return None;
+    }
+    if !matches!(
+        elem_type(g, &mm.inputs[0]),
+        Some(ort_core::ElemType::F32 | ort_core::ElemType::F64)
+    ) {
+        return None;
+    }
+    for (k, attr) in [(0, "transA"), (1, "transB")] {
+        let v = &mm.inputs[k];
+        let Some(t) = uses.producer(v) else { continue };
+        let tn = &g.nodes[t];
+        if !is(tn, "Transpose") || !swaps_last_two(tn) || uses.only_reader(v) != Some(i) {
+            continue;
+        }
+        if mm.inputs[1 - k] == *v {
+            continue;
+        }
+        let mut node = mm.clone();
+        if plain {
+            node.op_type = "FusedMatMul".into();
+            node.domain = FUSED_DOMAIN.into();
+        }
+        node.inputs[k].clone_from(&tn.inputs[0]);
+        let flipped = node.attr_int(attr).unwrap_or(0) == 0;
+        node.attrs.retain(|a| a.name != attr);
+        node.attrs.push(ort_graph::Attr {
+            name: attr.into(),
+            value: AttrValue::Int(flipped as i64),
+        });
+        return Some((t, node));
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+
+    use super::*;
+    use edit::{attr_ints, node};
+    use ort_core::{ElemType, TypeInfo};
+    use ort_graph::ValueDecl;
+
+    fn graph(perm: Vec<i64>, elem: ElemType) -> Graph {
+        let d = |n: &str| ValueDecl {
+            name: n.into(),
+            ty: TypeInfo::tensor(elem, None),
+        };
+        let mut g = Graph {
+            inputs: vec![d("q"), d("k")],
+            outputs: vec![d("y")],
+            nodes: vec![
+                node(
+                    "Transpose",
+                    "",
+                    "t",
+                    &["k"],
+                    &["kt"],
+                    vec![attr_ints("perm", perm)],
+                ),
+                node("MatMul", "", "mm", &["q", "kt"], &["y"], vec![]),
+            ],
+            ..Graph::default()
+        };
+        g.types.insert("q".into(), d("q").ty);
+        g
+    }
+
+    fn run(g: &mut Graph) -> usize {
+        let opsets = BTreeMap::new();
+        let ctx = PassContext {
+            opsets: &opsets,
+            is_main: true,
+            eval: None,
+        };
+        TransposeMatMul.run(g, &ctx).unwrap()
+    }
+
+    #[test]
+    fn last_two_axes_swap_becomes_trans_b() {
+        let mut g = graph(vec![0, 1, 3, 2], ElemType::F32);
+        assert_eq!(run(&mut g), 1);
+        let n = &g.nodes[0];
+        assert_eq!(
+            (n.op_type.as_str(), n.inputs[1].as_str()),
+            ("FusedMatMul", "k")
+        );
+        assert_eq!(n.attr_int("transB"), Some(1));
+    }
+
+    #[test]
+    fn other_permutations_and_integers_stay() {
+        let mut g = graph(vec![0, 2, 1, 3], ElemType::F32);
+        assert_eq!(run(&mut g), 0);
+        let mut g = graph(vec![1, 0], ElemType::I64);
+        assert_eq!(run(&mut g), 0);
+    }
+}
