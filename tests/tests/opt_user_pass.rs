@@ -66,8 +66,8 @@ fn run(level: Level, with_pass: bool) -> (Session, Vec<f32>) {
         b = b.with_pass(Box::new(SquareToPow));
     }
     let s = b.load(square_model(&format!("{level:?}"))).unwrap();
-    let x = ArrayD::from_shape_vec(IxDyn(&[2, 3]), vec![-1.5f32, 0.0, 0.5, 2.0, 3.0, -4.0])
-        .unwrap();
+    let x =
+        ArrayD::from_shape_vec(IxDyn(&[2, 3]), vec![-1.5f32, 0.0, 0.5, 2.0, 3.0, -4.0]).unwrap();
     let out = s.run(&[("x", value(x))], &[]).unwrap();
     let y = array::<f32>(&out[0]).unwrap().iter().copied().collect();
     (s, y)

@@ -1,0 +1,129 @@
+//! Each fusion on a small model through the real runtime and CPU provider: the
+//! output at `--level all` equals the unoptimized one, and the fused op is there.
+
+use ndarray::{ArrayD, IxDyn};
+use ort_graph::proto::{attribute_proto::AttributeType, AttributeProto, ModelProto, NodeProto};
+use ort_runtime::{array, value, Level, Session};
+use ort_tests::*;
+use prost::Message;
+
+fn seq(n: usize, seed: usize) -> Vec<f32> {
+    (0..n)
+        .map(|i| ((i * 29 + seed * 13) % 89) as f32 / 30.0 - 1.4)
+        .collect()
+}
+
+fn ints_attr(name: &str, v: &[i64]) -> AttributeProto {
+    AttributeProto {
+        name: name.into(),
+        ints: v.to_vec(),
+        r#type: AttributeType::Ints as i32,
+        ..Default::default()
+    }
+}
+
+fn with(n: NodeProto, attrs: Vec<AttributeProto>) -> NodeProto {
+    NodeProto {
+        attribute: attrs,
+        ..n
+    }
+}
+
+/// Runs `m` on `x` at `level`; returns the output and the optimized graph's ops.
+fn run(m: &ModelProto, tag: &str, x: &[i64], level: Level) -> (Vec<f32>, Vec<String>) {
+    let dir = std::env::temp_dir().join(format!("ort-fusion-{}-{tag}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("model.onnx");
+    std::fs::write(&path, m.encode_to_vec()).unwrap();
+    let builder = || {
+        Session::builder()
+            .provider_dir(providers_dir())
+            .optimization_level(level)
+    };
+    let s = builder().load(&path).unwrap();
+    let n = x.iter().product::<i64>() as usize;
+    let dims: Vec<usize> = x.iter().map(|&d| d as usize).collect();
+    let input = ArrayD::from_shape_vec(IxDyn(&dims), seq(n, 1)).unwrap();
+    let out = s.run(&[("x", value(input))], &[]).unwrap();
+    let y = array::<f32>(&out[0]).unwrap().iter().copied().collect();
+    let (opt, _) = builder().optimize(ort_graph::load(&path).unwrap()).unwrap();
+    let ops = opt.graph.nodes.iter().map(|n| n.op_type.clone()).collect();
+    (y, ops)
+}
+
+fn check(m: ModelProto, tag: &str, x: &[i64], want_ops: &[&str]) {
+    let (base, _) = run(&m, tag, x, Level::Disable);
+    let (got, ops) = run(&m, tag, x, Level::All);
+    assert_eq!(ops, want_ops, "{tag}");
+    assert_eq!(base.len(), got.len());
+    for (a, b) in base.iter().zip(&got) {
+        assert!((a - b).abs() <= 1e-4 + 1e-4 * a.abs(), "{tag}: {a} vs {b}");
+    }
+}
+
+#[test]
+fn conv_batchnorm_residual_relu() {
+    let w = float_tensor("w", &[3, 3, 3, 3], &seq(81, 2));
+    let bn: Vec<_> = ["s", "b", "m", "v"]
+        .iter()
+        .enumerate()
+        .map(|(k, n)| {
+            float_tensor(
+                n,
+                &[3],
+                &seq(3, k + 3)
+                    .iter()
+                    .map(|v| v.abs() + 0.1)
+                    .collect::<Vec<_>>(),
+            )
+        })
+        .collect();
+    let pads = || vec![ints_attr("pads", &[1, 1, 1, 1])];
+    let mut inits = vec![w];
+    inits.extend(bn);
+    let m = model(
+        vec![
+            with(node("Conv", &["x", "w"], &["c"]), pads()),
+            node("BatchNormalization", &["c", "s", "b", "m", "v"], &["n"]),
+            with(node("Conv", &["n", "w"], &["c2"]), pads()),
+            node("Add", &["c2", "n"], &["r"]),
+            node("Relu", &["r"], &["y"]),
+        ],
+        vec![float_info("x", &[1, 3, 5, 5])],
+        vec![float_info("y", &[1, 3, 5, 5])],
+        inits,
+    );
+    check(m, "conv", &[1, 3, 5, 5], &["Conv", "FusedConv"]);
+}
+
+#[test]
+fn matmul_bias_gelu_and_transposed_operand() {
+    let c = |name: &str, v: f32| float_tensor(name, &[], &[v]);
+    let m = model(
+        vec![
+            node("MatMul", &["x", "w"], &["h0"]),
+            node("Add", &["h0", "b"], &["h"]),
+            node("Div", &["h", "sqrt2"], &["d"]),
+            node("Erf", &["d"], &["e"]),
+            node("Add", &["e", "one"], &["a"]),
+            node("Mul", &["h", "a"], &["g"]),
+            node("Mul", &["g", "half"], &["gelu"]),
+            with(
+                node("Transpose", &["gelu"], &["t"]),
+                vec![ints_attr("perm", &[0, 2, 1])],
+            ),
+            node("MatMul", &["t", "gelu"], &["y"]),
+        ],
+        vec![float_info("x", &[2, 3, 4])],
+        vec![float_info("y", &[2, 5, 5])],
+        vec![
+            float_tensor("w", &[4, 5], &seq(20, 4)),
+            float_tensor("b", &[5], &seq(5, 5)),
+            c("sqrt2", std::f32::consts::SQRT_2),
+            c("one", 1.0),
+            c("half", 0.5),
+        ],
+    );
+    // MatMul + bias + GELU become one node; the Transpose is read in place.
+    check(m, "gelu", &[2, 3, 4], &["FusedMatMul", "FusedMatMul"]);
+}
