@@ -176,7 +176,7 @@ impl SessionBuilder {
             )
             .map_err(|e| Error::Partition(format!("{file}: optimizer: {e}")))?;
         if reports.iter().any(|r| r.changes > 0) && !model.opsets.contains_key(FUSED_DOMAIN) {
-            let fused = model.graph.nodes.iter().any(|n| uses_fused(n));
+            let fused = model.graph.nodes.iter().any(uses_fused);
             if fused {
                 model.opsets.insert(FUSED_DOMAIN.to_string(), 1);
             }

@@ -7,6 +7,6 @@ pub mod fused_matmul;
 pub mod gelu;
 pub mod multi_head_attention;
 #[cfg(test)]
-mod tests_linear;
-#[cfg(test)]
 mod tests_attention;
+#[cfg(test)]
+mod tests_linear;

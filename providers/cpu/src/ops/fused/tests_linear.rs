@@ -19,7 +19,10 @@ fn t(shape: &[i64], seed: usize) -> Option<Value> {
 }
 
 fn act(name: &str, params: &[f32]) -> Vec<Attribute<'static>> {
-    let mut a = vec![attr("activation", AttrValue::String(name.as_bytes().to_vec().into()))];
+    let mut a = vec![attr(
+        "activation",
+        AttrValue::String(name.as_bytes().to_vec().into()),
+    )];
     if !params.is_empty() {
         a.push(attr(
             "activation_params",
@@ -156,8 +159,22 @@ fn fused_matmul_matches_transpose_matmul_scale_bias_activation() {
     for &(m, k, n) in &[(1, 3, 17), (3, 17, 1), (17, 5, 9)] {
         let (a, b, bias) = (t(&[2, 1, k, m], 8), t(&[3, n, k], 9), t(&[n], 10));
         let perm = |p: Vec<i64>| vec![attr("perm", AttrValue::Ints(p.into()))];
-        let at = run_node("Transpose", 13, &[a.clone()], perm(vec![0, 1, 3, 2]), 1).unwrap();
-        let bt = run_node("Transpose", 13, &[b.clone()], perm(vec![0, 2, 1]), 1).unwrap();
+        let at = run_node(
+            "Transpose",
+            13,
+            std::slice::from_ref(&a),
+            perm(vec![0, 1, 3, 2]),
+            1,
+        )
+        .unwrap();
+        let bt = run_node(
+            "Transpose",
+            13,
+            std::slice::from_ref(&b),
+            perm(vec![0, 2, 1]),
+            1,
+        )
+        .unwrap();
         let mm = run_node("MatMul", 13, &[at[0].clone(), bt[0].clone()], vec![], 1).unwrap();
         let scaled = run_node("Mul", 14, &[mm[0].clone(), f32s(&[], &[0.25])], vec![], 1).unwrap();
         let biased = run_node("Add", 14, &[scaled[0].clone(), bias.clone()], vec![], 1).unwrap();
