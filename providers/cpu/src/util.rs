@@ -81,7 +81,7 @@ pub fn binary<A: Element + Copy, B: Element + Copy, O: PodElement>(
 /// Broadcasting `out = f(a, b)`: the shapes are reduced to rows of an innermost run
 /// where each operand is either contiguous or one repeated element, so the inner
 /// loop is a plain (vectorizable) slice loop; rows go in parallel when large.
-fn broadcast_zip<A: Copy + Sync, B: Copy + Sync, O: Send>(
+pub(crate) fn broadcast_zip<A: Copy + Sync, B: Copy + Sync, O: Send>(
     out: &mut [O],
     shape: &[usize],
     a: &[A],

@@ -5,6 +5,7 @@ mod activation;
 mod bias_add;
 mod conv_bn;
 mod gelu;
+mod skip_layer_norm;
 mod transpose_matmul;
 
 use crate::Pass;
@@ -13,6 +14,7 @@ pub use activation::ActivationFusion;
 pub use bias_add::BiasAddFusion;
 pub use conv_bn::ConvBatchNorm;
 pub use gelu::GeluFusion;
+pub use skip_layer_norm::SkipLayerNorm;
 pub use transpose_matmul::TransposeMatMul;
 
 /// The fusions, in the order they run.
@@ -21,6 +23,7 @@ pub fn passes() -> Vec<Box<dyn Pass>> {
         Box::new(ConvBatchNorm),
         Box::new(GeluFusion),
         Box::new(BiasAddFusion),
+        Box::new(SkipLayerNorm),
         Box::new(TransposeMatMul),
         Box::new(ActivationFusion),
     ]

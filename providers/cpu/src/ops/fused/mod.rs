@@ -6,7 +6,10 @@ pub mod fused_gemm;
 pub mod fused_matmul;
 pub mod gelu;
 pub mod multi_head_attention;
+pub mod skip_layer_normalization;
 #[cfg(test)]
 mod tests_attention;
 #[cfg(test)]
 mod tests_linear;
+#[cfg(test)]
+mod tests_norm;

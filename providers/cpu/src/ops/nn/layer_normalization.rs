@@ -96,7 +96,7 @@ impl Kernel for LayerNormalization {
 
 simd_fn! {
     /// Normalizes one row, returning its mean and inverse standard deviation.
-    fn norm_row[F: Flt](x: &[F], o: &mut [F], scale: &[F], bias: Option<&[F]>, eps: F) -> (F, F) {
+    pub(crate) fn norm_row[F: Flt](x: &[F], o: &mut [F], scale: &[F], bias: Option<&[F]>, eps: F) -> (F, F) {
         let (mean, var) = moments(x);
         let k = F::one() / (var + eps).sqrt();
         match bias {

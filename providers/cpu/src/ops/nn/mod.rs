@@ -40,6 +40,7 @@ macro_rules! with_float {
         }
     }};
 }
+pub(crate) use with_float;
 
 /// Defines a function whose body is compiled twice, for baseline x86-64 and for
 /// AVX2, picking at run time: the build targets baseline x86-64, where loops

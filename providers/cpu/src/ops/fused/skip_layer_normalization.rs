@@ -1,0 +1,95 @@
+//! SkipLayerNormalization (`docs/fused-ops.md`): the residual sum and the layer
+//! normalization over the last axis in one pass per row.
+
+use ort_core::{Error, Value};
+use rayon::prelude::*;
+
+use crate::kernel::{input, opt_input, Ctx, Kernel, NodeInfo};
+use crate::ops::nn::layer_normalization::norm_row;
+use crate::ops::nn::{data, output, with_float, PAR_WORK};
+use crate::ops::{FLOATS, LATEST};
+use crate::util::{broadcast_shapes, broadcast_zip, dims};
+
+struct SkipLayerNormalization {
+    epsilon: f64,
+    /// Whether the Sum output is read.
+    sum: bool,
+}
+
+fn build(info: &NodeInfo<'_, '_>) -> Result<Box<dyn Kernel>, Error> {
+    Ok(Box::new(SkipLayerNormalization {
+        epsilon: info.float("epsilon", 1e-5)? as f64,
+        sum: info.num_outputs() > 1 && !info.node.outputs[1].is_empty(),
+    }))
+}
+
+impl Kernel for SkipLayerNormalization {
+    fn compute(
+        &self,
+        inputs: &[Option<&Value>],
+        ctx: &Ctx<'_>,
+    ) -> Result<Vec<Option<Value>>, Error> {
+        let (x, skip, scale) = (input(inputs, 0)?, input(inputs, 1)?, input(inputs, 2)?);
+        let (beta, bias) = (opt_input(inputs, 3)?, opt_input(inputs, 4)?);
+        // X + Skip broadcasts like Add; the normalized axis is the sum's last.
+        let shape = broadcast_shapes(&[x.shape(), skip.shape()])?;
+        let s = shape.as_slice();
+        let d = *s
+            .last()
+            .ok_or_else(|| Error::invalid("X must have rank >= 1"))? as usize;
+        let vec_d =
+            |t: &ort_core::Tensor| t.len() == d && t.shape().iter().rev().skip(1).all(|&v| v == 1);
+        if skip.elem() != x.elem()
+            || !vec_d(scale)
+            || !beta.is_none_or(vec_d)
+            || !bias.is_none_or(vec_d)
+        {
+            return Err(Error::invalid(format!(
+                "SkipLayerNormalization: Scale, B and Bias must hold {d} elements of X's type, got Scale {:?}",
+                scale.shape()
+            )));
+        }
+        let elem = x.elem();
+        let (y, sum) = with_float!(elem, F => {
+            let (xd, kd, sc) = (data::<F>(x)?, data::<F>(skip)?, data::<F>(scale)?);
+            let bd = beta.map(data::<F>).transpose()?;
+            let bias = bias.map(data::<F>).transpose()?;
+            let n: usize = s.iter().product::<i64>() as usize;
+            let mut sum = vec![F::zero(); n];
+            broadcast_zip(&mut sum, &dims(s), &xd, x.shape(), &kd, skip.shape(), &|a: F, b: F| a + b);
+            let eps = F::of(self.epsilon);
+            let y = output::<F>(ctx, elem, s, |o| {
+                if d == 0 {
+                    return;
+                }
+                let row = |_: usize, o: &mut [F], t: &mut [F]| {
+                    if let Some(b) = &bias {
+                        t.iter_mut().zip(b.iter()).for_each(|(t, &c)| *t += c);
+                    }
+                    norm_row(t, o, &sc, bd.as_deref(), eps);
+                };
+                if ctx.threads > 1 && o.len() >= PAR_WORK {
+                    o.par_chunks_mut(d).zip(sum.par_chunks_mut(d)).enumerate().for_each(|(r, (o, t))| row(r, o, t));
+                } else {
+                    o.chunks_mut(d).zip(sum.chunks_mut(d)).enumerate().for_each(|(r, (o, t))| row(r, o, t));
+                }
+            })?;
+            let sum = if self.sum {
+                Some(output::<F>(ctx, elem, s, |o| o.copy_from_slice(&sum))?)
+            } else {
+                None
+            };
+            Ok::<_, Error>((y, sum))
+        })?;
+        Ok(vec![Some(y.into()), sum.map(Value::from)])
+    }
+}
+
+crate::register!(
+    "SkipLayerNormalization",
+    "ai.ort_rs.fused",
+    [1, LATEST],
+    FLOATS,
+    0,
+    build
+);
