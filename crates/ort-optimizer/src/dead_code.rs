@@ -72,17 +72,7 @@ mod tests {
             node("Neg", &["x"], &["dead"]),
             node("Abs", &["dead"], &["dead2"]),
         ];
-        let opsets = Default::default();
-        let n = DeadCode
-            .run(
-                &mut g,
-                &PassContext {
-                    opsets: &opsets,
-                    is_main: true,
-                    eval: None,
-                },
-            )
-            .unwrap();
+        let n = crate::run_pass(&DeadCode, &mut g, 17);
         assert_eq!(n, 2);
         assert_eq!(g.nodes.len(), 1);
         assert_eq!(g.nodes[0].op_type, "Relu");

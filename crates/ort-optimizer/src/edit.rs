@@ -58,6 +58,35 @@ impl Uses {
     }
 }
 
+/// Offers each node position in turn to `rewrite`, which returns true when it
+/// changed the graph there; the same position is then offered again, since a
+/// different node now sits there. `Uses` is rebuilt only after a change.
+/// Returns the number of changes.
+pub fn rewrite_each(
+    g: &mut Graph,
+    mut rewrite: impl FnMut(&mut Graph, &Uses, usize) -> bool,
+) -> usize {
+    let (mut changes, mut i) = (0, 0);
+    let mut uses = Uses::new(g);
+    while i < g.nodes.len() {
+        if rewrite(g, &uses, i) {
+            changes += 1;
+            uses = Uses::new(g);
+        } else {
+            i += 1;
+        }
+    }
+    changes
+}
+
+/// The type of a tensor whose shape is fully known (a constant).
+pub fn known_type(t: &Tensor) -> ort_core::TypeInfo {
+    ort_core::TypeInfo::tensor(
+        t.elem(),
+        Some(t.shape().iter().map(|&d| ort_core::Dim::Known(d)).collect()),
+    )
+}
+
 /// The initializer named `v`, if `v` is a constant. A graph input of the same name
 /// lets the caller override it, so it is not a constant.
 pub fn constant<'g>(g: &'g Graph, v: &str) -> Option<&'g Tensor> {
@@ -173,13 +202,7 @@ pub fn fresh_name(g: &Graph, base: &str) -> String {
 /// Adds a constant initializer under a fresh name built from `base`; returns the name.
 pub fn add_initializer(g: &mut Graph, base: &str, t: Tensor) -> String {
     let name = fresh_name(g, base);
-    g.types.insert(
-        name.clone(),
-        ort_core::TypeInfo::tensor(
-            t.elem(),
-            Some(t.shape().iter().map(|&d| ort_core::Dim::Known(d)).collect()),
-        ),
-    );
+    g.types.insert(name.clone(), known_type(&t));
     g.initializers.push((name.clone(), t));
     name
 }

@@ -210,3 +210,16 @@ impl PassManager {
         Ok(())
     }
 }
+
+/// Runs `pass` once on `g` at default-domain opset `opset`, without an evaluator:
+/// what the passes' unit tests share.
+#[cfg(test)]
+pub(crate) fn run_pass(pass: &dyn Pass, g: &mut Graph, opset: i64) -> usize {
+    let opsets: BTreeMap<String, i64> = [(String::new(), opset)].into();
+    let ctx = PassContext {
+        opsets: &opsets,
+        is_main: true,
+        eval: None,
+    };
+    pass.run(g, &ctx).expect("the pass runs")
+}

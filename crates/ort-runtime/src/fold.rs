@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use ort_core::host::ProviderInstance;
-use ort_core::{Dim, Tensor, TypeInfo, Value};
+use ort_core::{Tensor, TypeInfo, Value};
 use ort_graph::{Graph, Node, ValueDecl};
 use ort_optimizer::Evaluator;
 
@@ -34,7 +34,8 @@ impl Evaluator for CpuEvaluator {
         for (name, t) in node.inputs.iter().zip(inputs) {
             if let Some(t) = t {
                 if g.initializer(name).is_none() {
-                    g.types.insert(name.clone(), known(t));
+                    g.types
+                        .insert(name.clone(), ort_optimizer::edit::known_type(t));
                     g.initializers.push((name.clone(), (*t).clone()));
                 }
             }
@@ -67,11 +68,4 @@ impl Evaluator for CpuEvaluator {
             })
             .collect()
     }
-}
-
-fn known(t: &Tensor) -> TypeInfo {
-    TypeInfo::tensor(
-        t.elem(),
-        Some(t.shape().iter().map(|&d| Dim::Known(d)).collect()),
-    )
 }

@@ -5,7 +5,7 @@
 
 use std::collections::HashSet;
 
-use ort_core::{Dim, Tensor, TypeInfo};
+use ort_core::{Tensor, TypeInfo};
 use ort_graph::{Graph, Node};
 
 use crate::edit::{self, constant, is};
@@ -95,7 +95,7 @@ impl Pass for ConstantFolding {
             .initializers
             .iter()
             .filter(|(n, _)| !g.types.contains_key(n) || is_loose(&g.types[n]))
-            .map(|(n, t)| (n.clone(), known(t)))
+            .map(|(n, t)| (n.clone(), edit::known_type(t)))
             .collect();
         g.types.extend(fresh);
         Ok(folded.len())
@@ -130,19 +130,13 @@ fn is_loose(t: &TypeInfo) -> bool {
     !matches!(t, TypeInfo::Tensor { shape, .. } if shape.is_some())
 }
 
-fn known(t: &Tensor) -> TypeInfo {
-    TypeInfo::tensor(
-        t.elem(),
-        Some(t.shape().iter().map(|&d| Dim::Known(d)).collect()),
-    )
-}
-
 #[cfg(test)]
 mod tests {
     use std::collections::BTreeMap;
 
     use super::*;
     use crate::Evaluator;
+    use ort_core::Dim;
     use ort_graph::ValueDecl;
 
     /// Adds f32 tensors of one shape: enough to test the pass's bookkeeping.

@@ -147,21 +147,13 @@ fn merge_small_initializers(g: &mut Graph) -> usize {
 
 #[cfg(test)]
 mod tests {
-    use std::collections::BTreeMap;
-
     use super::*;
     use edit::{attr_int, node};
     use ort_core::TypeInfo;
     use ort_graph::ValueDecl;
 
     fn run(g: &mut Graph) -> usize {
-        let opsets = BTreeMap::new();
-        let ctx = PassContext {
-            opsets: &opsets,
-            is_main: true,
-            eval: None,
-        };
-        CommonSubexpressions.run(g, &ctx).unwrap()
+        crate::run_pass(&CommonSubexpressions, g, 17)
     }
 
     fn graph(nodes: Vec<Node>) -> Graph {

@@ -20,20 +20,13 @@ impl Pass for RedundantNodes {
         Level::Basic
     }
     fn run(&self, g: &mut Graph, _ctx: &PassContext<'_>) -> Result<usize, String> {
-        let mut changes = 0;
-        let mut i = 0;
-        while i < g.nodes.len() {
-            let uses = Uses::new(g);
-            if merge_transposes(g, &uses, i) {
-                changes += 1;
-            }
-            let uses = Uses::new(g);
-            match passthrough(g, &uses, i) {
-                Some(src) if bypass(g, &uses, i, &src) => changes += 1,
-                _ => i += 1,
-            }
-        }
-        Ok(changes)
+        Ok(edit::rewrite_each(g, |g, uses, i| {
+            merge_transposes(g, uses, i)
+                || match passthrough(g, uses, i) {
+                    Some(src) => bypass(g, uses, i, &src),
+                    None => false,
+                }
+        }))
     }
 }
 
@@ -180,8 +173,6 @@ fn merge_transposes(g: &mut Graph, uses: &Uses, i: usize) -> bool {
 
 #[cfg(test)]
 mod tests {
-    use std::collections::BTreeMap;
-
     use super::*;
     use edit::{attr_int, attr_ints, node};
     use ort_core::{Dim, TypeInfo};
@@ -209,13 +200,7 @@ mod tests {
     }
 
     fn run(g: &mut Graph) -> usize {
-        let opsets = BTreeMap::new();
-        let ctx = PassContext {
-            opsets: &opsets,
-            is_main: true,
-            eval: None,
-        };
-        RedundantNodes.run(g, &ctx).unwrap()
+        crate::run_pass(&RedundantNodes, g, 17)
     }
 
     fn ops(g: &Graph) -> Vec<&str> {
@@ -249,16 +234,7 @@ mod tests {
             "y",
         );
         assert!(run(&mut g) >= 3);
-        crate::DeadCode
-            .run(
-                &mut g,
-                &PassContext {
-                    opsets: &BTreeMap::new(),
-                    is_main: true,
-                    eval: None,
-                },
-            )
-            .unwrap();
+        crate::run_pass(&crate::DeadCode, &mut g, 17);
         assert_eq!(ops(&g), vec!["Relu"]);
         assert_eq!(g.nodes[0].inputs, vec!["x"]);
     }

@@ -16,19 +16,15 @@ impl Pass for ActivationFusion {
         Level::Extended
     }
     fn run(&self, g: &mut Graph, ctx: &PassContext<'_>) -> Result<usize, String> {
-        let mut changes = 0;
-        let mut i = 0;
-        while i < g.nodes.len() {
-            let uses = Uses::new(g);
-            match fuse(g, &uses, i, ctx) {
+        Ok(edit::rewrite_each(g, |g, uses, i| {
+            match fuse(g, uses, i, ctx) {
                 Some((p, node)) => {
                     edit::replace(g, &[p, i], node);
-                    changes += 1;
+                    true
                 }
-                None => i += 1,
+                None => false,
             }
-        }
-        Ok(changes)
+        }))
     }
 }
 
@@ -114,21 +110,13 @@ fn fuse(g: &Graph, uses: &Uses, i: usize, ctx: &PassContext<'_>) -> Option<(usiz
 
 #[cfg(test)]
 mod tests {
-    use std::collections::BTreeMap;
-
     use super::*;
     use edit::node;
     use ort_core::{Dim, ElemType, TypeInfo};
     use ort_graph::ValueDecl;
 
     fn run(g: &mut Graph) -> usize {
-        let opsets: BTreeMap<String, i64> = [(String::new(), 17)].into();
-        let ctx = PassContext {
-            opsets: &opsets,
-            is_main: true,
-            eval: None,
-        };
-        ActivationFusion.run(g, &ctx).unwrap()
+        crate::run_pass(&ActivationFusion, g, 17)
     }
 
     fn graph(nodes: Vec<Node>, elem: ElemType) -> Graph {

@@ -20,17 +20,7 @@ impl Pass for BiasAddFusion {
         Level::Extended
     }
     fn run(&self, g: &mut Graph, _ctx: &PassContext<'_>) -> Result<usize, String> {
-        let mut changes = 0;
-        let mut i = 0;
-        while i < g.nodes.len() {
-            let uses = Uses::new(g);
-            if try_fuse(g, &uses, i) {
-                changes += 1;
-            } else {
-                i += 1;
-            }
-        }
-        Ok(changes)
+        Ok(edit::rewrite_each(g, try_fuse))
     }
 }
 
@@ -171,8 +161,6 @@ fn float_like(like: &Tensor, shape: &[i64], v: &[f64]) -> Option<Tensor> {
 
 #[cfg(test)]
 mod tests {
-    use std::collections::BTreeMap;
-
     use super::*;
     use edit::node;
     use ort_core::{Dim, ElemType, TypeInfo};
@@ -189,13 +177,7 @@ mod tests {
     }
 
     fn run(g: &mut Graph) -> usize {
-        let opsets = BTreeMap::new();
-        let ctx = PassContext {
-            opsets: &opsets,
-            is_main: true,
-            eval: None,
-        };
-        BiasAddFusion.run(g, &ctx).unwrap()
+        crate::run_pass(&BiasAddFusion, g, 17)
     }
 
     fn f(shape: &[i64]) -> Tensor {

@@ -18,17 +18,9 @@ impl Pass for ConvBatchNorm {
         Level::Extended
     }
     fn run(&self, g: &mut Graph, _ctx: &PassContext<'_>) -> Result<usize, String> {
-        let mut changes = 0;
-        let mut i = 0;
-        while i < g.nodes.len() {
-            let uses = Uses::new(g);
-            if fold(g, &uses, i).is_some() {
-                changes += 1;
-            } else {
-                i += 1;
-            }
-        }
-        Ok(changes)
+        Ok(edit::rewrite_each(g, |g, uses, i| {
+            fold(g, uses, i).is_some()
+        }))
     }
 }
 
@@ -99,8 +91,6 @@ fn fold(g: &mut Graph, uses: &Uses, i: usize) -> Option<()> {
 
 #[cfg(test)]
 mod tests {
-    use std::collections::BTreeMap;
-
     use super::*;
     use edit::node;
     use ort_core::TypeInfo;
@@ -145,13 +135,7 @@ mod tests {
     }
 
     fn run(g: &mut Graph) -> usize {
-        let opsets = BTreeMap::new();
-        let ctx = PassContext {
-            opsets: &opsets,
-            is_main: true,
-            eval: None,
-        };
-        ConvBatchNorm.run(g, &ctx).unwrap()
+        crate::run_pass(&ConvBatchNorm, g, 17)
     }
 
     #[test]

@@ -18,38 +18,31 @@ impl Pass for GeluFusion {
         Level::Extended
     }
     fn run(&self, g: &mut Graph, ctx: &PassContext<'_>) -> Result<usize, String> {
-        let mut changes = 0;
-        let mut i = 0;
-        while i < g.nodes.len() {
-            let uses = Uses::new(g);
-            match matches(g, &uses, i) {
-                Some((x, tanh, nodes)) => {
-                    let end = *nodes.iter().max().expect("nodes");
-                    let out = g.nodes[end].outputs[0].clone();
-                    let name = format!("{}_gelu", g.nodes[end].name);
-                    // ONNX has its own Gelu from opset 20 on.
-                    let domain = if ctx.onnx_opset() >= 20 {
-                        ""
-                    } else {
-                        FUSED_DOMAIN
-                    };
-                    let approx = if tanh { "tanh" } else { "none" };
-                    let fused = edit::node(
-                        "Gelu",
-                        domain,
-                        &name,
-                        &[&x],
-                        &[&out],
-                        vec![edit::attr_str("approximate", approx)],
-                    );
-                    edit::replace(g, &nodes, fused);
-                    changes += 1;
-                    i = 0;
-                }
-                None => i += 1,
-            }
-        }
-        Ok(changes)
+        // ONNX has its own Gelu from opset 20 on.
+        let domain = if ctx.onnx_opset() >= 20 {
+            ""
+        } else {
+            FUSED_DOMAIN
+        };
+        Ok(edit::rewrite_each(g, |g, uses, i| {
+            let Some((x, tanh, nodes)) = matches(g, uses, i) else {
+                return false;
+            };
+            let end = *nodes.iter().max().expect("a pattern has nodes");
+            let out = g.nodes[end].outputs[0].clone();
+            let name = format!("{}_gelu", g.nodes[end].name);
+            let approx = if tanh { "tanh" } else { "none" };
+            let fused = edit::node(
+                "Gelu",
+                domain,
+                &name,
+                &[&x],
+                &[&out],
+                vec![edit::attr_str("approximate", approx)],
+            );
+            edit::replace(g, &nodes, fused);
+            true
+        }))
     }
 }
 
@@ -210,21 +203,13 @@ fn is_x_cubed(g: &Graph, uses: &Uses, m: &Node, x: &str) -> bool {
 #[cfg(test)]
 #[allow(clippy::approx_constant)]
 mod tests {
-    use std::collections::BTreeMap;
-
     use super::*;
     use edit::node;
     use ort_core::{Tensor, TypeInfo};
     use ort_graph::ValueDecl;
 
     fn run(g: &mut Graph) -> usize {
-        let opsets: BTreeMap<String, i64> = [(String::new(), 17)].into();
-        let ctx = PassContext {
-            opsets: &opsets,
-            is_main: true,
-            eval: None,
-        };
-        GeluFusion.run(g, &ctx).unwrap()
+        crate::run_pass(&GeluFusion, g, 17)
     }
 
     fn graph(nodes: Vec<Node>, consts: &[(&str, f32)]) -> Graph {

@@ -17,17 +17,9 @@ impl Pass for SkipLayerNorm {
         Level::Extended
     }
     fn run(&self, g: &mut Graph, _ctx: &PassContext<'_>) -> Result<usize, String> {
-        let mut changes = 0;
-        let mut i = 0;
-        while i < g.nodes.len() {
-            let uses = Uses::new(g);
-            if fuse(g, &uses, i).is_some() {
-                changes += 1;
-            } else {
-                i += 1;
-            }
-        }
-        Ok(changes)
+        Ok(edit::rewrite_each(g, |g, uses, i| {
+            fuse(g, uses, i).is_some()
+        }))
     }
 }
 
@@ -103,8 +95,6 @@ fn fuse(g: &mut Graph, uses: &Uses, i: usize) -> Option<()> {
 
 #[cfg(test)]
 mod tests {
-    use std::collections::BTreeMap;
-
     use super::*;
     use edit::node;
     use ort_core::{Dim, ElemType, Tensor, TypeInfo};
@@ -131,13 +121,7 @@ mod tests {
     }
 
     fn run(g: &mut Graph) -> usize {
-        let opsets = BTreeMap::new();
-        let ctx = PassContext {
-            opsets: &opsets,
-            is_main: true,
-            eval: None,
-        };
-        SkipLayerNorm.run(g, &ctx).unwrap()
+        crate::run_pass(&SkipLayerNorm, g, 17)
     }
 
     #[test]

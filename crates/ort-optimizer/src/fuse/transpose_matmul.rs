@@ -16,19 +16,13 @@ impl Pass for TransposeMatMul {
         Level::Extended
     }
     fn run(&self, g: &mut Graph, _ctx: &PassContext<'_>) -> Result<usize, String> {
-        let mut changes = 0;
-        let mut i = 0;
-        while i < g.nodes.len() {
-            let uses = Uses::new(g);
-            match fuse(g, &uses, i) {
-                Some((t, node)) => {
-                    edit::replace(g, &[t, i], node);
-                    changes += 1;
-                }
-                None => i += 1,
+        Ok(edit::rewrite_each(g, |g, uses, i| match fuse(g, uses, i) {
+            Some((t, node)) => {
+                edit::replace(g, &[t, i], node);
+                true
             }
-        }
-        Ok(changes)
+            None => false,
+        }))
     }
 }
 
@@ -92,8 +86,6 @@ fn fuse(g: &Graph, uses: &Uses, i: usize) -> Option<(usize, Node)> {
 
 #[cfg(test)]
 mod tests {
-    use std::collections::BTreeMap;
-
     use super::*;
     use edit::{attr_ints, node};
     use ort_core::{ElemType, TypeInfo};
@@ -125,13 +117,7 @@ mod tests {
     }
 
     fn run(g: &mut Graph) -> usize {
-        let opsets = BTreeMap::new();
-        let ctx = PassContext {
-            opsets: &opsets,
-            is_main: true,
-            eval: None,
-        };
-        TransposeMatMul.run(g, &ctx).unwrap()
+        crate::run_pass(&TransposeMatMul, g, 17)
     }
 
     #[test]

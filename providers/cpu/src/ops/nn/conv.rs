@@ -27,22 +27,15 @@ pub(super) struct Shape {
 }
 
 fn build(info: &NodeInfo<'_, '_>) -> Result<Box<dyn Kernel>, Error> {
-    let group = info.int("group", 1)?;
-    if group < 1 {
-        return Err(Error::invalid(format!(
-            "group must be positive, got {group}"
-        )));
-    }
-    Ok(Box::new(Conv {
-        window: Window::parse(info)?,
-        group: group as usize,
-        act: None,
-        residual: false,
-    }))
+    parse(info, false)
 }
 
 /// FusedConv: Conv plus a residual input and an activation (`docs/fused-ops.md`).
 pub(crate) fn build_fused(info: &NodeInfo<'_, '_>) -> Result<Box<dyn Kernel>, Error> {
+    parse(info, true)
+}
+
+fn parse(info: &NodeInfo<'_, '_>, fused: bool) -> Result<Box<dyn Kernel>, Error> {
     let group = info.int("group", 1)?;
     if group < 1 {
         return Err(Error::invalid(format!(
@@ -52,8 +45,8 @@ pub(crate) fn build_fused(info: &NodeInfo<'_, '_>) -> Result<Box<dyn Kernel>, Er
     Ok(Box::new(Conv {
         window: Window::parse(info)?,
         group: group as usize,
-        act: Act::parse(info)?,
-        residual: true,
+        act: if fused { Act::parse(info)? } else { None },
+        residual: fused,
     }))
 }
 

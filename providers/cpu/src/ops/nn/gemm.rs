@@ -19,23 +19,21 @@ struct Gemm {
 const TYPES: &[ElemType] = &[F32, F64, F16, BF16, I32, I64, U32, U64];
 
 fn build(info: &NodeInfo<'_, '_>) -> Result<Box<dyn Kernel>, Error> {
-    Ok(Box::new(Gemm {
-        alpha: info.float("alpha", 1.0)?,
-        beta: info.float("beta", 1.0)?,
-        trans_a: info.int("transA", 0)? != 0,
-        trans_b: info.int("transB", 0)? != 0,
-        act: None,
-    }))
+    parse(info, false)
 }
 
 /// FusedGemm: Gemm plus an activation (`docs/fused-ops.md`); floats only.
 pub(crate) fn build_fused(info: &NodeInfo<'_, '_>) -> Result<Box<dyn Kernel>, Error> {
+    parse(info, true)
+}
+
+fn parse(info: &NodeInfo<'_, '_>, fused: bool) -> Result<Box<dyn Kernel>, Error> {
     Ok(Box::new(Gemm {
         alpha: info.float("alpha", 1.0)?,
         beta: info.float("beta", 1.0)?,
         trans_a: info.int("transA", 0)? != 0,
         trans_b: info.int("transB", 0)? != 0,
-        act: Act::parse(info)?,
+        act: if fused { Act::parse(info)? } else { None },
     }))
 }
 
