@@ -127,3 +127,103 @@ fn matmul_bias_gelu_and_transposed_operand() {
     // MatMul + bias + GELU become one node; the Transpose is read in place.
     check(m, "gelu", &[2, 3, 4], &["FusedMatMul", "FusedMatMul"]);
 }
+
+#[test]
+fn attention_with_run_time_reshape_targets() {
+    let perm = |p: &[i64]| vec![ints_attr("perm", p)];
+    let mut nodes = Vec::new();
+    // Q, K, V = x·W, split into 2 heads of 4 by Reshape targets built from Shape.
+    for p in ["q", "k", "v"] {
+        let s = |t: &str| format!("{p}_{t}");
+        nodes.extend([
+            node("MatMul", &["x", &s("w")], &[p]),
+            node("Shape", &[p], &[&s("shape")]),
+            with(
+                node("Gather", &[&s("shape"), "i0"], &[&s("b")]),
+                vec![int_attr("axis", 0)],
+            ),
+            with(
+                node("Gather", &[&s("shape"), "i1"], &[&s("s")]),
+                vec![int_attr("axis", 0)],
+            ),
+            node("Unsqueeze", &[&s("b"), "axes0"], &[&s("ub")]),
+            node("Unsqueeze", &[&s("s"), "axes0"], &[&s("us")]),
+            with(
+                node(
+                    "Concat",
+                    &[&s("ub"), &s("us"), "minus1", "four"],
+                    &[&s("target")],
+                ),
+                vec![int_attr("axis", 0)],
+            ),
+            node("Reshape", &[p, &s("target")], &[&s("r")]),
+        ]);
+    }
+    nodes.extend([
+        with(node("Transpose", &["q_r"], &["qt"]), perm(&[0, 2, 1, 3])),
+        with(node("Transpose", &["k_r"], &["kt"]), perm(&[0, 2, 3, 1])),
+        with(node("Transpose", &["v_r"], &["vt"]), perm(&[0, 2, 1, 3])),
+        node("MatMul", &["qt", "kt"], &["qk"]),
+        node("Div", &["qk", "two"], &["scaled"]),
+        node("Add", &["scaled", "mask"], &["masked"]),
+        with(
+            node("Softmax", &["masked"], &["p"]),
+            vec![int_attr("axis", -1)],
+        ),
+        node("MatMul", &["p", "vt"], &["pv"]),
+        with(node("Transpose", &["pv"], &["o"]), perm(&[0, 2, 1, 3])),
+        node("Shape", &["o"], &["o_shape"]),
+        with(
+            node("Gather", &["o_shape", "i0"], &["o_b"]),
+            vec![int_attr("axis", 0)],
+        ),
+        with(
+            node("Gather", &["o_shape", "i1"], &["o_s"]),
+            vec![int_attr("axis", 0)],
+        ),
+        node("Unsqueeze", &["o_b", "axes0"], &["o_ub"]),
+        node("Unsqueeze", &["o_s", "axes0"], &["o_us"]),
+        with(
+            node("Concat", &["o_ub", "o_us", "minus1"], &["o_target"]),
+            vec![int_attr("axis", 0)],
+        ),
+        node("Reshape", &["o", "o_target"], &["y"]),
+    ]);
+    let i64s = |name: &str, dims: &[i64], v: &[i64]| ort_graph::proto::TensorProto {
+        name: name.into(),
+        dims: dims.to_vec(),
+        data_type: ort_graph::proto::tensor_proto::DataType::Int64 as i32,
+        int64_data: v.to_vec(),
+        ..Default::default()
+    };
+    // A padding mask over the last two keys of the second batch.
+    let mask: Vec<f32> = (0..2 * 5)
+        .flat_map(|i| {
+            let (b, _) = (i / 5, i % 5);
+            (0..5).map(move |j| if b == 1 && j >= 3 { -1e4 } else { 0.0 })
+        })
+        .collect();
+    let m = model(
+        nodes,
+        vec![float_info("x", &[2, 5, 8])],
+        vec![float_info("y", &[2, 5, 8])],
+        vec![
+            float_tensor("q_w", &[8, 8], &seq(64, 6)),
+            float_tensor("k_w", &[8, 8], &seq(64, 7)),
+            float_tensor("v_w", &[8, 8], &seq(64, 8)),
+            float_tensor("two", &[], &[2.0]),
+            float_tensor("mask", &[2, 1, 5, 5], &mask),
+            i64s("i0", &[], &[0]),
+            i64s("i1", &[], &[1]),
+            i64s("axes0", &[1], &[0]),
+            i64s("minus1", &[1], &[-1]),
+            i64s("four", &[1], &[4]),
+        ],
+    );
+    check(
+        m,
+        "attention",
+        &[2, 5, 8],
+        &["MatMul", "MatMul", "MatMul", "MultiHeadAttention"],
+    );
+}

@@ -14,6 +14,7 @@
 
 pub mod basic;
 mod dead_code;
+pub mod dims;
 pub mod edit;
 pub mod fuse;
 

@@ -2,6 +2,7 @@
 //! (see `docs/fused-ops.md`) that the CPU provider implements.
 
 mod activation;
+mod attention;
 mod bias_add;
 mod conv_bn;
 mod gelu;
@@ -11,6 +12,7 @@ mod transpose_matmul;
 use crate::Pass;
 
 pub use activation::ActivationFusion;
+pub use attention::AttentionFusion;
 pub use bias_add::BiasAddFusion;
 pub use conv_bn::ConvBatchNorm;
 pub use gelu::GeluFusion;
@@ -24,6 +26,7 @@ pub fn passes() -> Vec<Box<dyn Pass>> {
         Box::new(GeluFusion),
         Box::new(BiasAddFusion),
         Box::new(SkipLayerNorm),
+        Box::new(AttentionFusion),
         Box::new(TransposeMatMul),
         Box::new(ActivationFusion),
     ]
