@@ -227,3 +227,59 @@ fn attention_with_run_time_reshape_targets() {
         &["MatMul", "MatMul", "MatMul", "MultiHeadAttention"],
     );
 }
+
+#[test]
+fn decomposed_layer_norm_then_residual() {
+    // LN(x + r) over the last axis, spelled out as before opset 17; at opset 13
+    // it becomes the fused domain's LayerNormalization, at 17 ONNX's, and then
+    // with the Add a SkipLayerNormalization. Without the Add, the plain LN.
+    for opset in [13, 17] {
+        let mean = |n: &str, x: &str| {
+            with(
+                node("ReduceMean", &[x], &[n]),
+                vec![ints_attr("axes", &[-1])],
+            )
+        };
+        let mut m = model(
+            vec![
+                node("Add", &["x", "r"], &["a"]),
+                mean("m", "a"),
+                node("Sub", &["a", "m"], &["d"]),
+                node("Pow", &["d", "two"], &["sq"]),
+                mean("v", "sq"),
+                node("Add", &["v", "eps"], &["ve"]),
+                node("Sqrt", &["ve"], &["s"]),
+                node("Div", &["d", "s"], &["n"]),
+                node("Mul", &["n", "scale"], &["ns"]),
+                node("Add", &["ns", "bias"], &["y"]),
+            ],
+            vec![float_info("x", &[2, 3, 6])],
+            vec![float_info("y", &[2, 3, 6])],
+            vec![
+                float_tensor("two", &[], &[2.0]),
+                float_tensor("eps", &[], &[1e-5]),
+                float_tensor("scale", &[6], &seq(6, 9)),
+                float_tensor("bias", &[6], &seq(6, 10)),
+                float_tensor("r", &[6], &seq(6, 11)),
+            ],
+        );
+        m.opset_import[0].version = opset;
+        let skip = m.clone();
+        check(
+            skip,
+            &format!("skipln{opset}"),
+            &[2, 3, 6],
+            &["SkipLayerNormalization"],
+        );
+        let g = m.graph.as_mut().unwrap();
+        g.node.remove(0);
+        g.node[0].input[0] = "x".into();
+        g.node[1].input[0] = "x".into();
+        check(
+            m,
+            &format!("layernorm{opset}"),
+            &[2, 3, 6],
+            &["LayerNormalization"],
+        );
+    }
+}

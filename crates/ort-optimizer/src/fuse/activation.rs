@@ -18,8 +18,17 @@ impl Pass for ActivationFusion {
     fn run(&self, g: &mut Graph, ctx: &PassContext<'_>) -> Result<usize, String> {
         Ok(edit::rewrite_each(g, |g, uses, i| {
             match fuse(g, uses, i, ctx) {
-                Some((p, node)) => {
+                Some((p, None, node)) => {
                     edit::replace(g, &[p, i], node);
+                    true
+                }
+                // Through a view op: the product keeps its name, the view takes
+                // over the activation's output.
+                Some((p, Some(v), node)) => {
+                    let out = g.nodes[i].outputs[0].clone();
+                    g.nodes[p] = node;
+                    g.nodes[v].outputs[0] = out;
+                    g.nodes.remove(i);
                     true
                 }
                 None => false,
@@ -69,14 +78,39 @@ fn activation(g: &Graph, n: &Node, ctx: &PassContext<'_>) -> Option<(&'static st
     })
 }
 
-fn fuse(g: &Graph, uses: &Uses, i: usize, ctx: &PassContext<'_>) -> Option<(usize, Node)> {
+/// When `x` is a view (Reshape, Flatten, Squeeze, Unsqueeze) of a value only it
+/// reads: that value's producer and the view. An elementwise activation commutes
+/// with a view, so it can move in front of it (GPT-2's Gemm → Reshape → Gelu).
+fn through_view(g: &Graph, uses: &Uses, x: &str) -> Option<(usize, usize)> {
+    let v = uses.producer(x)?;
+    let vn = &g.nodes[v];
+    if !["Reshape", "Flatten", "Squeeze", "Unsqueeze"]
+        .iter()
+        .any(|op| edit::is(vn, op))
+    {
+        return None;
+    }
+    let y = &vn.inputs[0];
+    if uses.only_reader(y) != Some(v) {
+        return None;
+    }
+    Some((uses.producer(y)?, v))
+}
+
+/// The product node to fuse into, the view between them if any, and the fused node.
+type Fusion = (usize, Option<usize>, Node);
+
+fn fuse(g: &Graph, uses: &Uses, i: usize, ctx: &PassContext<'_>) -> Option<Fusion> {
     let a = &g.nodes[i];
     let x = a.inputs.first()?;
     let (name, params) = activation(g, a, ctx)?;
-    let p = uses.producer(x)?;
     if uses.only_reader(x) != Some(i) {
         return None;
     }
+    let (p, view) = match through_view(g, uses, x) {
+        Some((p, v)) => (p, Some(v)),
+        None => (uses.producer(x)?, None),
+    };
     // The fused kernels compute in f32/f64.
     if !matches!(
         elem_type(g, x),
@@ -98,14 +132,16 @@ fn fuse(g: &Graph, uses: &Uses, i: usize, ctx: &PassContext<'_>) -> Option<(usiz
     let mut node = pn.clone();
     node.op_type = fused_op.into();
     node.domain = FUSED_DOMAIN.into();
-    node.outputs = vec![a.outputs[0].clone()];
+    if view.is_none() {
+        node.outputs = vec![a.outputs[0].clone()];
+    }
     node.name = format!("{}_{}", pn.name, name.to_lowercase());
     node.attrs.push(edit::attr_str("activation", name));
     if !params.is_empty() {
         node.attrs
             .push(edit::attr_floats("activation_params", params));
     }
-    Some((p, node))
+    Some((p, view, node))
 }
 
 #[cfg(test)]
@@ -191,6 +227,33 @@ mod tests {
             ],
             ElemType::I32,
         );
+        assert_eq!(run(&mut g), 0);
+    }
+
+    #[test]
+    fn activation_moves_in_front_of_a_view() {
+        let nodes = |extra: bool| {
+            let mut n = vec![
+                node("Gemm", "", "g", &["x", "w"], &["p"], vec![]),
+                node("Reshape", "", "v", &["p", "t"], &["h"], vec![]),
+                node("Relu", "", "r", &["h"], &["y"], vec![]),
+            ];
+            if extra {
+                n.push(node("Neg", "", "n", &["p"], &["z"], vec![]));
+            }
+            n
+        };
+        let mut g = graph(nodes(false), ElemType::F32);
+        assert_eq!(run(&mut g), 1);
+        let ops: Vec<_> = g
+            .nodes
+            .iter()
+            .map(|n| (n.op_type.as_str(), n.outputs[0].as_str()))
+            .collect();
+        assert_eq!(ops, [("FusedGemm", "p"), ("Reshape", "y")]);
+        assert_eq!(str_attr(&g.nodes[0], "activation"), Some("Relu"));
+        // The product is read by someone else too: it must stay unactivated.
+        let mut g = graph(nodes(true), ElemType::F32);
         assert_eq!(run(&mut g), 0);
     }
 }

@@ -6,6 +6,8 @@ mod attention;
 mod bias_add;
 mod conv_bn;
 mod gelu;
+mod layer_norm;
+mod rows_gemm;
 mod skip_layer_norm;
 mod transpose_matmul;
 
@@ -16,6 +18,8 @@ pub use attention::AttentionFusion;
 pub use bias_add::BiasAddFusion;
 pub use conv_bn::ConvBatchNorm;
 pub use gelu::GeluFusion;
+pub use layer_norm::LayerNormFusion;
+pub use rows_gemm::RowsGemm;
 pub use skip_layer_norm::SkipLayerNorm;
 pub use transpose_matmul::TransposeMatMul;
 
@@ -25,9 +29,11 @@ pub fn passes() -> Vec<Box<dyn Pass>> {
         Box::new(ConvBatchNorm),
         Box::new(GeluFusion),
         Box::new(BiasAddFusion),
+        Box::new(LayerNormFusion),
         Box::new(SkipLayerNorm),
         Box::new(AttentionFusion),
         Box::new(TransposeMatMul),
         Box::new(ActivationFusion),
+        Box::new(RowsGemm),
     ]
 }

@@ -1,5 +1,6 @@
 //! A Transpose that swaps only the last two axes of a MatMul operand is read in
 //! place by FusedMatMul (`transA`/`transB`): the strided product needs no copy.
+//! A Gemm (fused or not) flips its own `transA`/`transB` instead.
 
 use ort_graph::{AttrValue, Graph, Node};
 
@@ -48,13 +49,17 @@ fn swaps_last_two(t: &Node) -> bool {
 fn fuse(g: &Graph, uses: &Uses, i: usize) -> Option<(usize, Node)> {
     let mm = &g.nodes[i];
     let plain = is(mm, "MatMul");
-    if !(plain || (mm.domain == FUSED_DOMAIN && mm.op_type == "FusedMatMul")) {
+    let fused = |op: &str| mm.domain == FUSED_DOMAIN && mm.op_type == op;
+    let gemm = is(mm, "Gemm") || fused("FusedGemm");
+    if !(plain || gemm || fused("FusedMatMul")) {
         return None;
     }
-    if !matches!(
-        elem_type(g, &mm.inputs[0]),
-        Some(ort_core::ElemType::F32 | ort_core::ElemType::F64)
-    ) {
+    if !gemm
+        && !matches!(
+            elem_type(g, &mm.inputs[0]),
+            Some(ort_core::ElemType::F32 | ort_core::ElemType::F64)
+        )
+    {
         return None;
     }
     for (k, attr) in [(0, "transA"), (1, "transB")] {
@@ -65,6 +70,9 @@ fn fuse(g: &Graph, uses: &Uses, i: usize) -> Option<(usize, Node)> {
             continue;
         }
         if mm.inputs[1 - k] == *v {
+            continue;
+        }
+        if gemm && tn.attr_ints("perm") != Some(&[1, 0]) {
             continue;
         }
         let mut node = mm.clone();
@@ -138,5 +146,22 @@ mod tests {
         assert_eq!(run(&mut g), 0);
         let mut g = graph(vec![1, 0], ElemType::I64);
         assert_eq!(run(&mut g), 0);
+    }
+
+    #[test]
+    fn gemm_flips_its_own_flag() {
+        let mut g = graph(vec![1, 0], ElemType::F32);
+        g.nodes[1] = node(
+            "Gemm",
+            "",
+            "mm",
+            &["q", "kt"],
+            &["y"],
+            vec![edit::attr_int("transB", 1)],
+        );
+        assert_eq!(run(&mut g), 1);
+        let n = &g.nodes[0];
+        assert_eq!((n.op_type.as_str(), n.inputs[1].as_str()), ("Gemm", "k"));
+        assert_eq!(n.attr_int("transB"), Some(0));
     }
 }

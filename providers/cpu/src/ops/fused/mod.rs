@@ -5,6 +5,7 @@ pub mod fused_conv;
 pub mod fused_gemm;
 pub mod fused_matmul;
 pub mod gelu;
+pub mod layer_normalization;
 pub mod multi_head_attention;
 pub mod skip_layer_normalization;
 #[cfg(test)]

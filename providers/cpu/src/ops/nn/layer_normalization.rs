@@ -13,7 +13,7 @@ struct LayerNormalization {
     stats: [Option<ElemType>; 2],
 }
 
-fn build(info: &NodeInfo<'_, '_>) -> Result<Box<dyn Kernel>, Error> {
+pub(crate) fn build(info: &NodeInfo<'_, '_>) -> Result<Box<dyn Kernel>, Error> {
     let stash = match info.int("stash_type", 1)? {
         1 => ElemType::F32,
         11 => ElemType::F64,
