@@ -24,6 +24,8 @@ fn run_writes_outputs_explains_and_profiles() {
         .arg("--profile")
         .arg(&profile)
         .arg("--explain")
+        // The assignments below are the CPU provider's, whatever else is installed.
+        .args(["--providers", "cpu"])
         .output()
         .unwrap();
     let stdout = String::from_utf8_lossy(&r.stdout);

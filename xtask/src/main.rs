@@ -4,14 +4,17 @@
 //!   `target/<profile>/ort` + `target/<profile>/providers/libort_provider_*.so`
 //!   (and the test plugins in `target/<profile>/test-plugins/`).
 //! - `test`: builds (release), runs the unit and integration tests, the shared
-//!   models, and the ONNX node suite against the checked-in pass list (a ratchet).
+//!   models, and the ONNX node suite against the checked-in pass list (a ratchet),
+//!   at `--level disable` and `all`, then again with `--providers vulkan,cpu` when
+//!   a Vulkan device is there (software ones included; `ORT_REQUIRE_VULKAN=1`
+//!   makes its absence an error, as in CI).
 //! - `demo`: builds and runs the built-in demo model.
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
 
 /// Provider crates shipped beside the CLI, and test-only plugins.
-const PROVIDERS: &[&str] = &["ort-provider-cpu"];
+const PROVIDERS: &[&str] = &["ort-provider-cpu", "ort-provider-vulkan"];
 const TEST_PLUGINS: &[&str] = &["ort-provider-faulty", "ort-provider-abi-mismatch"];
 
 fn main() -> ExitCode {
@@ -131,6 +134,53 @@ fn test(args: &[String]) -> Result<(), String> {
                 .arg(out.join(format!("node-pass-list-{level}.txt")));
             run(c)?;
         }
+    }
+    vulkan_suites(&out, &models, &conformance, quick)
+}
+
+/// With a Vulkan device: the models and the node suite again with Vulkan first.
+/// Whatever Vulkan claims must compute what the CPU does, so the same required
+/// lists apply. Unoptimized, so that Vulkan sees the plain ops it implements.
+fn vulkan_suites(out: &Path, models: &Path, conformance: &Path, quick: bool) -> Result<(), String> {
+    let ort = out.join("ort");
+    // Software devices (lavapipe, what CI has) are enabled for these runs only.
+    std::env::set_var("ORT_VULKAN_SOFTWARE", "1");
+    let listed = Command::new(&ort)
+        .arg("providers")
+        .output()
+        .map_err(|e| format!("cannot run {}: {e}", ort.display()))?;
+    let listed = String::from_utf8_lossy(&listed.stdout).into_owned();
+    let line = listed
+        .lines()
+        .find(|l| l.starts_with("vulkan\t"))
+        .unwrap_or("vulkan: not found");
+    if !line.contains("\tavailable") {
+        if std::env::var("ORT_REQUIRE_VULKAN").as_deref() == Ok("1") {
+            return Err(format!("ORT_REQUIRE_VULKAN=1 but {line}"));
+        }
+        eprintln!("xtask: skipping the Vulkan suites ({line})");
+        return Ok(());
+    }
+    let vulkan = |c: &mut Command| {
+        c.args(["--providers", "vulkan,cpu", "--level", "disable"]);
+    };
+    if models.exists() {
+        let mut c = Command::new(&ort);
+        c.arg("test").arg(models);
+        vulkan(&mut c);
+        c.arg("--require")
+            .arg(conformance.join("models-pass-list.txt"));
+        run(c)?;
+    }
+    let node = shared().join("onnx-tests").join("node");
+    if !quick && node.exists() {
+        let mut c = Command::new(&ort);
+        c.arg("test").arg(&node).arg("--threads").arg("1");
+        vulkan(&mut c);
+        c.arg("--require").arg(conformance.join("pass-list.txt"));
+        c.arg("--pass-list")
+            .arg(out.join("node-pass-list-vulkan.txt"));
+        run(c)?;
     }
     Ok(())
 }

@@ -1,0 +1,28 @@
+//! # The Vulkan execution provider
+//!
+//! A `cdylib` plugin (`libort_provider_vulkan.so`) that runs compute shaders
+//! through vulkano on any Vulkan 1.0 device with a compute queue. CI runs it on
+//! Mesa's software driver (lavapipe), so every commit exercises it for real.
+//!
+//! - [`gpu`]: instance, device, queue, allocators and the pipelines, made once
+//!   per session.
+//! - [`provider`]: GetCapability (which nodes, in maximal groups) and Compile.
+//! - [`partition`]: a compiled group: initializers uploaded once, then per run
+//!   one command buffer with every dispatch of the group.
+//! - `ops/<op family>.rs`: what each op accepts, its output shape, its dispatch.
+//! - `shaders/*.wgsl`: the kernels, compiled to SPIR-V by naga in `build.rs`
+//!   (pure Rust, so building needs no system shader compiler). Shapes and strides
+//!   are push constants, never baked into a shader, so one pipeline serves every
+//!   shape.
+//!
+//! Options: `device` (index among the devices with a compute queue, default 0).
+//! Element types: float32 only; every other type is declined with its reason.
+
+pub mod gpu;
+pub mod ops;
+mod partition;
+mod provider;
+
+pub use provider::VulkanProvider;
+
+ort_core::export_provider!(provider::VulkanProvider);

@@ -1,0 +1,81 @@
+//! GetCapability and Compile: which nodes the Vulkan provider takes, grouped
+//! into partitions, and how a group is compiled.
+
+use std::sync::Arc;
+
+use ort_core::abi::FusedNode;
+use ort_core::abi::{Availability, Capability, ProviderInfo, RString, RVec, Tuple2};
+use ort_core::plugin::{Options, Partition, Provider};
+use ort_core::{Error, GraphView};
+
+use crate::gpu::{self, Gpu};
+use crate::ops;
+use crate::partition::VulkanPartition;
+
+pub struct VulkanProvider {
+    gpu: Arc<Gpu>,
+}
+
+impl Provider for VulkanProvider {
+    fn info() -> ProviderInfo {
+        ProviderInfo {
+            name: "vulkan".into(),
+            vendor: "ort-rs".into(),
+            version: env!("CARGO_PKG_VERSION").into(),
+            default_priority: 50,
+        }
+    }
+
+    fn probe() -> Availability {
+        match gpu::probe() {
+            Ok(_) => Availability {
+                available: true,
+                reason: RString::new(),
+            },
+            Err(why) => Availability {
+                available: false,
+                reason: why.into(),
+            },
+        }
+    }
+
+    fn create(options: &Options) -> Result<Self, Error> {
+        let device = options.parse("device", 0usize)?;
+        let gpu = Gpu::new(device).map_err(Error::fail)?;
+        Ok(VulkanProvider { gpu: Arc::new(gpu) })
+    }
+
+    /// Runs of consecutive nodes (in topological order) that the shaders can
+    /// compute become one group each: a run has no path that leaves it and comes
+    /// back, so the group is convex, and its intermediates stay on the device.
+    fn get_capability(&self, graph: &GraphView<'_>) -> Result<Capability, Error> {
+        let mut cap = Capability::default();
+        let mut run: Vec<u32> = Vec::new();
+        for node in graph.nodes.iter() {
+            let verdict = if node.assigned.is_empty() {
+                ops::claim(node, graph).map(|_| ())
+            } else {
+                Err(String::new())
+            };
+            match verdict {
+                Ok(()) => run.push(node.index),
+                Err(why) => {
+                    if !run.is_empty() {
+                        cap.groups.push(RVec::from(std::mem::take(&mut run)));
+                    }
+                    if !why.is_empty() {
+                        cap.declined.push(Tuple2(node.index, why.into()));
+                    }
+                }
+            }
+        }
+        if !run.is_empty() {
+            cap.groups.push(RVec::from(run));
+        }
+        Ok(cap)
+    }
+
+    fn compile(&self, fused: &FusedNode<'_>) -> Result<Box<dyn Partition>, Error> {
+        Ok(Box::new(VulkanPartition::compile(self.gpu.clone(), fused)?))
+    }
+}
