@@ -313,3 +313,157 @@ fn a_chain_stays_on_the_device() {
     assert_eq!(vk.explain().counts.get("vulkan").map(|c| c.1), Some(1));
     check(m, "chain", &[("x", vec![2, 3, 8], data(48, 4, -1.0, 1.0))]);
 }
+
+fn ints(name: &str, v: &[i64]) -> AttributeProto {
+    AttributeProto {
+        name: name.into(),
+        ints: v.to_vec(),
+        r#type: ort_graph::proto::attribute_proto::AttributeType::Ints as i32,
+        ..Default::default()
+    }
+}
+
+fn i64_tensor(name: &str, dims: &[i64], v: &[i64]) -> ort_graph::proto::TensorProto {
+    ort_graph::proto::TensorProto {
+        name: name.into(),
+        dims: dims.to_vec(),
+        data_type: ort_graph::proto::tensor_proto::DataType::Int64 as i32,
+        int64_data: v.to_vec(),
+        ..Default::default()
+    }
+}
+
+#[test]
+fn softmax_rows_of_every_size() {
+    if !vulkan("softmax_rows_of_every_size") {
+        return;
+    }
+    for op in ["Softmax", "LogSoftmax"] {
+        for (k, &n) in SIZES.iter().enumerate() {
+            let shape = [3, n];
+            let m = model(
+                vec![node(op, &["x"], &["y"])],
+                vec![float_info("x", &shape)],
+                vec![float_info("y", &shape)],
+                vec![],
+            );
+            check(
+                m,
+                &format!("{op}{n}"),
+                &[(
+                    "x",
+                    shape.to_vec(),
+                    data(3 * n as usize, k as u64, -8.0, 8.0),
+                )],
+            );
+        }
+    }
+}
+
+#[test]
+fn transpose_and_views() {
+    if !vulkan("transpose_and_views") {
+        return;
+    }
+    // Transpose → Reshape (constant target) → Unsqueeze → Squeeze → Flatten, the
+    // views' result read back as the output.
+    let m = model(
+        vec![
+            with(
+                node("Transpose", &["x"], &["t"]),
+                vec![ints("perm", &[2, 0, 1])],
+            ),
+            node("Reshape", &["t", "target"], &["r"]),
+            node("Unsqueeze", &["r", "axes"], &["u"]),
+            node("Squeeze", &["u", "axes"], &["s"]),
+            with(node("Flatten", &["s"], &["y"]), vec![int_attr("axis", 1)]),
+        ],
+        vec![float_info("x", &[3, 17, 5])],
+        vec![float_info("y", &[5, 51])],
+        vec![
+            i64_tensor("target", &[3], &[5, -1, 17]),
+            i64_tensor("axes", &[1], &[1]),
+        ],
+    );
+    check(
+        m,
+        "views",
+        &[("x", vec![3, 17, 5], data(255, 3, -1.0, 1.0))],
+    );
+    let m = model(
+        vec![node("Transpose", &["x"], &["y"])],
+        vec![float_info("x", &[2, 3, 1023])],
+        vec![float_info("y", &[1023, 3, 2])],
+        vec![],
+    );
+    check(
+        m,
+        "reverse",
+        &[("x", vec![2, 3, 1023], data(6 * 1023, 5, -1.0, 1.0))],
+    );
+}
+
+#[test]
+fn fused_matmul_and_gemm_at_level_all() {
+    if !vulkan("fused_matmul_and_gemm_at_level_all") {
+        return;
+    }
+    // At `all`, MatMul + bias + Relu becomes FusedMatMul and Gemm + Sigmoid a
+    // FusedGemm: Vulkan lowers both to its shaders.
+    let m = model(
+        vec![
+            node("MatMul", &["x", "w"], &["h"]),
+            node("Add", &["h", "b"], &["hb"]),
+            node("Relu", &["hb"], &["r"]),
+            node("Reshape", &["r", "flat"], &["f"]),
+            with(
+                node("Gemm", &["f", "w2", "c"], &["g"]),
+                vec![int_attr("transB", 1), float_attr("alpha", 0.5)],
+            ),
+            node("Sigmoid", &["g"], &["y"]),
+        ],
+        vec![float_info("x", &[2, 3, 8])],
+        vec![float_info("y", &[6, 4])],
+        vec![
+            float_tensor("w", &[8, 16], &data(128, 1, -0.5, 0.5)),
+            float_tensor("b", &[16], &data(16, 2, -0.5, 0.5)),
+            i64_tensor("flat", &[2], &[-1, 16]),
+            float_tensor("w2", &[4, 16], &data(64, 3, -0.5, 0.5)),
+            float_tensor("c", &[4], &data(4, 4, -0.5, 0.5)),
+        ],
+    );
+    let vk = Session::builder()
+        .provider_dir(providers_dir())
+        .providers(&["vulkan", "cpu"])
+        .load({
+            let dir = std::env::temp_dir().join(format!("ort-vk-{}-fused", std::process::id()));
+            std::fs::create_dir_all(&dir).unwrap();
+            std::fs::write(dir.join("model.onnx"), m.encode_to_vec()).unwrap();
+            dir.join("model.onnx")
+        })
+        .unwrap();
+    let ops: Vec<(&str, &str)> = vk
+        .explain()
+        .nodes
+        .iter()
+        .map(|n| (n.op.as_str(), n.provider.as_str()))
+        .collect();
+    assert!(ops.contains(&("FusedMatMul", "vulkan")), "{ops:?}");
+    assert!(ops.contains(&("FusedGemm", "vulkan")), "{ops:?}");
+    let x = data(48, 4, -1.0, 1.0);
+    let run = |s: &Session| {
+        let v = value(ArrayD::from_shape_vec(IxDyn(&[2, 3, 8]), x.clone()).unwrap());
+        array::<f32>(&s.run(&[("x", v)], &[]).unwrap()[0])
+            .unwrap()
+            .iter()
+            .copied()
+            .collect::<Vec<f32>>()
+    };
+    let cpu = session(&m, "fused-cpu", &["cpu"]);
+    for (a, b) in run(&vk).iter().zip(run(&cpu)) {
+        assert!(
+            (a - b).abs() <= 1e-5 + 1e-4 * b.abs(),
+            "vulkan {a} vs cpu {b}"
+        );
+    }
+}

@@ -70,6 +70,7 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
         case 4u: { out = power(u, v); }
         case 5u: { out = select(max(u, v), u + v, u != u || v != v); }
         case 6u: { out = select(min(u, v), u + v, u != u || v != v); }
+        case 7u: { out = select(u, v * u, u < 0.0); }
         default: { out = u; }
     }
     y[i] = out;

@@ -1,4 +1,5 @@
-// Batched y[b] = a[b] · b[b] for row-major M×K and K×N matrices, in 16×16 tiles
+// Batched y[b] = a[b] · b[b] for row-major M×K and K×N matrices (either one
+// may be stored transposed), in 16×16 tiles
 // staged through workgroup memory. Sizes and per-axis batch strides are push
 // constants (a stride of 0 broadcasts an operand along that batch axis).
 
@@ -10,6 +11,8 @@ struct Params {
     // per batch axis, the element stride of a and of b (0: broadcast)
     sa: vec4<u32>,
     sb: vec4<u32>,
+    // x: a is stored transposed (K×M), y: b is stored transposed (N×K)
+    trans: vec4<u32>,
 }
 
 var<immediate> p: Params;
@@ -43,13 +46,13 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_id) l: v
         let ka = t * 16u + l.x;
         var va = 0.0;
         if (row < m && ka < k) {
-            va = a[ao + row * k + ka];
+            va = a[ao + select(row * k + ka, ka * m + row, p.trans.x == 1u)];
         }
         ta[l.y][l.x] = va;
         let kb = t * 16u + l.y;
         var vb = 0.0;
         if (kb < k && col < n) {
-            vb = b[bo + kb * n + col];
+            vb = b[bo + select(kb * n + col, col * k + kb, p.trans.y == 1u)];
         }
         tb[l.y][l.x] = vb;
         workgroupBarrier();

@@ -48,6 +48,11 @@ fn apply(op: u32, v: f32) -> f32 {
         case 17u: { return ceil(v); }
         case 18u: { return sin(v); }
         case 19u: { return cos(v); }
+        case 21u: { return select(v, p.args.x * (exp(v) - 1.0), v < 0.0); }
+        case 22u: { return p.args.y * select(v, p.args.x * (exp(v) - 1.0), v <= 0.0); }
+        case 23u: { return select(log(1.0 + exp(v)), v, v > 30.0); }
+        case 24u: { return v / (1.0 + abs(v)); }
+        case 25u: { return sign(v); }
         default: { return v; }
     }
 }

@@ -20,6 +20,14 @@ pub struct Pipelines {
     pub unary: Arc<ComputePipeline>,
     pub binary: Arc<ComputePipeline>,
     pub matmul: Arc<ComputePipeline>,
+    pub softmax: Arc<ComputePipeline>,
+    pub copy: Arc<ComputePipeline>,
+    pub conv: Arc<ComputePipeline>,
+    pub pool: Arc<ComputePipeline>,
+    pub layernorm: Arc<ComputePipeline>,
+    pub reduce: Arc<ComputePipeline>,
+    pub gather: Arc<ComputePipeline>,
+    pub select: Arc<ComputePipeline>,
 }
 
 pub struct Gpu {
@@ -156,6 +164,38 @@ impl Gpu {
             matmul: pipeline(
                 &device,
                 include_bytes!(concat!(env!("OUT_DIR"), "/matmul.spv")),
+            )?,
+            softmax: pipeline(
+                &device,
+                include_bytes!(concat!(env!("OUT_DIR"), "/softmax.spv")),
+            )?,
+            copy: pipeline(
+                &device,
+                include_bytes!(concat!(env!("OUT_DIR"), "/copy.spv")),
+            )?,
+            conv: pipeline(
+                &device,
+                include_bytes!(concat!(env!("OUT_DIR"), "/conv.spv")),
+            )?,
+            pool: pipeline(
+                &device,
+                include_bytes!(concat!(env!("OUT_DIR"), "/pool.spv")),
+            )?,
+            layernorm: pipeline(
+                &device,
+                include_bytes!(concat!(env!("OUT_DIR"), "/layernorm.spv")),
+            )?,
+            reduce: pipeline(
+                &device,
+                include_bytes!(concat!(env!("OUT_DIR"), "/reduce.spv")),
+            )?,
+            gather: pipeline(
+                &device,
+                include_bytes!(concat!(env!("OUT_DIR"), "/gather.spv")),
+            )?,
+            select: pipeline(
+                &device,
+                include_bytes!(concat!(env!("OUT_DIR"), "/where.spv")),
             )?,
         };
         Ok(Gpu {

@@ -1,32 +1,44 @@
-//! A compiled group of nodes. Initializers are uploaded once, at compile time;
-//! each run uploads the inputs, records every dispatch of the group into one
-//! command buffer (vulkano inserts the barriers between them), waits for it and
-//! reads the outputs back. Intermediates never leave the device.
+//! A compiled partition: the group's nodes lowered to steps, its float
+//! initializers uploaded once; each `compute` uploads the float inputs, records
+//! every step into one command buffer, submits it, waits and reads the outputs
+//! back. Intermediates never leave device memory.
 
 use std::collections::HashMap;
 use std::sync::Arc;
 
 use ort_core::abi::FusedNode;
 use ort_core::plugin::{Host, Partition};
-use ort_core::{Error, Value};
+use ort_core::{ElemType, Error, Value};
 use vulkano::command_buffer::{AutoCommandBufferBuilder, CommandBufferUsage};
 use vulkano::sync::{self, GpuFuture};
 
 use crate::gpu::Gpu;
-use crate::ops::{self, numel, Op, Operand};
+use crate::ops::{self, copy, numel, Arg, Ints, Kernel, Operand};
 
-/// Where a step reads a value from.
+/// Where a step reads a float operand.
 #[derive(Clone, Copy, Debug)]
 enum Src {
+    /// A partition input, uploaded per run.
     Input(usize),
+    /// Uploaded at compile time.
     Const(usize),
+    /// Another step's output.
     Step(usize),
 }
 
+/// Where a step reads host integers.
+#[derive(Clone, Debug)]
+enum IntSrc {
+    Const(Ints),
+    Input(usize),
+}
+
+#[derive(Debug)]
 struct Step {
-    op: Op,
+    op: Arc<dyn Kernel>,
     inputs: Vec<Src>,
-    /// Read back to the host after the run.
+    ints: Vec<IntSrc>,
+    /// Read back to the host after the run, so kept in host-visible memory.
     is_output: bool,
     /// The node, for messages.
     what: String,
@@ -37,78 +49,122 @@ pub struct VulkanPartition {
     consts: Vec<Operand>,
     steps: Vec<Step>,
     outputs: Vec<Src>,
-    /// Boundary inputs that are initializers: not uploaded again per run.
-    const_inputs: Vec<Option<usize>>,
+    /// Per partition input: whether a step reads it as a float operand.
+    upload: Vec<bool>,
 }
 
 fn fail(what: &str) -> impl Fn(String) -> Error + '_ {
     move |e| Error::fail(format!("{what}: {e}"))
 }
 
+fn context(what: &str) -> impl Fn(Error) -> Error + '_ {
+    move |e| Error::new(e.code, format!("{what}: {}", e.message))
+}
+
 impl VulkanPartition {
     pub fn compile(gpu: Arc<Gpu>, fused: &FusedNode<'_>) -> Result<VulkanPartition, Error> {
         let graph = fused.graph;
-        let mut names: HashMap<&str, Src> = HashMap::new();
-        let mut consts = Vec::new();
-        let mut const_inputs = Vec::new();
+        let mut consts: Vec<Operand> = Vec::new();
+        let mut floats: HashMap<&str, Src> = HashMap::new();
+        let mut boundary: HashMap<&str, usize> = HashMap::new();
         for (i, name) in fused.inputs.iter().enumerate() {
+            boundary.insert(name.as_str(), i);
             let overridable = graph.inputs.iter().any(|g| g == name);
-            match graph.initializer(name).filter(|_| !overridable) {
+            match graph
+                .initializer(name)
+                .filter(|t| !overridable && t.elem() == ElemType::F32)
+            {
                 Some(t) => {
-                    let data = t.as_slice::<f32>()?;
-                    let buf = gpu.upload(data).map_err(fail(&fused.name))?;
-                    const_inputs.push(Some(consts.len()));
-                    names.insert(name, Src::Const(consts.len()));
+                    let buf = gpu
+                        .upload(t.as_slice::<f32>()?)
+                        .map_err(fail(&fused.name))?;
+                    floats.insert(name, Src::Const(consts.len()));
                     consts.push((buf, t.shape().to_vec()));
                 }
                 None => {
-                    const_inputs.push(None);
-                    names.insert(name, Src::Input(i));
+                    floats.insert(name, Src::Input(i));
                 }
             }
         }
-        let outputs_set: Vec<&str> = fused.outputs.iter().map(|s| s.as_str()).collect();
-        let mut steps = Vec::new();
+        let mut steps: Vec<Step> = Vec::new();
         for &idx in fused.nodes.iter() {
             let node = &graph.nodes[idx as usize];
-            let op = ops::claim(node, graph)
-                .map_err(|e| Error::invalid(format!("{}: {e}", node.describe())))?;
-            let arity = match op {
-                Op::Unary(_) => 1,
-                _ => 2,
-            };
-            let inputs = node.inputs[..arity]
-                .iter()
-                .map(|v| {
-                    names.get(v.as_str()).copied().ok_or_else(|| {
-                        Error::invalid(format!("{}: input {v} is not available", node.describe()))
-                    })
-                })
-                .collect::<Result<Vec<_>, _>>()?;
-            let out = node.outputs[0].as_str();
-            names.insert(out, Src::Step(steps.len()));
-            steps.push(Step {
-                op,
-                inputs,
-                is_output: outputs_set.contains(&out),
-                what: node.describe(),
-            });
+            let what = node.describe();
+            let claim =
+                ops::claim(node, graph).map_err(|e| Error::invalid(format!("{what}: {e}")))?;
+            let name = |k: usize| node.inputs.get(k).map(|s| s.as_str()).unwrap_or("");
+            let first = steps.len();
+            for low in claim.steps {
+                let mut inputs = Vec::with_capacity(low.args.len());
+                for a in &low.args {
+                    inputs.push(match a {
+                        Arg::Input(k) => *floats.get(name(*k)).ok_or_else(|| {
+                            Error::invalid(format!("{what}: input {:?} is not available", name(*k)))
+                        })?,
+                        Arg::Prev(p) => Src::Step(first + p),
+                        Arg::Scalar(v) => {
+                            consts.push((gpu.upload(&[*v]).map_err(fail(&what))?, vec![]));
+                            Src::Const(consts.len() - 1)
+                        }
+                        Arg::Tensor(data, shape) => {
+                            consts.push((gpu.upload(data).map_err(fail(&what))?, shape.clone()));
+                            Src::Const(consts.len() - 1)
+                        }
+                    });
+                }
+                let mut ints = Vec::with_capacity(low.ints.len());
+                for &k in &low.ints {
+                    let v = name(k);
+                    let overridable = graph.inputs.iter().any(|g| g == v);
+                    ints.push(match graph.initializer(v).filter(|_| !overridable) {
+                        Some(t) => IntSrc::Const(Ints::from_tensor(t).map_err(context(&what))?),
+                        None => IntSrc::Input(*boundary.get(v).ok_or_else(|| {
+                            Error::invalid(format!(
+                                "{what}: the integers {v:?} are not a host input"
+                            ))
+                        })?),
+                    });
+                }
+                steps.push(Step {
+                    op: low.op,
+                    inputs,
+                    ints,
+                    is_output: false,
+                    what: what.clone(),
+                });
+            }
+            for (o, &s) in node.outputs.iter().zip(&claim.outputs) {
+                if !o.is_empty() {
+                    floats.insert(o, Src::Step(first + s));
+                }
+            }
         }
         let outputs = fused
             .outputs
             .iter()
             .map(|o| {
-                names.get(o.as_str()).copied().ok_or_else(|| {
+                floats.get(o.as_str()).copied().ok_or_else(|| {
                     Error::invalid(format!("{}: output {o} is not made here", fused.name))
                 })
             })
             .collect::<Result<Vec<_>, _>>()?;
+        for o in &outputs {
+            if let Src::Step(i) = *o {
+                steps[i].is_output = true;
+            }
+        }
+        let mut upload = vec![false; fused.inputs.len()];
+        for s in steps.iter().flat_map(|s| &s.inputs) {
+            if let Src::Input(i) = *s {
+                upload[i] = true;
+            }
+        }
         Ok(VulkanPartition {
             gpu,
             consts,
             steps,
             outputs,
-            const_inputs,
+            upload,
         })
     }
 }
@@ -122,12 +178,12 @@ impl Partition for VulkanPartition {
         let gpu = &self.gpu;
         let mut uploaded: Vec<Option<Operand>> = Vec::with_capacity(inputs.len());
         for (i, v) in inputs.iter().enumerate() {
-            if self.const_inputs.get(i).copied().flatten().is_some() {
+            if !self.upload[i] {
                 uploaded.push(None);
                 continue;
             }
             let t = v
-                .ok_or_else(|| Error::invalid("a Vulkan partition input is missing"))?
+                .ok_or_else(|| Error::invalid(format!("Vulkan partition input {i} is missing")))?
                 .tensor()?;
             let buf = gpu.upload(t.as_slice::<f32>()?).map_err(fail("upload"))?;
             uploaded.push(Some((buf, t.shape().to_vec())));
@@ -139,29 +195,52 @@ impl Partition for VulkanPartition {
         )
         .map_err(|e| fail("command buffer")(e.to_string()))?;
         let mut made: Vec<Operand> = Vec::with_capacity(self.steps.len());
+        let get = |s: Src, made: &[Operand]| -> Operand {
+            match s {
+                Src::Input(i) => uploaded[i]
+                    .clone()
+                    .expect("inputs read as floats are uploaded"),
+                Src::Const(i) => self.consts[i].clone(),
+                Src::Step(i) => made[i].clone(),
+            }
+        };
         for step in &self.steps {
-            let get = |s: &Src| -> Operand {
-                match *s {
-                    Src::Input(i) => uploaded[i]
-                        .clone()
-                        .expect("a non-constant input was uploaded"),
-                    Src::Const(i) => self.consts[i].clone(),
-                    Src::Step(i) => made[i].clone(),
-                }
-            };
-            let ins: Vec<Operand> = step.inputs.iter().map(get).collect();
+            let ins: Vec<Operand> = step.inputs.iter().map(|&s| get(s, &made)).collect();
+            let ints = step
+                .ints
+                .iter()
+                .map(|s| match s {
+                    IntSrc::Const(v) => Ok(v.clone()),
+                    IntSrc::Input(i) => {
+                        let v = inputs[*i].ok_or_else(|| {
+                            Error::invalid(format!("{}: integer input missing", step.what))
+                        })?;
+                        Ints::from_tensor(v.tensor()?)
+                    }
+                })
+                .collect::<Result<Vec<Ints>, Error>>()
+                .map_err(context(&step.what))?;
             let shapes: Vec<&[i64]> = ins.iter().map(|o| o.1.as_slice()).collect();
-            let shape = step
-                .op
-                .shape(&shapes)
-                .map_err(|e| Error::new(e.code, format!("{}: {}", step.what, e.message)))?;
-            let buf = gpu
-                .buffer(numel(&shape), step.is_output)
-                .map_err(fail(&step.what))?;
-            let out = (buf, shape);
-            step.op
-                .record(gpu, &mut builder, &ins, &out)
-                .map_err(|e| Error::new(e.code, format!("{}: {}", step.what, e.message)))?;
+            let shape = step.op.shape(&shapes, &ints).map_err(context(&step.what))?;
+            let out = if step.op.is_view() && !step.is_output {
+                (ins[0].0.clone(), shape)
+            } else {
+                let out = (
+                    gpu.buffer(numel(&shape), step.is_output)
+                        .map_err(fail(&step.what))?,
+                    shape,
+                );
+                if step.op.is_view() {
+                    // Outputs are read back, so they must be in host-visible memory.
+                    copy::contiguous(gpu, &mut builder, &ins[0], &out)
+                        .map_err(context(&step.what))?;
+                } else {
+                    step.op
+                        .record(gpu, &mut builder, &ins, &ints, &out)
+                        .map_err(context(&step.what))?;
+                }
+                out
+            };
             made.push(out);
         }
         let commands = builder
@@ -176,15 +255,11 @@ impl Partition for VulkanPartition {
             .map_err(|e| fail(&gpu.name)(e.to_string()))?;
         self.outputs
             .iter()
-            .map(|s| {
-                let (buf, shape) = match *s {
-                    Src::Step(i) => &made[i],
-                    Src::Const(i) => &self.consts[i],
-                    Src::Input(i) => uploaded[i].as_ref().expect("uploaded"),
-                };
-                let n = numel(shape);
+            .map(|&s| {
+                let (buf, shape) = get(s, &made);
+                let n = numel(&shape);
                 let data = buf.read().map_err(|e| fail("read back")(e.to_string()))?;
-                let t = host.tensor(shape, |o: &mut [f32]| o.copy_from_slice(&data[..n]))?;
+                let t = host.tensor(&shape, |o: &mut [f32]| o.copy_from_slice(&data[..n]))?;
                 Ok(Some(Value::Tensor(t)))
             })
             .collect()

@@ -1,8 +1,9 @@
-//! Elementwise binary ops with numpy broadcasting (`shaders/binary.wgsl`).
+//! Elementwise binary ops with numpy broadcasting (`shaders/binary.wgsl`): one
+//! pipeline, the op chosen by a code in the push constants.
 
-use ort_core::{Error, NodeView};
+use ort_core::{Error, GraphView, NodeView};
 
-use super::{dispatch, grid, numel, Builder, Operand};
+use super::{dispatch, grid, is, numel, Builder, Claim, Ints, Kernel, Lowered, Operand};
 use crate::gpu::Gpu;
 
 /// The shader's limit on the broadcast rank (two vec4 of dims).
@@ -13,19 +14,39 @@ pub struct Binary {
     code: u32,
 }
 
-/// The binary op `node` is, if it is one (Max and Min with exactly two inputs).
-pub fn claim(node: &NodeView<'_>) -> Option<Binary> {
-    let code = match node.op_type.as_str() {
-        "Add" => 0,
-        "Sub" => 1,
-        "Mul" => 2,
-        "Div" => 3,
-        "Pow" => 4,
-        "Max" if node.inputs.len() == 2 => 5,
-        "Min" if node.inputs.len() == 2 => 6,
-        _ => return None,
+impl Binary {
+    pub const ADD: Binary = Binary { code: 0 };
+    pub const SUB: Binary = Binary { code: 1 };
+    pub const MUL: Binary = Binary { code: 2 };
+    pub const DIV: Binary = Binary { code: 3 };
+}
+
+/// Op codes, as the shader numbers them. Max and Min take exactly two inputs here.
+const CODES: &[(&str, u32)] = &[
+    ("Add", 0),
+    ("Sub", 1),
+    ("Mul", 2),
+    ("Div", 3),
+    ("Pow", 4),
+    ("Max", 5),
+    ("Min", 6),
+    ("PRelu", 7),
+];
+
+pub fn claim(node: &NodeView<'_>, _: &GraphView<'_>) -> Result<Option<Claim>, String> {
+    let Some(&(op, code)) = CODES.iter().find(|(n, _)| is(node, n)) else {
+        return Ok(None);
     };
-    Some(Binary { code })
+    if node.inputs.len() != 2 {
+        return Err(format!(
+            "{op} of {} inputs: the shader takes two",
+            node.inputs.len()
+        ));
+    }
+    if op == "PRelu" && node.opset < 7 {
+        return Err("PRelu before opset 7 does not broadcast".into());
+    }
+    Ok(Some(Claim::one(Lowered::inputs(Binary { code }, 2))))
 }
 
 /// The numpy broadcast of two shapes.
@@ -52,28 +73,33 @@ pub fn broadcast(a: &[i64], b: &[i64]) -> Result<Vec<i64>, Error> {
 
 /// Strides of `s` (row-major) read along the axes of `out`: 0 where `s` has
 /// that axis as 1 or not at all.
-fn strides(s: &[i64], out: &[i64]) -> Vec<u32> {
+pub fn broadcast_strides(s: &[i64], out: &[i64]) -> Vec<i64> {
     let off = out.len() - s.len();
-    let mut st = vec![0u32; out.len()];
-    let mut acc = 1u32;
+    let mut st = vec![0i64; out.len()];
+    let mut acc = 1i64;
     for k in (0..s.len()).rev() {
         if s[k] != 1 {
             st[k + off] = acc;
         }
-        acc *= s[k].max(1) as u32;
+        acc *= s[k].max(1);
     }
     st
 }
 
-impl Binary {
-    pub fn record(
+impl Kernel for Binary {
+    fn shape(&self, inputs: &[&[i64]], _: &[Ints]) -> Result<Vec<i64>, Error> {
+        broadcast(inputs[0], inputs[1])
+    }
+
+    fn record(
         &self,
         gpu: &Gpu,
         b: &mut Builder,
-        x: &Operand,
-        z: &Operand,
+        inputs: &[Operand],
+        _: &[Ints],
         y: &Operand,
     ) -> Result<(), Error> {
+        let (x, z) = (&inputs[0], &inputs[1]);
         let out = &y.1;
         let n = numel(out);
         if n == 0 {
@@ -90,11 +116,11 @@ impl Binary {
         for (k, &d) in out.iter().enumerate() {
             pc[4 + k] = d as u32;
         }
-        for (k, s) in strides(&x.1, out).into_iter().enumerate() {
-            pc[12 + k] = s;
+        for (k, s) in broadcast_strides(&x.1, out).into_iter().enumerate() {
+            pc[12 + k] = s as u32;
         }
-        for (k, s) in strides(&z.1, out).into_iter().enumerate() {
-            pc[20 + k] = s;
+        for (k, s) in broadcast_strides(&z.1, out).into_iter().enumerate() {
+            pc[20 + k] = s as u32;
         }
         dispatch(
             gpu,
@@ -115,7 +141,7 @@ mod tests {
     fn broadcast_and_strides() {
         assert_eq!(broadcast(&[2, 1, 4], &[3, 1]).unwrap(), vec![2, 3, 4]);
         assert!(broadcast(&[2, 3], &[4, 3, 2]).is_err());
-        assert_eq!(strides(&[3, 1], &[2, 3, 4]), vec![0, 1, 0]);
-        assert_eq!(strides(&[2, 1, 4], &[2, 3, 4]), vec![4, 0, 1]);
+        assert_eq!(broadcast_strides(&[3, 1], &[2, 3, 4]), vec![0, 1, 0]);
+        assert_eq!(broadcast_strides(&[2, 1, 4], &[2, 3, 4]), vec![4, 0, 1]);
     }
 }

@@ -3,11 +3,30 @@
 
 use ort_core::{Error, GraphView, NodeView};
 
-use super::{binary::broadcast, dispatch, numel, rank, Builder, Operand};
+use super::{
+    binary::broadcast, dispatch, is, numel, rank, Builder, Claim, Ints, Kernel, Lowered, Operand,
+};
 use crate::gpu::Gpu;
 
-pub fn check(node: &NodeView<'_>, graph: &GraphView<'_>) -> Result<(), String> {
-    for v in &node.inputs[..2] {
+/// Either operand may be stored with its last two axes swapped.
+#[derive(Clone, Debug)]
+pub struct MatMul {
+    pub trans: [bool; 2],
+}
+
+pub fn claim(node: &NodeView<'_>, graph: &GraphView<'_>) -> Result<Option<Claim>, String> {
+    if !is(node, "MatMul") {
+        return Ok(None);
+    }
+    check(&node.inputs[..2], graph)?;
+    Ok(Some(Claim::one(Lowered::inputs(
+        MatMul { trans: [false; 2] },
+        2,
+    ))))
+}
+
+pub fn check(operands: &[ort_core::RString], graph: &GraphView<'_>) -> Result<(), String> {
+    for v in operands {
         match rank(graph, v) {
             Some(r) if (2..=2 + MAX_BATCH_RANK).contains(&r) => {}
             Some(r) => {
@@ -57,17 +76,48 @@ pub fn shape(a: &[i64], b: &[i64]) -> Result<(Vec<i64>, Vec<[u32; 2]>), Error> {
     Ok((out, strides))
 }
 
-pub fn record(
+/// The shapes as the product sees them: the last two axes swapped where stored
+/// transposed.
+pub fn logical(s: &[i64], trans: bool) -> Vec<i64> {
+    let mut s = s.to_vec();
+    let r = s.len();
+    if trans && r >= 2 {
+        s.swap(r - 1, r - 2);
+    }
+    s
+}
+
+impl Kernel for MatMul {
+    fn shape(&self, inputs: &[&[i64]], _: &[Ints]) -> Result<Vec<i64>, Error> {
+        let t = self.trans;
+        shape(&logical(inputs[0], t[0]), &logical(inputs[1], t[1])).map(|(s, _)| s)
+    }
+
+    fn record(
+        &self,
+        gpu: &Gpu,
+        b: &mut Builder,
+        inputs: &[Operand],
+        _: &[Ints],
+        y: &Operand,
+    ) -> Result<(), Error> {
+        record(gpu, b, &inputs[0], &inputs[1], y, self.trans)
+    }
+}
+
+fn record(
     gpu: &Gpu,
     b: &mut Builder,
     x: &Operand,
     z: &Operand,
     y: &Operand,
+    trans: [bool; 2],
 ) -> Result<(), Error> {
-    let (out, strides) = shape(&x.1, &z.1)?;
+    let (xs, zs) = (logical(&x.1, trans[0]), logical(&z.1, trans[1]));
+    let (out, strides) = shape(&xs, &zs)?;
     let r = out.len();
     let (m, n) = (out[r - 2] as usize, out[r - 1] as usize);
-    let k = x.1[x.1.len() - 1] as usize;
+    let k = xs[xs.len() - 1] as usize;
     let batch = numel(&out[..r - 2]);
     if m * n == 0 || batch == 0 {
         return Ok(());
@@ -88,7 +138,9 @@ pub fn record(
             "MatMul to {out:?} is too large for one Vulkan dispatch"
         )));
     }
-    let mut pc = [0u32; 16];
+    let mut pc = [0u32; 20];
+    pc[16] = trans[0] as u32;
+    pc[17] = trans[1] as u32;
     pc[..4].copy_from_slice(&[m as u32, n as u32, k as u32, (r - 2) as u32]);
     for (j, (d, [sa, sb])) in out[..r - 2].iter().zip(strides).enumerate() {
         pc[4 + j] = *d as u32;

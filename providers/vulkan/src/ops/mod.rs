@@ -1,13 +1,37 @@
-//! What the Vulkan provider runs: per op family, which nodes it accepts (and why
-//! not), the output shape at run time, and the dispatch it records.
+//! What the Vulkan provider runs, one file per op (or op family): which nodes it
+//! accepts (and why not), how a node lowers to dispatches, the output shape at run
+//! time, and the dispatch it records.
+//!
+//! A node lowers to one or more [`Lowered`] steps, each a [`Kernel`] reading
+//! float operands (device buffers) and host integers ([`Ints`]: shapes, axes,
+//! indices, conditions, which live on the host and are read there at run time).
 
+pub mod attention;
+pub mod batchnorm;
 pub mod binary;
+pub mod cast;
+pub mod concat;
+pub mod conv;
+pub mod copy;
+pub mod expand;
+pub mod gather;
+pub mod layernorm;
+pub mod linear;
 pub mod matmul;
+pub mod pool;
+pub mod reduce;
+pub mod select;
+pub mod slice;
+pub mod softmax;
+pub mod split;
+pub mod transpose;
 pub mod unary;
+pub mod view;
 
+use std::fmt::Debug;
 use std::sync::Arc;
 
-use ort_core::{ElemType, Error, GraphView, NodeView};
+use ort_core::{AttrValue, ElemType, Error, GraphView, NodeView, Tensor};
 use vulkano::buffer::Subbuffer;
 use vulkano::command_buffer::{AutoCommandBufferBuilder, PrimaryAutoCommandBuffer};
 use vulkano::descriptor_set::{DescriptorSet, WriteDescriptorSet};
@@ -15,58 +39,229 @@ use vulkano::pipeline::{ComputePipeline, Pipeline, PipelineBindPoint};
 
 use crate::gpu::Gpu;
 
-/// A node the provider took, ready to record.
-#[derive(Clone, Debug)]
-pub enum Op {
-    Unary(unary::Unary),
-    Binary(binary::Binary),
-    MatMul,
-}
-
-/// A device buffer and the shape of the tensor in it.
+/// A device buffer and the shape of the tensor in it. Buffers hold 32-bit words:
+/// floats, or u32 where a shader reads indices or flags.
 pub type Operand = (Subbuffer<[f32]>, Vec<i64>);
 
 pub type Builder = AutoCommandBufferBuilder<PrimaryAutoCommandBuffer>;
 
-/// What `node` becomes, or why the provider declines it.
-pub fn claim(node: &NodeView<'_>, graph: &GraphView<'_>) -> Result<Op, String> {
-    if !node.domain.is_empty() && node.domain.as_str() != "ai.onnx" {
-        return Err(format!("no Vulkan kernel for domain {}", node.domain));
-    }
-    let op = node.op_type.as_str();
-    let made = if let Some(u) = unary::claim(node, graph)? {
-        Op::Unary(u)
-    } else if let Some(b) = binary::claim(node) {
-        Op::Binary(b)
-    } else if op == "MatMul" {
-        matmul::check(node, graph)?;
-        Op::MatMul
-    } else {
-        return Err(format!("no Vulkan kernel for {op}"));
-    };
-    all_f32(node, graph)?;
-    Ok(made)
+/// A host integer tensor (int64, int32 or bool), read at run time.
+#[derive(Clone, Debug)]
+pub struct Ints {
+    pub shape: Vec<i64>,
+    pub data: Vec<i64>,
 }
 
-/// Every input and output is float32 (the only type the shaders compute).
-fn all_f32(node: &NodeView<'_>, graph: &GraphView<'_>) -> Result<(), String> {
-    let values = node.inputs.iter().chain(node.outputs.iter());
-    for v in values.filter(|v| !v.is_empty()) {
-        let elem = match graph.initializer(v) {
-            Some(t) => Some(t.elem()),
-            None => graph.value_type(v).and_then(|t| t.elem()),
-        };
-        match elem {
-            Some(ElemType::F32) => {}
-            Some(e) => {
-                return Err(format!(
-                    "{v} is {e}; the Vulkan shaders compute float32 only"
-                ))
+impl Ints {
+    pub fn from_tensor(t: &Tensor) -> Result<Ints, Error> {
+        let data = match t.elem() {
+            ElemType::I64 => t.as_slice::<i64>()?.to_vec(),
+            ElemType::I32 => t.as_slice::<i32>()?.iter().map(|&v| v as i64).collect(),
+            ElemType::Bool => t.as_slice::<bool>()?.iter().map(|&v| v as i64).collect(),
+            e => {
+                return Err(Error::invalid(format!(
+                    "expected an integer tensor, got {e}"
+                )))
             }
-            None => return Err(format!("the element type of {v} is not known")),
+        };
+        Ok(Ints {
+            shape: t.shape().to_vec(),
+            data,
+        })
+    }
+}
+
+/// One step of a lowered node: a dispatch (or, for a view, none).
+pub trait Kernel: Debug + Send + Sync {
+    /// The output shape for these float operand shapes and host integers.
+    fn shape(&self, inputs: &[&[i64]], ints: &[Ints]) -> Result<Vec<i64>, Error>;
+    /// Records the dispatches that compute `out`.
+    fn record(
+        &self,
+        gpu: &Gpu,
+        b: &mut Builder,
+        inputs: &[Operand],
+        ints: &[Ints],
+        out: &Operand,
+    ) -> Result<(), Error>;
+    /// A view shares its input's buffer: nothing is recorded.
+    fn is_view(&self) -> bool {
+        false
+    }
+}
+
+/// Where a lowered step reads a float operand.
+#[derive(Clone, Debug)]
+pub enum Arg {
+    /// The node's k-th input.
+    Input(usize),
+    /// The output of the node's j-th lowered step.
+    Prev(usize),
+    /// A float constant made at compile time.
+    Scalar(f32),
+    /// A float tensor made at compile time (folded parameters).
+    Tensor(Vec<f32>, Vec<i64>),
+}
+
+#[derive(Clone, Debug)]
+pub struct Lowered {
+    pub op: Arc<dyn Kernel>,
+    pub args: Vec<Arg>,
+    /// Node inputs read on the host as integers.
+    pub ints: Vec<usize>,
+}
+
+impl Lowered {
+    pub fn new(op: impl Kernel + 'static, args: Vec<Arg>) -> Lowered {
+        Lowered {
+            op: Arc::new(op),
+            args,
+            ints: vec![],
         }
     }
-    Ok(())
+    /// The node's first `n` inputs, in order.
+    pub fn inputs(op: impl Kernel + 'static, n: usize) -> Lowered {
+        Lowered::new(op, (0..n).map(Arg::Input).collect())
+    }
+    pub fn with_ints(mut self, ints: Vec<usize>) -> Lowered {
+        self.ints = ints;
+        self
+    }
+}
+
+/// A claimed node: its steps, and per node output the step that makes it.
+pub struct Claim {
+    pub steps: Vec<Lowered>,
+    pub outputs: Vec<usize>,
+}
+
+impl Claim {
+    /// Steps whose last one makes the node's only output.
+    pub fn steps(steps: Vec<Lowered>) -> Claim {
+        let last = steps.len() - 1;
+        Claim {
+            steps,
+            outputs: vec![last],
+        }
+    }
+    pub fn one(step: Lowered) -> Claim {
+        Claim::steps(vec![step])
+    }
+}
+
+/// An op family's claim: `Ok(None)` when `node` is not one of its ops.
+type ClaimFn = fn(&NodeView<'_>, &GraphView<'_>) -> Result<Option<Claim>, String>;
+
+const FAMILIES: &[ClaimFn] = &[
+    linear::claim,
+    attention::claim,
+    unary::claim,
+    binary::claim,
+    matmul::claim,
+    softmax::claim,
+    transpose::claim,
+    view::claim,
+    conv::claim,
+    pool::claim,
+    batchnorm::claim,
+    layernorm::claim,
+    reduce::claim,
+    concat::claim,
+    split::claim,
+    slice::claim,
+    expand::claim,
+    gather::claim,
+    select::claim,
+    cast::claim,
+];
+
+/// What `node` becomes, or why the provider declines it.
+pub fn claim(node: &NodeView<'_>, graph: &GraphView<'_>) -> Result<Claim, String> {
+    let domain = node.domain.as_str();
+    if !(domain.is_empty() || domain == "ai.onnx" || domain == FUSED) {
+        return Err(format!("no Vulkan kernel for domain {domain}"));
+    }
+    let op = node.op_type.as_str();
+    let mut found = None;
+    for family in FAMILIES {
+        if let Some(c) = family(node, graph)? {
+            found = Some(c);
+            break;
+        }
+    }
+    let claim = found.ok_or_else(|| match domain {
+        FUSED => format!("no Vulkan kernel for {op} (domain {domain})"),
+        _ => format!("no Vulkan kernel for {op}"),
+    })?;
+    // Float operands and outputs must be float32, host integers integers.
+    let mut ints = Vec::new();
+    for step in &claim.steps {
+        for a in &step.args {
+            if let Arg::Input(k) = a {
+                check_elem(node, graph, *k, &[ElemType::F32])?;
+            }
+        }
+        ints.extend(step.ints.iter().copied());
+    }
+    for k in ints {
+        check_elem(
+            node,
+            graph,
+            k,
+            &[ElemType::I64, ElemType::I32, ElemType::Bool],
+        )?;
+    }
+    for (k, o) in node.outputs.iter().enumerate() {
+        if o.is_empty() {
+            continue;
+        }
+        if k >= claim.outputs.len() {
+            return Err(format!(
+                "{op}: output {k} is not computed by the Vulkan kernel"
+            ));
+        }
+        check_value(o, graph, &[ElemType::F32])?;
+    }
+    Ok(claim)
+}
+
+pub const FUSED: &str = "ai.ort_rs.fused";
+
+/// Whether `node` is `op` in the ONNX domain.
+pub(crate) fn is(node: &NodeView<'_>, op: &str) -> bool {
+    node.op_type.as_str() == op && matches!(node.domain.as_str(), "" | "ai.onnx")
+}
+
+/// Whether `node` is `op` in the fused domain (`docs/fused-ops.md`).
+pub(crate) fn is_fused(node: &NodeView<'_>, op: &str) -> bool {
+    node.op_type.as_str() == op && node.domain.as_str() == FUSED
+}
+
+fn check_elem(
+    node: &NodeView<'_>,
+    graph: &GraphView<'_>,
+    k: usize,
+    allowed: &[ElemType],
+) -> Result<(), String> {
+    match node.inputs.get(k) {
+        Some(v) if !v.is_empty() => check_value(v, graph, allowed),
+        _ => Err(format!("input {k} is missing")),
+    }
+}
+
+fn check_value(v: &str, graph: &GraphView<'_>, allowed: &[ElemType]) -> Result<(), String> {
+    let elem = match graph.initializer(v) {
+        Some(t) => Some(t.elem()),
+        None => graph.value_type(v).and_then(|t| t.elem()),
+    };
+    match elem {
+        Some(e) if allowed.contains(&e) => Ok(()),
+        Some(e) if allowed == [ElemType::F32] => Err(format!(
+            "{v} is {e}; the Vulkan shaders compute float32 only"
+        )),
+        Some(e) => Err(format!("{v} is {e}, not an integer the host can read")),
+        None => Err(format!("the element type of {v} is not known")),
+    }
 }
 
 /// The rank of a value, when known.
@@ -77,29 +272,63 @@ pub(crate) fn rank(graph: &GraphView<'_>, v: &str) -> Option<usize> {
     graph.value_type(v)?.shape().map(|s| s.len())
 }
 
-impl Op {
-    /// The output shape for these input shapes.
-    pub fn shape(&self, inputs: &[&[i64]]) -> Result<Vec<i64>, Error> {
-        match self {
-            Op::Unary(_) => Ok(inputs[0].to_vec()),
-            Op::Binary(_) => binary::broadcast(inputs[0], inputs[1]),
-            Op::MatMul => matmul::shape(inputs[0], inputs[1]).map(|(s, _)| s),
-        }
+pub(crate) fn int_attr(node: &NodeView<'_>, name: &str, default: i64) -> i64 {
+    match node.attr(name) {
+        Some(AttrValue::Int(v)) => *v,
+        _ => default,
     }
+}
 
-    /// Records the dispatch that computes `out` from `inputs`.
-    pub fn record(
-        &self,
-        gpu: &Gpu,
-        b: &mut Builder,
-        inputs: &[Operand],
-        out: &Operand,
-    ) -> Result<(), Error> {
-        match self {
-            Op::Unary(u) => u.record(gpu, b, &inputs[0], out),
-            Op::Binary(x) => x.record(gpu, b, &inputs[0], &inputs[1], out),
-            Op::MatMul => matmul::record(gpu, b, &inputs[0], &inputs[1], out),
-        }
+pub(crate) fn float_attr(node: &NodeView<'_>, name: &str, default: f32) -> f32 {
+    match node.attr(name) {
+        Some(AttrValue::Float(v)) => *v,
+        _ => default,
+    }
+}
+
+pub(crate) fn ints_attr(node: &NodeView<'_>, name: &str) -> Option<Vec<i64>> {
+    match node.attr(name) {
+        Some(AttrValue::Ints(v)) => Some(v.to_vec()),
+        _ => None,
+    }
+}
+
+pub(crate) fn string_attr(node: &NodeView<'_>, name: &str) -> Option<String> {
+    match node.attr(name) {
+        Some(AttrValue::String(s)) => Some(String::from_utf8_lossy(s).into_owned()),
+        _ => None,
+    }
+}
+
+/// Whether input `k` is present.
+pub(crate) fn has_input(node: &NodeView<'_>, k: usize) -> bool {
+    node.inputs.get(k).is_some_and(|v| !v.is_empty())
+}
+
+/// The float32 data of input `k` when it is an initializer no graph input overrides.
+pub(crate) fn constant_f32<'g>(
+    node: &NodeView<'_>,
+    graph: &'g GraphView<'_>,
+    k: usize,
+) -> Option<(&'g [f32], &'g [i64])> {
+    let v = node.inputs.get(k).filter(|v| !v.is_empty())?;
+    if graph.inputs.iter().any(|i| i == v) {
+        return None;
+    }
+    let t = graph.initializer(v)?;
+    Some((t.as_slice::<f32>().ok()?, t.shape()))
+}
+
+/// An axis in `0..r`, from ONNX's `-r..r`.
+pub(crate) fn axis(a: i64, r: usize) -> Result<usize, Error> {
+    let r = r as i64;
+    let k = if a < 0 { a + r } else { a };
+    if (0..r).contains(&k) {
+        Ok(k as usize)
+    } else {
+        Err(Error::invalid(format!(
+            "axis {a} is out of range for rank {r}"
+        )))
     }
 }
 
@@ -146,7 +375,7 @@ pub(crate) fn grid(n: usize) -> Result<([u32; 3], u32), Error> {
     let groups = n.div_ceil(256).max(1);
     let x = groups.min(65_535);
     let y = groups.div_ceil(x);
-    if y > 65_535 {
+    if y > 65_535 || n > u32::MAX as usize {
         return Err(Error::invalid(format!(
             "{n} elements are too many for one dispatch"
         )));
@@ -154,7 +383,36 @@ pub(crate) fn grid(n: usize) -> Result<([u32; 3], u32), Error> {
     Ok(([x as u32, y as u32, 1], (x * 256) as u32))
 }
 
+/// One workgroup per row, as a 2-D grid when there are more than 65,535 rows;
+/// returns the grid and the rows per grid row.
+pub(crate) fn row_grid(rows: usize) -> Result<([u32; 3], u32), Error> {
+    let x = rows.clamp(1, 65_535);
+    let y = rows.div_ceil(x).max(1);
+    if y > 65_535 {
+        return Err(Error::invalid(format!(
+            "{rows} rows are too many for one dispatch"
+        )));
+    }
+    Ok(([x as u32, y as u32, 1], x as u32))
+}
+
 /// Element count of a shape.
 pub(crate) fn numel(shape: &[i64]) -> usize {
     shape.iter().product::<i64>().max(0) as usize
+}
+
+/// Row-major strides of a shape, in elements.
+pub(crate) fn strides(shape: &[i64]) -> Vec<i64> {
+    let mut st = vec![1i64; shape.len()];
+    for k in (0..shape.len().saturating_sub(1)).rev() {
+        st[k] = st[k + 1] * shape[k + 1].max(1);
+    }
+    st
+}
+
+pub(crate) fn floats_attr(node: &NodeView<'_>, name: &str) -> Option<Vec<f32>> {
+    match node.attr(name) {
+        Some(AttrValue::Floats(v)) => Some(v.to_vec()),
+        _ => None,
+    }
 }

@@ -3,7 +3,9 @@
 
 use ort_core::{AttrValue, Error, GraphView, NodeView};
 
-use super::{dispatch, grid, numel, Builder, Operand};
+use super::{
+    dispatch, float_attr, grid, is, is_fused, numel, Builder, Claim, Ints, Kernel, Lowered, Operand,
+};
 use crate::gpu::Gpu;
 
 /// Op codes, as `apply` in the shader numbers them.
@@ -24,19 +26,15 @@ const CODES: &[(&str, u32)] = &[
     ("Sin", 18),
     ("Cos", 19),
     ("Identity", 20),
+    ("Softplus", 23),
+    ("Softsign", 24),
+    ("Sign", 25),
 ];
 
 #[derive(Clone, Debug)]
 pub struct Unary {
     code: u32,
     args: [f32; 4],
-}
-
-fn float_attr(node: &NodeView<'_>, name: &str, default: f32) -> f32 {
-    match node.attr(name) {
-        Some(AttrValue::Float(v)) => *v,
-        _ => default,
-    }
 }
 
 /// A Clip bound given as an input: absent, or a one-element constant.
@@ -57,20 +55,33 @@ fn bound(
 
 /// The unary op `node` is, if it is one; Err when it is one with something the
 /// shader cannot do.
-pub fn claim(node: &NodeView<'_>, graph: &GraphView<'_>) -> Result<Option<Unary>, String> {
+pub fn claim(node: &NodeView<'_>, graph: &GraphView<'_>) -> Result<Option<Claim>, String> {
     let op = node.op_type.as_str();
+    let fused_gelu = is_fused(node, "Gelu");
+    if !fused_gelu && !matches!(node.domain.as_str(), "" | "ai.onnx") {
+        return Ok(None);
+    }
     let mut args = [0.0f32; 4];
     let code = if let Some((_, c)) = CODES.iter().find(|(n, _)| *n == op) {
         *c
     } else {
         match op {
-            "Gelu" => match node.attr("approximate") {
+            "Gelu" if fused_gelu || is(node, "Gelu") => match node.attr("approximate") {
                 Some(AttrValue::String(s)) if s.as_slice() == b"tanh" => 5,
                 Some(AttrValue::String(s)) if s.as_slice() != b"none" => {
                     return Err("Gelu approximate must be none or tanh".into())
                 }
                 _ => 4,
             },
+            "Elu" => {
+                args[0] = float_attr(node, "alpha", 1.0);
+                21
+            }
+            "Selu" => {
+                args[0] = float_attr(node, "alpha", 1.673_263_2);
+                args[1] = float_attr(node, "gamma", 1.050_701);
+                22
+            }
             "LeakyRelu" => {
                 args[0] = float_attr(node, "alpha", 0.01);
                 11
@@ -82,28 +93,54 @@ pub fn claim(node: &NodeView<'_>, graph: &GraphView<'_>) -> Result<Option<Unary>
             }
             "Clip" => {
                 if node.opset < 11 {
-                    args[0] = float_attr(node, "min", f32::MIN);
-                    args[1] = float_attr(node, "max", f32::MAX);
+                    args[0] = float_attr(node, "min", f32::NEG_INFINITY);
+                    args[1] = float_attr(node, "max", f32::INFINITY);
                 } else {
-                    args[0] = bound(node, graph, 1, f32::MIN)?;
-                    args[1] = bound(node, graph, 2, f32::MAX)?;
+                    args[0] = bound(node, graph, 1, f32::NEG_INFINITY)?;
+                    args[1] = bound(node, graph, 2, f32::INFINITY)?;
                 }
                 12
             }
             _ => return Ok(None),
         }
     };
-    Ok(Some(Unary { code, args }))
+    Ok(Some(Claim::one(Lowered::inputs(Unary { code, args }, 1))))
 }
 
 impl Unary {
-    pub fn record(
+    /// The epilogue activation of a fused op (`docs/fused-ops.md`), by name.
+    pub fn activation(name: &str, params: &[f32]) -> Option<Unary> {
+        let p = |k: usize, d: f32| params.get(k).copied().unwrap_or(d);
+        let (code, args) = match name {
+            "Relu" => (0, [0.0; 4]),
+            "Sigmoid" => (1, [0.0; 4]),
+            "Tanh" => (2, [0.0; 4]),
+            "Gelu" => (4, [0.0; 4]),
+            "GeluTanh" => (5, [0.0; 4]),
+            "LeakyRelu" => (11, [p(0, 0.01), 0.0, 0.0, 0.0]),
+            "Clip" => (12, [p(0, f32::NEG_INFINITY), p(1, f32::INFINITY), 0.0, 0.0]),
+            "HardSigmoid" => (13, [p(0, 0.2), p(1, 0.5), 0.0, 0.0]),
+            "HardSwish" => (14, [0.0; 4]),
+            _ => return None,
+        };
+        Some(Unary { code, args })
+    }
+}
+
+impl Kernel for Unary {
+    fn shape(&self, inputs: &[&[i64]], _: &[Ints]) -> Result<Vec<i64>, Error> {
+        Ok(inputs[0].to_vec())
+    }
+
+    fn record(
         &self,
         gpu: &Gpu,
         b: &mut Builder,
-        x: &Operand,
+        inputs: &[Operand],
+        _: &[Ints],
         y: &Operand,
     ) -> Result<(), Error> {
+        let x = &inputs[0];
         let n = numel(&y.1);
         if n == 0 {
             return Ok(());

@@ -1,0 +1,84 @@
+//! Gemm and the fused-domain FusedMatMul / FusedGemm (`docs/fused-ops.md`),
+//! lowered to the MatMul shader (which reads transposed operands in place)
+//! followed by the scale, the bias and the activation as elementwise dispatches.
+
+use ort_core::{GraphView, NodeView};
+
+use super::binary::Binary;
+use super::matmul::MatMul;
+use super::unary::Unary;
+use super::{
+    float_attr, has_input, int_attr, is, is_fused, rank, string_attr, Arg, Claim, Lowered,
+};
+
+/// The epilogue activation of a fused op, if any; Err when the shader has none
+/// of that name.
+pub fn activation(node: &NodeView<'_>) -> Result<Option<Unary>, String> {
+    let Some(name) = string_attr(node, "activation") else {
+        return Ok(None);
+    };
+    let params = super::floats_attr(node, "activation_params").unwrap_or_default();
+    Unary::activation(&name, &params)
+        .map(Some)
+        .ok_or(format!("no Vulkan shader for the activation {name}"))
+}
+
+/// Appends the activation of a fused op to `steps`.
+pub fn push_activation(node: &NodeView<'_>, steps: &mut Vec<Lowered>) -> Result<(), String> {
+    if let Some(act) = activation(node)? {
+        let last = steps.len() - 1;
+        steps.push(Lowered::new(act, vec![Arg::Prev(last)]));
+    }
+    Ok(())
+}
+
+pub fn claim(node: &NodeView<'_>, graph: &GraphView<'_>) -> Result<Option<Claim>, String> {
+    let gemm = is(node, "Gemm") || is_fused(node, "FusedGemm");
+    if !(gemm || is_fused(node, "FusedMatMul")) {
+        return Ok(None);
+    }
+    let op = node.op_type.as_str();
+    for v in &node.inputs[..2] {
+        let r = rank(graph, v).ok_or(format!("the rank of {v} is not known"))?;
+        if r < 2 || (gemm && r != 2) || r > 6 {
+            return Err(format!(
+                "{v} has rank {r}, which the Vulkan {op} does not take"
+            ));
+        }
+    }
+    let trans = [
+        int_attr(node, "transA", 0) != 0,
+        int_attr(node, "transB", 0) != 0,
+    ];
+    let mut steps = vec![Lowered::new(
+        MatMul { trans },
+        vec![Arg::Input(0), Arg::Input(1)],
+    )];
+    let alpha = float_attr(node, "alpha", 1.0);
+    if alpha != 1.0 {
+        steps.push(Lowered::new(
+            Binary::MUL,
+            vec![Arg::Prev(0), Arg::Scalar(alpha)],
+        ));
+    }
+    if has_input(node, 2) {
+        let product = steps.len() - 1;
+        let beta = if gemm {
+            float_attr(node, "beta", 1.0)
+        } else {
+            1.0
+        };
+        let bias = if beta != 1.0 {
+            steps.push(Lowered::new(
+                Binary::MUL,
+                vec![Arg::Input(2), Arg::Scalar(beta)],
+            ));
+            Arg::Prev(steps.len() - 1)
+        } else {
+            Arg::Input(2)
+        };
+        steps.push(Lowered::new(Binary::ADD, vec![Arg::Prev(product), bias]));
+    }
+    push_activation(node, &mut steps)?;
+    Ok(Some(Claim::steps(steps)))
+}

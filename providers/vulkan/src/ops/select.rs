@@ -1,0 +1,77 @@
+//! Where (`shaders/where.wgsl`): the boolean condition is a host tensor, so the
+//! host broadcasts it to the output's shape and uploads it as 32-bit flags.
+
+use ort_core::{Error, GraphView, NodeView};
+
+use super::binary::{broadcast, broadcast_strides, MAX_RANK};
+use super::{dispatch, grid, is, numel, strides, Builder, Claim, Ints, Kernel, Lowered, Operand};
+use crate::gpu::Gpu;
+
+#[derive(Clone, Debug)]
+pub struct Where;
+
+pub fn claim(node: &NodeView<'_>, _: &GraphView<'_>) -> Result<Option<Claim>, String> {
+    if !is(node, "Where") {
+        return Ok(None);
+    }
+    let args = vec![super::Arg::Input(1), super::Arg::Input(2)];
+    Ok(Some(Claim::one(
+        Lowered::new(Where, args).with_ints(vec![0]),
+    )))
+}
+
+impl Kernel for Where {
+    fn shape(&self, inputs: &[&[i64]], ints: &[Ints]) -> Result<Vec<i64>, Error> {
+        broadcast(&broadcast(&ints[0].shape, inputs[0])?, inputs[1])
+    }
+
+    fn record(
+        &self,
+        gpu: &Gpu,
+        b: &mut Builder,
+        inputs: &[Operand],
+        ints: &[Ints],
+        y: &Operand,
+    ) -> Result<(), Error> {
+        let out = &y.1;
+        let n = numel(out);
+        if n == 0 {
+            return Ok(());
+        }
+        if out.len() > MAX_RANK {
+            return Err(Error::not_implemented(format!(
+                "Vulkan Where is limited to rank {MAX_RANK}"
+            )));
+        }
+        let c = &ints[0];
+        let cs = broadcast_strides(&c.shape, out);
+        let ys = strides(out);
+        let flags: Vec<f32> = (0..n as i64)
+            .map(|i| {
+                let at: i64 = (0..out.len()).map(|k| (i / ys[k]) % out[k] * cs[k]).sum();
+                f32::from_bits((c.data[at as usize] != 0) as u32)
+            })
+            .collect();
+        let cond = gpu.upload(&flags).map_err(Error::fail)?;
+        let (groups, row) = grid(n)?;
+        let mut pc = [0u32; 28];
+        pc[..4].copy_from_slice(&[n as u32, out.len() as u32, 0, row]);
+        for (k, &d) in out.iter().enumerate() {
+            pc[4 + k] = d as u32;
+        }
+        for (k, s) in broadcast_strides(&inputs[0].1, out).into_iter().enumerate() {
+            pc[12 + k] = s as u32;
+        }
+        for (k, s) in broadcast_strides(&inputs[1].1, out).into_iter().enumerate() {
+            pc[20 + k] = s as u32;
+        }
+        dispatch(
+            gpu,
+            b,
+            &gpu.pipelines.select,
+            &[&cond, &inputs[0].0, &inputs[1].0, &y.0],
+            pc,
+            groups,
+        )
+    }
+}
