@@ -13,6 +13,11 @@ use ort_runtime::{array, value, Level, Session};
 use ort_tests::*;
 use prost::Message;
 
+#[path = "vulkan_ops/nn.rs"]
+mod nn;
+#[path = "vulkan_ops/tensor.rs"]
+mod tensor;
+
 /// Deterministic values in [lo, hi).
 fn data(n: usize, seed: u64, lo: f32, hi: f32) -> Vec<f32> {
     let mut s = seed
@@ -65,39 +70,71 @@ fn vulkan(test: &str) -> bool {
     ok
 }
 
+/// A graph input's value.
+pub enum Feed {
+    F32(Vec<i64>, Vec<f32>),
+    I64(Vec<i64>, Vec<i64>),
+}
+
+impl Feed {
+    fn value(&self) -> ort_runtime::Value {
+        let dims = |s: &[i64]| IxDyn(&s.iter().map(|&d| d as usize).collect::<Vec<_>>()).clone();
+        match self {
+            Feed::F32(s, v) => value(ArrayD::from_shape_vec(dims(s), v.clone()).unwrap()),
+            Feed::I64(s, v) => value(ArrayD::from_shape_vec(dims(s), v.clone()).unwrap()),
+        }
+    }
+}
+
 /// Runs `m` on `inputs` with Vulkan and with the CPU alone; asserts every node
 /// ran on Vulkan and the outputs agree.
 fn check(m: ModelProto, tag: &str, inputs: &[(&str, Vec<i64>, Vec<f32>)]) {
+    let feeds: Vec<(&str, Feed)> = inputs
+        .iter()
+        .map(|(n, s, v)| (*n, Feed::F32(s.clone(), v.clone())))
+        .collect();
+    check_feeds(m, tag, &feeds, &[]);
+}
+
+/// As [`check`], with integer inputs too, every output compared, and the nodes
+/// whose op is in `cpu_ops` expected on the CPU instead.
+pub fn check_feeds(m: ModelProto, tag: &str, feeds: &[(&str, Feed)], cpu_ops: &[&str]) {
     let vk = session(&m, tag, &["vulkan", "cpu"]);
     for n in &vk.explain().nodes {
+        let want = if cpu_ops.contains(&n.op.as_str()) {
+            "cpu"
+        } else {
+            "vulkan"
+        };
         assert_eq!(
-            n.provider, "vulkan",
+            n.provider, want,
             "{tag}: {} went to {} ({:?})",
             n.node, n.provider, n.declined
         );
     }
     let cpu = session(&m, tag, &["cpu"]);
     let feed = || {
-        inputs
+        feeds
             .iter()
-            .map(|(name, shape, v)| {
-                let dims: Vec<usize> = shape.iter().map(|&d| d as usize).collect();
-                (
-                    *name,
-                    value(ArrayD::from_shape_vec(IxDyn(&dims), v.clone()).unwrap()),
-                )
-            })
+            .map(|(n, f)| (*n, f.value()))
             .collect::<Vec<_>>()
     };
     let (a, b) = (
         vk.run(&feed(), &[]).unwrap(),
         cpu.run(&feed(), &[]).unwrap(),
     );
-    let (a, b) = (array::<f32>(&a[0]).unwrap(), array::<f32>(&b[0]).unwrap());
-    assert_eq!(a.shape(), b.shape(), "{tag}");
-    for (i, (x, y)) in a.iter().zip(b.iter()).enumerate() {
-        let close = (x - y).abs() <= 1e-5 + 1e-4 * y.abs() || (x.is_nan() && y.is_nan());
-        assert!(close, "{tag}: element {i}: vulkan {x} vs cpu {y}");
+    assert_eq!(a.len(), b.len(), "{tag}");
+    for (k, (a, b)) in a.iter().zip(&b).enumerate() {
+        let (a, b) = (array::<f32>(a).unwrap(), array::<f32>(b).unwrap());
+        assert_eq!(a.shape(), b.shape(), "{tag}: output {k}");
+        for (i, (x, y)) in a.iter().zip(b.iter()).enumerate() {
+            let close =
+                (x - y).abs() <= 1e-5 + 1e-4 * y.abs() || (x.is_nan() && y.is_nan()) || x == y;
+            assert!(
+                close,
+                "{tag}: output {k} element {i}: vulkan {x} vs cpu {y}"
+            );
+        }
     }
 }
 

@@ -140,7 +140,7 @@ fn test(args: &[String]) -> Result<(), String> {
 
 /// With a Vulkan device: the models and the node suite again with Vulkan first.
 /// Whatever Vulkan claims must compute what the CPU does, so the same required
-/// lists apply. Unoptimized, so that Vulkan sees the plain ops it implements.
+/// lists apply. The node suite runs unoptimized, so that Vulkan sees each plain op.
 fn vulkan_suites(out: &Path, models: &Path, conformance: &Path, quick: bool) -> Result<(), String> {
     let ort = out.join("ort");
     // Software devices (lavapipe, what CI has) are enabled for these runs only.
@@ -165,12 +165,15 @@ fn vulkan_suites(out: &Path, models: &Path, conformance: &Path, quick: bool) -> 
         c.args(["--providers", "vulkan,cpu", "--level", "disable"]);
     };
     if models.exists() {
-        let mut c = Command::new(&ort);
-        c.arg("test").arg(models);
-        vulkan(&mut c);
-        c.arg("--require")
-            .arg(conformance.join("models-pass-list.txt"));
-        run(c)?;
+        // The models also at `all`, where Vulkan runs the optimizer's fused ops.
+        for level in ["disable", "all"] {
+            let mut c = Command::new(&ort);
+            c.arg("test").arg(models);
+            c.args(["--providers", "vulkan,cpu", "--level", level]);
+            c.arg("--require")
+                .arg(conformance.join("models-pass-list.txt"));
+            run(c)?;
+        }
     }
     let node = shared().join("onnx-tests").join("node");
     if !quick && node.exists() {
