@@ -142,6 +142,13 @@ impl CompiledPartition {
             (self.obj.vtable.compute())(self.obj.this, ins.as_rslice(), &services).into_result()?;
         Ok(outs.into_iter().map(|v| v.into_option()).collect())
     }
+
+    /// The memory input `index` must be in, when the partition asks for one other
+    /// than its provider's `memory()` (ABI 1.1; older plugins never do).
+    pub fn input_memory(&self, index: usize) -> Option<DeviceId> {
+        let f = self.obj.vtable.input_memory()?;
+        f(self.obj.this, index).into_option()
+    }
 }
 
 /// Calls `f` with host services backed by `alloc` (for running a partition or a

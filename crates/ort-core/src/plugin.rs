@@ -87,6 +87,12 @@ pub trait Partition: Send + Sync {
         inputs: &[Option<&Value>],
         host: &Host<'_>,
     ) -> Result<Vec<Option<Value>>, Error>;
+    /// The memory input `index` must be in when `compute` runs, if not the
+    /// provider's `memory()`: e.g. [`DeviceId::HOST`] for a shape that a device
+    /// provider reads on the host.
+    fn input_memory(&self, _index: usize) -> Option<DeviceId> {
+        None
+    }
 }
 
 /// The host's services during one compute call.
@@ -151,6 +157,7 @@ impl<P: Provider> Tables<P> {
         const PARTITION_WM: WithMetadata<PartitionVtable> = WithMetadata::new(PartitionVtable {
             compute,
             drop: drop_partition,
+            input_memory,
         })
     }
     const PROVIDER: ProviderVtableRef = ProviderVtableRef(Self::PROVIDER_WM.as_prefix());
@@ -254,6 +261,17 @@ extern "C" fn compute(
         let outs = part.compute(&ins, &Host::new(host))?;
         Ok(outs.into_iter().map(ROption::from).collect())
     })
+}
+
+extern "C" fn input_memory(p: *const c_void, index: usize) -> ROption<DeviceId> {
+    // SAFETY: made by Box::into_raw in `compile`, valid until `drop_partition`.
+    let part = unsafe { &*(p as *const Box<dyn Partition>) };
+    // A panic here cannot be reported, and None (the provider's memory) is the
+    // answer every partition gives by default.
+    catch_unwind(AssertUnwindSafe(|| part.input_memory(index)))
+        .ok()
+        .flatten()
+        .into()
 }
 
 extern "C" fn drop_partition(p: *mut c_void) {

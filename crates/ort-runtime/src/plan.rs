@@ -338,13 +338,13 @@ impl Builder<'_> {
                     })?;
                     let dev = p.memory().device;
                     let mut step_inputs = Vec::with_capacity(u.ins.len());
-                    for name in &u.ins {
+                    for (k, name) in u.ins.iter().enumerate() {
                         let src = id(name).ok_or_else(|| {
                             Error::Partition(format!("value '{name}' is not defined"))
                         })?;
                         step_inputs.push(Some(self.place(
                             src,
-                            dev,
+                            part.input_memory(k).unwrap_or(dev),
                             &mut names,
                             &mut device_of,
                             &mut copies,
@@ -381,7 +381,24 @@ impl Builder<'_> {
                             )?),
                         });
                     }
-                    let kind = self.host_node(node, &index, &names, &device_of)?;
+                    // Values the subgraphs read from this scope are host values
+                    // there too: copy those a device made.
+                    let mut captured = index.clone();
+                    for n in node.subgraphs().flat_map(|sg| sg.outer_scope_names()) {
+                        if let Some(&src) = index.get(&n) {
+                            let placed = self.place(
+                                src,
+                                DeviceId::HOST,
+                                &mut names,
+                                &mut device_of,
+                                &mut copies,
+                                &mut steps,
+                                &mut constants,
+                            )?;
+                            captured.insert(n, placed);
+                        }
+                    }
+                    let kind = self.host_node(node, &captured)?;
                     // Control-flow outputs are always host values.
                     let outs: Vec<Option<usize>> = node.outputs.iter().map(|o| id(o)).collect();
                     steps.push(Step {
@@ -507,8 +524,6 @@ impl Builder<'_> {
         &mut self,
         node: &ort_graph::Node,
         index: &HashMap<String, usize>,
-        _names: &[String],
-        _dev: &[DeviceId],
     ) -> Result<StepKind> {
         let mut sub = |attr: &str| -> Result<SubPlan> {
             let Some(AttrValue::Graph(sg)) = node.attr(attr) else {

@@ -2,6 +2,8 @@
 
 use std::sync::Arc;
 
+use ort_core::{DeviceId, MemoryKind};
+
 use vulkano::buffer::{Buffer, BufferCreateInfo, BufferUsage, Subbuffer};
 use vulkano::command_buffer::allocator::StandardCommandBufferAllocator;
 use vulkano::descriptor_set::allocator::StandardDescriptorSetAllocator;
@@ -39,6 +41,8 @@ pub struct Gpu {
     pub pipelines: Pipelines,
     /// The device's name, for messages.
     pub name: String,
+    /// The memory partitions read and write, as the ABI names it.
+    pub id: DeviceId,
 }
 
 /// The Vulkan instance, or why there is none (no loader, no driver).
@@ -140,6 +144,11 @@ impl Gpu {
             format!("Vulkan device {index} not found ({count} with a compute queue)")
         })?;
         let name = physical.properties().device_name.clone();
+        let id = DeviceId {
+            kind: MemoryKind::Device,
+            vendor: physical.properties().vendor_id,
+            device: index as u32,
+        };
         let (device, mut queues) = Device::new(
             physical,
             DeviceCreateInfo {
@@ -212,6 +221,7 @@ impl Gpu {
             queue,
             pipelines,
             name,
+            id,
         })
     }
 
@@ -227,7 +237,9 @@ impl Gpu {
         Buffer::new_slice::<f32>(
             self.memory.clone(),
             BufferCreateInfo {
-                usage: BufferUsage::STORAGE_BUFFER | BufferUsage::TRANSFER_DST,
+                usage: BufferUsage::STORAGE_BUFFER
+                    | BufferUsage::TRANSFER_DST
+                    | BufferUsage::TRANSFER_SRC,
                 ..Default::default()
             },
             AllocationCreateInfo {

@@ -19,6 +19,7 @@
 //! Element types: float32 only; every other type is declined with its reason.
 
 pub mod gpu;
+mod memory;
 pub mod ops;
 mod partition;
 mod provider;

@@ -1,26 +1,26 @@
-//! A compiled partition: the group's nodes lowered to steps, its float
-//! initializers uploaded once; each `compute` uploads the float inputs, records
-//! every step into one command buffer, submits it, waits and reads the outputs
-//! back. Intermediates never leave device memory.
+//! A compiled partition: the group's nodes lowered to steps. Float inputs arrive
+//! and outputs leave as tensors in device memory (`memory.rs`); host integers
+//! (shapes, axes, indices, conditions) are asked for in host memory. Each
+//! `compute` records every step into one command buffer, submits it and waits.
 
 use std::collections::HashMap;
 use std::sync::Arc;
 
 use ort_core::abi::FusedNode;
 use ort_core::plugin::{Host, Partition};
-use ort_core::{ElemType, Error, Value};
+use ort_core::{DeviceId, Error, Value};
 use vulkano::command_buffer::{AutoCommandBufferBuilder, CommandBufferUsage};
-use vulkano::sync::{self, GpuFuture};
 
 use crate::gpu::Gpu;
-use crate::ops::{self, copy, numel, Arg, Ints, Kernel, Operand};
+use crate::memory;
+use crate::ops::{self, numel, Arg, Ints, Kernel, Operand};
 
 /// Where a step reads a float operand.
 #[derive(Clone, Copy, Debug)]
 enum Src {
-    /// A partition input, uploaded per run.
+    /// A partition input.
     Input(usize),
-    /// Uploaded at compile time.
+    /// A constant the lowering made (a scalar, folded parameters).
     Const(usize),
     /// Another step's output.
     Step(usize),
@@ -38,8 +38,6 @@ struct Step {
     op: Arc<dyn Kernel>,
     inputs: Vec<Src>,
     ints: Vec<IntSrc>,
-    /// Read back to the host after the run, so kept in host-visible memory.
-    is_output: bool,
     /// The node, for messages.
     what: String,
 }
@@ -68,23 +66,9 @@ impl VulkanPartition {
         let mut floats: HashMap<&str, Src> = HashMap::new();
         let mut boundary: HashMap<&str, usize> = HashMap::new();
         for (i, name) in fused.inputs.iter().enumerate() {
+            // Initializers too: the host transfers them once per session.
             boundary.insert(name.as_str(), i);
-            let overridable = graph.inputs.iter().any(|g| g == name);
-            match graph
-                .initializer(name)
-                .filter(|t| !overridable && t.elem() == ElemType::F32)
-            {
-                Some(t) => {
-                    let buf = gpu
-                        .upload(t.as_slice::<f32>()?)
-                        .map_err(fail(&fused.name))?;
-                    floats.insert(name, Src::Const(consts.len()));
-                    consts.push((buf, t.shape().to_vec()));
-                }
-                None => {
-                    floats.insert(name, Src::Input(i));
-                }
-            }
+            floats.insert(name, Src::Input(i));
         }
         let mut steps: Vec<Step> = Vec::new();
         for &idx in fused.nodes.iter() {
@@ -129,7 +113,6 @@ impl VulkanPartition {
                     op: low.op,
                     inputs,
                     ints,
-                    is_output: false,
                     what: what.clone(),
                 });
             }
@@ -148,11 +131,6 @@ impl VulkanPartition {
                 })
             })
             .collect::<Result<Vec<_>, _>>()?;
-        for o in &outputs {
-            if let Src::Step(i) = *o {
-                steps[i].is_output = true;
-            }
-        }
         let mut upload = vec![false; fused.inputs.len()];
         for s in steps.iter().flat_map(|s| &s.inputs) {
             if let Src::Input(i) = *s {
@@ -170,10 +148,15 @@ impl VulkanPartition {
 }
 
 impl Partition for VulkanPartition {
+    fn input_memory(&self, index: usize) -> Option<DeviceId> {
+        // Inputs no step reads as floats are host integers, or unused.
+        (!self.upload[index]).then_some(DeviceId::HOST)
+    }
+
     fn compute(
         &self,
         inputs: &[Option<&Value>],
-        host: &Host<'_>,
+        _: &Host<'_>,
     ) -> Result<Vec<Option<Value>>, Error> {
         let gpu = &self.gpu;
         let mut uploaded: Vec<Option<Operand>> = Vec::with_capacity(inputs.len());
@@ -185,7 +168,11 @@ impl Partition for VulkanPartition {
             let t = v
                 .ok_or_else(|| Error::invalid(format!("Vulkan partition input {i} is missing")))?
                 .tensor()?;
-            let buf = gpu.upload(t.as_slice::<f32>()?).map_err(fail("upload"))?;
+            // A host tensor (from a host that did not transfer it) is uploaded here.
+            let buf = match memory::unwrap(gpu, t) {
+                Some(b) => b,
+                None => gpu.upload(t.as_slice::<f32>()?).map_err(fail("upload"))?,
+            };
             uploaded.push(Some((buf, t.shape().to_vec())));
         }
         let mut builder = AutoCommandBufferBuilder::primary(
@@ -222,45 +209,26 @@ impl Partition for VulkanPartition {
                 .map_err(context(&step.what))?;
             let shapes: Vec<&[i64]> = ins.iter().map(|o| o.1.as_slice()).collect();
             let shape = step.op.shape(&shapes, &ints).map_err(context(&step.what))?;
-            let out = if step.op.is_view() && !step.is_output {
+            let out = if step.op.is_view() {
                 (ins[0].0.clone(), shape)
             } else {
                 let out = (
-                    gpu.buffer(numel(&shape), step.is_output)
-                        .map_err(fail(&step.what))?,
+                    gpu.buffer(numel(&shape), false).map_err(fail(&step.what))?,
                     shape,
                 );
-                if step.op.is_view() {
-                    // Outputs are read back, so they must be in host-visible memory.
-                    copy::contiguous(gpu, &mut builder, &ins[0], &out)
-                        .map_err(context(&step.what))?;
-                } else {
-                    step.op
-                        .record(gpu, &mut builder, &ins, &ints, &out)
-                        .map_err(context(&step.what))?;
-                }
+                step.op
+                    .record(gpu, &mut builder, &ins, &ints, &out)
+                    .map_err(context(&step.what))?;
                 out
             };
             made.push(out);
         }
-        let commands = builder
-            .build()
-            .map_err(|e| fail("command buffer")(e.to_string()))?;
-        sync::now(gpu.device.clone())
-            .then_execute(gpu.queue.clone(), commands)
-            .map_err(|e| fail("submit")(e.to_string()))?
-            .then_signal_fence_and_flush()
-            .map_err(|e| fail("submit")(e.to_string()))?
-            .wait(None)
-            .map_err(|e| fail(&gpu.name)(e.to_string()))?;
+        memory::submit(gpu, builder)?;
         self.outputs
             .iter()
             .map(|&s| {
                 let (buf, shape) = get(s, &made);
-                let n = numel(&shape);
-                let data = buf.read().map_err(|e| fail("read back")(e.to_string()))?;
-                let t = host.tensor(&shape, |o: &mut [f32]| o.copy_from_slice(&data[..n]))?;
-                Ok(Some(Value::Tensor(t)))
+                Ok(Some(Value::Tensor(memory::wrap(gpu, buf, &shape)?)))
             })
             .collect()
     }

@@ -4,11 +4,14 @@
 use std::sync::Arc;
 
 use ort_core::abi::FusedNode;
-use ort_core::abi::{Availability, Capability, ProviderInfo, RString, RVec, Tuple2};
+use ort_core::abi::{
+    Availability, Buffer, Capability, MemoryInfo, ProviderInfo, RString, RVec, Tuple2,
+};
 use ort_core::plugin::{Options, Partition, Provider};
-use ort_core::{Error, GraphView};
+use ort_core::{DeviceId, Error, GraphView, Tensor};
 
 use crate::gpu::{self, Gpu};
+use crate::memory;
 use crate::ops;
 use crate::partition::VulkanPartition;
 
@@ -77,5 +80,27 @@ impl Provider for VulkanProvider {
 
     fn compile(&self, fused: &FusedNode<'_>) -> Result<Box<dyn Partition>, Error> {
         Ok(Box::new(VulkanPartition::compile(self.gpu.clone(), fused)?))
+    }
+
+    /// Partitions read and write device memory; the host copies values in and out
+    /// through `transfer` only where they cross to the CPU.
+    fn memory(&self) -> MemoryInfo {
+        MemoryInfo {
+            device: self.gpu.id,
+            alignment: 256,
+        }
+    }
+
+    fn alloc(&self, bytes: usize) -> Result<Buffer, Error> {
+        let buf = self
+            .gpu
+            .buffer(bytes.div_ceil(4), false)
+            .map_err(Error::fail)?;
+        let n = buf.len() as i64;
+        Ok(memory::wrap(&self.gpu, buf, &[n])?.buffer().clone())
+    }
+
+    fn transfer(&self, src: &Tensor, device: DeviceId) -> Result<Tensor, Error> {
+        memory::transfer(&self.gpu, src, device)
     }
 }

@@ -167,6 +167,12 @@ pub struct PartitionVtable {
     ) -> AbiResult<RVec<ROption<Value>>>,
     #[sabi(last_prefix_field)]
     pub drop: extern "C" fn(this: *mut c_void),
+    /// Since ABI 1.1. The memory input `index` must be in when `compute` runs:
+    /// `None` for the provider's `memory()`, else that memory (the host's, for
+    /// inputs the partition reads on the host, such as shapes). Absent in older
+    /// plugins, which get every input in `memory()`.
+    #[sabi(missing_field(option))]
+    pub input_memory: extern "C" fn(this: *const c_void, index: usize) -> ROption<DeviceId>,
 }
 
 /// What the host offers a running partition.

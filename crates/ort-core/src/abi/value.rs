@@ -115,6 +115,11 @@ impl Buffer {
     pub fn owner(&self) -> *const c_void {
         self.owner
     }
+    /// The owner's functions: a provider compares them with its own to know that
+    /// a device buffer (and so its owner handle) is one it made.
+    pub fn vtable(&self) -> &'static BufferVtable {
+        self.vtable
+    }
 }
 
 impl Clone for Buffer {
