@@ -504,3 +504,47 @@ fn fused_matmul_and_gemm_at_level_all() {
         );
     }
 }
+
+#[test]
+fn values_stay_on_the_device_between_partitions() {
+    if !vulkan("values_stay_on_the_device_between_partitions") {
+        return;
+    }
+    // Relu and Add are two Vulkan partitions (Round, which Vulkan lacks, runs
+    // between them on the CPU). Relu's output goes to Add in device memory: the
+    // only copies are x up, Round's output up and y down.
+    let m = model(
+        vec![
+            node("Relu", &["x"], &["a"]),
+            node("Round", &["x"], &["b"]),
+            node("Add", &["a", "b"], &["y"]),
+        ],
+        vec![float_info("x", &[3, 17])],
+        vec![float_info("y", &[3, 17])],
+        vec![],
+    );
+    let dir = std::env::temp_dir().join(format!("ort-vk-{}-resident", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("model.onnx"), m.encode_to_vec()).unwrap();
+    let vk = Session::builder()
+        .provider_dir(providers_dir())
+        .providers(&["vulkan", "cpu"])
+        .optimization_level(Level::Disable)
+        .profiling(dir.join("profile.json"))
+        .load(dir.join("model.onnx"))
+        .unwrap();
+    assert_eq!(vk.explain().counts.get("vulkan").map(|c| c.1), Some(2));
+    let x = data(51, 3, -3.0, 3.0);
+    let v = value(ArrayD::from_shape_vec(IxDyn(&[3, 17]), x.clone()).unwrap());
+    let y = array::<f32>(&vk.run(&[("x", v)], &[]).unwrap()[0]).unwrap();
+    for (got, x) in y.iter().zip(&x) {
+        let want = x.max(0.0) + x.round_ties_even();
+        assert!((got - want).abs() <= 1e-6, "{got} vs {want}");
+    }
+    let trace = std::fs::read_to_string(vk.end_profiling().unwrap()).unwrap();
+    let copies: Vec<&str> = trace
+        .match_indices("\"MemcpyTransfer\"")
+        .map(|(_, s)| s)
+        .collect();
+    assert_eq!(copies.len(), 3, "{trace}");
+}
