@@ -73,6 +73,8 @@ fn vulkan(test: &str) -> bool {
 /// A graph input's value.
 pub enum Feed {
     F32(Vec<i64>, Vec<f32>),
+    /// Float16 values, given as the float32 they round from.
+    F16(Vec<i64>, Vec<f32>),
     I64(Vec<i64>, Vec<i64>),
 }
 
@@ -82,6 +84,10 @@ impl Feed {
         match self {
             Feed::F32(s, v) => value(ArrayD::from_shape_vec(dims(s), v.clone()).unwrap()),
             Feed::I64(s, v) => value(ArrayD::from_shape_vec(dims(s), v.clone()).unwrap()),
+            Feed::F16(s, v) => {
+                let h: Vec<half::f16> = v.iter().map(|&x| half::f16::from_f32(x)).collect();
+                value(ArrayD::from_shape_vec(dims(s), h).unwrap())
+            }
         }
     }
 }
@@ -125,11 +131,18 @@ pub fn check_feeds(m: ModelProto, tag: &str, feeds: &[(&str, Feed)], cpu_ops: &[
     );
     assert_eq!(a.len(), b.len(), "{tag}");
     for (k, (a, b)) in a.iter().zip(&b).enumerate() {
-        let (a, b) = (array::<f32>(a).unwrap(), array::<f32>(b).unwrap());
+        let (a, b) = (a.tensor().unwrap(), b.tensor().unwrap());
         assert_eq!(a.shape(), b.shape(), "{tag}: output {k}");
+        assert_eq!(a.elem(), b.elem(), "{tag}: output {k}");
+        // float16: one unit in the last place (2^-10 relative) either way.
+        let (atol, rtol) = match a.elem() {
+            ort_core::ElemType::F16 => (1e-4, 1e-3),
+            _ => (1e-5, 1e-4),
+        };
+        let (a, b) = (a.to_f64_vec().unwrap(), b.to_f64_vec().unwrap());
         for (i, (x, y)) in a.iter().zip(b.iter()).enumerate() {
             let close =
-                (x - y).abs() <= 1e-5 + 1e-4 * y.abs() || (x.is_nan() && y.is_nan()) || x == y;
+                (x - y).abs() <= atol + rtol * y.abs() || (x.is_nan() && y.is_nan()) || x == y;
             assert!(
                 close,
                 "{tag}: output {k} element {i}: vulkan {x} vs cpu {y}"

@@ -26,6 +26,21 @@ fn tanh_safe(v: f32) -> f32 {
     return tanh(clamp(v, -10.0, 10.0));
 }
 
+// The float16 nearest to v, ties to even, as float32: 11 significant bits for
+// normal values, multiples of 2^-24 below 2^-14, infinity from 65520 on.
+fn round_f16(v: f32) -> f32 {
+    let a = abs(v);
+    if (a >= 65520.0) {
+        return select(bitcast<f32>(0x7f800000u), bitcast<f32>(0xff800000u), v < 0.0);
+    }
+    if (a < 6.103515625e-05) {
+        let q = 5.9604644775390625e-08;
+        return select(1.0, -1.0, v < 0.0) * round(a / q) * q;
+    }
+    let b = bitcast<u32>(v);
+    return bitcast<f32>((b + 0xfffu + ((b >> 13u) & 1u)) & 0xffffe000u);
+}
+
 fn apply(op: u32, v: f32) -> f32 {
     switch op {
         case 0u: { return max(v, 0.0); }
@@ -53,6 +68,7 @@ fn apply(op: u32, v: f32) -> f32 {
         case 23u: { return select(log(1.0 + exp(v)), v, v > 30.0); }
         case 24u: { return v / (1.0 + abs(v)); }
         case 25u: { return sign(v); }
+        case 26u: { return round_f16(v); }
         default: { return v; }
     }
 }

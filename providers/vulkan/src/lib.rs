@@ -15,11 +15,16 @@
 //!   are push constants, never baked into a shader, so one pipeline serves every
 //!   shape.
 //!
-//! Options: `device` (index among the devices with a compute queue, default 0).
-//! Element types: float32 only; every other type is declined with its reason.
+//! - [`memory`]: device buffers as ABI buffers, so values stay on the device
+//!   between partitions; `transfer` uploads and downloads.
+//!
+//! Options: `device` (index among the devices with a compute queue, default 0),
+//! `f16` (1, the default: also claim float16 nodes, computed in float32 with each
+//! result rounded to float16). Integer inputs (shapes, indices, conditions) are
+//! read on the host; a node with an integer output is declined with its reason.
 
 pub mod gpu;
-mod memory;
+pub mod memory;
 pub mod ops;
 mod partition;
 mod provider;

@@ -6,6 +6,8 @@
 use std::ffi::c_void;
 use std::sync::Arc;
 
+use half::f16;
+
 use ort_core::abi::{Buffer, BufferVtable};
 use ort_core::{DeviceId, ElemType, Error, Tensor};
 use vulkano::buffer::Subbuffer;
@@ -35,8 +37,14 @@ extern "C" fn release(owner: *const c_void) {
 
 static VTABLE: BufferVtable = BufferVtable { retain, release };
 
-/// A float tensor of `shape` held in `buf` on the device, as an ABI tensor.
-pub fn wrap(gpu: &Gpu, buf: Subbuffer<[f32]>, shape: &[i64]) -> Result<Tensor, Error> {
+/// A float tensor of `shape` held in `buf` on the device, as an ABI tensor of
+/// element type `elem` (float16 values are held as float32 on the device).
+pub fn wrap(
+    gpu: &Gpu,
+    buf: Subbuffer<[f32]>,
+    shape: &[i64],
+    elem: ElemType,
+) -> Result<Tensor, Error> {
     let bytes = buf.len() as usize * 4;
     let owner = Arc::into_raw(Arc::new(Block {
         buf,
@@ -54,13 +62,14 @@ pub fn wrap(gpu: &Gpu, buf: Subbuffer<[f32]>, shape: &[i64]) -> Result<Tensor, E
             &VTABLE,
         )
     };
-    Tensor::from_buffer(ElemType::F32, shape, b, 0)
+    Tensor::from_buffer(elem, shape, b, 0)
 }
 
 /// The device buffer behind `t`, if this provider's device made it.
 pub fn unwrap(gpu: &Gpu, t: &Tensor) -> Option<Subbuffer<[f32]>> {
     let b = t.buffer();
-    if t.device() != gpu.id || !std::ptr::eq(b.vtable(), &VTABLE) || t.elem() != ElemType::F32 {
+    let float = matches!(t.elem(), ElemType::F32 | ElemType::F16);
+    if t.device() != gpu.id || !std::ptr::eq(b.vtable(), &VTABLE) || !float {
         return None;
     }
     // SAFETY: the vtable is this library's, so the owner is a live Block that `b`
@@ -69,7 +78,7 @@ pub fn unwrap(gpu: &Gpu, t: &Tensor) -> Option<Subbuffer<[f32]>> {
     if !Arc::ptr_eq(&block.device, &gpu.device) {
         return None;
     }
-    let first = (t.offset() / 4) as u64;
+    let first = (t.offset() / t.elem().size()) as u64;
     let len = t.len().max(1) as u64;
     Some(
         block
@@ -79,22 +88,39 @@ pub fn unwrap(gpu: &Gpu, t: &Tensor) -> Option<Subbuffer<[f32]>> {
     )
 }
 
+/// A host float tensor's values as float32.
+pub fn host_floats(t: &Tensor) -> Result<std::borrow::Cow<'_, [f32]>, Error> {
+    Ok(match t.elem() {
+        ElemType::F32 => t.as_slice::<f32>()?.into(),
+        ElemType::F16 => t
+            .as_slice::<f16>()?
+            .iter()
+            .map(|v| v.to_f32())
+            .collect::<Vec<_>>()
+            .into(),
+        e => {
+            return Err(Error::not_implemented(format!(
+                "Vulkan memory holds float32 and float16 tensors, not {e}"
+            )))
+        }
+    })
+}
+
 /// Copies `t` between host memory and this device.
 pub fn transfer(gpu: &Gpu, t: &Tensor, to: DeviceId) -> Result<Tensor, Error> {
     if to == gpu.id && t.device().host_readable() {
-        if t.elem() != ElemType::F32 {
-            return Err(Error::not_implemented(format!(
-                "Vulkan memory holds float32 tensors, not {}",
-                t.elem()
-            )));
-        }
-        let buf = gpu.upload(t.as_slice::<f32>()?).map_err(Error::fail)?;
-        return wrap(gpu, buf, t.shape());
+        let buf = gpu.upload(&host_floats(t)?).map_err(Error::fail)?;
+        return wrap(gpu, buf, t.shape(), t.elem());
     }
     if to.host_readable() {
         if let Some(buf) = unwrap(gpu, t) {
             let data = download(gpu, &buf, t.len())?;
-            return Tensor::from_vec(t.shape(), data);
+            return match t.elem() {
+                ElemType::F16 => {
+                    Tensor::from_vec(t.shape(), data.into_iter().map(f16::from_f32).collect())
+                }
+                _ => Tensor::from_vec(t.shape(), data),
+            };
         }
     }
     Err(Error::not_implemented(format!(

@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use ort_core::abi::FusedNode;
 use ort_core::plugin::{Host, Partition};
-use ort_core::{DeviceId, Error, Value};
+use ort_core::{DeviceId, ElemType, Error, Value};
 use vulkano::command_buffer::{AutoCommandBufferBuilder, CommandBufferUsage};
 
 use crate::gpu::Gpu;
@@ -49,6 +49,8 @@ pub struct VulkanPartition {
     outputs: Vec<Src>,
     /// Per partition input: whether a step reads it as a float operand.
     upload: Vec<bool>,
+    /// Per output: float32 or float16.
+    elems: Vec<ElemType>,
 }
 
 fn fail(what: &str) -> impl Fn(String) -> Error + '_ {
@@ -60,7 +62,11 @@ fn context(what: &str) -> impl Fn(Error) -> Error + '_ {
 }
 
 impl VulkanPartition {
-    pub fn compile(gpu: Arc<Gpu>, fused: &FusedNode<'_>) -> Result<VulkanPartition, Error> {
+    pub fn compile(
+        gpu: Arc<Gpu>,
+        fused: &FusedNode<'_>,
+        f16: bool,
+    ) -> Result<VulkanPartition, Error> {
         let graph = fused.graph;
         let mut consts: Vec<Operand> = Vec::new();
         let mut floats: HashMap<&str, Src> = HashMap::new();
@@ -75,7 +81,7 @@ impl VulkanPartition {
             let node = &graph.nodes[idx as usize];
             let what = node.describe();
             let claim =
-                ops::claim(node, graph).map_err(|e| Error::invalid(format!("{what}: {e}")))?;
+                ops::claim(node, graph, f16).map_err(|e| Error::invalid(format!("{what}: {e}")))?;
             let name = |k: usize| node.inputs.get(k).map(|s| s.as_str()).unwrap_or("");
             let first = steps.len();
             for low in claim.steps {
@@ -137,7 +143,13 @@ impl VulkanPartition {
                 upload[i] = true;
             }
         }
+        let elems = fused
+            .outputs
+            .iter()
+            .map(|o| ops::elem(graph, o).unwrap_or(ElemType::F32))
+            .collect();
         Ok(VulkanPartition {
+            elems,
             gpu,
             consts,
             steps,
@@ -171,7 +183,9 @@ impl Partition for VulkanPartition {
             // A host tensor (from a host that did not transfer it) is uploaded here.
             let buf = match memory::unwrap(gpu, t) {
                 Some(b) => b,
-                None => gpu.upload(t.as_slice::<f32>()?).map_err(fail("upload"))?,
+                None => gpu
+                    .upload(&memory::host_floats(t)?)
+                    .map_err(fail("upload"))?,
             };
             uploaded.push(Some((buf, t.shape().to_vec())));
         }
@@ -226,9 +240,10 @@ impl Partition for VulkanPartition {
         memory::submit(gpu, builder)?;
         self.outputs
             .iter()
-            .map(|&s| {
+            .zip(&self.elems)
+            .map(|(&s, &elem)| {
                 let (buf, shape) = get(s, &made);
-                Ok(Some(Value::Tensor(memory::wrap(gpu, buf, &shape)?)))
+                Ok(Some(Value::Tensor(memory::wrap(gpu, buf, &shape, elem)?)))
             })
             .collect()
     }

@@ -17,6 +17,8 @@ use crate::partition::VulkanPartition;
 
 pub struct VulkanProvider {
     gpu: Arc<Gpu>,
+    /// Whether float16 nodes are claimed (option `f16`, default 1).
+    f16: bool,
 }
 
 impl Provider for VulkanProvider {
@@ -44,8 +46,20 @@ impl Provider for VulkanProvider {
 
     fn create(options: &Options) -> Result<Self, Error> {
         let device = options.parse("device", 0usize)?;
+        let f16 = match options.get("f16").unwrap_or("1") {
+            "1" | "true" => true,
+            "0" | "false" => false,
+            v => {
+                return Err(Error::invalid(format!(
+                    "provider option f16={v}: use 1 or 0"
+                )))
+            }
+        };
         let gpu = Gpu::new(device).map_err(Error::fail)?;
-        Ok(VulkanProvider { gpu: Arc::new(gpu) })
+        Ok(VulkanProvider {
+            gpu: Arc::new(gpu),
+            f16,
+        })
     }
 
     /// Runs of consecutive nodes (in topological order) that the shaders can
@@ -56,7 +70,7 @@ impl Provider for VulkanProvider {
         let mut run: Vec<u32> = Vec::new();
         for node in graph.nodes.iter() {
             let verdict = if node.assigned.is_empty() {
-                ops::claim(node, graph).map(|_| ())
+                ops::claim(node, graph, self.f16).map(|_| ())
             } else {
                 Err(String::new())
             };
@@ -79,7 +93,11 @@ impl Provider for VulkanProvider {
     }
 
     fn compile(&self, fused: &FusedNode<'_>) -> Result<Box<dyn Partition>, Error> {
-        Ok(Box::new(VulkanPartition::compile(self.gpu.clone(), fused)?))
+        Ok(Box::new(VulkanPartition::compile(
+            self.gpu.clone(),
+            fused,
+            self.f16,
+        )?))
     }
 
     /// Partitions read and write device memory; the host copies values in and out
@@ -97,7 +115,8 @@ impl Provider for VulkanProvider {
             .buffer(bytes.div_ceil(4), false)
             .map_err(Error::fail)?;
         let n = buf.len() as i64;
-        Ok(memory::wrap(&self.gpu, buf, &[n])?.buffer().clone())
+        let t = memory::wrap(&self.gpu, buf, &[n], ort_core::ElemType::F32)?;
+        Ok(t.buffer().clone())
     }
 
     fn transfer(&self, src: &Tensor, device: DeviceId) -> Result<Tensor, Error> {

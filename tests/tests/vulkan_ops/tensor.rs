@@ -237,3 +237,141 @@ fn views_with_run_time_shapes() {
         &["Shape", "Gather", "Concat"],
     );
 }
+
+fn f16_tensor(name: &str, dims: &[i64], v: &[f32]) -> ort_graph::proto::TensorProto {
+    ort_graph::proto::TensorProto {
+        name: name.into(),
+        dims: dims.to_vec(),
+        data_type: DataType::Float16 as i32,
+        raw_data: v
+            .iter()
+            .flat_map(|&x| half::f16::from_f32(x).to_le_bytes())
+            .collect(),
+        ..Default::default()
+    }
+}
+
+/// A float16 value-info with a fixed shape.
+fn f16_info(name: &str, dims: &[i64]) -> ort_graph::proto::ValueInfoProto {
+    use ort_graph::proto::type_proto::Value;
+    let mut info = float_info(name, dims);
+    if let Some(Value::TensorType(t)) = info.r#type.as_mut().and_then(|t| t.value.as_mut()) {
+        t.elem_type = DataType::Float16 as i32;
+    }
+    info
+}
+
+#[test]
+fn float16_nodes_round_like_the_cpu() {
+    if !vulkan("float16") {
+        return;
+    }
+    let h = DataType::Float16;
+    let f16_feed = |name: &'static str, s: &[i64], seed: u64| {
+        (name, Feed::F16(s.to_vec(), data(count(s), seed, -2.0, 2.0)))
+    };
+    // (node, input shape, constant inputs)
+    type Case<'a> = (NodeProto, &'a [i64], Vec<(&'a str, Vec<i64>)>);
+    let cases: Vec<Case> = vec![
+        (
+            node("Add", &["x", "c"], &["y"]),
+            &[3, 17],
+            vec![("c", vec![17])],
+        ),
+        (
+            node("Mul", &["x", "c"], &["y"]),
+            &[1023],
+            vec![("c", vec![1])],
+        ),
+        (
+            node("MatMul", &["x", "c"], &["y"]),
+            &[17, 33],
+            vec![("c", vec![33, 5])],
+        ),
+        (node("Sigmoid", &["x"], &["y"]), &[1023], vec![]),
+        (node("Tanh", &["x"], &["y"]), &[3], vec![]),
+        (node("Transpose", &["x"], &["y"]), &[3, 17], vec![]),
+        (
+            with(
+                node("LayerNormalization", &["x", "c"], &["y"]),
+                vec![int_attr("axis", -1)],
+            ),
+            &[3, 17],
+            vec![("c", vec![17])],
+        ),
+        (
+            node("Conv", &["x", "c"], &["y"]),
+            &[1, 3, 9, 9],
+            vec![("c", vec![4, 3, 3, 3])],
+        ),
+        (
+            with(node("ReduceMean", &["x"], &["y"]), vec![ints("axes", &[1])]),
+            &[3, 17],
+            vec![],
+        ),
+    ];
+    for (k, (n, x, consts)) in cases.into_iter().enumerate() {
+        let inits = consts
+            .iter()
+            .enumerate()
+            .map(|(j, (c, s))| f16_tensor(c, s, &data(count(s), 50 + j as u64, -1.0, 1.0)))
+            .collect();
+        let op = n.op_type.clone();
+        let m = model(
+            vec![n],
+            vec![f16_info("x", x)],
+            vec![any_info("y", h)],
+            inits,
+        );
+        check_feeds(
+            m,
+            &format!("f16-{op}{k}"),
+            &[f16_feed("x", x, k as u64)],
+            &[],
+        );
+    }
+    // Casts into and out of float16.
+    let m = model(
+        vec![
+            with(
+                node("Cast", &["x"], &["h"]),
+                vec![int_attr("to", DataType::Float16 as i64)],
+            ),
+            node("Sqrt", &["h"], &["s"]),
+            with(
+                node("Cast", &["s"], &["y"]),
+                vec![int_attr("to", DataType::Float as i64)],
+            ),
+        ],
+        vec![float_info("x", &[1023])],
+        vec![any_info("y", DataType::Float)],
+        vec![],
+    );
+    let x = Feed::F32(vec![1023], data(1023, 3, 0.0, 70000.0));
+    check_feeds(m, "f16-cast", &[("x", x)], &[]);
+    // With f16=0 a float16 node goes to the CPU, saying why.
+    let m = model(
+        vec![node("Relu", &["x"], &["y"])],
+        vec![any_info("x", h)],
+        vec![any_info("y", h)],
+        vec![],
+    );
+    let dir = std::env::temp_dir().join(format!("ort-vk-{}-nof16", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("model.onnx"), m.encode_to_vec()).unwrap();
+    let s = Session::builder()
+        .provider_dir(providers_dir())
+        .providers(&["vulkan", "cpu"])
+        .provider_option("vulkan", "f16", "0")
+        .load(dir.join("model.onnx"))
+        .unwrap();
+    let n = &s.explain().nodes[0];
+    assert_eq!(n.provider, "cpu");
+    assert!(
+        n.declined
+            .iter()
+            .any(|(p, why)| p == "vulkan" && why.contains("f16=1")),
+        "{:?}",
+        n.declined
+    );
+}

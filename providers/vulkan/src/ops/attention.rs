@@ -15,6 +15,9 @@ pub fn claim(node: &NodeView<'_>, graph: &GraphView<'_>) -> Result<Option<Claim>
     if !is_fused(node, "MultiHeadAttention") {
         return Ok(None);
     }
+    if super::elem(graph, &node.inputs[0]) == Some(ort_core::ElemType::F16) {
+        return Err("float16 attention is left to the CPU (see Softmax)".into());
+    }
     let heads = int_attr(node, "num_heads", 0);
     if heads < 1 {
         return Err("MultiHeadAttention without num_heads".into());

@@ -1,6 +1,6 @@
-//! Cast to float32: from float32 a copy; from int64, int32 or bool (host
-//! tensors) the host converts while uploading. Casts to other types are declined
-//! (the output check in `claim` sees a non-float output).
+//! Cast to float32 or float16: from a float a copy (`claim` appends the rounding
+//! to float16); from int64, int32 or bool (host tensors) the host converts while
+//! uploading. Casts to other types are declined (`claim` checks the output type).
 
 use ort_core::{ElemType, Error, GraphView, NodeView};
 
@@ -22,15 +22,15 @@ pub fn claim(node: &NodeView<'_>, graph: &GraphView<'_>) -> Result<Option<Claim>
         .map(|t| t.elem())
         .or_else(|| graph.value_type(x).and_then(|t| t.elem()));
     Ok(Some(match elem {
-        Some(ElemType::F32) => Claim::one(Lowered::inputs(Cast { from_host: false }, 1)),
+        Some(ElemType::F32 | ElemType::F16) => {
+            Claim::one(Lowered::inputs(Cast { from_host: false }, 1))
+        }
         Some(ElemType::I64 | ElemType::I32 | ElemType::Bool) => {
             Claim::one(Lowered::new(Cast { from_host: true }, vec![]).with_ints(vec![0]))
         }
-        Some(e) => {
-            return Err(format!(
-                "Cast from {e}: the Vulkan provider casts float32, int32, int64 and bool"
-            ))
-        }
+        Some(e) => return Err(format!(
+            "Cast from {e}: the Vulkan provider casts from float32, float16, int32, int64 and bool"
+        )),
         None => return Err(format!("the element type of {x} is not known")),
     }))
 }

@@ -19,6 +19,10 @@ pub fn claim(node: &NodeView<'_>, _: &GraphView<'_>) -> Result<Option<Claim>, St
 }
 
 impl Kernel for Expand {
+    fn exact(&self) -> bool {
+        true
+    }
+
     fn shape(&self, inputs: &[&[i64]], ints: &[Ints]) -> Result<Vec<i64>, Error> {
         broadcast(inputs[0], &ints[0].data)
     }

@@ -26,6 +26,10 @@ pub fn claim(node: &NodeView<'_>, _: &GraphView<'_>) -> Result<Option<Claim>, St
 }
 
 impl Kernel for Gather {
+    fn exact(&self) -> bool {
+        true
+    }
+
     fn shape(&self, inputs: &[&[i64]], ints: &[Ints]) -> Result<Vec<i64>, Error> {
         let x = inputs[0];
         let a = axis(self.axis, x.len())?;

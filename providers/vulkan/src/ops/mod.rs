@@ -88,6 +88,11 @@ pub trait Kernel: Debug + Send + Sync {
     fn is_view(&self) -> bool {
         false
     }
+    /// Whether the output holds only values of the inputs (moved, not computed),
+    /// so float16 values need no rounding afterwards.
+    fn exact(&self) -> bool {
+        false
+    }
 }
 
 /// Where a lowered step reads a float operand.
@@ -175,8 +180,10 @@ const FAMILIES: &[ClaimFn] = &[
     cast::claim,
 ];
 
-/// What `node` becomes, or why the provider declines it.
-pub fn claim(node: &NodeView<'_>, graph: &GraphView<'_>) -> Result<Claim, String> {
+/// What `node` becomes, or why the provider declines it. Float tensors are
+/// float32, or with `f16` also float16: stored and computed as float32 on the
+/// device, with each node's float16 results rounded to float16 as the CPU's are.
+pub fn claim(node: &NodeView<'_>, graph: &GraphView<'_>, f16: bool) -> Result<Claim, String> {
     let domain = node.domain.as_str();
     if !(domain.is_empty() || domain == "ai.onnx" || domain == FUSED) {
         return Err(format!("no Vulkan kernel for domain {domain}"));
@@ -189,28 +196,34 @@ pub fn claim(node: &NodeView<'_>, graph: &GraphView<'_>) -> Result<Claim, String
             break;
         }
     }
-    let claim = found.ok_or_else(|| match domain {
+    let mut claim = found.ok_or_else(|| match domain {
         FUSED => format!("no Vulkan kernel for {op} (domain {domain})"),
         _ => format!("no Vulkan kernel for {op}"),
     })?;
-    // Float operands and outputs must be float32, host integers integers.
+    let floats: &[ElemType] = if f16 {
+        &[ElemType::F32, ElemType::F16]
+    } else {
+        &[ElemType::F32]
+    };
+    let mut operands = Vec::new();
     let mut ints = Vec::new();
     for step in &claim.steps {
         for a in &step.args {
             if let Arg::Input(k) = a {
-                check_elem(node, graph, *k, &[ElemType::F32])?;
+                operands.push(input_elem(node, graph, *k, floats)?);
             }
         }
         ints.extend(step.ints.iter().copied());
     }
     for k in ints {
-        check_elem(
+        input_elem(
             node,
             graph,
             k,
             &[ElemType::I64, ElemType::I32, ElemType::Bool],
         )?;
     }
+    let mut outputs = Vec::new();
     for (k, o) in node.outputs.iter().enumerate() {
         if o.is_empty() {
             continue;
@@ -220,7 +233,28 @@ pub fn claim(node: &NodeView<'_>, graph: &GraphView<'_>) -> Result<Claim, String
                 "{op}: output {k} is not computed by the Vulkan kernel"
             ));
         }
-        check_value(o, graph, &[ElemType::F32])?;
+        outputs.push((k, value_elem(o, graph, floats)?));
+    }
+    // One float type per node; Cast converts between them.
+    let cast = is(node, "Cast") || is(node, "CastLike");
+    let mut all = outputs
+        .iter()
+        .map(|o| o.1)
+        .chain(operands.into_iter().filter(|_| !cast));
+    if let Some(first) = all.next() {
+        if all.any(|e| e != first) {
+            return Err(format!("{op} mixes float16 and float32"));
+        }
+    }
+    let moves_only = claim.steps.iter().all(|s| s.op.exact());
+    for (k, e) in outputs {
+        if e == ElemType::F16 && !moves_only {
+            let s = claim.outputs[k];
+            claim
+                .steps
+                .push(Lowered::new(unary::Unary::ROUND_F16, vec![Arg::Prev(s)]));
+            claim.outputs[k] = claim.steps.len() - 1;
+        }
     }
     Ok(claim)
 }
@@ -237,30 +271,34 @@ pub(crate) fn is_fused(node: &NodeView<'_>, op: &str) -> bool {
     node.op_type.as_str() == op && node.domain.as_str() == FUSED
 }
 
-fn check_elem(
+fn input_elem(
     node: &NodeView<'_>,
     graph: &GraphView<'_>,
     k: usize,
     allowed: &[ElemType],
-) -> Result<(), String> {
+) -> Result<ElemType, String> {
     match node.inputs.get(k) {
-        Some(v) if !v.is_empty() => check_value(v, graph, allowed),
+        Some(v) if !v.is_empty() => value_elem(v, graph, allowed),
         _ => Err(format!("input {k} is missing")),
     }
 }
 
-fn check_value(v: &str, graph: &GraphView<'_>, allowed: &[ElemType]) -> Result<(), String> {
-    let elem = match graph.initializer(v) {
-        Some(t) => Some(t.elem()),
-        None => graph.value_type(v).and_then(|t| t.elem()),
-    };
-    match elem {
-        Some(e) if allowed.contains(&e) => Ok(()),
-        Some(e) if allowed == [ElemType::F32] => Err(format!(
-            "{v} is {e}; the Vulkan shaders compute float32 only"
+fn value_elem(v: &str, graph: &GraphView<'_>, allowed: &[ElemType]) -> Result<ElemType, String> {
+    match elem(graph, v) {
+        Some(e) if allowed.contains(&e) => Ok(e),
+        Some(e) if allowed.contains(&ElemType::F32) => Err(format!(
+            "{v} is {e}; the Vulkan shaders compute float32 (and float16 with the option f16=1)"
         )),
         Some(e) => Err(format!("{v} is {e}, not an integer the host can read")),
         None => Err(format!("the element type of {v} is not known")),
+    }
+}
+
+/// The element type of a value, when known.
+pub(crate) fn elem(graph: &GraphView<'_>, v: &str) -> Option<ElemType> {
+    match graph.initializer(v) {
+        Some(t) => Some(t.elem()),
+        None => graph.value_type(v).and_then(|t| t.elem()),
     }
 }
 

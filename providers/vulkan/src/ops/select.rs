@@ -21,6 +21,10 @@ pub fn claim(node: &NodeView<'_>, _: &GraphView<'_>) -> Result<Option<Claim>, St
 }
 
 impl Kernel for Where {
+    fn exact(&self) -> bool {
+        true
+    }
+
     fn shape(&self, inputs: &[&[i64]], ints: &[Ints]) -> Result<Vec<i64>, Error> {
         broadcast(&broadcast(&ints[0].shape, inputs[0])?, inputs[1])
     }

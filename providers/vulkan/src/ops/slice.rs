@@ -108,6 +108,10 @@ impl Slice {
 }
 
 impl Kernel for Slice {
+    fn exact(&self) -> bool {
+        true
+    }
+
     fn shape(&self, inputs: &[&[i64]], ints: &[Ints]) -> Result<Vec<i64>, Error> {
         Ok(self.plan(inputs[0], ints)?.iter().map(|p| p.2).collect())
     }

@@ -27,6 +27,13 @@ pub fn claim(node: &NodeView<'_>, graph: &GraphView<'_>) -> Result<Option<Claim>
     } else {
         return Ok(None);
     };
+    if super::elem(graph, &node.inputs[0]) == Some(ort_core::ElemType::F16) {
+        // The ONNX reference rounds the exponentials and their sum to float16; the
+        // CPU kernel does too, the shader (float32 throughout) does not.
+        return Err(
+            "float16 Softmax is left to the CPU, which rounds as the ONNX reference does".into(),
+        );
+    }
     let old = node.opset < 13;
     let axis = int_attr(node, "axis", if old { 1 } else { -1 });
     if !old {

@@ -80,6 +80,10 @@ impl Split {
 }
 
 impl Kernel for Split {
+    fn exact(&self) -> bool {
+        true
+    }
+
     fn shape(&self, inputs: &[&[i64]], ints: &[Ints]) -> Result<Vec<i64>, Error> {
         let (a, _, len) = self.part(inputs[0], ints)?;
         let mut out = inputs[0].to_vec();

@@ -108,6 +108,12 @@ pub fn claim(node: &NodeView<'_>, graph: &GraphView<'_>) -> Result<Option<Claim>
 }
 
 impl Unary {
+    /// Rounds float32 to the nearest float16 (ties to even), kept as float32.
+    pub const ROUND_F16: Unary = Unary {
+        code: 26,
+        args: [0.0; 4],
+    };
+
     /// The epilogue activation of a fused op (`docs/fused-ops.md`), by name.
     pub fn activation(name: &str, params: &[f32]) -> Option<Unary> {
         let p = |k: usize, d: f32| params.get(k).copied().unwrap_or(d);

@@ -88,6 +88,10 @@ fn bad(what: String) -> Error {
 }
 
 impl Kernel for View {
+    fn exact(&self) -> bool {
+        true
+    }
+
     fn is_view(&self) -> bool {
         true
     }
