@@ -6,17 +6,17 @@
 //!
 //! - [`gpu`]: instance, device, queue, allocators and the pipelines, made once
 //!   per session.
-//! - [`provider`]: GetCapability (which nodes, in maximal groups) and Compile.
-//! - [`partition`]: a compiled group: initializers uploaded once, then per run
+//! - `provider`: GetCapability (which nodes, in maximal groups), Compile, and
+//!   the memory functions.
+//! - [`memory`]: device buffers as ABI buffers, so values stay on the device
+//!   between partitions; `transfer` uploads and downloads.
+//! - `partition`: a compiled group: its nodes lowered to steps, then per run
 //!   one command buffer with every dispatch of the group.
-//! - `ops/<op family>.rs`: what each op accepts, its output shape, its dispatch.
+//! - `ops/<op>.rs`: what each op accepts, its lowering, output shape, dispatch.
 //! - `shaders/*.wgsl`: the kernels, compiled to SPIR-V by naga in `build.rs`
 //!   (pure Rust, so building needs no system shader compiler). Shapes and strides
 //!   are push constants, never baked into a shader, so one pipeline serves every
 //!   shape.
-//!
-//! - [`memory`]: device buffers as ABI buffers, so values stay on the device
-//!   between partitions; `transfer` uploads and downloads.
 //!
 //! Options: `device` (index among the devices with a compute queue, default 0),
 //! `f16` (1, the default: also claim float16 nodes, computed in float32 with each

@@ -1,5 +1,5 @@
 //! Vulkan memory through the ABI: a device buffer travels as an ABI `Buffer`
-//! whose owner is a reference-counted [`Block`], so values stay in device
+//! whose owner is a reference-counted `Block`, so values stay in device
 //! memory between Vulkan partitions and the host copies them only where a CPU
 //! node or a graph output needs them (`transfer`).
 
