@@ -86,6 +86,35 @@ pub fn broadcast_strides(s: &[i64], out: &[i64]) -> Vec<i64> {
     st
 }
 
+/// The dispatch grid and push constants of `binary.wgsl` and `where.wgsl`: the
+/// output's shape and the broadcast strides of the two operands `a` and `b`.
+pub fn constants(
+    code: u32,
+    out: &[i64],
+    a: &[i64],
+    b: &[i64],
+) -> Result<([u32; 3], [u32; 28]), Error> {
+    if out.len() > MAX_RANK {
+        return Err(Error::not_implemented(format!(
+            "Vulkan broadcasting is limited to rank {MAX_RANK}, got {out:?}"
+        )));
+    }
+    let n = numel(out);
+    let (groups, row) = grid(n)?;
+    let mut pc = [0u32; 28];
+    pc[..4].copy_from_slice(&[n as u32, out.len() as u32, code, row]);
+    for (k, &d) in out.iter().enumerate() {
+        pc[4 + k] = d as u32;
+    }
+    for (k, s) in broadcast_strides(a, out).into_iter().enumerate() {
+        pc[12 + k] = s as u32;
+    }
+    for (k, s) in broadcast_strides(b, out).into_iter().enumerate() {
+        pc[20 + k] = s as u32;
+    }
+    Ok((groups, pc))
+}
+
 impl Kernel for Binary {
     fn shape(&self, inputs: &[&[i64]], _: &[Ints]) -> Result<Vec<i64>, Error> {
         broadcast(inputs[0], inputs[1])
@@ -100,28 +129,10 @@ impl Kernel for Binary {
         y: &Operand,
     ) -> Result<(), Error> {
         let (x, z) = (&inputs[0], &inputs[1]);
-        let out = &y.1;
-        let n = numel(out);
-        if n == 0 {
+        if numel(&y.1) == 0 {
             return Ok(());
         }
-        if out.len() > MAX_RANK {
-            return Err(Error::not_implemented(format!(
-                "Vulkan broadcasting is limited to rank {MAX_RANK}, got {out:?}"
-            )));
-        }
-        let (groups, row) = grid(n)?;
-        let mut pc = [0u32; 28];
-        pc[..4].copy_from_slice(&[n as u32, out.len() as u32, self.code, row]);
-        for (k, &d) in out.iter().enumerate() {
-            pc[4 + k] = d as u32;
-        }
-        for (k, s) in broadcast_strides(&x.1, out).into_iter().enumerate() {
-            pc[12 + k] = s as u32;
-        }
-        for (k, s) in broadcast_strides(&z.1, out).into_iter().enumerate() {
-            pc[20 + k] = s as u32;
-        }
+        let (groups, pc) = constants(self.code, &y.1, &x.1, &z.1)?;
         dispatch(
             gpu,
             b,

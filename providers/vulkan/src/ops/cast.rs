@@ -28,9 +28,11 @@ pub fn claim(node: &NodeView<'_>, graph: &GraphView<'_>) -> Result<Option<Claim>
         Some(ElemType::I64 | ElemType::I32 | ElemType::Bool) => {
             Claim::one(Lowered::new(Cast { from_host: true }, vec![]).with_ints(vec![0]))
         }
-        Some(e) => return Err(format!(
+        Some(e) => {
+            return Err(format!(
             "Cast from {e}: the Vulkan provider casts from float32, float16, int32, int64 and bool"
-        )),
+        ))
+        }
         None => return Err(format!("the element type of {x} is not known")),
     }))
 }

@@ -3,8 +3,8 @@
 
 use ort_core::{Error, GraphView, NodeView};
 
-use super::binary::{broadcast, broadcast_strides, MAX_RANK};
-use super::{dispatch, grid, is, numel, strides, Builder, Claim, Ints, Kernel, Lowered, Operand};
+use super::binary::{broadcast, broadcast_strides, constants};
+use super::{dispatch, is, numel, strides, Builder, Claim, Ints, Kernel, Lowered, Operand};
 use crate::gpu::Gpu;
 
 #[derive(Clone, Debug)]
@@ -42,11 +42,7 @@ impl Kernel for Where {
         if n == 0 {
             return Ok(());
         }
-        if out.len() > MAX_RANK {
-            return Err(Error::not_implemented(format!(
-                "Vulkan Where is limited to rank {MAX_RANK}"
-            )));
-        }
+        let (groups, pc) = constants(0, out, &inputs[0].1, &inputs[1].1)?;
         let c = &ints[0];
         let cs = broadcast_strides(&c.shape, out);
         let ys = strides(out);
@@ -57,18 +53,6 @@ impl Kernel for Where {
             })
             .collect();
         let cond = gpu.upload(&flags).map_err(Error::fail)?;
-        let (groups, row) = grid(n)?;
-        let mut pc = [0u32; 28];
-        pc[..4].copy_from_slice(&[n as u32, out.len() as u32, 0, row]);
-        for (k, &d) in out.iter().enumerate() {
-            pc[4 + k] = d as u32;
-        }
-        for (k, s) in broadcast_strides(&inputs[0].1, out).into_iter().enumerate() {
-            pc[12 + k] = s as u32;
-        }
-        for (k, s) in broadcast_strides(&inputs[1].1, out).into_iter().enumerate() {
-            pc[20 + k] = s as u32;
-        }
         dispatch(
             gpu,
             b,
