@@ -33,18 +33,31 @@ fn data(n: usize, seed: u64, lo: f32, hi: f32) -> Vec<f32> {
         .collect()
 }
 
-fn session(m: &ModelProto, tag: &str, providers: &[&str]) -> Session {
-    let dir = std::env::temp_dir().join(format!("ort-vk-{}-{tag}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let path = dir.join("model.onnx");
+/// Writes `m` to a folder of its own and loads it with the test providers and
+/// whatever `configure` adds.
+fn load_with(
+    m: &ModelProto,
+    tag: &str,
+    configure: impl FnOnce(ort_runtime::SessionBuilder) -> ort_runtime::SessionBuilder,
+) -> Session {
+    let path = model_dir(tag).join("model.onnx");
     std::fs::write(&path, m.encode_to_vec()).unwrap();
-    Session::builder()
-        .provider_dir(providers_dir())
-        .providers(providers)
-        // The shaders are under test, not the fusions (which make fused-domain ops).
-        .optimization_level(Level::Disable)
+    configure(Session::builder().provider_dir(providers_dir()))
         .load(&path)
         .unwrap()
+}
+
+fn model_dir(tag: &str) -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!("ort-vk-{}-{tag}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+fn session(m: &ModelProto, tag: &str, providers: &[&str]) -> Session {
+    // The shaders are under test, not the fusions (which make fused-domain ops).
+    load_with(m, tag, |b| {
+        b.providers(providers).optimization_level(Level::Disable)
+    })
 }
 
 /// Whether Vulkan can run here; panics when it must and cannot.
@@ -482,16 +495,7 @@ fn fused_matmul_and_gemm_at_level_all() {
             float_tensor("c", &[4], &data(4, 4, -0.5, 0.5)),
         ],
     );
-    let vk = Session::builder()
-        .provider_dir(providers_dir())
-        .providers(&["vulkan", "cpu"])
-        .load({
-            let dir = std::env::temp_dir().join(format!("ort-vk-{}-fused", std::process::id()));
-            std::fs::create_dir_all(&dir).unwrap();
-            std::fs::write(dir.join("model.onnx"), m.encode_to_vec()).unwrap();
-            dir.join("model.onnx")
-        })
-        .unwrap();
+    let vk = load_with(&m, "fused", |b| b.providers(&["vulkan", "cpu"]));
     let ops: Vec<(&str, &str)> = vk
         .explain()
         .nodes
@@ -536,16 +540,12 @@ fn values_stay_on_the_device_between_partitions() {
         vec![float_info("y", &[3, 17])],
         vec![],
     );
-    let dir = std::env::temp_dir().join(format!("ort-vk-{}-resident", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    std::fs::write(dir.join("model.onnx"), m.encode_to_vec()).unwrap();
-    let vk = Session::builder()
-        .provider_dir(providers_dir())
-        .providers(&["vulkan", "cpu"])
-        .optimization_level(Level::Disable)
-        .profiling(dir.join("profile.json"))
-        .load(dir.join("model.onnx"))
-        .unwrap();
+    let profile = model_dir("resident").join("profile.json");
+    let vk = load_with(&m, "resident", |b| {
+        b.providers(&["vulkan", "cpu"])
+            .optimization_level(Level::Disable)
+            .profiling(profile)
+    });
     assert_eq!(vk.explain().counts.get("vulkan").map(|c| c.1), Some(2));
     let x = data(51, 3, -3.0, 3.0);
     let v = value(ArrayD::from_shape_vec(IxDyn(&[3, 17]), x.clone()).unwrap());

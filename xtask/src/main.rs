@@ -161,9 +161,6 @@ fn vulkan_suites(out: &Path, models: &Path, conformance: &Path, quick: bool) -> 
         eprintln!("xtask: skipping the Vulkan suites ({line})");
         return Ok(());
     }
-    let vulkan = |c: &mut Command| {
-        c.args(["--providers", "vulkan,cpu", "--level", "disable"]);
-    };
     if models.exists() {
         // The models also at `all`, where Vulkan runs the optimizer's fused ops.
         for level in ["disable", "all"] {
@@ -179,7 +176,7 @@ fn vulkan_suites(out: &Path, models: &Path, conformance: &Path, quick: bool) -> 
     if !quick && node.exists() {
         let mut c = Command::new(&ort);
         c.arg("test").arg(&node).arg("--threads").arg("1");
-        vulkan(&mut c);
+        c.args(["--providers", "vulkan,cpu", "--level", "disable"]);
         c.arg("--require").arg(conformance.join("pass-list.txt"));
         c.arg("--pass-list")
             .arg(out.join("node-pass-list-vulkan.txt"));

@@ -47,8 +47,9 @@ pub struct VulkanPartition {
     consts: Vec<Operand>,
     steps: Vec<Step>,
     outputs: Vec<Src>,
-    /// Per partition input: whether a step reads it as a float operand.
-    upload: Vec<bool>,
+    /// Per partition input: whether a step reads it as a float operand (so it
+    /// is wanted in device memory).
+    on_device: Vec<bool>,
     /// Per output: float32 or float16.
     elems: Vec<ElemType>,
 }
@@ -70,10 +71,8 @@ impl VulkanPartition {
         let graph = fused.graph;
         let mut consts: Vec<Operand> = Vec::new();
         let mut floats: HashMap<&str, Src> = HashMap::new();
-        let mut boundary: HashMap<&str, usize> = HashMap::new();
         for (i, name) in fused.inputs.iter().enumerate() {
             // Initializers too: the host transfers them once per session.
-            boundary.insert(name.as_str(), i);
             floats.insert(name, Src::Input(i));
         }
         let mut steps: Vec<Step> = Vec::new();
@@ -105,14 +104,16 @@ impl VulkanPartition {
                 let mut ints = Vec::with_capacity(low.ints.len());
                 for &k in &low.ints {
                     let v = name(k);
-                    let overridable = graph.inputs.iter().any(|g| g == v);
-                    ints.push(match graph.initializer(v).filter(|_| !overridable) {
-                        Some(t) => IntSrc::Const(Ints::from_tensor(t).map_err(context(&what))?),
-                        None => IntSrc::Input(*boundary.get(v).ok_or_else(|| {
-                            Error::invalid(format!(
+                    ints.push(match (ops::constant(graph, v), floats.get(v)) {
+                        (Some(t), _) => {
+                            IntSrc::Const(Ints::from_tensor(t).map_err(context(&what))?)
+                        }
+                        (None, Some(&Src::Input(i))) => IntSrc::Input(i),
+                        _ => {
+                            return Err(Error::invalid(format!(
                                 "{what}: the integers {v:?} are not a host input"
-                            ))
-                        })?),
+                            )))
+                        }
                     });
                 }
                 steps.push(Step {
@@ -137,10 +138,10 @@ impl VulkanPartition {
                 })
             })
             .collect::<Result<Vec<_>, _>>()?;
-        let mut upload = vec![false; fused.inputs.len()];
+        let mut on_device = vec![false; fused.inputs.len()];
         for s in steps.iter().flat_map(|s| &s.inputs) {
             if let Src::Input(i) = *s {
-                upload[i] = true;
+                on_device[i] = true;
             }
         }
         let elems = fused
@@ -154,7 +155,7 @@ impl VulkanPartition {
             consts,
             steps,
             outputs,
-            upload,
+            on_device,
         })
     }
 }
@@ -162,7 +163,7 @@ impl VulkanPartition {
 impl Partition for VulkanPartition {
     fn input_memory(&self, index: usize) -> Option<DeviceId> {
         // Inputs no step reads as floats are host integers, or unused.
-        (!self.upload[index]).then_some(DeviceId::HOST)
+        (!self.on_device[index]).then_some(DeviceId::HOST)
     }
 
     fn compute(
@@ -171,10 +172,10 @@ impl Partition for VulkanPartition {
         _: &Host<'_>,
     ) -> Result<Vec<Option<Value>>, Error> {
         let gpu = &self.gpu;
-        let mut uploaded: Vec<Option<Operand>> = Vec::with_capacity(inputs.len());
+        let mut operands: Vec<Option<Operand>> = Vec::with_capacity(inputs.len());
         for (i, v) in inputs.iter().enumerate() {
-            if !self.upload[i] {
-                uploaded.push(None);
+            if !self.on_device[i] {
+                operands.push(None);
                 continue;
             }
             let t = v
@@ -187,7 +188,7 @@ impl Partition for VulkanPartition {
                     .upload(&memory::host_floats(t)?)
                     .map_err(fail("upload"))?,
             };
-            uploaded.push(Some((buf, t.shape().to_vec())));
+            operands.push(Some((buf, t.shape().to_vec())));
         }
         let mut builder = AutoCommandBufferBuilder::primary(
             gpu.commands.clone(),
@@ -198,9 +199,9 @@ impl Partition for VulkanPartition {
         let mut made: Vec<Operand> = Vec::with_capacity(self.steps.len());
         let get = |s: Src, made: &[Operand]| -> Operand {
             match s {
-                Src::Input(i) => uploaded[i]
+                Src::Input(i) => operands[i]
                     .clone()
-                    .expect("inputs read as floats are uploaded"),
+                    .expect("inputs read as floats are resolved above"),
                 Src::Const(i) => self.consts[i].clone(),
                 Src::Step(i) => made[i].clone(),
             }

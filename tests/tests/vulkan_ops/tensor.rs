@@ -356,15 +356,10 @@ fn float16_nodes_round_like_the_cpu() {
         vec![any_info("y", h)],
         vec![],
     );
-    let dir = std::env::temp_dir().join(format!("ort-vk-{}-nof16", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    std::fs::write(dir.join("model.onnx"), m.encode_to_vec()).unwrap();
-    let s = Session::builder()
-        .provider_dir(providers_dir())
-        .providers(&["vulkan", "cpu"])
-        .provider_option("vulkan", "f16", "0")
-        .load(dir.join("model.onnx"))
-        .unwrap();
+    let s = load_with(&m, "nof16", |b| {
+        b.providers(&["vulkan", "cpu"])
+            .provider_option("vulkan", "f16", "0")
+    });
     let n = &s.explain().nodes[0];
     assert_eq!(n.provider, "cpu");
     assert!(

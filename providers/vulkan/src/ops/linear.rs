@@ -37,14 +37,9 @@ pub fn claim(node: &NodeView<'_>, graph: &GraphView<'_>) -> Result<Option<Claim>
     if !(gemm || is_fused(node, "FusedMatMul")) {
         return Ok(None);
     }
-    let op = node.op_type.as_str();
-    for v in &node.inputs[..2] {
-        let r = rank(graph, v).ok_or(format!("the rank of {v} is not known"))?;
-        if r < 2 || (gemm && r != 2) || r > 6 {
-            return Err(format!(
-                "{v} has rank {r}, which the Vulkan {op} does not take"
-            ));
-        }
+    super::matmul::check(&node.inputs[..2], graph)?;
+    if gemm && node.inputs[..2].iter().any(|v| rank(graph, v) != Some(2)) {
+        return Err("Gemm takes matrices of rank 2".into());
     }
     let trans = [
         int_attr(node, "transA", 0) != 0,

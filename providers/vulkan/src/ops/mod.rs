@@ -343,17 +343,22 @@ pub(crate) fn has_input(node: &NodeView<'_>, k: usize) -> bool {
     node.inputs.get(k).is_some_and(|v| !v.is_empty())
 }
 
-/// The float32 data of input `k` when it is an initializer no graph input overrides.
+/// The initializer named `v`, when no graph input overrides it.
+pub(crate) fn constant<'g>(graph: &'g GraphView<'_>, v: &str) -> Option<&'g Tensor> {
+    if graph.inputs.iter().any(|i| i == v) {
+        return None;
+    }
+    graph.initializer(v)
+}
+
+/// The float32 data of input `k` when it is a constant.
 pub(crate) fn constant_f32<'g>(
     node: &NodeView<'_>,
     graph: &'g GraphView<'_>,
     k: usize,
 ) -> Option<(&'g [f32], &'g [i64])> {
     let v = node.inputs.get(k).filter(|v| !v.is_empty())?;
-    if graph.inputs.iter().any(|i| i == v) {
-        return None;
-    }
-    let t = graph.initializer(v)?;
+    let t = constant(graph, v)?;
     Some((t.as_slice::<f32>().ok()?, t.shape()))
 }
 
