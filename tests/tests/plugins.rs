@@ -135,3 +135,38 @@ fn requested_provider_that_cannot_start_is_reported() {
         s.warnings()
     );
 }
+
+/// The CUDA provider ships everywhere; where the machine cannot run it (no
+/// NVIDIA driver, no device, no NVRTC or cuBLAS) it says why, and sessions go
+/// on with the others.
+#[test]
+fn cuda_that_cannot_run_is_listed_unavailable_with_the_reason() {
+    let out = Command::new(target_dir().join("ort"))
+        .arg("providers")
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let line = stdout
+        .lines()
+        .find(|l| l.starts_with("cuda\t"))
+        .unwrap_or_else(|| panic!("cuda is listed: {stdout}"));
+    if line.contains("\tavailable") {
+        return; // a CUDA machine: `cargo xtask gpu-test` covers it
+    }
+    let why = line.split("unavailable: ").nth(1).unwrap_or("");
+    let named = ["libcuda", "cuInit", "driver", "libnvrtc", "libcublas"];
+    assert!(named.iter().any(|n| why.contains(n)), "{line}");
+    assert!(!why.contains("panicked"), "{line}");
+
+    let s = Session::builder()
+        .provider_dir(providers_dir())
+        .providers(&["cuda", "cpu"])
+        .load(write_model(&mlp(), "cuda"))
+        .unwrap();
+    assert_eq!(s.provider_names(), vec!["cpu"]);
+    assert!(
+        s.warnings().iter().any(|w| w.contains("'cuda'")),
+        "{:?}",
+        s.warnings()
+    );
+}

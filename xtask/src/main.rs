@@ -8,13 +8,21 @@
 //!   at `--level disable` and `all`, then again with `--providers vulkan,cpu` when
 //!   a Vulkan device is there (software ones included; `ORT_REQUIRE_VULKAN=1`
 //!   makes its absence an error, as in CI).
+//!   Then the same with `--providers cuda,cpu` when a CUDA device is there
+//!   (`ORT_REQUIRE_CUDA=1` makes its absence an error).
+//! - `gpu-test`: the CUDA suites, required, and `ort bench` of each shared model
+//!   with `cuda,cpu` and with `cpu` alone.
 //! - `demo`: builds and runs the built-in demo model.
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
 
 /// Provider crates shipped beside the CLI, and test-only plugins.
-const PROVIDERS: &[&str] = &["ort-provider-cpu", "ort-provider-vulkan"];
+const PROVIDERS: &[&str] = &[
+    "ort-provider-cpu",
+    "ort-provider-vulkan",
+    "ort-provider-cuda",
+];
 const TEST_PLUGINS: &[&str] = &["ort-provider-faulty", "ort-provider-abi-mismatch"];
 
 fn main() -> ExitCode {
@@ -24,7 +32,8 @@ fn main() -> ExitCode {
         Some("build") => build(release).map(|_| ()),
         Some("test") => test(&args[1..]),
         Some("demo") => demo(),
-        _ => Err("usage: cargo xtask build [--release] | test [--quick] | demo".into()),
+        Some("gpu-test") => gpu_test(),
+        _ => Err("usage: cargo xtask build [--release] | test [--quick] | gpu-test | demo".into()),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -135,7 +144,90 @@ fn test(args: &[String]) -> Result<(), String> {
             run(c)?;
         }
     }
-    vulkan_suites(&out, &models, &conformance, quick)
+    vulkan_suites(&out, &models, &conformance, quick)?;
+    cuda_suites(&out, &models, &conformance, quick, false)
+}
+
+/// `cargo xtask gpu-test`: the CUDA suites, required, then `ort bench` of each
+/// shared model on CUDA against the CPU provider.
+fn gpu_test() -> Result<(), String> {
+    let out = build(true)?;
+    let models = shared().join("models");
+    let conformance = root().join("tests").join("conformance");
+    cuda_suites(&out, &models, &conformance, false, true)?;
+    let ort = out.join("ort");
+    let dirs = std::fs::read_dir(&models).map_err(|e| format!("{}: {e}", models.display()))?;
+    let mut dirs: Vec<PathBuf> = dirs
+        .flatten()
+        .map(|d| d.path())
+        .filter(|p| p.join("model.onnx").exists())
+        .collect();
+    dirs.sort();
+    for dir in dirs {
+        for providers in ["cuda,cpu", "cpu"] {
+            let mut c = Command::new(&ort);
+            c.arg("bench").arg(&dir);
+            c.args(["--providers", providers, "--level", "all", "--json"]);
+            run(c)?;
+        }
+    }
+    Ok(())
+}
+
+/// With a CUDA device: the models and the node suite again with CUDA first,
+/// against the same required lists. Without one the reason is printed, unless
+/// `required` (gpu-test) or `ORT_REQUIRE_CUDA=1` make it an error.
+fn cuda_suites(
+    out: &Path,
+    models: &Path,
+    conformance: &Path,
+    quick: bool,
+    required: bool,
+) -> Result<(), String> {
+    let line = provider_line(out, "cuda")?;
+    if !line.contains("\tavailable") {
+        if required || std::env::var("ORT_REQUIRE_CUDA").as_deref() == Ok("1") {
+            return Err(format!("a CUDA device is required but {line}"));
+        }
+        eprintln!("xtask: skipping the CUDA suites ({line})");
+        return Ok(());
+    }
+    let ort = out.join("ort");
+    if models.exists() {
+        for level in ["disable", "all"] {
+            let mut c = Command::new(&ort);
+            c.arg("test").arg(models);
+            c.args(["--providers", "cuda,cpu", "--level", level]);
+            c.arg("--require")
+                .arg(conformance.join("models-pass-list.txt"));
+            run(c)?;
+        }
+    }
+    let node = shared().join("onnx-tests").join("node");
+    if !quick && node.exists() {
+        let mut c = Command::new(&ort);
+        c.arg("test").arg(&node).arg("--threads").arg("1");
+        c.args(["--providers", "cuda,cpu", "--level", "disable"]);
+        c.arg("--require").arg(conformance.join("pass-list.txt"));
+        c.arg("--pass-list")
+            .arg(out.join("node-pass-list-cuda.txt"));
+        run(c)?;
+    }
+    Ok(())
+}
+
+/// The `ort providers` line of `name` (tab-separated: name, state, reason).
+fn provider_line(out: &Path, name: &str) -> Result<String, String> {
+    let ort = out.join("ort");
+    let listed = Command::new(&ort)
+        .arg("providers")
+        .output()
+        .map_err(|e| format!("cannot run {}: {e}", ort.display()))?;
+    let listed = String::from_utf8_lossy(&listed.stdout).into_owned();
+    Ok(listed
+        .lines()
+        .find(|l| l.starts_with(&format!("{name}\t")))
+        .map_or(format!("{name}: not found"), str::to_owned))
 }
 
 /// With a Vulkan device: the models and the node suite again with Vulkan first.
@@ -145,15 +237,7 @@ fn vulkan_suites(out: &Path, models: &Path, conformance: &Path, quick: bool) -> 
     let ort = out.join("ort");
     // Software devices (lavapipe, what CI has) are enabled for these runs only.
     std::env::set_var("ORT_VULKAN_SOFTWARE", "1");
-    let listed = Command::new(&ort)
-        .arg("providers")
-        .output()
-        .map_err(|e| format!("cannot run {}: {e}", ort.display()))?;
-    let listed = String::from_utf8_lossy(&listed.stdout).into_owned();
-    let line = listed
-        .lines()
-        .find(|l| l.starts_with("vulkan\t"))
-        .unwrap_or("vulkan: not found");
+    let line = provider_line(out, "vulkan")?;
     if !line.contains("\tavailable") {
         if std::env::var("ORT_REQUIRE_VULKAN").as_deref() == Ok("1") {
             return Err(format!("ORT_REQUIRE_VULKAN=1 but {line}"));

@@ -9,6 +9,7 @@
 //! - [`plugin`]: what a provider author writes against: the [`plugin::Provider`] and
 //!   [`plugin::Partition`] traits and [`export_provider!`], which builds the tables
 //!   and catches every panic at the boundary.
+//! - [`kit`]: attribute, constant and shape helpers for provider authors.
 //! - [`host`]: safe wrappers the host uses to load and call providers.
 //!
 //! A provider depends on this crate only, never on the host runtime.
@@ -16,6 +17,7 @@
 pub mod abi;
 mod element;
 pub mod host;
+pub mod kit;
 pub mod plugin;
 
 pub use abi::{

@@ -49,42 +49,7 @@ pub fn claim(node: &NodeView<'_>, _: &GraphView<'_>) -> Result<Option<Claim>, St
     Ok(Some(Claim::one(Lowered::inputs(Binary { code }, 2))))
 }
 
-/// The numpy broadcast of two shapes.
-pub fn broadcast(a: &[i64], b: &[i64]) -> Result<Vec<i64>, Error> {
-    let r = a.len().max(b.len());
-    let dim = |s: &[i64], k: usize| {
-        if k + s.len() < r {
-            1
-        } else {
-            s[k + s.len() - r]
-        }
-    };
-    (0..r)
-        .map(|k| match (dim(a, k), dim(b, k)) {
-            (x, y) if x == y => Ok(x),
-            (1, y) => Ok(y),
-            (x, 1) => Ok(x),
-            _ => Err(Error::invalid(format!(
-                "shapes {a:?} and {b:?} do not broadcast"
-            ))),
-        })
-        .collect()
-}
-
-/// Strides of `s` (row-major) read along the axes of `out`: 0 where `s` has
-/// that axis as 1 or not at all.
-pub fn broadcast_strides(s: &[i64], out: &[i64]) -> Vec<i64> {
-    let off = out.len() - s.len();
-    let mut st = vec![0i64; out.len()];
-    let mut acc = 1i64;
-    for k in (0..s.len()).rev() {
-        if s[k] != 1 {
-            st[k + off] = acc;
-        }
-        acc *= s[k].max(1);
-    }
-    st
-}
+pub use ort_core::kit::{broadcast, broadcast_strides};
 
 /// The dispatch grid and push constants of `binary.wgsl` and `where.wgsl`: the
 /// output's shape and the broadcast strides of the two operands `a` and `b`.

@@ -31,7 +31,7 @@ pub mod view;
 use std::fmt::Debug;
 use std::sync::Arc;
 
-use ort_core::{AttrValue, ElemType, Error, GraphView, NodeView, Tensor};
+use ort_core::{ElemType, Error, GraphView, NodeView, Tensor};
 use vulkano::buffer::Subbuffer;
 use vulkano::command_buffer::{AutoCommandBufferBuilder, PrimaryAutoCommandBuffer};
 use vulkano::descriptor_set::{DescriptorSet, WriteDescriptorSet};
@@ -45,31 +45,7 @@ pub type Operand = (Subbuffer<[f32]>, Vec<i64>);
 
 pub type Builder = AutoCommandBufferBuilder<PrimaryAutoCommandBuffer>;
 
-/// A host integer tensor (int64, int32 or bool), read at run time.
-#[derive(Clone, Debug)]
-pub struct Ints {
-    pub shape: Vec<i64>,
-    pub data: Vec<i64>,
-}
-
-impl Ints {
-    pub fn from_tensor(t: &Tensor) -> Result<Ints, Error> {
-        let data = match t.elem() {
-            ElemType::I64 => t.as_slice::<i64>()?.to_vec(),
-            ElemType::I32 => t.as_slice::<i32>()?.iter().map(|&v| v as i64).collect(),
-            ElemType::Bool => t.as_slice::<bool>()?.iter().map(|&v| v as i64).collect(),
-            e => {
-                return Err(Error::invalid(format!(
-                    "expected an integer tensor, got {e}"
-                )))
-            }
-        };
-        Ok(Ints {
-            shape: t.shape().to_vec(),
-            data,
-        })
-    }
-}
+pub use ort_core::kit::Ints;
 
 /// One step of a lowered node: a dispatch (or, for a view, none).
 pub trait Kernel: Debug + Send + Sync {
@@ -263,7 +239,7 @@ pub const FUSED: &str = "ai.ort_rs.fused";
 
 /// Whether `node` is `op` in the ONNX domain.
 pub(crate) fn is(node: &NodeView<'_>, op: &str) -> bool {
-    node.op_type.as_str() == op && matches!(node.domain.as_str(), "" | "ai.onnx")
+    node.is_onnx(op)
 }
 
 /// Whether `node` is `op` in the fused domain (`docs/fused-ops.md`).
@@ -296,59 +272,38 @@ fn value_elem(v: &str, graph: &GraphView<'_>, allowed: &[ElemType]) -> Result<El
 
 /// The element type of a value, when known.
 pub(crate) fn elem(graph: &GraphView<'_>, v: &str) -> Option<ElemType> {
-    match graph.initializer(v) {
-        Some(t) => Some(t.elem()),
-        None => graph.value_type(v).and_then(|t| t.elem()),
-    }
+    graph.elem_of(v)
 }
 
 /// The rank of a value, when known.
 pub(crate) fn rank(graph: &GraphView<'_>, v: &str) -> Option<usize> {
-    if let Some(t) = graph.initializer(v) {
-        return Some(t.rank());
-    }
-    graph.value_type(v)?.shape().map(|s| s.len())
+    graph.rank_of(v)
 }
 
 pub(crate) fn int_attr(node: &NodeView<'_>, name: &str, default: i64) -> i64 {
-    match node.attr(name) {
-        Some(AttrValue::Int(v)) => *v,
-        _ => default,
-    }
+    node.attr_int(name, default)
 }
 
 pub(crate) fn float_attr(node: &NodeView<'_>, name: &str, default: f32) -> f32 {
-    match node.attr(name) {
-        Some(AttrValue::Float(v)) => *v,
-        _ => default,
-    }
+    node.attr_float(name, default)
 }
 
 pub(crate) fn ints_attr(node: &NodeView<'_>, name: &str) -> Option<Vec<i64>> {
-    match node.attr(name) {
-        Some(AttrValue::Ints(v)) => Some(v.to_vec()),
-        _ => None,
-    }
+    node.attr_ints(name)
 }
 
 pub(crate) fn string_attr(node: &NodeView<'_>, name: &str) -> Option<String> {
-    match node.attr(name) {
-        Some(AttrValue::String(s)) => Some(String::from_utf8_lossy(s).into_owned()),
-        _ => None,
-    }
+    node.attr_string(name)
 }
 
 /// Whether input `k` is present.
 pub(crate) fn has_input(node: &NodeView<'_>, k: usize) -> bool {
-    node.inputs.get(k).is_some_and(|v| !v.is_empty())
+    node.has_input(k)
 }
 
 /// The initializer named `v`, when no graph input overrides it.
 pub(crate) fn constant<'g>(graph: &'g GraphView<'_>, v: &str) -> Option<&'g Tensor> {
-    if graph.inputs.iter().any(|i| i == v) {
-        return None;
-    }
-    graph.initializer(v)
+    graph.constant(v)
 }
 
 /// The float32 data of input `k` when it is a constant.
@@ -364,15 +319,7 @@ pub(crate) fn constant_f32<'g>(
 
 /// An axis in `0..r`, from ONNX's `-r..r`.
 pub(crate) fn axis(a: i64, r: usize) -> Result<usize, Error> {
-    let r = r as i64;
-    let k = if a < 0 { a + r } else { a };
-    if (0..r).contains(&k) {
-        Ok(k as usize)
-    } else {
-        Err(Error::invalid(format!(
-            "axis {a} is out of range for rank {r}"
-        )))
-    }
+    ort_core::kit::axis(a, r)
 }
 
 pub(crate) fn vk(what: &str) -> impl Fn(Box<dyn std::fmt::Display>) -> Error + '_ {
@@ -441,21 +388,14 @@ pub(crate) fn row_grid(rows: usize) -> Result<([u32; 3], u32), Error> {
 
 /// Element count of a shape.
 pub(crate) fn numel(shape: &[i64]) -> usize {
-    shape.iter().product::<i64>().max(0) as usize
+    ort_core::kit::numel(shape)
 }
 
 /// Row-major strides of a shape, in elements.
 pub(crate) fn strides(shape: &[i64]) -> Vec<i64> {
-    let mut st = vec![1i64; shape.len()];
-    for k in (0..shape.len().saturating_sub(1)).rev() {
-        st[k] = st[k + 1] * shape[k + 1].max(1);
-    }
-    st
+    ort_core::kit::strides(shape)
 }
 
 pub(crate) fn floats_attr(node: &NodeView<'_>, name: &str) -> Option<Vec<f32>> {
-    match node.attr(name) {
-        Some(AttrValue::Floats(v)) => Some(v.to_vec()),
-        _ => None,
-    }
+    node.attr_floats(name)
 }

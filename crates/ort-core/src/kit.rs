@@ -1,0 +1,180 @@
+//! Helpers for provider authors: reading a node's attributes and a graph's
+//! constants in GetCapability and Compile, and the shape arithmetic every
+//! device kernel needs. Nothing here crosses the boundary; it works on the
+//! borrowed [`GraphView`] a provider is handed.
+
+use crate::abi::{AttrValue, ElemType, Error, GraphView, NodeView, Tensor};
+
+impl NodeView<'_> {
+    pub fn attr_int(&self, name: &str, default: i64) -> i64 {
+        match self.attr(name) {
+            Some(AttrValue::Int(v)) => *v,
+            _ => default,
+        }
+    }
+    pub fn attr_float(&self, name: &str, default: f32) -> f32 {
+        match self.attr(name) {
+            Some(AttrValue::Float(v)) => *v,
+            _ => default,
+        }
+    }
+    pub fn attr_ints(&self, name: &str) -> Option<Vec<i64>> {
+        match self.attr(name) {
+            Some(AttrValue::Ints(v)) => Some(v.to_vec()),
+            _ => None,
+        }
+    }
+    pub fn attr_floats(&self, name: &str) -> Option<Vec<f32>> {
+        match self.attr(name) {
+            Some(AttrValue::Floats(v)) => Some(v.to_vec()),
+            _ => None,
+        }
+    }
+    /// A string attribute, lossily decoded (ONNX strings are bytes).
+    pub fn attr_string(&self, name: &str) -> Option<String> {
+        match self.attr(name) {
+            Some(AttrValue::String(s)) => Some(String::from_utf8_lossy(s).into_owned()),
+            _ => None,
+        }
+    }
+    /// Whether optional input `k` is given.
+    pub fn has_input(&self, k: usize) -> bool {
+        self.inputs.get(k).is_some_and(|v| !v.is_empty())
+    }
+    /// Whether this node is `op` in the default ONNX domain.
+    pub fn is_onnx(&self, op: &str) -> bool {
+        self.op_type.as_str() == op && matches!(self.domain.as_str(), "" | "ai.onnx")
+    }
+}
+
+impl<'a> GraphView<'a> {
+    /// The element type of a value, when known.
+    pub fn elem_of(&self, v: &str) -> Option<ElemType> {
+        match self.initializer(v) {
+            Some(t) => Some(t.elem()),
+            None => self.value_type(v).and_then(|t| t.elem()),
+        }
+    }
+    /// The rank of a value, when known.
+    pub fn rank_of(&self, v: &str) -> Option<usize> {
+        if let Some(t) = self.initializer(v) {
+            return Some(t.rank());
+        }
+        self.value_type(v)?.shape().map(|s| s.len())
+    }
+    /// The initializer named `v`, unless a graph input of that name may
+    /// override it (then it is not a constant).
+    pub fn constant(&self, v: &str) -> Option<&'a Tensor> {
+        if self.inputs.iter().any(|i| i == v) {
+            return None;
+        }
+        self.initializer(v)
+    }
+}
+
+/// Element count of a shape (negative dims count as empty).
+pub fn numel(shape: &[i64]) -> usize {
+    shape.iter().product::<i64>().max(0) as usize
+}
+
+/// Row-major strides of a shape, in elements.
+pub fn strides(shape: &[i64]) -> Vec<i64> {
+    let mut st = vec![1i64; shape.len()];
+    for k in (0..shape.len().saturating_sub(1)).rev() {
+        st[k] = st[k + 1] * shape[k + 1].max(1);
+    }
+    st
+}
+
+/// An axis in `0..rank`, from ONNX's `-rank..rank`.
+pub fn axis(a: i64, rank: usize) -> Result<usize, Error> {
+    let r = rank as i64;
+    let k = if a < 0 { a + r } else { a };
+    if (0..r).contains(&k) {
+        Ok(k as usize)
+    } else {
+        Err(Error::invalid(format!(
+            "axis {a} is out of range for rank {r}"
+        )))
+    }
+}
+
+/// The numpy broadcast of two shapes.
+pub fn broadcast(a: &[i64], b: &[i64]) -> Result<Vec<i64>, Error> {
+    let r = a.len().max(b.len());
+    let dim = |s: &[i64], k: usize| {
+        if k + s.len() >= r {
+            s[k + s.len() - r]
+        } else {
+            1
+        }
+    };
+    (0..r)
+        .map(|k| match (dim(a, k), dim(b, k)) {
+            (x, y) if x == y || y == 1 => Ok(x),
+            (1, y) => Ok(y),
+            (x, y) => Err(Error::invalid(format!(
+                "shapes {a:?} and {b:?} do not broadcast (axis {k}: {x} vs {y})"
+            ))),
+        })
+        .collect()
+}
+
+/// The strides that read a tensor of `shape` as if broadcast to `to` (0 along
+/// broadcast axes); `to` has at least `shape`'s rank.
+pub fn broadcast_strides(shape: &[i64], to: &[i64]) -> Vec<i64> {
+    let off = to.len() - shape.len();
+    let st = strides(shape);
+    (0..to.len())
+        .map(|k| {
+            if k < off || shape[k - off] == 1 {
+                0
+            } else {
+                st[k - off]
+            }
+        })
+        .collect()
+}
+
+/// A host integer tensor (int64, int32 or bool) as int64: the shapes, axes,
+/// indices and conditions a device kernel reads on the host at run time.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Ints {
+    pub shape: Vec<i64>,
+    pub data: Vec<i64>,
+}
+
+impl Ints {
+    pub fn from_tensor(t: &Tensor) -> Result<Ints, Error> {
+        let data = match t.elem() {
+            ElemType::I64 => t.as_slice::<i64>()?.to_vec(),
+            ElemType::I32 => t.as_slice::<i32>()?.iter().map(|&v| v as i64).collect(),
+            ElemType::Bool => t.as_slice::<bool>()?.iter().map(|&v| v as i64).collect(),
+            e => {
+                return Err(Error::invalid(format!(
+                    "expected an integer tensor, got {e}"
+                )))
+            }
+        };
+        Ok(Ints {
+            shape: t.shape().to_vec(),
+            data,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn broadcasting_follows_numpy() {
+        assert_eq!(broadcast(&[2, 1, 4], &[3, 1]).unwrap(), vec![2, 3, 4]);
+        assert_eq!(broadcast(&[], &[5]).unwrap(), vec![5]);
+        assert!(broadcast(&[2, 3], &[4, 3]).is_err());
+        assert_eq!(broadcast_strides(&[3, 1], &[2, 3, 4]), vec![0, 1, 0]);
+        assert_eq!(strides(&[2, 3, 4]), vec![12, 4, 1]);
+        assert_eq!(axis(-1, 3).unwrap(), 2);
+        assert!(axis(3, 3).is_err());
+    }
+}

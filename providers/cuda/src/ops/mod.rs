@@ -1,0 +1,316 @@
+//! What the CUDA provider runs, one file per op (or op family): which nodes it
+//! accepts (and why not), how a node lowers to steps, the output shape at run
+//! time, and the launches.
+//!
+//! A node lowers to one or more [`Lowered`] steps, each a [`Kernel`] reading
+//! device operands and host integers ([`Ints`]: shapes, axes, indices, which
+//! the host reads at run time). Device operands are float32, float16 or
+//! bfloat16, stored as such and computed in float32; Where's condition is bytes.
+
+pub mod batchnorm;
+pub mod binary;
+pub mod cast;
+pub mod concat;
+pub mod conv;
+pub mod gather;
+pub mod layernorm;
+pub mod matmul;
+pub mod pool;
+pub mod reduce;
+pub mod select;
+pub mod slice;
+pub mod softmax;
+pub mod transpose;
+pub mod unary;
+pub mod view;
+
+use std::fmt::Debug;
+use std::sync::Arc;
+
+use cudarc::driver::{CudaFunction, LaunchArgs, LaunchConfig};
+use ort_core::{ElemType, Error, GraphView, NodeView};
+
+pub use ort_core::kit::Ints;
+
+use crate::driver::{Gpu, Lane};
+pub use crate::memory::Operand;
+
+/// What a step launches with: the device and the run's lane.
+pub struct Cx<'a> {
+    pub gpu: &'a Gpu,
+    pub lane: &'a Lane,
+    /// Scratch blocks kept until the stream is synchronized, so no other run
+    /// is handed them while a launch may still read them.
+    pub temps: &'a std::cell::RefCell<Vec<Operand>>,
+}
+
+impl Cx<'_> {
+    pub fn keep(&self, op: Operand) {
+        self.temps.borrow_mut().push(op);
+    }
+
+    /// The kernel `<base>_<f32|f16|bf16>` for a float type.
+    pub fn float_fn(&self, base: &str, elem: ElemType) -> Result<&CudaFunction, Error> {
+        let t = match elem {
+            ElemType::F32 => "f32",
+            ElemType::F16 => "f16",
+            ElemType::BF16 => "bf16",
+            e => return Err(Error::invalid(format!("no CUDA {base} kernel for {e}"))),
+        };
+        self.gpu
+            .function(&format!("{base}_{t}"))
+            .map_err(Error::fail)
+    }
+
+    /// The kernel `<base>_b<size>` that moves elements of `elem`'s size.
+    pub fn move_fn(&self, base: &str, elem: ElemType) -> Result<&CudaFunction, Error> {
+        self.gpu
+            .function(&format!("{base}_b{}", elem.size()))
+            .map_err(Error::fail)
+    }
+
+    pub fn alloc(&self, shape: &[i64], elem: ElemType) -> Result<Operand, Error> {
+        crate::memory::alloc(self.gpu, shape, elem)
+    }
+
+    pub fn args<'a>(&'a self, f: &'a CudaFunction) -> LaunchArgs<'a> {
+        self.lane.stream.launch_builder(f)
+    }
+}
+
+/// A grid-stride launch over `n` elements, 256 threads a block.
+pub fn elementwise(n: usize) -> LaunchConfig {
+    let blocks = n.div_ceil(256).clamp(1, 1 << 20) as u32;
+    LaunchConfig {
+        grid_dim: (blocks, 1, 1),
+        block_dim: (256, 1, 1),
+        shared_mem_bytes: 0,
+    }
+}
+
+/// One 256-thread block per row (grid-stride past 2^20 rows).
+pub fn per_row(rows: usize) -> LaunchConfig {
+    LaunchConfig {
+        grid_dim: (rows.clamp(1, 1 << 20) as u32, 1, 1),
+        block_dim: (256, 1, 1),
+        shared_mem_bytes: 0,
+    }
+}
+
+/// Launches what `args` holds.
+pub fn launch(mut args: LaunchArgs<'_>, cfg: LaunchConfig, what: &str) -> Result<(), Error> {
+    // SAFETY: each kernel bounds its loops by the element counts passed with it,
+    // and every pointer passed is a live device block at least that long (the
+    // operands hold their blocks until the lane's stream is synchronized).
+    unsafe { args.launch(cfg) }
+        .map(|_| ())
+        .map_err(|e| Error::fail(format!("CUDA {what} launch: {e:?}")))
+}
+
+/// One step of a lowered node.
+pub trait Kernel: Debug + Send + Sync {
+    /// The output shape for these operand shapes and host integers.
+    fn shape(&self, inputs: &[&[i64]], ints: &[Ints]) -> Result<Vec<i64>, Error>;
+    /// The output element type; the first operand's unless said otherwise.
+    fn elem(&self, inputs: &[ElemType]) -> ElemType {
+        inputs[0]
+    }
+    /// Launches the kernels that compute `out`.
+    fn launch(
+        &self,
+        cx: &Cx<'_>,
+        inputs: &[Operand],
+        ints: &[Ints],
+        out: &Operand,
+    ) -> Result<(), Error>;
+    /// A view shares its input's memory: nothing is launched.
+    fn is_view(&self) -> bool {
+        false
+    }
+}
+
+/// Where a lowered step reads a device operand.
+#[derive(Clone, Debug)]
+pub enum Arg {
+    /// The node's k-th input.
+    Input(usize),
+    /// The output of the node's j-th lowered step.
+    Prev(usize),
+    /// A float32 tensor made at compile time (folded parameters, scalars).
+    Tensor(Vec<f32>, Vec<i64>),
+}
+
+#[derive(Clone, Debug)]
+pub struct Lowered {
+    pub op: Arc<dyn Kernel>,
+    pub args: Vec<Arg>,
+    /// Node inputs read on the host as integers.
+    pub ints: Vec<usize>,
+}
+
+impl Lowered {
+    pub fn new(op: impl Kernel + 'static, args: Vec<Arg>) -> Lowered {
+        Lowered {
+            op: Arc::new(op),
+            args,
+            ints: vec![],
+        }
+    }
+    /// The node's first `n` inputs, in order.
+    pub fn inputs(op: impl Kernel + 'static, n: usize) -> Lowered {
+        Lowered::new(op, (0..n).map(Arg::Input).collect())
+    }
+    pub fn with_ints(mut self, ints: Vec<usize>) -> Lowered {
+        self.ints = ints;
+        self
+    }
+}
+
+/// A claimed node: its steps, and per node output the step that makes it.
+pub struct Claim {
+    pub steps: Vec<Lowered>,
+    pub outputs: Vec<usize>,
+}
+
+impl Claim {
+    /// Steps whose last one makes the node's only output.
+    pub fn steps(steps: Vec<Lowered>) -> Claim {
+        let last = steps.len() - 1;
+        Claim {
+            steps,
+            outputs: vec![last],
+        }
+    }
+    pub fn one(step: Lowered) -> Claim {
+        Claim::steps(vec![step])
+    }
+}
+
+/// An op family's claim: `Ok(None)` when `node` is not one of its ops.
+type ClaimFn = fn(&NodeView<'_>, &GraphView<'_>) -> Result<Option<Claim>, String>;
+
+const FAMILIES: &[ClaimFn] = &[
+    matmul::claim,
+    unary::claim,
+    binary::claim,
+    softmax::claim,
+    layernorm::claim,
+    transpose::claim,
+    view::claim,
+    conv::claim,
+    pool::claim,
+    batchnorm::claim,
+    reduce::claim,
+    concat::claim,
+    slice::claim,
+    gather::claim,
+    select::claim,
+    cast::claim,
+];
+
+pub const FLOATS: [ElemType; 3] = [ElemType::F32, ElemType::F16, ElemType::BF16];
+
+pub const FUSED: &str = "ai.ort_rs.fused";
+
+/// What `node` becomes, or why the provider declines it. Every device operand
+/// and output of a node has one float type (Cast converts between them;
+/// Where's condition is boolean).
+pub fn claim(node: &NodeView<'_>, graph: &GraphView<'_>) -> Result<Claim, String> {
+    let domain = node.domain.as_str();
+    if !(domain.is_empty() || domain == "ai.onnx" || domain == FUSED) {
+        return Err(format!("no CUDA kernel for domain {domain}"));
+    }
+    let op = node.op_type.as_str();
+    let mut found = None;
+    for family in FAMILIES {
+        if let Some(c) = family(node, graph)? {
+            found = Some(c);
+            break;
+        }
+    }
+    let claim = found.ok_or_else(|| format!("no CUDA kernel for {op}"))?;
+    let cast = node.is_onnx("Cast") || node.is_onnx("CastLike");
+    let select = node.is_onnx("Where");
+    let mut types = Vec::new();
+    let mut ints = Vec::new();
+    for step in &claim.steps {
+        for a in &step.args {
+            if let Arg::Input(k) = *a {
+                let allowed: &[ElemType] = if select && k == 0 {
+                    &[ElemType::Bool]
+                } else {
+                    &FLOATS
+                };
+                let e = input_elem(node, graph, k, allowed)?;
+                if !(cast || select && k == 0) {
+                    types.push(e);
+                }
+            }
+        }
+        ints.extend(step.ints.iter().copied());
+    }
+    for k in ints {
+        input_elem(node, graph, k, &[ElemType::I64, ElemType::I32])?;
+    }
+    for (k, o) in node.outputs.iter().enumerate() {
+        if o.is_empty() {
+            continue;
+        }
+        if k >= claim.outputs.len() {
+            return Err(format!(
+                "{op}: output {k} is not computed by the CUDA kernel"
+            ));
+        }
+        types.push(value_elem(o, graph, &FLOATS)?);
+    }
+    if cast {
+        types.clear();
+    }
+    if types.windows(2).any(|w| w[0] != w[1]) {
+        return Err(format!("{op} mixes float types"));
+    }
+    Ok(claim)
+}
+
+fn input_elem(
+    node: &NodeView<'_>,
+    graph: &GraphView<'_>,
+    k: usize,
+    allowed: &[ElemType],
+) -> Result<ElemType, String> {
+    match node.inputs.get(k) {
+        Some(v) if !v.is_empty() => value_elem(v, graph, allowed),
+        _ => Err(format!("input {k} is missing")),
+    }
+}
+
+fn value_elem(v: &str, graph: &GraphView<'_>, allowed: &[ElemType]) -> Result<ElemType, String> {
+    match graph.elem_of(v) {
+        Some(e) if allowed.contains(&e) => Ok(e),
+        Some(e) => Err(format!(
+            "{v} is {e}; the CUDA kernels take {allowed:?} here"
+        )),
+        None => Err(format!("the element type of {v} is not known")),
+    }
+}
+
+/// Whether `node` is `op` in the fused domain (`docs/fused-ops.md`).
+pub(crate) fn is_fused(node: &NodeView<'_>, op: &str) -> bool {
+    node.op_type.as_str() == op && node.domain.as_str() == FUSED
+}
+
+/// The float32 data and shape of input `k` when it is a constant.
+pub(crate) fn constant_f32<'g>(
+    node: &NodeView<'_>,
+    graph: &'g GraphView<'_>,
+    k: usize,
+) -> Option<(&'g [f32], &'g [i64])> {
+    let v = node.inputs.get(k).filter(|v| !v.is_empty())?;
+    let t = graph.constant(v)?;
+    Some((t.as_slice::<f32>().ok()?, t.shape()))
+}
+
+/// `Error::invalid` for a message.
+pub(crate) fn invalid(msg: impl Into<String>) -> Error {
+    Error::invalid(msg.into())
+}

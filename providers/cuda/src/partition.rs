@@ -1,0 +1,291 @@
+//! A compiled partition: the group's nodes lowered to steps. Device inputs
+//! arrive and outputs leave in CUDA memory (`memory.rs`); host integers
+//! (shapes, axes, indices) are asked for in host memory. Each `compute` takes
+//! a lane, launches every step on its stream and waits for it once.
+
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use half::{bf16, f16};
+use ort_core::abi::FusedNode;
+use ort_core::plugin::{Host, Partition};
+use ort_core::{DeviceId, ElemType, Error, Tensor, Value};
+
+use crate::driver::{Gpu, Lane};
+use crate::memory::{self, Operand};
+use crate::ops::{self, Arg, Cx, Ints, Kernel};
+
+/// Where a step reads a device operand.
+#[derive(Clone, Copy, Debug)]
+enum Src {
+    Input(usize),
+    /// A tensor the lowering made, uploaded at compile time.
+    Const(usize),
+    Step(usize),
+}
+
+#[derive(Clone, Debug)]
+enum IntSrc {
+    Const(Ints),
+    Input(usize),
+}
+
+#[derive(Debug)]
+struct Step {
+    op: Arc<dyn Kernel>,
+    inputs: Vec<Src>,
+    ints: Vec<IntSrc>,
+    what: String,
+}
+
+pub struct CudaPartition {
+    gpu: Arc<Gpu>,
+    consts: Vec<Operand>,
+    steps: Vec<Step>,
+    outputs: Vec<Src>,
+    /// Per partition input: whether a step reads it in device memory.
+    on_device: Vec<bool>,
+}
+
+fn context(what: &str) -> impl Fn(Error) -> Error + '_ {
+    move |e| Error::new(e.code, format!("{what}: {}", e.message))
+}
+
+/// A compile-time float32 tensor in the node's float type.
+fn constant(data: &[f32], shape: &[i64], elem: ElemType) -> Result<Tensor, Error> {
+    match elem {
+        ElemType::F16 => Tensor::from_vec(shape, data.iter().map(|&v| f16::from_f32(v)).collect()),
+        ElemType::BF16 => {
+            Tensor::from_vec(shape, data.iter().map(|&v| bf16::from_f32(v)).collect())
+        }
+        _ => Tensor::from_vec(shape, data.to_vec()),
+    }
+}
+
+impl CudaPartition {
+    pub fn compile(gpu: Arc<Gpu>, fused: &FusedNode<'_>) -> Result<CudaPartition, Error> {
+        let graph = fused.graph;
+        let mut consts: Vec<Operand> = Vec::new();
+        let mut values: HashMap<&str, Src> = HashMap::new();
+        for (i, name) in fused.inputs.iter().enumerate() {
+            // Initializers too: the host transfers them once per session.
+            values.insert(name, Src::Input(i));
+        }
+        gpu.bind().map_err(Error::fail)?;
+        let mut lane = gpu.lane().map_err(Error::fail)?;
+        let mut steps: Vec<Step> = Vec::new();
+        for &idx in fused.nodes.iter() {
+            let node = &graph.nodes[idx as usize];
+            let what = node.describe();
+            let claim =
+                ops::claim(node, graph).map_err(|e| Error::invalid(format!("{what}: {e}")))?;
+            let elem = node
+                .outputs
+                .first()
+                .and_then(|o| graph.elem_of(o))
+                .unwrap_or(ElemType::F32);
+            let name = |k: usize| node.inputs.get(k).map(|s| s.as_str()).unwrap_or("");
+            let first = steps.len();
+            for low in claim.steps {
+                let mut inputs = Vec::with_capacity(low.args.len());
+                for a in &low.args {
+                    inputs.push(match a {
+                        Arg::Input(k) => *values.get(name(*k)).ok_or_else(|| {
+                            Error::invalid(format!("{what}: input {:?} is not available", name(*k)))
+                        })?,
+                        Arg::Prev(p) => Src::Step(first + p),
+                        Arg::Tensor(data, shape) => {
+                            let t = constant(data, shape, elem)?;
+                            consts
+                                .push(memory::upload(&gpu, &mut lane, &t).map_err(context(&what))?);
+                            Src::Const(consts.len() - 1)
+                        }
+                    });
+                }
+                let mut ints = Vec::with_capacity(low.ints.len());
+                for &k in &low.ints {
+                    let v = name(k);
+                    ints.push(match (graph.constant(v), values.get(v)) {
+                        (Some(t), _) => {
+                            IntSrc::Const(Ints::from_tensor(t).map_err(context(&what))?)
+                        }
+                        (None, Some(&Src::Input(i))) => IntSrc::Input(i),
+                        _ => {
+                            return Err(Error::invalid(format!(
+                                "{what}: the integers {v:?} are not a host input"
+                            )))
+                        }
+                    });
+                }
+                steps.push(Step {
+                    op: low.op,
+                    inputs,
+                    ints,
+                    what: what.clone(),
+                });
+            }
+            for (o, &s) in node.outputs.iter().zip(&claim.outputs) {
+                if !o.is_empty() {
+                    values.insert(o, Src::Step(first + s));
+                }
+            }
+        }
+        gpu.give_back(lane);
+        let outputs = fused
+            .outputs
+            .iter()
+            .map(|o| {
+                values.get(o.as_str()).copied().ok_or_else(|| {
+                    Error::invalid(format!("{}: output {o} is not made here", fused.name))
+                })
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        let mut on_device = vec![false; fused.inputs.len()];
+        for s in steps.iter().flat_map(|s| &s.inputs) {
+            if let Src::Input(i) = *s {
+                on_device[i] = true;
+            }
+        }
+        Ok(CudaPartition {
+            gpu,
+            consts,
+            steps,
+            outputs,
+            on_device,
+        })
+    }
+
+    /// Resolves the inputs and launches every step; returns the inputs and the
+    /// steps' outputs. Everything a launch may read is also put in `hold`, which
+    /// the caller keeps until the stream has finished, error or not.
+    fn launch_all(
+        &self,
+        inputs: &[Option<&Value>],
+        lane: &mut Lane,
+        hold: &RefCell<Vec<Operand>>,
+    ) -> Result<Made, Error> {
+        let gpu = &*self.gpu;
+        let mut operands: Vec<Option<Operand>> = Vec::with_capacity(inputs.len());
+        for (i, v) in inputs.iter().enumerate() {
+            if !self.on_device[i] {
+                operands.push(None);
+                continue;
+            }
+            let t = v
+                .ok_or_else(|| Error::invalid(format!("CUDA partition input {i} is missing")))?
+                .tensor()?;
+            let op = match memory::unwrap(gpu, t) {
+                Some(op) => op,
+                // A host tensor (from a host that did not transfer it) is uploaded here.
+                None if t.device().host_readable() => memory::upload(gpu, lane, t)?,
+                None => {
+                    return Err(Error::invalid(format!(
+                        "CUDA partition input {i} is in {:?}, not this device's memory",
+                        t.device()
+                    )))
+                }
+            };
+            hold.borrow_mut().push(op.clone());
+            operands.push(Some(op));
+        }
+        let cx = Cx {
+            gpu,
+            lane,
+            temps: hold,
+        };
+        let mut made: Vec<Operand> = Vec::with_capacity(self.steps.len());
+        for step in &self.steps {
+            let get = |s: &Src| -> Operand {
+                match *s {
+                    Src::Input(i) => operands[i]
+                        .clone()
+                        .expect("device inputs are resolved above"),
+                    Src::Const(i) => self.consts[i].clone(),
+                    Src::Step(i) => made[i].clone(),
+                }
+            };
+            let ins: Vec<Operand> = step.inputs.iter().map(get).collect();
+            let ints = step
+                .ints
+                .iter()
+                .map(|s| match s {
+                    IntSrc::Const(v) => Ok(v.clone()),
+                    IntSrc::Input(i) => {
+                        let v =
+                            inputs[*i].ok_or_else(|| Error::invalid("integer input missing"))?;
+                        Ints::from_tensor(v.tensor()?)
+                    }
+                })
+                .collect::<Result<Vec<Ints>, Error>>()
+                .map_err(context(&step.what))?;
+            let shapes: Vec<&[i64]> = ins.iter().map(|o| o.shape.as_slice()).collect();
+            let shape = step.op.shape(&shapes, &ints).map_err(context(&step.what))?;
+            let out = if step.op.is_view() {
+                ins[0].view(shape)
+            } else {
+                let elems: Vec<ElemType> = ins.iter().map(|o| o.elem).collect();
+                let out = cx
+                    .alloc(&shape, step.op.elem(&elems))
+                    .map_err(context(&step.what))?;
+                hold.borrow_mut().push(out.clone());
+                step.op
+                    .launch(&cx, &ins, &ints, &out)
+                    .map_err(context(&step.what))?;
+                out
+            };
+            made.push(out);
+        }
+        Ok(Made {
+            inputs: operands,
+            steps: made,
+        })
+    }
+}
+
+/// A compute's resolved inputs and step outputs.
+struct Made {
+    inputs: Vec<Option<Operand>>,
+    steps: Vec<Operand>,
+}
+
+impl Partition for CudaPartition {
+    fn input_memory(&self, index: usize) -> Option<DeviceId> {
+        // Inputs no step reads on the device are host integers, or unused.
+        (!self.on_device[index]).then_some(DeviceId::HOST)
+    }
+
+    fn compute(
+        &self,
+        inputs: &[Option<&Value>],
+        _: &Host<'_>,
+    ) -> Result<Vec<Option<Value>>, Error> {
+        let gpu = &self.gpu;
+        gpu.bind().map_err(Error::fail)?;
+        let mut lane = gpu.lane().map_err(Error::fail)?;
+        let hold = RefCell::new(Vec::new());
+        let result = self.launch_all(inputs, &mut lane, &hold);
+        // Whatever happened, nothing may still run on the lane when it is reused.
+        let synced = lane
+            .stream
+            .synchronize()
+            .map_err(|e| Error::fail(format!("{}: {e:?}", gpu.name)));
+        gpu.give_back(lane);
+        drop(hold);
+        let made = result?;
+        synced?;
+        self.outputs
+            .iter()
+            .map(|&s| {
+                let op = match s {
+                    Src::Input(i) => made.inputs[i]
+                        .clone()
+                        .ok_or_else(|| Error::invalid("a passed-through input is missing"))?,
+                    Src::Const(i) => self.consts[i].clone(),
+                    Src::Step(i) => made.steps[i].clone(),
+                };
+                Ok(Some(Value::Tensor(memory::wrap(gpu, op)?)))
+            })
+            .collect()
+    }
+}
