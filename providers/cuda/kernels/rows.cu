@@ -63,6 +63,15 @@ __device__ void layernorm(const T* x, const T* scale, const T* bias, T* y, long 
     }
 }
 
+// Scores [.., sq, sk]: key j is hidden from query i when j > i + sk - sq.
+template <typename T>
+__device__ void causal(T* s, long long n, long long sq, long long sk) {
+    GRID_LOOP(i, n) {
+        long long j = i % sk, q = (i / sk) % sq;
+        if (j > q + sk - sq) s[i] = from_f<T>(-__int_as_float(0x7f800000));
+    }
+}
+
 #define ROWS(T, S)                                                                           \
     extern "C" __global__ void softmax_##S(const T* x, T* y, long long outer, long long n,    \
                                            long long inner, int log_) {                      \
@@ -72,5 +81,8 @@ __device__ void layernorm(const T* x, const T* scale, const T* bias, T* y, long 
                                              long long rows, long long n, float eps,         \
                                              int rms) {                                      \
         layernorm<T>(x, scale, bias, y, rows, n, eps, rms);                                  \
+    }                                                                                        \
+    extern "C" __global__ void causal_##S(T* s, long long n, long long sq, long long sk) {   \
+        causal<T>(s, n, sq, sk);                                                             \
     }
 FLOATS(ROWS)

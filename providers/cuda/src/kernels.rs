@@ -26,6 +26,7 @@ pub const PER_FLOAT: &[&str] = &[
     "channel",
     "softmax",
     "layernorm",
+    "causal",
     "reduce",
     "pool",
     "im2col",

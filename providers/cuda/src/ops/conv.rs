@@ -191,6 +191,7 @@ impl Kernel for Conv {
                 trans_a: false,
                 trans_b: false,
                 batch: g,
+                ld: None,
             };
             gemm(
                 cx,

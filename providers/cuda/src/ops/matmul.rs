@@ -22,6 +22,9 @@ pub struct Gemm {
     pub trans_a: bool,
     pub trans_b: bool,
     pub batch: i64,
+    /// Row strides of A, B and C when they are not dense (attention reads each
+    /// head's columns in place); None: dense.
+    pub ld: Option<[i64; 3]>,
 }
 
 /// Runs `c = alpha·op(a)·op(b) + beta·c`; each operand is (address, batch stride
@@ -58,8 +61,11 @@ pub fn gemm(
             cublasOperation_t::CUBLAS_OP_N
         }
     };
-    let lda = if g.trans_a { g.m } else { g.k };
-    let ldb = if g.trans_b { g.k } else { g.n };
+    let [lda, ldb, ldc] = g.ld.unwrap_or([
+        if g.trans_a { g.m } else { g.k },
+        if g.trans_b { g.k } else { g.n },
+        g.n,
+    ]);
     let int =
         |v: i64| i32::try_from(v).map_err(|_| invalid(format!("{v} is too large for cuBLAS")));
     // Row-major C = A·B is column-major Cᵀ = Bᵀ·Aᵀ: B goes first.
@@ -86,7 +92,7 @@ pub fn gemm(
             &beta as *const f32 as *const c_void,
             c.0 as *mut c_void,
             ty,
-            int(g.n)?,
+            int(ldc)?,
             c.1,
             int(g.batch)?,
             compute,
@@ -242,6 +248,7 @@ impl Kernel for MatMul {
             trans_a: self.trans_a,
             trans_b: self.trans_b,
             batch,
+            ld: None,
         };
         let nb = numel(&l.batch) as i64;
         let batch_of = |s: &[i64]| -> Vec<i64> { s[..s.len().saturating_sub(2)].to_vec() };

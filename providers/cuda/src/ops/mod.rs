@@ -7,6 +7,7 @@
 //! the host reads at run time). Device operands are float32, float16 or
 //! bfloat16, stored as such and computed in float32; Where's condition is bytes.
 
+pub mod attention;
 pub mod batchnorm;
 pub mod binary;
 pub mod cast;
@@ -191,6 +192,7 @@ type ClaimFn = fn(&NodeView<'_>, &GraphView<'_>) -> Result<Option<Claim>, String
 
 const FAMILIES: &[ClaimFn] = &[
     matmul::claim,
+    attention::claim,
     unary::claim,
     binary::claim,
     softmax::claim,
