@@ -15,6 +15,9 @@ pub fn claim(node: &NodeView<'_>, graph: &GraphView<'_>) -> Result<Option<Claim>
     {
         return Err("BatchNormalization in training mode is left to the CPU".into());
     }
+    if node.attr_int("spatial", 1) == 0 {
+        return Err("BatchNormalization with spatial=0 is left to the CPU".into());
+    }
     let p: Vec<&[f32]> = (1..5)
         .map(|k| constant_f32(node, graph, k).map(|c| c.0))
         .collect::<Option<_>>()
