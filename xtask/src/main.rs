@@ -144,8 +144,10 @@ fn test(args: &[String]) -> Result<(), String> {
             run(c)?;
         }
     }
-    vulkan_suites(&out, &models, &conformance, quick)?;
-    cuda_suites(&out, &models, &conformance, quick, false)
+    // Software Vulkan devices (lavapipe, what CI has) are enabled for these runs.
+    std::env::set_var("ORT_VULKAN_SOFTWARE", "1");
+    device_suites(&out, "vulkan", &models, &conformance, quick, false)?;
+    device_suites(&out, "cuda", &models, &conformance, quick, false)
 }
 
 /// `cargo xtask gpu-test`: the CUDA suites, required, then `ort bench` of each
@@ -154,7 +156,7 @@ fn gpu_test() -> Result<(), String> {
     let out = build(true)?;
     let models = shared().join("models");
     let conformance = root().join("tests").join("conformance");
-    cuda_suites(&out, &models, &conformance, false, true)?;
+    device_suites(&out, "cuda", &models, &conformance, false, true)?;
     let ort = out.join("ort");
     let dirs = std::fs::read_dir(&models).map_err(|e| format!("{}: {e}", models.display()))?;
     let mut dirs: Vec<PathBuf> = dirs
@@ -174,48 +176,6 @@ fn gpu_test() -> Result<(), String> {
     Ok(())
 }
 
-/// With a CUDA device: the models and the node suite again with CUDA first,
-/// against the same required lists. Without one the reason is printed, unless
-/// `required` (gpu-test) or `ORT_REQUIRE_CUDA=1` make it an error.
-fn cuda_suites(
-    out: &Path,
-    models: &Path,
-    conformance: &Path,
-    quick: bool,
-    required: bool,
-) -> Result<(), String> {
-    let line = provider_line(out, "cuda")?;
-    if !line.contains("\tavailable") {
-        if required || std::env::var("ORT_REQUIRE_CUDA").as_deref() == Ok("1") {
-            return Err(format!("a CUDA device is required but {line}"));
-        }
-        eprintln!("xtask: skipping the CUDA suites ({line})");
-        return Ok(());
-    }
-    let ort = out.join("ort");
-    if models.exists() {
-        for level in ["disable", "all"] {
-            let mut c = Command::new(&ort);
-            c.arg("test").arg(models);
-            c.args(["--providers", "cuda,cpu", "--level", level]);
-            c.arg("--require")
-                .arg(conformance.join("models-pass-list.txt"));
-            run(c)?;
-        }
-    }
-    let node = shared().join("onnx-tests").join("node");
-    if !quick && node.exists() {
-        let mut c = Command::new(&ort);
-        c.arg("test").arg(&node).arg("--threads").arg("1");
-        c.args(["--providers", "cuda,cpu", "--level", "disable"]);
-        c.arg("--require").arg(conformance.join("pass-list.txt"));
-        c.arg("--pass-list")
-            .arg(out.join("node-pass-list-cuda.txt"));
-        run(c)?;
-    }
-    Ok(())
-}
-
 /// The `ort providers` line of `name` (tab-separated: name, state, reason).
 fn provider_line(out: &Path, name: &str) -> Result<String, String> {
     let ort = out.join("ort");
@@ -230,27 +190,36 @@ fn provider_line(out: &Path, name: &str) -> Result<String, String> {
         .map_or(format!("{name}: not found"), str::to_owned))
 }
 
-/// With a Vulkan device: the models and the node suite again with Vulkan first.
-/// Whatever Vulkan claims must compute what the CPU does, so the same required
-/// lists apply. The node suite runs unoptimized, so that Vulkan sees each plain op.
-fn vulkan_suites(out: &Path, models: &Path, conformance: &Path, quick: bool) -> Result<(), String> {
+/// With a device for provider `name` (vulkan, cuda): the models at `disable`
+/// and `all` (where it runs the optimizer's fused ops) and the node suite
+/// unoptimized (so it sees each plain op), with `name` first. Whatever it claims
+/// must compute what the CPU does, so the same required lists apply. Without a
+/// device the reason is printed, unless `required` or `ORT_REQUIRE_<NAME>=1`
+/// make it an error.
+fn device_suites(
+    out: &Path,
+    name: &str,
+    models: &Path,
+    conformance: &Path,
+    quick: bool,
+    required: bool,
+) -> Result<(), String> {
     let ort = out.join("ort");
-    // Software devices (lavapipe, what CI has) are enabled for these runs only.
-    std::env::set_var("ORT_VULKAN_SOFTWARE", "1");
-    let line = provider_line(out, "vulkan")?;
+    let line = provider_line(out, name)?;
     if !line.contains("\tavailable") {
-        if std::env::var("ORT_REQUIRE_VULKAN").as_deref() == Ok("1") {
-            return Err(format!("ORT_REQUIRE_VULKAN=1 but {line}"));
+        let var = format!("ORT_REQUIRE_{}", name.to_uppercase());
+        if required || std::env::var(&var).as_deref() == Ok("1") {
+            return Err(format!("a {name} device is required but {line}"));
         }
-        eprintln!("xtask: skipping the Vulkan suites ({line})");
+        eprintln!("xtask: skipping the {name} suites ({line})");
         return Ok(());
     }
+    let providers = format!("{name},cpu");
     if models.exists() {
-        // The models also at `all`, where Vulkan runs the optimizer's fused ops.
         for level in ["disable", "all"] {
             let mut c = Command::new(&ort);
             c.arg("test").arg(models);
-            c.args(["--providers", "vulkan,cpu", "--level", level]);
+            c.args(["--providers", &providers, "--level", level]);
             c.arg("--require")
                 .arg(conformance.join("models-pass-list.txt"));
             run(c)?;
@@ -260,10 +229,10 @@ fn vulkan_suites(out: &Path, models: &Path, conformance: &Path, quick: bool) -> 
     if !quick && node.exists() {
         let mut c = Command::new(&ort);
         c.arg("test").arg(&node).arg("--threads").arg("1");
-        c.args(["--providers", "vulkan,cpu", "--level", "disable"]);
+        c.args(["--providers", &providers, "--level", "disable"]);
         c.arg("--require").arg(conformance.join("pass-list.txt"));
         c.arg("--pass-list")
-            .arg(out.join("node-pass-list-vulkan.txt"));
+            .arg(out.join(format!("node-pass-list-{name}.txt")));
         run(c)?;
     }
     Ok(())

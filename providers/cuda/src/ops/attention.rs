@@ -102,9 +102,9 @@ impl Kernel for Attention {
         let h = self.heads;
         let shape = [s.b, h, s.sq, s.sk];
         let scores = cx.alloc(&shape, ElemType::F32)?;
-        if scores.is_empty() || out.is_empty() {
-            cx.keep(scores);
-            return Ok(());
+        if scores.is_empty() {
+            // Out is not empty (the partition skips those), so there are no keys.
+            return Err(invalid("MultiHeadAttention over no keys"));
         }
         let scale = self.scale.unwrap_or(1.0 / (s.d as f32).sqrt());
         let es = 4u64;

@@ -221,9 +221,6 @@ impl Kernel for MatMul {
     ) -> Result<(), Error> {
         let (a, b) = (&inputs[0], &inputs[1]);
         let l = self.layout(&a.shape, &b.shape)?;
-        if out.is_empty() {
-            return Ok(());
-        }
         let mut beta = 0.0;
         if self.bias {
             let c = &inputs[2];

@@ -116,7 +116,7 @@ pub trait Kernel: Debug + Send + Sync {
     fn elem(&self, inputs: &[ElemType]) -> ElemType {
         inputs[0]
     }
-    /// Launches the kernels that compute `out`.
+    /// Launches the kernels that compute `out` (never called for an empty one).
     fn launch(
         &self,
         cx: &Cx<'_>,

@@ -121,9 +121,6 @@ impl Kernel for Reduce {
         let outd = Dims::new(&kept, &[&st]).map_err(Error::invalid)?;
         let redd = Dims::new(&rdims, &[&st]).map_err(Error::invalid)?;
         let (n, count) = (out.len() as i64, numel(&rdims) as i64);
-        if n == 0 {
-            return Ok(());
-        }
         let f = cx.float_fn("reduce", out.elem)?;
         let (xp, yp) = (x.ptr(), out.ptr());
         let mut args = cx.args(f);
