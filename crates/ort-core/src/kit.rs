@@ -62,6 +62,17 @@ impl<'a> GraphView<'a> {
         }
         self.value_type(v)?.shape().map(|s| s.len())
     }
+    /// The shape of a value when every dimension is known.
+    pub fn shape_of(&self, v: &str) -> Option<Vec<i64>> {
+        if let Some(t) = self.initializer(v) {
+            return Some(t.shape().to_vec());
+        }
+        self.value_type(v)?
+            .shape()?
+            .iter()
+            .map(|d| d.known())
+            .collect()
+    }
     /// The initializer named `v`, unless a graph input of that name may
     /// override it (then it is not a constant).
     pub fn constant(&self, v: &str) -> Option<&'a Tensor> {

@@ -17,6 +17,10 @@ __device__ float block_reduce(float v, float* buf, int max_) {
     return r;
 }
 
+// v rounded to T and back: float32 is unchanged.
+template <typename T>
+__device__ float as_t(float v) { return to_f(from_f<T>(v)); }
+
 // x is [outer, n, inner]; block b handles (b / inner, :, b % inner).
 template <typename T>
 __device__ void softmax(const T* x, T* y, long long outer, long long n, long long inner, int log_) {
@@ -26,12 +30,19 @@ __device__ void softmax(const T* x, T* y, long long outer, long long n, long lon
         float m = -__int_as_float(0x7f800000);
         for (long long j = threadIdx.x; j < n; j += ROW_THREADS) m = fmaxf(m, to_f(x[base + j * inner]));
         m = block_reduce(m, buf, 1);
+        // Softmax of float16/bfloat16 rounds the shifted inputs, the
+        // exponentials and their sum to T, as the reference computes in T
+        // (identity for float32). LogSoftmax keeps float32 throughout.
         float s = 0.f;
-        for (long long j = threadIdx.x; j < n; j += ROW_THREADS) s += expf(to_f(x[base + j * inner]) - m);
-        s = block_reduce(s, buf, 0);
         for (long long j = threadIdx.x; j < n; j += ROW_THREADS) {
             float v = to_f(x[base + j * inner]) - m;
-            y[base + j * inner] = from_f<T>(log_ ? v - logf(s) : expf(v) / s);
+            s += log_ ? expf(v) : as_t<T>(expf(as_t<T>(v)));
+        }
+        s = block_reduce(s, buf, 0);
+        if (!log_) s = as_t<T>(s);
+        for (long long j = threadIdx.x; j < n; j += ROW_THREADS) {
+            float v = to_f(x[base + j * inner]) - m;
+            y[base + j * inner] = from_f<T>(log_ ? v - logf(s) : as_t<T>(expf(as_t<T>(v))) / s);
         }
     }
 }

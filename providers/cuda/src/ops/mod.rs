@@ -271,7 +271,70 @@ pub fn claim(node: &NodeView<'_>, graph: &GraphView<'_>) -> Result<Claim, String
     if types.windows(2).any(|w| w[0] != w[1]) {
         return Err(format!("{op} mixes float types"));
     }
+    check_static(node, graph, &claim)?;
     Ok(claim)
+}
+
+/// The shape each step makes, from the node's input shapes and host integers:
+/// the same `Kernel::shape` calls a run makes. `None` when an input it needs
+/// is not known.
+pub fn step_shapes(
+    steps: &[Lowered],
+    shape: &dyn Fn(usize) -> Option<Vec<i64>>,
+    ints: &dyn Fn(usize) -> Option<Ints>,
+) -> Result<Option<Vec<Vec<i64>>>, Error> {
+    let mut made: Vec<Vec<i64>> = Vec::with_capacity(steps.len());
+    for step in steps {
+        let mut shapes = Vec::with_capacity(step.args.len());
+        for a in &step.args {
+            shapes.push(match a {
+                Arg::Input(k) => match shape(*k) {
+                    Some(s) => s,
+                    None => return Ok(None),
+                },
+                Arg::Prev(p) => made[*p].clone(),
+                Arg::Tensor(_, s) => s.clone(),
+            });
+        }
+        let mut values = Vec::with_capacity(step.ints.len());
+        for &k in &step.ints {
+            match ints(k) {
+                Some(v) => values.push(v),
+                None => return Ok(None),
+            }
+        }
+        let refs: Vec<&[i64]> = shapes.iter().map(Vec::as_slice).collect();
+        made.push(step.op.shape(&refs, &values)?);
+    }
+    Ok(Some(made))
+}
+
+/// Where the graph knows a node's shapes and integers, the claim is checked
+/// with the shape functions the run calls, and its outputs against the
+/// graph's: a node that a run would refuse is declined here instead.
+fn check_static(node: &NodeView<'_>, graph: &GraphView<'_>, claim: &Claim) -> Result<(), String> {
+    let name = |k: usize| node.inputs.get(k).map(|s| s.as_str()).unwrap_or("");
+    let shape = |k: usize| graph.shape_of(name(k));
+    let ints = |k: usize| {
+        graph
+            .constant(name(k))
+            .and_then(|t| Ints::from_tensor(t).ok())
+    };
+    let Some(made) = step_shapes(&claim.steps, &shape, &ints).map_err(|e| e.message.to_string())?
+    else {
+        return Ok(());
+    };
+    for (o, &s) in node.outputs.iter().zip(&claim.outputs) {
+        if let Some(want) = graph.shape_of(o).filter(|_| !o.is_empty()) {
+            if made[s] != want {
+                return Err(format!(
+                    "the CUDA kernels would make {o} of shape {:?}, the graph says {want:?}",
+                    made[s]
+                ));
+            }
+        }
+    }
+    Ok(())
 }
 
 fn input_elem(

@@ -45,6 +45,19 @@ impl Geometry {
         Ok(g)
     }
 
+    /// Declines an input whose rank is unknown or has other than 1 or 2
+    /// spatial axes, as `window` would at run time.
+    pub fn check_rank(node: &NodeView<'_>, graph: &GraphView<'_>) -> Result<(), String> {
+        match node.inputs.first().and_then(|x| graph.rank_of(x)) {
+            Some(3 | 4) => Ok(()),
+            Some(r) => Err(format!(
+                "the CUDA kernels take 1 or 2 spatial axes, not {}",
+                r.saturating_sub(2)
+            )),
+            None => Err("the input's rank is not known".into()),
+        }
+    }
+
     /// The window for one image of `x` (N, C, spatial…) with kernel `k`;
     /// `c` is the channels one image row of `col` holds.
     pub fn window(&self, x: &[i64], k: &[i64]) -> Result<Window, Error> {
@@ -148,11 +161,12 @@ pub struct Pool {
     pub include_pad: bool,
 }
 
-pub fn claim(node: &NodeView<'_>, _: &GraphView<'_>) -> Result<Option<Claim>, String> {
+pub fn claim(node: &NodeView<'_>, graph: &GraphView<'_>) -> Result<Option<Claim>, String> {
     let max = node.is_onnx("MaxPool");
     if !(max || node.is_onnx("AveragePool")) {
         return Ok(None);
     }
+    Geometry::check_rank(node, graph)?;
     if node.outputs.get(1).is_some_and(|o| !o.is_empty()) {
         return Err("MaxPool's indices output is left to the CPU".into());
     }
