@@ -212,6 +212,9 @@ fn select_providers(
     for f in found {
         match f.outcome {
             Outcome::Ready(l) => ready.push(l),
+            // The probe knows no options; one given options (a library folder,
+            // a device) is still asked to start, and says why if it cannot.
+            Outcome::Unavailable(l, _) if options.contains_key(l.name()) => ready.push(l),
             Outcome::Unavailable(l, why) => {
                 unavailable.insert(l.name().to_string(), why);
             }

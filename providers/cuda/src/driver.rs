@@ -3,13 +3,15 @@
 //! the lanes (a stream, a cuBLAS handle and pinned staging memory) that runs
 //! take one at a time.
 //!
-//! cudarc resolves every library and function on first use and panics when one
+//! The libraries are found by [`libs`], wherever CUDA or its pip wheels put
+//! them. cudarc resolves every library and function on first use and panics when one
 //! is missing, so each library is probed with cudarc's non-panicking presence
 //! check first, and every call into cudarc from an export runs under
 //! `catch_unwind` (here and in `ort_core::export_provider!`).
 
 use std::collections::HashMap;
 use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
 use cudarc::cublas::CudaBlas;
@@ -17,7 +19,9 @@ use cudarc::driver::{result, sys, CudaContext, CudaFunction, CudaStream};
 use ort_core::{DeviceId, MemoryKind};
 
 use crate::arena::{Arena, Backing};
+use crate::dnn;
 use crate::kernels;
+use crate::libs;
 
 /// The vendor half of this provider's [`DeviceId`]s. Not NVIDIA's PCI id: the
 /// Vulkan provider names the same GPU with that one, and its memory is not
@@ -42,29 +46,38 @@ pub fn guarded<T>(what: &str, f: impl FnOnce() -> Result<T, String>) -> Result<T
     }
 }
 
-fn missing(lib: &str, role: &str) -> String {
-    let names = cudarc::get_lib_name_candidates(lib);
-    format!(
-        "{role} not found (looked for {} and {} more names; set LD_LIBRARY_PATH to its folder)",
-        names[0],
-        names.len() - 1
-    )
+/// Whether CUDA can run here: the driver library, a device, a new enough
+/// driver, NVRTC and cuBLAS, looked for as `libs` says (`lib_dir` first).
+/// Returns the devices found and where each library came from, or why not.
+pub fn probe(lib_dir: Option<&Path>) -> Result<(usize, Vec<String>), String> {
+    type Probed = HashMap<Option<PathBuf>, Result<(usize, Vec<String>), String>>;
+    // Once per process and folder: every session creation probes.
+    static PROBED: Mutex<Option<Probed>> = Mutex::new(None);
+    let mut probed = PROBED.lock().unwrap_or_else(|e| e.into_inner());
+    let probed = probed.get_or_insert_with(HashMap::new);
+    let key = lib_dir.map(Path::to_path_buf);
+    if let Some(r) = probed.get(&key) {
+        return r.clone();
+    }
+    let r = probe_now(lib_dir);
+    probed.insert(key, r.clone());
+    r
 }
 
-/// Whether CUDA can run here: the driver library, a device, a new enough
-/// driver, NVRTC and cuBLAS. Returns the devices found, or why not.
-pub fn probe() -> Result<usize, String> {
+fn probe_now(lib_dir: Option<&Path>) -> Result<(usize, Vec<String>), String> {
+    let folders = libs::folders(lib_dir, &libs::Process);
+    let mut from = Vec::new();
     // SAFETY: each presence check only tries to open the library by name.
     if !unsafe { sys::is_culib_present() } {
-        return Err(missing("cuda", "no NVIDIA driver: libcuda"));
+        from.push(libs::preload(&folders, &libs::DRIVER, None)?);
+        // SAFETY: as above.
+        if !unsafe { sys::is_culib_present() } {
+            return Err(unopenable(&libs::DRIVER, &from));
+        }
     }
-    guarded("CUDA driver", || {
+    let count = guarded("CUDA driver", || {
         result::init().map_err(|e| format!("cuInit failed: {e:?}"))?;
-        let mut version = 0i32;
-        // SAFETY: writes one int; the driver library is loaded (checked above).
-        unsafe { sys::cuDriverGetVersion(&mut version) }
-            .result()
-            .map_err(|e| format!("cuDriverGetVersion: {e:?}"))?;
+        let version = driver_version()?;
         if version < MIN_DRIVER {
             return Err(format!(
                 "the NVIDIA driver supports CUDA {}.{}; this provider needs {}.{} or newer",
@@ -79,18 +92,41 @@ pub fn probe() -> Result<usize, String> {
             return Err("the NVIDIA driver is installed but sees no CUDA device".into());
         }
         Ok(count as usize)
-    })
-    .and_then(|count| {
-        // SAFETY: as above.
-        if !unsafe { cudarc::nvrtc::sys::is_culib_present() } {
-            return Err(missing("nvrtc", "the CUDA runtime compiler libnvrtc"));
-        }
-        // SAFETY: as above.
-        if !unsafe { cudarc::cublas::sys::is_culib_present() } {
-            return Err(missing("cublas", "cuBLAS (libcublas)"));
-        }
-        Ok(count)
-    })
+    })?;
+    let major = guarded("CUDA driver", driver_version).map(|v| (v / 1000) as u32)?;
+    for lib in [libs::NVRTC, libs::CUBLAS] {
+        from.push(libs::preload(&folders, &lib, Some(major))?);
+    }
+    // SAFETY: as above.
+    if !unsafe { cudarc::nvrtc::sys::is_culib_present() } {
+        return Err(unopenable(&libs::NVRTC, &from));
+    }
+    // SAFETY: as above.
+    if !unsafe { cudarc::cublas::sys::is_culib_present() } {
+        return Err(unopenable(&libs::CUBLAS, &from));
+    }
+    Ok((count, from))
+}
+
+/// The CUDA version the driver supports, as 13000 for 13.0.
+fn driver_version() -> Result<i32, String> {
+    let mut version = 0i32;
+    // SAFETY: writes one int; the driver library is loaded (checked first).
+    unsafe { sys::cuDriverGetVersion(&mut version) }
+        .result()
+        .map_err(|e| format!("cuDriverGetVersion: {e:?}"))?;
+    Ok(version)
+}
+
+/// A library found and opened by path, whose soname cudarc does not ask for.
+fn unopenable(lib: &libs::Lib, from: &[String]) -> String {
+    let names = cudarc::get_lib_name_candidates(lib.name);
+    format!(
+        "{} was opened from {}, but not under any name cudarc asks for ({})",
+        lib.role,
+        from.last().map_or("?", String::as_str),
+        names.join(", ")
+    )
 }
 
 /// Device memory for the arena.
@@ -162,9 +198,22 @@ impl Drop for Staging {
 
 /// What one run at a time uses: kernels and copies are ordered on its stream.
 pub struct Lane {
-    pub stream: Arc<CudaStream>,
+    /// Made on first use, when cuDNN is on; dropped before the stream.
+    dnn: std::cell::OnceCell<dnn::Handle>,
     pub blas: CudaBlas,
+    pub stream: Arc<CudaStream>,
     pub staging: Staging,
+}
+
+impl Lane {
+    /// This lane's cuDNN handle.
+    pub fn dnn(&self) -> Result<&dnn::Handle, String> {
+        if let Some(h) = self.dnn.get() {
+            return Ok(h);
+        }
+        let h = dnn::Handle::new(&self.stream)?;
+        Ok(self.dnn.get_or_init(|| h))
+    }
 }
 
 pub struct Gpu {
@@ -174,13 +223,36 @@ pub struct Gpu {
     functions: HashMap<String, CudaFunction>,
     pub arena: Arc<Arena<DeviceMemory>>,
     lanes: Mutex<Vec<Lane>>,
-    /// cuBLAS may round float32 operands to TF32 (option `tf32`).
+    /// cuBLAS and cuDNN may round float32 operands to TF32 (option `tf32`).
     pub tf32: bool,
+    /// cuDNN's algorithm picks, when cuDNN is used for convolutions.
+    pub dnn: Option<dnn::Algos>,
+}
+
+/// Whether convolutions use cuDNN (option `cudnn`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum UseDnn {
+    /// When the library is found.
+    Auto,
+    Required,
+    Off,
 }
 
 impl Gpu {
-    pub fn new(ordinal: usize, tf32: bool, limit: Option<usize>) -> Result<Gpu, String> {
-        let count = probe()?;
+    pub fn new(
+        ordinal: usize,
+        tf32: bool,
+        limit: Option<usize>,
+        lib_dir: Option<&Path>,
+        use_dnn: UseDnn,
+    ) -> Result<Gpu, String> {
+        let (count, _) = probe(lib_dir)?;
+        let dnn = match (use_dnn, dnn::load()) {
+            (UseDnn::Off, _) => None,
+            (_, Ok(())) => Some(dnn::Algos::default()),
+            (UseDnn::Auto, Err(_)) => None,
+            (UseDnn::Required, Err(e)) => return Err(e),
+        };
         if ordinal >= count {
             return Err(format!(
                 "CUDA device {ordinal} does not exist ({count} found)"
@@ -213,6 +285,7 @@ impl Gpu {
                 functions,
                 lanes: Mutex::new(Vec::new()),
                 tf32,
+                dnn,
             })
         })
     }
@@ -241,6 +314,7 @@ impl Gpu {
             .map_err(|e| format!("CUDA stream: {e:?}"))?;
         let blas = CudaBlas::new(stream.clone()).map_err(|e| format!("cuBLAS: {e:?}"))?;
         Ok(Lane {
+            dnn: std::cell::OnceCell::new(),
             stream,
             blas,
             staging: Staging {

@@ -62,7 +62,7 @@ impl Provider for CudaProvider {
     }
 
     fn probe() -> Availability {
-        match driver::probe() {
+        match driver::probe(None) {
             Ok(_) => Availability {
                 available: true,
                 reason: RString::new(),
@@ -78,7 +78,18 @@ impl Provider for CudaProvider {
         let device = options.parse("device_id", options.parse("device", 0usize)?)?;
         let tf32 = parse_flag(options, "tf32", false)?;
         let limit = options.get("memory_limit").map(parse_bytes).transpose()?;
-        let gpu = Gpu::new(device, tf32, limit).map_err(Error::fail)?;
+        let lib_dir = options.get("lib_dir").map(std::path::Path::new);
+        let use_dnn = match options.get("cudnn") {
+            None | Some("auto") => driver::UseDnn::Auto,
+            Some("1" | "true") => driver::UseDnn::Required,
+            Some("0" | "false") => driver::UseDnn::Off,
+            Some(v) => {
+                return Err(Error::invalid(format!(
+                    "provider option cudnn={v}: use auto, 1 or 0"
+                )))
+            }
+        };
+        let gpu = Gpu::new(device, tf32, limit, lib_dir, use_dnn).map_err(Error::fail)?;
         Ok(CudaProvider { gpu: Arc::new(gpu) })
     }
 
