@@ -337,11 +337,21 @@ impl Builder<'_> {
                         ))
                     })?;
                     let dev = p.memory().device;
+                    // Shape and Size on the host read only a tensor's metadata:
+                    // a device tensor is passed as it is, with no copy and no wait.
+                    let metadata_only = dev.kind == ort_core::MemoryKind::Host
+                        && u.nodes.len() == 1
+                        && matches!(g.nodes[u.nodes[0]].domain.as_str(), "" | "ai.onnx")
+                        && matches!(g.nodes[u.nodes[0]].op_type.as_str(), "Shape" | "Size");
                     let mut step_inputs = Vec::with_capacity(u.ins.len());
                     for (k, name) in u.ins.iter().enumerate() {
                         let src = id(name).ok_or_else(|| {
                             Error::Partition(format!("value '{name}' is not defined"))
                         })?;
+                        if metadata_only {
+                            step_inputs.push(Some(src));
+                            continue;
+                        }
                         step_inputs.push(Some(self.place(
                             src,
                             part.input_memory(k).unwrap_or(dev),
