@@ -1,6 +1,6 @@
 // Batched y[b] = a[b] · b[b] for row-major M×K and K×N matrices (either one
-// may be stored transposed), in 16×16 tiles
-// staged through workgroup memory. Sizes and per-axis batch strides are push
+// may be stored transposed), register-blocked in 64×64 tiles staged through
+// workgroup memory. Sizes and per-axis batch strides are push
 // constants (a stride of 0 broadcasts an operand along that batch axis).
 
 struct Params {
@@ -20,16 +20,24 @@ var<immediate> p: Params;
 @group(0) @binding(1) var<storage, read> b: array<f32>;
 @group(0) @binding(2) var<storage, read_write> y: array<f32>;
 
-var<workgroup> ta: array<array<f32, 16>, 16>;
-var<workgroup> tb: array<array<f32, 16>, 16>;
+// A workgroup computes a 64×64 block of y; each of its 16×16 invocations
+// keeps a 4×4 block in registers (rows l.y + 16i, columns l.x + 16j, so the
+// stores of a row of invocations are contiguous). K advances 16 at a time
+// through workgroup memory, stored k-major so the inner loop reads a row.
+const T: u32 = 64u;
+const TK: u32 = 16u;
+
+var<workgroup> ta: array<f32, 1024>; // [TK][T]: ta[kk * T + row]
+var<workgroup> tb: array<f32, 1024>; // [TK][T]: tb[kk * T + col]
 
 @compute @workgroup_size(16, 16)
 fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_id) l: vec3<u32>) {
     let m = p.dims.x;
     let n = p.dims.y;
     let k = p.dims.z;
-    let row = wg.y * 16u + l.y;
-    let col = wg.x * 16u + l.x;
+    let row0 = wg.y * T;
+    let col0 = wg.x * T;
+    let tid = l.y * 16u + l.x;
     var rem = wg.z;
     var ao = 0u;
     var bo = 0u;
@@ -40,28 +48,71 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_id) l: v
         ao = ao + c * p.sa[u32(i)];
         bo = bo + c * p.sb[u32(i)];
     }
-    var acc = 0.0;
-    let tiles = (k + 15u) / 16u;
+    var c0 = vec4<f32>(0.0);
+    var c1 = vec4<f32>(0.0);
+    var c2 = vec4<f32>(0.0);
+    var c3 = vec4<f32>(0.0);
+    let tiles = (k + TK - 1u) / TK;
     for (var t = 0u; t < tiles; t = t + 1u) {
-        let ka = t * 16u + l.x;
-        var va = 0.0;
-        if (row < m && ka < k) {
-            va = a[ao + select(row * k + ka, ka * m + row, p.trans.x == 1u)];
+        for (var e = tid; e < T * TK; e = e + 256u) {
+            // A: consecutive invocations read consecutive k (row-major a) or
+            // rows (transposed a).
+            var kk = e % TK;
+            var r = e / TK;
+            if (p.trans.x == 1u) {
+                kk = e / T;
+                r = e % T;
+            }
+            let row = row0 + r;
+            let ka = t * TK + kk;
+            var va = 0.0;
+            if (row < m && ka < k) {
+                va = a[ao + select(row * k + ka, ka * m + row, p.trans.x == 1u)];
+            }
+            ta[kk * T + r] = va;
+            // B: consecutive columns (row-major b) or k (transposed b).
+            var kb = e / T;
+            var cc = e % T;
+            if (p.trans.y == 1u) {
+                kb = e % TK;
+                cc = e / TK;
+            }
+            let col = col0 + cc;
+            let kg = t * TK + kb;
+            var vb = 0.0;
+            if (kg < k && col < n) {
+                vb = b[bo + select(kg * n + col, col * k + kg, p.trans.y == 1u)];
+            }
+            tb[kb * T + cc] = vb;
         }
-        ta[l.y][l.x] = va;
-        let kb = t * 16u + l.y;
-        var vb = 0.0;
-        if (kb < k && col < n) {
-            vb = b[bo + select(kb * n + col, col * k + kb, p.trans.y == 1u)];
-        }
-        tb[l.y][l.x] = vb;
         workgroupBarrier();
-        for (var j = 0u; j < 16u; j = j + 1u) {
-            acc = acc + ta[l.y][j] * tb[j][l.x];
+        for (var kk = 0u; kk < TK; kk = kk + 1u) {
+            let ar = kk * T + l.y;
+            let br = kk * T + l.x;
+            let bv = vec4<f32>(tb[br], tb[br + 16u], tb[br + 32u], tb[br + 48u]);
+            c0 = c0 + ta[ar] * bv;
+            c1 = c1 + ta[ar + 16u] * bv;
+            c2 = c2 + ta[ar + 32u] * bv;
+            c3 = c3 + ta[ar + 48u] * bv;
         }
         workgroupBarrier();
     }
-    if (row < m && col < n) {
-        y[wg.z * m * n + row * n + col] = acc;
+    let base = wg.z * m * n;
+    store(base, row0 + l.y, col0 + l.x, m, n, c0);
+    store(base, row0 + l.y + 16u, col0 + l.x, m, n, c1);
+    store(base, row0 + l.y + 32u, col0 + l.x, m, n, c2);
+    store(base, row0 + l.y + 48u, col0 + l.x, m, n, c3);
+}
+
+// Writes one row of an invocation's block: columns col + 16j.
+fn store(base: u32, row: u32, col: u32, m: u32, n: u32, v: vec4<f32>) {
+    if (row >= m) {
+        return;
+    }
+    for (var j = 0u; j < 4u; j = j + 1u) {
+        let c = col + 16u * j;
+        if (c < n) {
+            y[base + row * n + c] = v[j];
+        }
     }
 }

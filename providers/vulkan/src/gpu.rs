@@ -25,6 +25,7 @@ pub struct Pipelines {
     pub softmax: Arc<ComputePipeline>,
     pub copy: Arc<ComputePipeline>,
     pub conv: Arc<ComputePipeline>,
+    pub conv_gemm: Arc<ComputePipeline>,
     pub pool: Arc<ComputePipeline>,
     pub layernorm: Arc<ComputePipeline>,
     pub reduce: Arc<ComputePipeline>,
@@ -185,6 +186,10 @@ impl Gpu {
             conv: pipeline(
                 &device,
                 include_bytes!(concat!(env!("OUT_DIR"), "/conv.spv")),
+            )?,
+            conv_gemm: pipeline(
+                &device,
+                include_bytes!(concat!(env!("OUT_DIR"), "/conv_gemm.spv")),
             )?,
             pool: pipeline(
                 &device,

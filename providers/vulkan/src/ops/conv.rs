@@ -1,6 +1,7 @@
 //! Conv (1-D and 2-D, groups incl. depthwise, strides, pads, dilations, auto_pad)
-//! and the fused-domain FusedConv: the direct convolution of `shaders/conv.wgsl`,
-//! then the residual and the activation as elementwise steps.
+//! and the fused-domain FusedConv: the implicit GEMM of `shaders/conv_gemm.wgsl`
+//! (groups of 16 output channels or more) or the direct convolution of
+//! `shaders/conv.wgsl` (depthwise and other thin groups), then the residual and the activation as elementwise steps.
 
 use ort_core::{Error, GraphView, NodeView};
 
@@ -118,6 +119,9 @@ pub fn spatial(node: &NodeView<'_>, graph: &GraphView<'_>) -> Result<usize, Stri
         None => Err(format!("the rank of {v} is not known")),
     }
 }
+
+/// Output channels per group from which the implicit GEMM shader is used.
+const GEMM_CHANNELS: i64 = 16;
 
 #[derive(Clone, Debug)]
 pub struct Conv {
@@ -259,13 +263,19 @@ impl Kernel for Conv {
             0,
         ];
         let bias = if self.bias { &inputs[2].0 } else { &w.0 };
-        dispatch(
-            gpu,
-            b,
-            &gpu.pipelines.conv,
-            &[&x.0, &w.0, bias, &y.0],
-            pc,
-            groups,
-        )
+        let buffers = [&x.0, &w.0, bias, &y.0];
+        // With at least GEMM_CHANNELS output channels a group, the implicit
+        // GEMM's 64-channel tiles are mostly full; depthwise and other thin
+        // groups sum their windows directly.
+        let per_group = ws[0] / self.group;
+        let positions = xs[0] * oh * ow;
+        let tiles = [(positions + 63) / 64, (per_group + 63) / 64, self.group];
+        if per_group >= GEMM_CHANNELS && tiles.iter().all(|&t| t <= 65_535) {
+            let mut pc = pc;
+            pc[18] = u(xs[0]);
+            let tiles = tiles.map(|t| t as u32);
+            return dispatch(gpu, b, &gpu.pipelines.conv_gemm, &buffers, pc, tiles);
+        }
+        dispatch(gpu, b, &gpu.pipelines.conv, &buffers, pc, groups)
     }
 }

@@ -42,6 +42,8 @@ pub fn check(operands: &[ort_core::RString], graph: &GraphView<'_>) -> Result<()
 
 /// The shader's limit on batch axes.
 const MAX_BATCH_RANK: usize = 4;
+/// The rows and columns of y one workgroup computes (`shaders/matmul.wgsl`).
+const TILE: usize = 64;
 
 /// Output shape, and per output batch axis the element strides of a and b (0
 /// where that operand is broadcast along the axis).
@@ -131,8 +133,8 @@ fn record(
     }
     if r - 2 > MAX_BATCH_RANK
         || batch > 65_535
-        || m.div_ceil(16) > 65_535
-        || n.div_ceil(16) > 65_535
+        || m.div_ceil(TILE) > 65_535
+        || n.div_ceil(TILE) > 65_535
     {
         return Err(Error::not_implemented(format!(
             "MatMul to {out:?} is too large for one Vulkan dispatch"
@@ -147,7 +149,11 @@ fn record(
         pc[8 + j] = sa;
         pc[12 + j] = sb;
     }
-    let groups = [n.div_ceil(16) as u32, m.div_ceil(16) as u32, batch as u32];
+    let groups = [
+        n.div_ceil(TILE) as u32,
+        m.div_ceil(TILE) as u32,
+        batch as u32,
+    ];
     dispatch(
         gpu,
         b,
