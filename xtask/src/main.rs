@@ -12,6 +12,12 @@
 //!   (`ORT_REQUIRE_CUDA=1` makes its absence an error).
 //! - `gpu-test`: the CUDA suites, required, and `ort bench` of each shared model
 //!   with `cuda,cpu` and with `cpu` alone.
+//! - `gpu-bundle [DIR]`: what a GPU machine with no Rust toolchain needs, under
+//!   64 MiB (default `target/gpu-bundle`): the stripped release binaries, the
+//!   pass lists, the node suite and the small models (resnet18 left out for
+//!   size), compressed, with `run.sh` (`xtask/gpu/`), which runs the suites with
+//!   `cuda,cpu` and `vulkan,cpu`, exports and benchmarks the larger models
+//!   against PyTorch eager, and prints one table.
 //! - `demo`: builds and runs the built-in demo model.
 
 use std::path::{Path, PathBuf};
@@ -33,7 +39,11 @@ fn main() -> ExitCode {
         Some("test") => test(&args[1..]),
         Some("demo") => demo(),
         Some("gpu-test") => gpu_test(),
-        _ => Err("usage: cargo xtask build [--release] | test [--quick] | gpu-test | demo".into()),
+        Some("gpu-bundle") => gpu_bundle(args.get(1).map(PathBuf::from)),
+        _ => Err(
+            "usage: cargo xtask build [--release] | test [--quick] | gpu-test | gpu-bundle [DIR] | demo"
+                .into(),
+        ),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -174,6 +184,93 @@ fn gpu_test() -> Result<(), String> {
         }
     }
     Ok(())
+}
+
+/// Models left out of the bundle: resnet18 alone is 44 MB compressed, and
+/// ResNet-50, exported on the GPU machine, covers its family.
+const UNBUNDLED_MODELS: &[&str] = &["resnet18"];
+
+/// `cargo xtask gpu-bundle [DIR]`: see the crate docs.
+fn gpu_bundle(dir: Option<PathBuf>) -> Result<(), String> {
+    let out = build(true)?;
+    let dir = dir.unwrap_or_else(|| root().join("target").join("gpu-bundle"));
+    let _ = std::fs::remove_dir_all(&dir);
+    let stage = dir.join(".stage");
+    let bin = stage.join("bin");
+    std::fs::create_dir_all(bin.join("providers")).map_err(|e| e.to_string())?;
+    let mut files = vec![(out.join("ort"), bin.join("ort"))];
+    for p in PROVIDERS {
+        let f = format!("providers/lib{}.so", p.replace('-', "_"));
+        files.push((out.join(&f), bin.join(&f)));
+    }
+    for (from, to) in &files {
+        std::fs::copy(from, to).map_err(|e| format!("{}: {e}", from.display()))?;
+        let mut c = Command::new("strip");
+        c.arg(to);
+        run(c)?;
+    }
+    let tar = |name: &str, base: &Path, what: &[&str], exclude: &[String]| {
+        let mut c = Command::new("tar");
+        c.arg("-cJf").arg(dir.join(name)).arg("-C").arg(base);
+        for e in exclude {
+            c.arg(format!("--exclude={e}"));
+        }
+        c.args(what).env("XZ_OPT", "-6 -T0");
+        run(c)
+    };
+    tar("bin.tar.xz", &stage, &["bin"], &[])?;
+    std::fs::remove_dir_all(&stage).map_err(|e| e.to_string())?;
+    tar("node.tar.xz", &shared().join("onnx-tests"), &["node"], &[])?;
+    let skip: Vec<String> = UNBUNDLED_MODELS
+        .iter()
+        .map(|m| format!("models/{m}"))
+        .collect();
+    tar("models.tar.xz", &shared(), &["models"], &skip)?;
+    let conf = dir.join("conformance");
+    std::fs::create_dir_all(&conf).map_err(|e| e.to_string())?;
+    for f in ["pass-list.txt", "models-pass-list.txt"] {
+        let from = root().join("tests/conformance").join(f);
+        std::fs::copy(&from, conf.join(f)).map_err(|e| format!("{}: {e}", from.display()))?;
+    }
+    for f in ["run.sh", "gpu_models.py"] {
+        let from = root().join("xtask/gpu").join(f);
+        std::fs::copy(&from, dir.join(f)).map_err(|e| format!("{}: {e}", from.display()))?;
+    }
+    // A Vulkan loader for machines without one (the GPU machine may lack it).
+    let debs = dir.join("debs");
+    std::fs::create_dir_all(&debs).map_err(|e| e.to_string())?;
+    let mut c = Command::new("apt-get");
+    c.args(["download", "libvulkan1"]).current_dir(&debs);
+    if run(c).is_err() {
+        eprintln!("xtask: no libvulkan1 package to bundle; run.sh uses the machine's loader");
+    }
+    let mut total = 0u64;
+    for e in walk(&dir) {
+        total += std::fs::metadata(&e).map(|m| m.len()).unwrap_or(0);
+    }
+    println!(
+        "{}: {:.1} MiB; on the GPU machine: bash run.sh",
+        dir.display(),
+        total as f64 / (1 << 20) as f64
+    );
+    if total > 60 << 20 {
+        return Err("the bundle is over 60 MiB; the GPU machine takes 64 MiB in all".into());
+    }
+    Ok(())
+}
+
+/// Every file under `dir`.
+fn walk(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    for e in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+        let p = e.path();
+        if p.is_dir() {
+            out.extend(walk(&p));
+        } else {
+            out.push(p);
+        }
+    }
+    out
 }
 
 /// The `ort providers` line of `name` (tab-separated: name, state, reason).
