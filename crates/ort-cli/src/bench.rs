@@ -21,6 +21,10 @@ pub struct BenchArgs {
     /// Print one JSON line (median_ms, p90_ms, min_ms, ...).
     #[arg(long)]
     pub json: bool,
+    /// Write a Chrome-trace profile of every run, warm-up included (the
+    /// steady state, where `ort run --profile` shows the first run).
+    #[arg(long)]
+    pub profile: Option<PathBuf>,
 }
 
 pub fn main(a: BenchArgs) -> Result<i32, String> {
@@ -35,11 +39,13 @@ pub fn main(a: BenchArgs) -> Result<i32, String> {
             a.model_dir.with_file_name("test_data_set_0"),
         )
     };
-    let session = a
-        .session
-        .builder()?
-        .load(&model)
-        .map_err(|e| e.to_string())?;
+    let session = a.session.builder()?;
+    let session = match &a.profile {
+        Some(p) => session.profiling(p),
+        None => session,
+    }
+    .load(&model)
+    .map_err(|e| e.to_string())?;
     for w in session.warnings() {
         eprintln!("warning: {w}");
     }
@@ -56,6 +62,9 @@ pub fn main(a: BenchArgs) -> Result<i32, String> {
             .run_positional(inputs.clone())
             .map_err(|e| e.to_string())?;
         times.push(t.elapsed().as_secs_f64() * 1e3);
+    }
+    if let Some(p) = session.end_profiling() {
+        eprintln!("profile written to {}", p.display());
     }
     times.sort_by(|x, y| x.total_cmp(y));
     let pick = |q: f64| times[((times.len() - 1) as f64 * q).round() as usize];
