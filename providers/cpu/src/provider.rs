@@ -160,7 +160,8 @@ impl Partition for CpuPartition {
             .filter_map(|v| v.as_tensor())
             .map(|t| t.len())
             .sum();
-        let inline = work < INLINE_WORK;
+        // With one thread the pool adds only the hand-off: always inline.
+        let inline = self.threads <= 1 || work < INLINE_WORK;
         let ctx = Ctx {
             host,
             threads: if inline { 1 } else { self.threads },

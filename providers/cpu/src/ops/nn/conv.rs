@@ -2,7 +2,7 @@ use ort_core::{Error, Value};
 use rayon::prelude::*;
 
 use super::blas::{gemm, Mat};
-use super::conv_loops::{depthwise_plane, im2col_row};
+use super::conv_loops::{depthwise_plane, depthwise_scratch, im2col_row};
 use super::window::{Geom, Window};
 use super::{data, numel, output, with_scratch, Flt, PAR_WORK};
 use crate::kernel::{input, one, opt_input, Ctx, Kernel, NodeInfo};
@@ -204,16 +204,12 @@ fn depthwise<F: Flt>(p: &Shape, x: &[F], w: &[F], b: Option<&[F]>, out: &mut [F]
     let g = p.g.lifted(2);
     let mg = p.m / p.c;
     let (in_sz, out_sz, kv) = (numel(&g.input), numel(&g.output), numel(&g.kernel));
+    let scratch = depthwise_scratch(&g);
     let plane = |pi: usize, o: &mut [F]| {
         let (ni, mi) = (pi / p.m, pi % p.m);
         let xc = &x[(ni * p.c + mi / mg) * in_sz..][..in_sz];
-        depthwise_plane(
-            &g,
-            xc,
-            &w[mi * kv..][..kv],
-            b.map_or(F::zero(), |b| b[mi]),
-            o,
-        )
+        let (wk, bias) = (&w[mi * kv..][..kv], b.map_or(F::zero(), |b| b[mi]));
+        with_scratch(scratch, |s| depthwise_plane(&g, xc, wk, bias, s, o))
     };
     if threads > 1 && out.len() * kv >= PAR_WORK {
         out.par_chunks_mut(out_sz)

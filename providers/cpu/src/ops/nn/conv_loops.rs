@@ -50,37 +50,76 @@ simd_fn! {
     }
 }
 
+/// The scratch `depthwise_plane` needs for geometry `g` (2-D).
+pub(super) fn depthwise_scratch(g: &Geom) -> usize {
+    let (qh, qw) = phase_dims(g);
+    g.strides[0] * g.strides[1] * qh * qw + (g.output[0] - 1) * qw + g.output[1]
+}
+
+/// Rows and columns of each stride-phase plane: the output extent plus the
+/// farthest tap's shift in whole strides.
+fn phase_dims(g: &Geom) -> (usize, usize) {
+    let reach = |i: usize| g.output[i] + (g.kernel[i] - 1) * g.dilations[i] / g.strides[i];
+    (reach(0), reach(1))
+}
+
 simd_fn! {
-    /// One depthwise output plane: for each output row and kernel tap, a
-    /// multiply-add of a whole (contiguous or strided) input row segment.
-    pub(super) fn depthwise_plane[F: Flt](g: &Geom, xc: &[F], wk: &[F], bias: F, o: &mut [F]) {
-        let (ih, iw, ow) = (g.input[0], g.input[1], g.output[1]);
-        let (kh, kw, sh, sw) = (g.kernel[0], g.kernel[1], g.strides[0], g.strides[1]);
-        let cols: Vec<(usize, usize, isize)> = (0..kw)
-            .map(|j| {
-                let off = g.tap(1, j);
-                let (lo, hi) = g.valid(1, off);
-                (lo, hi, off)
-            })
-            .collect();
-        let xs = Phased::new(xc, ih, iw, sw);
-        o.fill(bias);
-        for (r, orow) in o.chunks_mut(ow.max(1)).enumerate() {
-            for i in 0..kh {
-                let y = (r * sh) as isize + g.tap(0, i);
+    /// One depthwise output plane (2-D, any stride and dilation). The padded
+    /// input is split by stride phase into planes P(u, v)[i][j] =
+    /// padded[i·sh + u][j·sw + v] of width qw, so tap (ky, kx) reads plane
+    /// ((ky·dh) mod sh, (kx·dw) mod sw) shifted by whole rows and columns. The
+    /// output, read as rows of width qw whose last columns are discarded, is
+    /// then a sum of shifted planes: each tap is one long contiguous
+    /// multiply-add over the whole plane, not one short run per output row
+    /// (depthwise planes late in a CNN are 7×7 or 14×14). `scratch` holds the
+    /// phase planes and the wide sums (`depthwise_scratch`).
+    pub(super) fn depthwise_plane[F: Flt](
+        g: &Geom,
+        xc: &[F],
+        wk: &[F],
+        bias: F,
+        scratch: &mut [F],
+        o: &mut [F],
+    ) {
+        let (ih, iw, oh, ow) = (g.input[0], g.input[1], g.output[0], g.output[1]);
+        let (kh, kw, dh, dw) = (g.kernel[0], g.kernel[1], g.dilations[0], g.dilations[1]);
+        let (sh, sw) = (g.strides[0], g.strides[1]);
+        let (top, left) = (g.pad_begin[0] as isize, g.pad_begin[1] as isize);
+        let (qh, qw) = phase_dims(g);
+        let (planes, wide) = scratch.split_at_mut(sh * sw * qh * qw);
+        planes.fill(F::zero());
+        for (pi, plane) in planes.chunks_mut(qh * qw).enumerate() {
+            let (u, v) = ((pi / sw) as isize, (pi % sw) as isize);
+            for (i, row) in plane.chunks_mut(qw).enumerate() {
+                let y = i as isize * sh as isize + u - top;
                 if y < 0 || y >= ih as isize {
                     continue;
                 }
-                for (j, &(lo, hi, off)) in cols.iter().enumerate() {
-                    if lo < hi {
-                        let wv = wk[i * kw + j];
-                        let src = xs.from(y as usize, (lo * sw) as isize + off);
-                        for (o, &v) in orow[lo..hi].iter_mut().zip(src) {
-                            *o += wv * v;
-                        }
+                let xr = &xc[y as usize * iw..][..iw];
+                for (j, d) in row.iter_mut().enumerate() {
+                    let x = j as isize * sw as isize + v - left;
+                    if x >= 0 && x < iw as isize {
+                        *d = xr[x as usize];
                     }
                 }
             }
+        }
+        let n = (oh - 1) * qw + ow;
+        let wide = &mut wide[..n];
+        wide.fill(bias);
+        for ky in 0..kh {
+            let (u, a) = (ky * dh % sh, ky * dh / sh);
+            for kx in 0..kw {
+                let (v, b) = (kx * dw % sw, kx * dw / sw);
+                let wv = wk[ky * kw + kx];
+                let off = (u * sw + v) * qh * qw + a * qw + b;
+                for (acc, &x) in wide.iter_mut().zip(&planes[off..off + n]) {
+                    *acc += wv * x;
+                }
+            }
+        }
+        for (r, orow) in o.chunks_mut(ow).enumerate() {
+            orow.copy_from_slice(&wide[r * qw..r * qw + ow]);
         }
     }
 }
