@@ -4,7 +4,12 @@
 use ::gemm::Parallelism;
 use num_traits::{WrappingAdd, WrappingMul, Zero};
 
+use super::sgemm_avx512::Strided;
 use super::Flt;
+
+/// Float32 products of at least this many multiply-adds take the AVX-512
+/// kernel where the CPU has it: below, packing costs more than it saves.
+const SGEMM_WORK: usize = 1 << 15;
 
 /// A read-only matrix operand: element (i, j) is `data[i * rs + j * cs]`.
 #[derive(Clone, Copy)]
@@ -62,7 +67,30 @@ pub(crate) fn gemm<F: Flt>(
         }
         return;
     }
-    let par = if threads > 1 && m * n * k >= super::PAR_WORK * 4 {
+    let parallel = threads > 1 && m * n * k >= super::PAR_WORK * 4;
+    // Single-threaded products with room for whole tiles; the crate keeps the
+    // threaded ones (it splits both dimensions) and thin ones (packing a
+    // panel for a row or a few columns costs more than it saves).
+    if std::any::TypeId::of::<F>() == std::any::TypeId::of::<f32>()
+        && !parallel
+        && m * n * k >= SGEMM_WORK
+        && m >= 24
+        && n >= 64
+        && super::sgemm_avx512::available()
+    {
+        let f32s = |m: Mat<'_, F>| Strided {
+            // SAFETY: F is f32 (checked above): same layout.
+            data: unsafe { std::slice::from_raw_parts(m.data.as_ptr().cast(), m.data.len()) },
+            rs: m.rs,
+            cs: m.cs,
+        };
+        // SAFETY: as above.
+        let c = unsafe { std::slice::from_raw_parts_mut(c.as_mut_ptr().cast(), c.len()) };
+        let alpha = alpha.f64() as f32;
+        super::sgemm_avx512::sgemm((m, n, k), f32s(a), f32s(b), c, ldc, alpha, acc, 1);
+        return;
+    }
+    let par = if parallel {
         Parallelism::Rayon(threads)
     } else {
         Parallelism::None
