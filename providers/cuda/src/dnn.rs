@@ -3,8 +3,9 @@
 //!
 //! Each lane holds a cuDNN handle bound to its stream. The algorithm for a
 //! convolution is cuDNN's heuristic pick (as PyTorch eager makes it), asked
-//! once per shape and cached on the device. With `tf32=0` only FMA algorithms
-//! are accepted for float32, so results match float32 references.
+//! once per shape and cached on the device. With `tf32=0` float32
+//! convolutions run with `CUDNN_FMA_MATH` (no TF32), so results match float32
+//! references.
 
 use std::collections::HashMap;
 use std::ffi::c_void;
@@ -179,6 +180,14 @@ fn allowed_math(s: &ConvSpec) -> sys::cudnnMathType_t {
 }
 
 impl Algos {
+    /// Marks `s` as one cuDNN does not run (its pick failed at launch).
+    fn forget(&self, s: &ConvSpec) {
+        self.0
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(s.clone(), None);
+    }
+
     /// The cached pick for `s`, asking cuDNN's heuristics the first time.
     /// `None`: cuDNN offers nothing that fits (the caller uses im2col).
     fn pick(&self, h: &Handle, s: &ConvSpec) -> Result<Option<Choice>, String> {
@@ -211,7 +220,12 @@ impl Algos {
             .find(|p| {
                 p.status == sys::cudnnStatus_t::CUDNN_STATUS_SUCCESS
                     && p.memory <= WORKSPACE_LIMIT
-                    && (!strict || p.mathType == sys::cudnnMathType_t::CUDNN_FMA_MATH)
+                    && (!strict
+                        || matches!(
+                            p.mathType,
+                            sys::cudnnMathType_t::CUDNN_FMA_MATH
+                                | sys::cudnnMathType_t::CUDNN_DEFAULT_MATH
+                        ))
             })
             .map(|p| Choice {
                 algo: p.algo,
@@ -226,8 +240,9 @@ impl Algos {
     }
 }
 
-/// `y = conv(x, w)` on the lane's stream. Returns false, launching nothing,
-/// when cuDNN has no algorithm for it.
+/// `y = conv(x, w)` on the lane's stream. Returns false, having written
+/// nothing, when cuDNN has no algorithm for it or its launch fails (the shape
+/// then goes to im2col from then on).
 pub fn conv_forward(
     cx: &crate::ops::Cx<'_>,
     s: &ConvSpec,
@@ -253,7 +268,7 @@ pub fn conv_forward(
         0
     };
     let (alpha, beta) = (1f32, 0f32);
-    guarded("cudnnConvolutionForward", || {
+    let ran = guarded("cudnnConvolutionForward", || {
         // SAFETY: x, w and y are live device blocks of the shapes the
         // descriptors give (checked by the caller); the workspace is as large
         // as cuDNN asked for and is held until the stream is synchronized;
@@ -276,7 +291,11 @@ pub fn conv_forward(
             )
         }
         .map_err(|e| format!("{e:?}"))
-    })
-    .map_err(fail)?;
+    });
+    if ran.is_err() {
+        // Nothing was written: forget the pick and let im2col compute it.
+        algos.forget(s);
+        return Ok(false);
+    }
     Ok(true)
 }
