@@ -5,30 +5,8 @@
 // channels × 64 positions, each invocation a 4×4 block. Workgroup z is the
 // group. The push constants are conv.wgsl's, with the batch size in dil.z.
 
-struct Params {
-    // x: output element count, y: unused, z: 1 with a bias, w: group count
-    head: vec4<u32>,
-    // input channels, height, width; output channels
-    input: vec4<u32>,
-    // output height and width, kernel height and width
-    out: vec4<u32>,
-    // strides (h, w), pads at the start (h, w)
-    step: vec4<u32>,
-    // dilations (h, w), batch size
-    dil: vec4<u32>,
-}
-
-var<immediate> p: Params;
-@group(0) @binding(0) var<storage, read> x: array<f32>;
-@group(0) @binding(1) var<storage, read> w: array<f32>;
-@group(0) @binding(2) var<storage, read> bias: array<f32>;
-@group(0) @binding(3) var<storage, read_write> y: array<f32>;
-
-const T: u32 = 64u;
-const TK: u32 = 16u;
-
-var<workgroup> ta: array<f32, 1024>; // [TK][T]: weights, ta[kk * T + channel]
-var<workgroup> tb: array<f32, 1024>; // [TK][T]: columns, tb[kk * T + position]
+// include _conv_params.wgsl
+// include _tile.wgsl
 
 @compute @workgroup_size(16, 16)
 fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_id) l: vec3<u32>) {
@@ -51,10 +29,6 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_id) l: v
     let m0 = wg.y * T;
     let p0 = wg.x * T;
     let tid = l.y * 16u + l.x;
-    var c0 = vec4<f32>(0.0);
-    var c1 = vec4<f32>(0.0);
-    var c2 = vec4<f32>(0.0);
-    var c3 = vec4<f32>(0.0);
     let tiles = (kdim + TK - 1u) / TK;
     for (var t = 0u; t < tiles; t = t + 1u) {
         for (var e = tid; e < T * TK; e = e + 256u) {
@@ -90,21 +64,13 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_id) l: v
             tb[kb * T + cc] = vb;
         }
         workgroupBarrier();
-        for (var kk = 0u; kk < TK; kk = kk + 1u) {
-            let ar = kk * T + l.y;
-            let br = kk * T + l.x;
-            let bv = vec4<f32>(tb[br], tb[br + 16u], tb[br + 32u], tb[br + 48u]);
-            c0 = c0 + ta[ar] * bv;
-            c1 = c1 + ta[ar + 16u] * bv;
-            c2 = c2 + ta[ar + 32u] * bv;
-            c3 = c3 + ta[ar + 48u] * bv;
-        }
+        tile_step(l);
         workgroupBarrier();
     }
-    store(g * mg, m0 + l.y, p0 + l.x, mg, cols, plane, c0);
-    store(g * mg, m0 + l.y + 16u, p0 + l.x, mg, cols, plane, c1);
-    store(g * mg, m0 + l.y + 32u, p0 + l.x, mg, cols, plane, c2);
-    store(g * mg, m0 + l.y + 48u, p0 + l.x, mg, cols, plane, c3);
+    store(g * mg, m0 + l.y, p0 + l.x, mg, cols, plane, acc[0]);
+    store(g * mg, m0 + l.y + 16u, p0 + l.x, mg, cols, plane, acc[1]);
+    store(g * mg, m0 + l.y + 32u, p0 + l.x, mg, cols, plane, acc[2]);
+    store(g * mg, m0 + l.y + 48u, p0 + l.x, mg, cols, plane, acc[3]);
 }
 
 // Writes output channel `first + om` at positions pos + 16j (with the bias).

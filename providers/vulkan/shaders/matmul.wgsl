@@ -20,15 +20,7 @@ var<immediate> p: Params;
 @group(0) @binding(1) var<storage, read> b: array<f32>;
 @group(0) @binding(2) var<storage, read_write> y: array<f32>;
 
-// A workgroup computes a 64×64 block of y; each of its 16×16 invocations
-// keeps a 4×4 block in registers (rows l.y + 16i, columns l.x + 16j, so the
-// stores of a row of invocations are contiguous). K advances 16 at a time
-// through workgroup memory, stored k-major so the inner loop reads a row.
-const T: u32 = 64u;
-const TK: u32 = 16u;
-
-var<workgroup> ta: array<f32, 1024>; // [TK][T]: ta[kk * T + row]
-var<workgroup> tb: array<f32, 1024>; // [TK][T]: tb[kk * T + col]
+// include _tile.wgsl
 
 @compute @workgroup_size(16, 16)
 fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_id) l: vec3<u32>) {
@@ -48,10 +40,6 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_id) l: v
         ao = ao + c * p.sa[u32(i)];
         bo = bo + c * p.sb[u32(i)];
     }
-    var c0 = vec4<f32>(0.0);
-    var c1 = vec4<f32>(0.0);
-    var c2 = vec4<f32>(0.0);
-    var c3 = vec4<f32>(0.0);
     let tiles = (k + TK - 1u) / TK;
     for (var t = 0u; t < tiles; t = t + 1u) {
         for (var e = tid; e < T * TK; e = e + 256u) {
@@ -86,22 +74,14 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_id) l: v
             tb[kb * T + cc] = vb;
         }
         workgroupBarrier();
-        for (var kk = 0u; kk < TK; kk = kk + 1u) {
-            let ar = kk * T + l.y;
-            let br = kk * T + l.x;
-            let bv = vec4<f32>(tb[br], tb[br + 16u], tb[br + 32u], tb[br + 48u]);
-            c0 = c0 + ta[ar] * bv;
-            c1 = c1 + ta[ar + 16u] * bv;
-            c2 = c2 + ta[ar + 32u] * bv;
-            c3 = c3 + ta[ar + 48u] * bv;
-        }
+        tile_step(l);
         workgroupBarrier();
     }
     let base = wg.z * m * n;
-    store(base, row0 + l.y, col0 + l.x, m, n, c0);
-    store(base, row0 + l.y + 16u, col0 + l.x, m, n, c1);
-    store(base, row0 + l.y + 32u, col0 + l.x, m, n, c2);
-    store(base, row0 + l.y + 48u, col0 + l.x, m, n, c3);
+    store(base, row0 + l.y, col0 + l.x, m, n, acc[0]);
+    store(base, row0 + l.y + 16u, col0 + l.x, m, n, acc[1]);
+    store(base, row0 + l.y + 32u, col0 + l.x, m, n, acc[2]);
+    store(base, row0 + l.y + 48u, col0 + l.x, m, n, acc[3]);
 }
 
 // Writes one row of an invocation's block: columns col + 16j.
