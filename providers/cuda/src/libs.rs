@@ -299,8 +299,7 @@ fn loader_has(lib: &Lib, max_major: Option<u32>) -> bool {
 pub fn preload(folders: &[Folder], lib: &Lib, max_major: Option<u32>) -> Result<String, String> {
     let found = match search(folders, lib, max_major) {
         Ok(f) => f,
-        Err(e) if loader_has(lib, max_major) => {
-            let _ = e;
+        Err(_) if loader_has(lib, max_major) => {
             return Ok(format!("lib{} from the loader's path", lib.name));
         }
         Err(e) => return Err(e),
