@@ -158,7 +158,7 @@ pub(crate) fn broadcast_zip<A: Copy + Sync, B: Copy + Sync, O: Send>(
     if n == 0 {
         return;
     }
-    if out.len() >= PAR_MIN {
+    if out.len() >= PAR_MIN && in_pool() {
         let rows_per = (PAR_MIN / 4).div_ceil(n).max(1);
         out.par_chunks_mut(rows_per * n)
             .enumerate()
@@ -176,10 +176,18 @@ pub(crate) fn broadcast_zip<A: Copy + Sync, B: Copy + Sync, O: Send>(
 
 const PAR_MIN: usize = 1 << 15;
 
+/// Whether parallel iterators would run on the provider's pool. A kernel run
+/// inline (one thread, or too little work to hand over) is on the caller's
+/// thread, where a parallel iterator would go to rayon's global pool: other
+/// threads than the session asked for, and a wake-up per call.
+pub fn in_pool() -> bool {
+    rayon::current_thread_index().is_some()
+}
+
 /// `out[i] = f(a[i])`, in parallel chunks on the current pool when large.
 pub fn par_map<A: Copy + Sync, O: Send>(out: &mut [O], a: &[A], f: impl Fn(A) -> O + Sync + Send) {
     use rayon::prelude::*;
-    if out.len() >= PAR_MIN {
+    if out.len() >= PAR_MIN && in_pool() {
         out.par_chunks_mut(PAR_MIN / 4)
             .zip(a.par_chunks(PAR_MIN / 4))
             .for_each(|(o, a)| o.iter_mut().zip(a).for_each(|(o, &x)| *o = f(x)));
@@ -196,7 +204,7 @@ pub fn par_zip2<A: Copy + Sync, B: Copy + Sync, O: Send>(
     f: impl Fn(A, B) -> O + Sync + Send,
 ) {
     use rayon::prelude::*;
-    if out.len() >= PAR_MIN {
+    if out.len() >= PAR_MIN && in_pool() {
         let c = PAR_MIN / 4;
         out.par_chunks_mut(c)
             .zip(a.par_chunks(c).zip(b.par_chunks(c)))
@@ -705,7 +713,7 @@ pub fn strided_copy<T: Clone + Send + Sync>(
         }
     };
     let total_rows = out.len() / n;
-    if out.len() >= PAR_MIN && total_rows > 1 {
+    if out.len() >= PAR_MIN && total_rows > 1 && in_pool() {
         let per = (PAR_MIN / 4 / n).max(1);
         out.par_chunks_mut(per * n)
             .enumerate()

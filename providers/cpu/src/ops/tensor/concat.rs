@@ -59,7 +59,7 @@ impl Kernel for Concat {
                 if row == 0 {
                     return;
                 }
-                if out.len() >= PAR_MIN_LEN && outer > 1 {
+                if out.len() >= PAR_MIN_LEN && outer > 1 && crate::util::in_pool() {
                     use rayon::prelude::*;
                     out.par_chunks_mut(row).enumerate().for_each(|(o, c)| fill_row(o, c));
                 } else {

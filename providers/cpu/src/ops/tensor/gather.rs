@@ -47,7 +47,7 @@ impl Kernel for Gather {
                 if inner == 0 || out.is_empty() {
                     return;
                 }
-                if out.len() >= PAR_MIN_LEN {
+                if out.len() >= PAR_MIN_LEN && crate::util::in_pool() {
                     use rayon::prelude::*;
                     let per = (PAR_MIN_LEN / 4 / inner).max(1);
                     out.par_chunks_mut(per * inner).enumerate().for_each(|(c, o)| rows(c * per, o));

@@ -101,7 +101,7 @@ fn tiled<T: Movable>(src: &[T], sh: &[usize], st: &[isize], p: usize, out: &mut 
             }
         }
     };
-    if out.len() >= PAR_MIN_LEN && sh[0] > rows {
+    if out.len() >= PAR_MIN_LEN && sh[0] > rows && crate::util::in_pool() {
         out.par_chunks_mut(slab)
             .enumerate()
             .for_each(|(k, c)| run(k, c));
