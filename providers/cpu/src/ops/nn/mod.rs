@@ -66,6 +66,7 @@ macro_rules! simd_fn {
         }
     };
 }
+pub(crate) use simd_fn;
 
 mod average_pool;
 mod batch_normalization;

@@ -2,6 +2,7 @@ use half::{bf16, f16};
 use ort_core::ElemType::{self, *};
 use ort_core::{Error, Value};
 
+use super::loops::dequantize;
 use super::{check_zero_point, dtype_attr, floats, ints, stored, FromF32, ParamLayout, QInt};
 use crate::kernel::{input, one, opt_input, Ctx, Kernel, NodeInfo};
 use crate::ops::math::convert::{is_small_float, small_floats};
@@ -69,6 +70,10 @@ impl Kernel for DequantizeLinear {
         let t = dispatch_q!(xs.elem(), T => {
             let xv = xs.as_slice::<T>()?;
             let deq = |o: &mut [_]| layout.for_each(xv.len(), |run, s0, step| {
+                // (int32 inputs take the slow path, which subtracts in i64.)
+                if step == 0 && std::mem::size_of::<T>() < 4 {
+                    return dequantize(&xv[run.clone()], &mut o[run], sc[s0], zps[s0]);
+                }
                 for (j, i) in run.enumerate() {
                     let s = s0 + j * step;
                     o[i] = ((xv[i].to_i32() as i64 - zps[s] as i64) as f32) * sc[s];

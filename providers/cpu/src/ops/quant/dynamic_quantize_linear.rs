@@ -1,6 +1,7 @@
 use ort_core::ElemType::F32;
 use ort_core::{Error, Tensor, Value};
 
+use super::loops::{quantize, range_with_zero};
 use super::requant;
 use crate::kernel::{input, Ctx, Kernel};
 use crate::ops::LATEST;
@@ -16,14 +17,12 @@ impl Kernel for DynamicQuantizeLinear {
         let x = input(inputs, 0)?;
         let xs = x.as_slice::<f32>()?;
         // The range always includes 0 so that 0 is exactly representable.
-        let (lo, hi) = xs
-            .iter()
-            .fold((0f32, 0f32), |(lo, hi), &v| (lo.min(v), hi.max(v)));
+        let (lo, hi) = range_with_zero(xs);
         // An all-zero input would give scale 0; like ONNX Runtime, use 1 then.
         let scale = if hi == lo { 1.0 } else { (hi - lo) / 255.0 };
         let zp = requant(-lo / scale, 0, (0, 255));
         let y = ctx.tensor(x.shape(), |o: &mut [u8]| {
-            crate::util::par_map(o, xs, |v| requant(v / scale, zp, (0, 255)) as u8)
+            quantize(xs, o, scale, zp, (0, 255))
         })?;
         Ok(vec![
             Some(Value::Tensor(y)),

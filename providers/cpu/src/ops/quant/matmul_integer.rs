@@ -1,11 +1,15 @@
 use ort_core::ElemType::{I8, U8};
 use ort_core::{Error, Tensor, Value};
 
-use super::{centered, ints, wrap_i32, MatmulPlan};
-use crate::kernel::{input, one, opt_input, Ctx, Kernel};
+use super::qgemm::{qgemm, PackedB};
+use super::{ints, stored, MatmulPlan};
+use crate::kernel::{input, one, opt_input, Ctx, Kernel, NodeInfo};
 use crate::ops::LATEST;
 
-struct MatMulInteger;
+struct MatMulInteger {
+    /// B packed at session creation when it is a constant matrix.
+    packed: Option<PackedB>,
+}
 
 impl Kernel for MatMulInteger {
     fn compute(
@@ -23,28 +27,81 @@ impl Kernel for MatMulInteger {
             ))),
             z => Ok(z),
         };
-        let (k, n) = (plan.k, plan.n);
-        let av = match zp(2, a)? {
-            Some(z) => {
-                let rows = plan.rows(&ints(z)?, z.shape())?;
-                centered(a, |i| rows[i / k])?
-            }
-            None => centered(a, |_| 0)?,
+        let za = match zp(2, a)? {
+            Some(z) => plan.rows(&ints(z)?, z.shape())?,
+            None => vec![0],
         };
-        let bv = match zp(3, b)? {
-            Some(z) => {
-                let cols = plan.cols(&ints(z)?, z.shape())?;
-                centered(b, |i| cols[i / (k * n) * n + i % n])?
-            }
-            None => centered(b, |_| 0)?,
+        let zb = match zp(3, b)? {
+            Some(z) => plan.cols(&ints(z)?, z.shape())?,
+            None => vec![0],
         };
-        let acc = plan.run(&av, &bv, ctx.threads)?;
-        one(ctx.tensor(&plan.out_shape, |o: &mut [i32]| {
-            o.iter_mut().zip(&acc).for_each(|(o, &v)| *o = wrap_i32(v))
-        })?)
+        let (m, k, n) = (plan.m, plan.k, plan.n);
+        for t in [a, b] {
+            if !matches!(t.elem(), U8 | I8) {
+                return Err(Error::invalid(format!(
+                    "MatMulInteger takes uint8 or int8, got {}",
+                    t.elem()
+                )));
+            }
+        }
+        let pre = self
+            .packed
+            .as_ref()
+            .filter(|p| b.shape().len() == 2 && (p.k(), p.n()) == (k, n));
+        let owned = match pre {
+            Some(_) => Vec::new(),
+            None => {
+                let sb = stored(b)?;
+                let count = plan.pairs.iter().map(|p| p.1 + 1).max().unwrap_or(0);
+                dispatch_q!(sb.elem(), TB => {
+                    let bv = sb.as_slice::<TB>()?;
+                    Ok::<_, Error>((0..count)
+                        .map(|ib| PackedB::new(&bv[ib * k * n..][..k * n], (k, n), n, 1))
+                        .collect::<Vec<_>>())
+                })?
+            }
+        };
+        let sa = stored(a)?;
+        let t = dispatch_q!(sa.elem(), TA => {
+            let av = sa.as_slice::<TA>()?;
+            ctx.tensor(&plan.out_shape, |o: &mut [i32]| {
+                for (p, &(ia, ib)) in plan.pairs.iter().enumerate() {
+                    let za = if za.len() == 1 { &za[..] } else { &za[ia * m..(ia + 1) * m] };
+                    let zb = if zb.len() == 1 { &zb[..] } else { &zb[ib * n..(ib + 1) * n] };
+                    qgemm(
+                        &av[ia * m * k..][..m * k],
+                        m,
+                        k,
+                        za,
+                        pre.unwrap_or_else(|| &owned[ib]),
+                        zb,
+                        &mut o[p * m * n..][..m * n],
+                        ctx.threads,
+                        |_, _, v, o| o.copy_from_slice(v),
+                    );
+                }
+            })
+        })?;
+        one(t)
     }
 }
 
-crate::register!("MatMulInteger", [10, LATEST], &[U8, I8], |_| Ok(Box::new(
-    MatMulInteger
-)));
+/// Packs a constant 2-D B of u8 or i8.
+pub(crate) fn prepack(b: Option<&Tensor>) -> Option<PackedB> {
+    let b = b?;
+    let &[k, n] = b.shape() else { return None };
+    let (k, n) = (k as usize, n as usize);
+    match b.elem() {
+        U8 => Some(PackedB::new(b.as_slice::<u8>().ok()?, (k, n), n, 1)),
+        I8 => Some(PackedB::new(b.as_slice::<i8>().ok()?, (k, n), n, 1)),
+        _ => None,
+    }
+}
+
+fn build(info: &NodeInfo<'_, '_>) -> Result<Box<dyn Kernel>, Error> {
+    Ok(Box::new(MatMulInteger {
+        packed: prepack(info.constant_input(1)),
+    }))
+}
+
+crate::register!("MatMulInteger", [10, LATEST], &[U8, I8], build);

@@ -48,13 +48,16 @@ macro_rules! dispatch_q {
 mod conv_integer;
 mod dequantize_linear;
 mod dynamic_quantize_linear;
+mod loops;
 mod matmul_integer;
+mod qgemm;
 mod qlinear_conv;
 mod qlinear_matmul;
 mod quantize_linear;
 
 /// An integer element a quantized tensor is stored as.
 pub(crate) trait QInt: PodElement {
+    const SIGNED: bool;
     fn to_i32(self) -> i32;
     /// `v` must already be in the type's range.
     fn from_i32(v: i32) -> Self;
@@ -63,7 +66,10 @@ pub(crate) trait QInt: PodElement {
 macro_rules! qint {
     ($($t:ty),*) => {$(
         impl QInt for $t {
+            const SIGNED: bool = <$t>::MIN != 0;
+            #[inline(always)]
             fn to_i32(self) -> i32 { self as i32 }
+            #[inline(always)]
             fn from_i32(v: i32) -> Self { v as $t }
         }
     )*};
@@ -201,10 +207,12 @@ pub(crate) fn scalar<T: Copy>(v: &[T], name: &str) -> Result<T, Error> {
     }
 }
 
-/// `q = saturate(round_half_even(v) + zp)`.
+/// `q = saturate(round_half_even(v) + zp)`; NaN saturates to `lo`, as in MLAS.
 #[inline]
 pub(crate) fn requant(v: f32, zp: i32, (lo, hi): (i32, i32)) -> i32 {
-    (v.round_ties_even() + zp as f32).clamp(lo as f32, hi as f32) as i32
+    (v.round_ties_even() + zp as f32)
+        .max(lo as f32)
+        .min(hi as f32) as i32
 }
 
 /// How a scale (and zero point) of the (De)QuantizeLinear ops maps onto x's elements:

@@ -2,6 +2,7 @@ use half::{bf16, f16};
 use ort_core::ElemType::{self, *};
 use ort_core::{Error, Value};
 
+use super::loops::quantize;
 use super::{
     check_zero_point, dtype_attr, floats, ints, qrange, requant, retag, storage, ParamLayout, QInt,
 };
@@ -40,11 +41,13 @@ impl Kernel for QuantizeLinear {
         }
         let layout = ParamLayout::new(x.shape(), scale.shape(), self.axis, self.block)?;
         let (xs, sc) = (floats(x)?, floats(scale)?);
-        let narrow: fn(f32) -> f32 = match self.precision.unwrap_or(scale.elem()) {
+        let precision = self.precision.unwrap_or(scale.elem());
+        let narrow: fn(f32) -> f32 = match precision {
             F16 => |v| f16::from_f32(v).to_f32(),
             BF16 => |v| bf16::from_f32(v).to_f32(),
             _ => |v| v,
         };
+        let exact = !matches!(precision, F16 | BF16);
         if let Some(fmt) = MiniFloat::of(out) {
             // Float targets: round x / scale (+ zero point, normally 0) to the format.
             let zps = match zp {
@@ -69,6 +72,9 @@ impl Kernel for QuantizeLinear {
         let store = storage(out).unwrap_or(out);
         let t = dispatch_q!(store, T => ctx.tensor(x.shape(), |o: &mut [T]| {
             layout.for_each(o.len(), |run, s0, step| {
+                if step == 0 && exact {
+                    return quantize(&xs[run.clone()], &mut o[run], sc[s0], zps[s0], range);
+                }
                 for (j, i) in run.enumerate() {
                     let s = s0 + j * step;
                     o[i] = T::from_i32(requant(narrow(xs[i] / sc[s]), zps[s], range));

@@ -1,0 +1,134 @@
+//! The (de)quantizing loops of QuantizeLinear, DequantizeLinear and
+//! DynamicQuantizeLinear for the common case: f32 on one side, an integer type on
+//! the other and one scale per run of elements. They are written to vectorize
+//! (AVX2 where present, through `simd_fn!`) and split large runs over the pool.
+
+use rayon::prelude::*;
+
+use super::QInt;
+use crate::ops::nn::simd_fn;
+use crate::util::in_pool;
+
+/// Runs longer than this are split over the pool.
+const PAR_MIN: usize = 1 << 16;
+
+simd_fn! {
+    fn quantize_run[T: QInt](x: &[f32], o: &mut [T], scale: f32, zp: f32, lo: f32, hi: f32) {
+        for (o, &v) in o.iter_mut().zip(x) {
+            // The same steps as `requant`.
+            let q = ((v / scale).round_ties_even() + zp).max(lo).min(hi);
+            // SAFETY: `max` maps NaN to `lo`, so `q` is an integer in [lo, hi], and
+            // the range is a subset of i32's.
+            *o = T::from_i32(unsafe { q.to_int_unchecked::<i32>() });
+        }
+    }
+}
+
+simd_fn! {
+    fn dequantize_run[T: QInt](x: &[T], o: &mut [f32], scale: f32, zp: i32) {
+        for (o, &v) in o.iter_mut().zip(x) {
+            *o = (v.to_i32() - zp) as f32 * scale;
+        }
+    }
+}
+
+simd_fn! {
+    fn min_max[](x: &[f32]) -> (f32, f32) {
+        // Eight lanes each so the loop vectorizes; NaN is skipped as f32::min does.
+        let (mut lo, mut hi) = ([0f32; 8], [0f32; 8]);
+        let mut chunks = x.chunks_exact(8);
+        for c in &mut chunks {
+            for j in 0..8 {
+                lo[j] = lo[j].min(c[j]);
+                hi[j] = hi[j].max(c[j]);
+            }
+        }
+        let fold = |acc: [f32; 8], f: fn(f32, f32) -> f32| acc.into_iter().fold(0.0, f);
+        let (mut l, mut h) = (fold(lo, f32::min), fold(hi, f32::max));
+        for &v in chunks.remainder() {
+            l = l.min(v);
+            h = h.max(v);
+        }
+        (l, h)
+    }
+}
+
+/// `o = saturate(round_half_even(x / scale) + zp)` with the saturation range
+/// `(lo, hi)` of `T`.
+pub(crate) fn quantize<T: QInt + Send>(
+    x: &[f32],
+    o: &mut [T],
+    scale: f32,
+    zp: i32,
+    range: (i32, i32),
+) {
+    let (zp, lo, hi) = (zp as f32, range.0 as f32, range.1 as f32);
+    if o.len() >= PAR_MIN && in_pool() {
+        o.par_chunks_mut(PAR_MIN / 4)
+            .zip(x.par_chunks(PAR_MIN / 4))
+            .for_each(|(o, x)| quantize_run(x, o, scale, zp, lo, hi));
+    } else {
+        quantize_run(x, o, scale, zp, lo, hi);
+    }
+}
+
+/// `o = (x - zp) * scale`.
+pub(crate) fn dequantize<T: QInt + Sync>(x: &[T], o: &mut [f32], scale: f32, zp: i32) {
+    if o.len() >= PAR_MIN && in_pool() {
+        o.par_chunks_mut(PAR_MIN / 4)
+            .zip(x.par_chunks(PAR_MIN / 4))
+            .for_each(|(o, x)| dequantize_run(x, o, scale, zp));
+    } else {
+        dequantize_run(x, o, scale, zp);
+    }
+}
+
+/// The smallest and largest of `x` and 0.
+pub(crate) fn range_with_zero(x: &[f32]) -> (f32, f32) {
+    if x.len() >= PAR_MIN && in_pool() {
+        x.par_chunks(PAR_MIN / 4)
+            .map(min_max)
+            .reduce(|| (0.0, 0.0), |a, b| (a.0.min(b.0), a.1.max(b.1)))
+    } else {
+        min_max(x)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    // Values are compared with the scalar `requant` the slow paths use.
+    use super::*;
+    use crate::ops::quant::requant;
+
+    #[test]
+    fn vector_loops_match_the_scalar_definitions() {
+        let x: Vec<f32> = (0..1000)
+            .map(|i| (i as f32 - 500.0) * 0.37 + if i % 7 == 0 { 0.5 } else { 0.0 })
+            .chain([f32::NAN, 1e30, -1e30, 2.5, -2.5, 3.5])
+            .collect();
+        let mut q = vec![0u8; x.len()];
+        quantize(&x, &mut q, 0.5, 17, (0, 255));
+        for (&v, &g) in x.iter().zip(&q) {
+            assert_eq!(g as i32, requant(v / 0.5, 17, (0, 255)), "quantizing {v}");
+        }
+        let mut s = vec![0i8; x.len()];
+        quantize(&x, &mut s, 0.25, -3, (-128, 127));
+        for (&v, &g) in x.iter().zip(&s) {
+            assert_eq!(
+                g as i32,
+                requant(v / 0.25, -3, (-128, 127)),
+                "quantizing {v}"
+            );
+        }
+        let mut d = vec![0f32; q.len()];
+        dequantize(&q, &mut d, 0.5, 17);
+        for (&v, &g) in q.iter().zip(&d) {
+            assert_eq!(g, (v as i32 - 17) as f32 * 0.5);
+        }
+        let want = x[..1000]
+            .iter()
+            .fold((0f32, 0f32), |(l, h), &v| (l.min(v), h.max(v)));
+        assert_eq!(range_with_zero(&x[..1000]), want);
+        assert_eq!(range_with_zero(&[3.0, 4.0]), (0.0, 4.0));
+    }
+}

@@ -1,0 +1,349 @@
+//! Exact 8-bit integer GEMM: `Σ_k (a - za)(b - zb)` in wrapping int32, as
+//! MatMulInteger defines it, for any mix of u8 and i8 operands.
+//!
+//! The kernels multiply unsigned A bytes by signed B bytes and accumulate in
+//! int32 without saturating: AVX-512 VNNI's `vpdpbusd` where the CPU has it
+//! (64 products per instruction), else a portable loop that widens first. (The
+//! u8×s8 `vpmaddubsw` path of AVX2 saturates its int16 pair sums, which is why
+//! it is not used: its results would be inexact.) Other operand types are moved
+//! into that form with exact corrections:
+//!
+//! - A is stored as `A' = A + ca` (ca = 128 for i8, else 0), so it is u8;
+//! - B is stored as `B' = B - cb` (cb = 128 for u8, else 0), so it is i8;
+//! - with `α = za + ca` per row and `β = zb - cb` per column,
+//!   `Σ(A - za)(B - zb) = ΣA'B' - α·ΣB' - β·(ΣA' - K·α)`.
+//!
+//! B is packed once (at session creation when it is a constant) into panels
+//! of 32 columns with k in groups of 4 bytes, the layout `vpdpbusd` reads; A
+//! is packed per call into rows padded to whole groups.
+
+#[cfg(target_arch = "x86_64")]
+use std::arch::x86_64::*;
+
+use rayon::prelude::*;
+
+use super::QInt;
+use crate::ops::nn::simd_fn;
+
+/// Columns per panel: two 16-lane registers.
+const NR: usize = 32;
+/// Rows per register tile.
+const MR: usize = 8;
+/// Bytes of one k-group of a panel.
+const GROUP: usize = 4 * NR;
+/// Rows per parallel task.
+const MB: usize = 4 * MR;
+
+/// B (K×N) in the kernels' layout, with its column sums.
+pub(crate) struct PackedB {
+    k: usize,
+    n: usize,
+    groups: usize,
+    /// Panel p, group g, column j, byte t: `data[(p·groups + g)·128 + 4j + t]`.
+    data: Vec<i8>,
+    col_sums: Vec<i32>,
+    /// `cb`: what was subtracted from every element.
+    shift: i32,
+}
+
+impl PackedB {
+    /// Packs B, element (kk, j) at `b[kk·rs + j·cs]`.
+    pub fn new<T: QInt>(b: &[T], (k, n): (usize, usize), rs: usize, cs: usize) -> PackedB {
+        let shift = if T::SIGNED { 0 } else { 128 };
+        let groups = k.div_ceil(4);
+        let panels = n.div_ceil(NR);
+        let mut data = vec![0i8; panels * groups * GROUP];
+        let mut col_sums = vec![0i32; n];
+        for (j, sum) in col_sums.iter_mut().enumerate() {
+            let (p, jj) = (j / NR, j % NR);
+            for kk in 0..k {
+                let v = b[kk * rs + j * cs].to_i32() - shift;
+                *sum += v;
+                data[(p * groups + kk / 4) * GROUP + 4 * jj + kk % 4] = v as i8;
+            }
+        }
+        PackedB {
+            k,
+            n,
+            groups,
+            data,
+            col_sums,
+            shift,
+        }
+    }
+
+    pub fn k(&self) -> usize {
+        self.k
+    }
+
+    pub fn n(&self) -> usize {
+        self.n
+    }
+}
+
+/// A (M×K, rows `lda` apart) as unsigned bytes, rows padded to whole groups and
+/// the row count to whole tiles.
+struct PackedA {
+    stride: usize,
+    data: Vec<u8>,
+    row_sums: Vec<i32>,
+    shift: i32,
+}
+
+impl PackedA {
+    fn new<T: QInt>(a: &[T], m: usize, k: usize, lda: usize) -> PackedA {
+        let shift = if T::SIGNED { 128 } else { 0 };
+        let stride = k.next_multiple_of(4);
+        let mut data = vec![0u8; m.next_multiple_of(MR) * stride];
+        let mut row_sums = vec![0i32; m];
+        for (i, sum) in row_sums.iter_mut().enumerate() {
+            let row = &mut data[i * stride..i * stride + k];
+            for (d, s) in row.iter_mut().zip(&a[i * lda..i * lda + k]) {
+                let v = s.to_i32() + shift;
+                *d = v as u8;
+                *sum += v;
+            }
+        }
+        PackedA {
+            stride,
+            data,
+            row_sums,
+            shift,
+        }
+    }
+}
+
+/// `Σ_k (a[i][k] - za_i)(b[k][j] - zb_j)` for every (i, j), each handed to
+/// `store(i, j0, values, out_row)` a run of columns at a time, where `out_row`
+/// is `out[i·n + j0..][..values.len()]`. `a` is M×K with rows `lda` apart; `za`
+/// holds one value or M, `zb` one or N.
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn qgemm<T: QInt + Sync, O: Send>(
+    a: &[T],
+    m: usize,
+    lda: usize,
+    za: &[i32],
+    b: &PackedB,
+    zb: &[i32],
+    out: &mut [O],
+    threads: usize,
+    store: impl Fn(usize, usize, &[i32], &mut [O]) + Sync,
+) {
+    let (k, n) = (b.k, b.n);
+    if m == 0 || n == 0 {
+        return;
+    }
+    let a = PackedA::new(a, m, k, lda);
+    let vnni = vnni_available();
+    let block = |(bi, out): (usize, &mut [O])| {
+        let r0 = bi * MB;
+        let rows = MB.min(m - r0);
+        let mut acc = [[0i32; NR]; MR];
+        let mut vals = [0i32; NR];
+        for p in 0..n.div_ceil(NR) {
+            let panel = &b.data[p * b.groups * GROUP..][..b.groups * GROUP];
+            let (j0, cols) = (p * NR, NR.min(n - p * NR));
+            for ir in (0..rows).step_by(MR) {
+                let at = (r0 + ir) * a.stride;
+                let tile = &a.data[at..at + MR * a.stride];
+                kernel(vnni, tile, a.stride, panel, b.groups, &mut acc);
+                for (r, acc) in acc.iter().enumerate().take(MR.min(rows - ir)) {
+                    let i = r0 + ir + r;
+                    let alpha = za[if za.len() == 1 { 0 } else { i }].wrapping_add(a.shift);
+                    let u = a.row_sums[i].wrapping_sub((k as i32).wrapping_mul(alpha));
+                    for (c, v) in vals[..cols].iter_mut().enumerate() {
+                        let j = j0 + c;
+                        let beta = zb[if zb.len() == 1 { 0 } else { j }].wrapping_sub(b.shift);
+                        *v = acc[c]
+                            .wrapping_sub(alpha.wrapping_mul(b.col_sums[j]))
+                            .wrapping_sub(beta.wrapping_mul(u));
+                    }
+                    let o = &mut out[(i - r0) * n + j0..][..cols];
+                    store(i, j0, &vals[..cols], o);
+                }
+            }
+        }
+    };
+    let out = &mut out[..m * n];
+    if threads > 1 && m > MB && m * n * k >= 1 << 18 {
+        out.par_chunks_mut(MB * n).enumerate().for_each(block);
+    } else {
+        out.chunks_mut(MB * n).enumerate().for_each(block);
+    }
+}
+
+fn vnni_available() -> bool {
+    #[cfg(target_arch = "x86_64")]
+    {
+        std::arch::is_x86_feature_detected!("avx512vnni")
+            && std::arch::is_x86_feature_detected!("avx512bw")
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    {
+        false
+    }
+}
+
+/// `acc = a_tile · panel` for MR rows of A (`stride` bytes apart) and one panel.
+fn kernel(
+    vnni: bool,
+    a: &[u8],
+    stride: usize,
+    panel: &[i8],
+    groups: usize,
+    acc: &mut [[i32; NR]; MR],
+) {
+    assert!(a.len() >= MR * stride && stride >= 4 * groups && panel.len() >= groups * GROUP);
+    #[cfg(target_arch = "x86_64")]
+    if vnni {
+        // SAFETY: the CPU has AVX-512 VNNI and BW (checked by the caller) and the
+        // operands hold the bytes the kernel reads (asserted above).
+        return unsafe { kernel_vnni(a.as_ptr(), stride, panel.as_ptr(), groups, acc) };
+    }
+    let _ = vnni;
+    kernel_portable(a, stride, panel, groups, acc);
+}
+
+/// 8×32 int32 accumulators in 16 zmm registers; per k-group, two loads of B,
+/// one 4-byte broadcast of A per row and two `vpdpbusd` per row.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f,avx512bw,avx512vnni")]
+unsafe fn kernel_vnni(
+    a: *const u8,
+    stride: usize,
+    b: *const i8,
+    groups: usize,
+    out: &mut [[i32; NR]; MR],
+) {
+    let mut acc = [[_mm512_setzero_si512(); 2]; MR];
+    for g in 0..groups {
+        // SAFETY: g < groups, and the panel holds groups·128 bytes.
+        let (b0, b1) = unsafe {
+            let p = b.add(g * GROUP);
+            (
+                _mm512_loadu_si512(p as *const __m512i),
+                _mm512_loadu_si512(p.add(64) as *const __m512i),
+            )
+        };
+        for (r, row) in acc.iter_mut().enumerate() {
+            // SAFETY: row r < MR and byte 4g + 3 < stride, inside the tile.
+            let av = _mm512_set1_epi32(unsafe {
+                (a.add(r * stride + 4 * g) as *const i32).read_unaligned()
+            });
+            row[0] = _mm512_dpbusd_epi32(row[0], av, b0);
+            row[1] = _mm512_dpbusd_epi32(row[1], av, b1);
+        }
+    }
+    for (o, row) in out.iter_mut().zip(&acc) {
+        // SAFETY: each output row holds 32 int32 values.
+        unsafe {
+            _mm512_storeu_si512(o.as_mut_ptr() as *mut __m512i, row[0]);
+            _mm512_storeu_si512(o.as_mut_ptr().add(16) as *mut __m512i, row[1]);
+        }
+    }
+}
+
+simd_fn! {
+    fn kernel_portable[](a: &[u8], stride: usize, panel: &[i8], groups: usize, acc: &mut [[i32; NR]; MR]) {
+        *acc = [[0; NR]; MR];
+        for g in 0..groups {
+            let bg = &panel[g * GROUP..(g + 1) * GROUP];
+            for (r, row) in acc.iter_mut().enumerate() {
+                let ag = &a[r * stride + 4 * g..r * stride + 4 * g + 4];
+                for (j, v) in row.iter_mut().enumerate() {
+                    let mut s = 0i32;
+                    for t in 0..4 {
+                        s += ag[t] as i32 * bg[4 * j + t] as i32;
+                    }
+                    *v = v.wrapping_add(s);
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The definition, in i64, wrapped to i32 at the end.
+    fn reference<A: QInt, B: QInt>(
+        a: &[A],
+        b: &[B],
+        (m, k, n): (usize, usize, usize),
+        za: &[i32],
+        zb: &[i32],
+    ) -> Vec<i32> {
+        let mut out = vec![0; m * n];
+        for i in 0..m {
+            for j in 0..n {
+                let zai = za[if za.len() == 1 { 0 } else { i }] as i64;
+                let zbj = zb[if zb.len() == 1 { 0 } else { j }] as i64;
+                let s: i64 = (0..k)
+                    .map(|kk| {
+                        (a[i * k + kk].to_i32() as i64 - zai)
+                            * (b[kk * n + j].to_i32() as i64 - zbj)
+                    })
+                    .sum();
+                out[i * n + j] = s as i32;
+            }
+        }
+        out
+    }
+
+    fn check<A: QInt + Sync, B: QInt>(
+        m: usize,
+        k: usize,
+        n: usize,
+        za: &[i32],
+        zb: &[i32],
+        threads: usize,
+    ) {
+        let a: Vec<A> = (0..m * k)
+            .map(|i| A::from_i32(((i * 37 + 11) % 256) as i32 - if A::SIGNED { 128 } else { 0 }))
+            .collect();
+        let b: Vec<B> = (0..k * n)
+            .map(|i| B::from_i32(((i * 91 + 5) % 256) as i32 - if B::SIGNED { 128 } else { 0 }))
+            .collect();
+        let want = reference(&a, &b, (m, k, n), za, zb);
+        let pb = PackedB::new(&b, (k, n), n, 1);
+        let mut got = vec![0i32; m * n];
+        qgemm(&a, m, k, za, &pb, zb, &mut got, threads, |_, _, v, o| {
+            o.copy_from_slice(v)
+        });
+        assert_eq!(got, want, "m={m} k={k} n={n} za={za:?} zb={zb:?}");
+        // The portable kernel agrees with the one picked for this CPU, tile by tile.
+        let pa = PackedA::new(&a, m, k, k);
+        for ir in (0..m).step_by(MR) {
+            for p in 0..n.div_ceil(NR) {
+                let (at, panel) = (
+                    &pa.data[ir * pa.stride..],
+                    &pb.data[p * pb.groups * GROUP..],
+                );
+                let (mut portable, mut picked) = ([[0; NR]; MR], [[0; NR]; MR]);
+                kernel_portable(at, pa.stride, panel, pb.groups, &mut portable);
+                kernel(
+                    vnni_available(),
+                    at,
+                    pa.stride,
+                    panel,
+                    pb.groups,
+                    &mut picked,
+                );
+                assert_eq!(portable, picked);
+            }
+        }
+    }
+
+    #[test]
+    fn all_operand_types_and_zero_points_are_exact() {
+        check::<u8, i8>(5, 7, 3, &[0], &[0], 1);
+        check::<u8, i8>(37, 130, 70, &[3], &[0], 2);
+        check::<u8, u8>(9, 64, 33, &[128], &[200], 1);
+        check::<i8, i8>(17, 33, 65, &[-5], &[7], 1);
+        check::<i8, u8>(8, 4, 32, &[0], &[255], 1);
+        let za: Vec<i32> = (0..40).map(|i| i * 3).collect();
+        let zb: Vec<i32> = (0..50).map(|j| j * 5).collect();
+        check::<u8, u8>(40, 300, 50, &za, &zb, 2);
+    }
+}
