@@ -109,6 +109,45 @@ impl ProviderInstance {
     }
 }
 
+/// A closure and its result, for the trip through `run_scope`.
+struct Scoped<F, R> {
+    f: Option<F>,
+    out: Option<std::thread::Result<R>>,
+}
+
+extern "C" fn call_scoped<F: FnOnce() -> R, R>(arg: *mut c_void) {
+    // SAFETY: `arg` is the `Scoped<F, R>` that `run_scope` below lent for this call,
+    // alive and not otherwise touched until the call returns.
+    let s = unsafe { &mut *(arg as *mut Scoped<F, R>) };
+    if let Some(f) = s.f.take() {
+        // Caught here: extern "C" must not unwind. Resumed on the caller's thread.
+        s.out = Some(std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)));
+    }
+}
+
+impl ProviderInstance {
+    /// Runs `f` inside the provider's run scope (see `ProviderVtable::run_scope`),
+    /// or here when the plugin has none or did not call it.
+    pub fn run_scope<R: Send, F: FnOnce() -> R + Send>(&self, f: F) -> R {
+        let mut s = Scoped {
+            f: Some(f),
+            out: None,
+        };
+        if let Some(scope) = self.obj.vtable.run_scope() {
+            let arg = &mut s as *mut Scoped<F, R> as *mut c_void;
+            let func = crate::abi::ScopeFn {
+                func: call_scoped::<F, R>,
+            };
+            scope(self.obj.this, func, arg);
+        }
+        match s.out {
+            Some(Ok(r)) => r,
+            Some(Err(panic)) => std::panic::resume_unwind(panic),
+            None => (s.f.take().expect("not called"))(),
+        }
+    }
+}
+
 impl Drop for ProviderInstance {
     fn drop(&mut self) {
         (self.obj.vtable.drop())(self.obj.this)

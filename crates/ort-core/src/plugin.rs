@@ -16,7 +16,7 @@ use crate::abi::{
     ProviderObj, ProviderVtable, ProviderVtableRef, RResult, RSlice, RString, RVec, Tensor, Tuple2,
     UniqueBuffer, Value,
 };
-use crate::abi::{ROption, TypeInfo};
+use crate::abi::{ROption, ScopeFn, TypeInfo};
 use crate::PodElement;
 
 /// Provider options: string key/values as the user gave them.
@@ -66,6 +66,12 @@ pub trait Provider: Send + Sync + Sized + 'static {
     }
     fn alloc(&self, bytes: usize) -> Result<Buffer, Error> {
         Ok(Buffer::host_zeroed(bytes))
+    }
+    /// Runs `f`, a whole session run, where this provider's partitions run best:
+    /// a provider with a thread pool runs it on a pool thread, so that each
+    /// partition starts there without a hand-off. The default calls it here.
+    fn run_scope(&self, f: &mut (dyn FnMut() + Send)) {
+        f()
     }
     /// Copies `src` to `device`. The default serves host memory only.
     fn transfer(&self, src: &Tensor, device: DeviceId) -> Result<Tensor, Error> {
@@ -151,6 +157,7 @@ impl<P: Provider> Tables<P> {
             alloc: alloc::<P>,
             transfer: transfer::<P>,
             drop: drop_provider::<P>,
+            run_scope: run_scope::<P>,
         })
     }
     staticref! {
@@ -239,6 +246,30 @@ extern "C" fn transfer<P: Provider>(
     device: DeviceId,
 ) -> AbiResult<Tensor> {
     guard("transfer", || this::<P>(p).transfer(src, device))
+}
+
+/// `f` and its argument, carried to the thread the provider picks.
+struct Callback(ScopeFn, *mut c_void);
+// SAFETY: the host made `arg` for one call on any thread (`ProviderVtable::run_scope`),
+// and `run_scope` below calls it at most once.
+unsafe impl Send for Callback {}
+// SAFETY: as above; shared only to reach that one call.
+unsafe impl Sync for Callback {}
+
+extern "C" fn run_scope<P: Provider>(p: *const c_void, f: ScopeFn, arg: *mut c_void) -> bool {
+    let cb = &Callback(f, arg);
+    let mut called = false;
+    // `f` cannot unwind (it is extern "C"); a panic of the provider's own is
+    // caught, and the host then calls `f` itself unless it was called already.
+    let _ = catch_unwind(AssertUnwindSafe(|| {
+        this::<P>(p).run_scope(&mut || {
+            if !called {
+                called = true;
+                (cb.0.func)(cb.1)
+            }
+        })
+    }));
+    called
 }
 
 extern "C" fn drop_provider<P: Provider>(p: *mut c_void) {

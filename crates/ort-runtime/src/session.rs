@@ -401,16 +401,31 @@ impl Session {
             arena: &self.arena,
             profiler: self.profiler.as_ref(),
         };
-        ex.run(&self.plan, inputs, vec![], overrides)
-            .map_err(|e| match e {
-                Error::Run(m) => Error::Run(format!("{}: {m}", self.file)),
-                other => other,
-            })
+        in_scopes(
+            &self.providers,
+            Box::new(|| ex.run(&self.plan, inputs, vec![], overrides)),
+        )
+        .map_err(|e| match e {
+            Error::Run(m) => Error::Run(format!("{}: {m}", self.file)),
+            other => other,
+        })
     }
 
     /// Writes the profile now; returns its path (None when profiling is off).
     pub fn end_profiling(&self) -> Option<PathBuf> {
         self.profiler.as_ref().and_then(|p| p.write().ok())
+    }
+}
+
+/// Runs `f` inside every provider's run scope (a pool thread for the CPU
+/// provider), so partitions start without a thread hand-off each.
+fn in_scopes<R: Send>(
+    providers: &[Arc<ProviderInstance>],
+    f: Box<dyn FnOnce() -> R + Send + '_>,
+) -> R {
+    match providers.split_first() {
+        None => f(),
+        Some((p, rest)) => p.run_scope(|| in_scopes(rest, f)),
     }
 }
 

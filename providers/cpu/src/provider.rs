@@ -66,6 +66,16 @@ impl Provider for CpuProvider {
         Ok(cap)
     }
 
+    fn run_scope(&self, f: &mut (dyn FnMut() + Send)) {
+        // On a pool thread, each partition's `install` below is a plain call, and
+        // parallel kernels wake only the other workers.
+        if self.threads > 1 {
+            self.pool.install(f)
+        } else {
+            f()
+        }
+    }
+
     fn compile(&self, fused: &FusedNode<'_>) -> Result<Box<dyn Partition>, Error> {
         let graph = fused.graph;
         let types = value_types(graph);

@@ -14,7 +14,7 @@ pub use graph::{AttrValue, Attribute, GraphView, NodeView};
 pub use provider::{
     AbiVersion, Availability, Capability, FusedNode, HostServices, HostVtable, HostVtableRef,
     MemoryInfo, PartitionObj, PartitionVtable, PartitionVtableRef, ProviderInfo, ProviderLib,
-    ProviderLibRef, ProviderObj, ProviderVtable, ProviderVtableRef,
+    ProviderLibRef, ProviderObj, ProviderVtable, ProviderVtableRef, ScopeFn,
 };
 pub use status::{AbiResult, Error, ErrorCode};
 pub use types::{Dim, ElemType, TypeInfo};

@@ -142,6 +142,21 @@ pub struct ProviderVtable {
         extern "C" fn(this: *const c_void, src: &Tensor, device: DeviceId) -> AbiResult<Tensor>,
     #[sabi(last_prefix_field)]
     pub drop: extern "C" fn(this: *mut c_void),
+    /// Since ABI 1.2. Calls `f(arg)` once, on a thread of the provider's choosing,
+    /// and returns when it has returned; `false` if it did not call it. The host
+    /// runs each session run inside it, so a provider with a thread pool can run
+    /// the whole plan on a pool thread and hand no node over to it. Absent in
+    /// older plugins, for which the host calls `f` itself.
+    #[sabi(missing_field(option))]
+    pub run_scope: extern "C" fn(this: *const c_void, f: ScopeFn, arg: *mut c_void) -> bool,
+}
+
+/// The function `ProviderVtable::run_scope` calls (abi_stable takes function
+/// pointers as parameters only wrapped).
+#[repr(transparent)]
+#[derive(StableAbi, Clone, Copy)]
+pub struct ScopeFn {
+    pub func: extern "C" fn(arg: *mut c_void),
 }
 
 /// A compiled fused node.
