@@ -151,6 +151,37 @@ impl<'n, 'g> NodeInfo<'n, 'g> {
     pub fn constant_input(&self, i: usize) -> Option<&'g Tensor> {
         self.input_name(i).and_then(|n| self.graph.initializer(n))
     }
+    /// Input `i`'s initializer and its identity, for work done once from it (packed
+    /// weights, a cached result): see [`ConstId`].
+    pub fn constant_with_id(&self, i: usize) -> Option<(&'g Tensor, ConstId)> {
+        let t = self.constant_input(i)?;
+        Some((t, ConstId::of(t)?))
+    }
+}
+
+/// Which initializer a kernel prepared something from. A graph input of the same
+/// name may replace an initializer at run time, so the kernel checks that the
+/// tensor it is given is still that one (same memory, shape and type) before
+/// using what it prepared.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ConstId {
+    addr: usize,
+    elem: ort_core::ElemType,
+    shape: Vec<i64>,
+}
+
+impl ConstId {
+    pub fn of(t: &Tensor) -> Option<ConstId> {
+        Some(ConstId {
+            addr: t.bytes()?.as_ptr() as usize,
+            elem: t.elem(),
+            shape: t.shape().to_vec(),
+        })
+    }
+    /// Whether `t` is the initializer this was taken from.
+    pub fn matches(&self, t: &Tensor) -> bool {
+        ConstId::of(t).as_ref() == Some(self)
+    }
 }
 
 /// Input `i` as a tensor, or an error naming the input.

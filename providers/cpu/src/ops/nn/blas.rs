@@ -4,7 +4,7 @@
 use ::gemm::Parallelism;
 use num_traits::{WrappingAdd, WrappingMul, Zero};
 
-use super::sgemm_avx512::Strided;
+use super::sgemm_avx512::{BSrc, PackedB, Strided};
 use super::Flt;
 
 /// Float32 products of at least this many multiply-adds take the AVX-512
@@ -87,7 +87,16 @@ pub(crate) fn gemm<F: Flt>(
         // SAFETY: as above.
         let c = unsafe { std::slice::from_raw_parts_mut(c.as_mut_ptr().cast(), c.len()) };
         let alpha = alpha.f64() as f32;
-        super::sgemm_avx512::sgemm((m, n, k), f32s(a), f32s(b), c, ldc, alpha, acc, 1);
+        super::sgemm_avx512::sgemm(
+            (m, n, k),
+            f32s(a),
+            BSrc::Strided(f32s(b)),
+            c,
+            ldc,
+            alpha,
+            acc,
+            1,
+        );
         return;
     }
     let par = if parallel {
@@ -120,6 +129,47 @@ pub(crate) fn gemm<F: Flt>(
             par,
         )
     }
+}
+
+/// Packs a constant float32 B (k×n, transposed when `trans`) for [`gemm_prepacked`],
+/// where this CPU runs the AVX-512 kernel.
+pub(crate) fn prepack_b(b: &ort_core::Tensor, trans: bool) -> Option<PackedB> {
+    let &[r, c] = b.shape() else { return None };
+    let data = b.as_slice::<f32>().ok()?;
+    if !super::sgemm_avx512::available() || data.is_empty() {
+        return None;
+    }
+    let (r, c) = (r as usize, c as usize);
+    let (k, n, rs, cs) = if trans { (c, r, 1, c) } else { (r, c, c, 1) };
+    Some(PackedB::new(Strided { data, rs, cs }, k, n))
+}
+
+/// `c[m×n] = alpha·a·b (+ c when acc)` with b packed by [`prepack_b`]. Returns
+/// false, doing nothing, for products too thin to fill the kernel's row tiles.
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn gemm_prepacked(
+    (m, n, k): (usize, usize, usize),
+    a: Mat<'_, f32>,
+    b: &PackedB,
+    c: &mut [f32],
+    ldc: usize,
+    alpha: f32,
+    acc: bool,
+    threads: usize,
+) -> bool {
+    if m < 8 || b.dims() != (k, n) || k == 0 || n == 0 {
+        return false;
+    }
+    assert!(a.fits(m, k) && (m - 1) * ldc + n <= c.len() && ldc >= n);
+    let a = Strided {
+        data: a.data,
+        rs: a.rs,
+        cs: a.cs,
+    };
+    let parallel = threads > 1 && m * n * k >= super::PAR_WORK * 4;
+    let threads = if parallel { threads } else { 1 };
+    super::sgemm_avx512::sgemm((m, n, k), a, BSrc::Packed(b), c, ldc, alpha, acc, threads);
+    true
 }
 
 /// Integer `c[m×n] = a·b` with wrapping arithmetic (as integer MatMul overflows in

@@ -2,9 +2,10 @@ use ort_core::ElemType::*;
 use ort_core::{ElemType, Error, PodElement, Tensor, Value};
 use rayon::prelude::*;
 
-use super::blas::{gemm, gemm_int, Mat};
+use super::blas::{gemm, gemm_int, gemm_prepacked, prepack_b, Mat};
+use super::sgemm_avx512::PackedB;
 use super::{data, output, PAR_WORK};
-use crate::kernel::{input, one, opt_input, Ctx, Kernel, NodeInfo};
+use crate::kernel::{input, one, opt_input, ConstId, Ctx, Kernel, NodeInfo};
 use crate::ops::fused::activation::{finish, Act};
 use crate::ops::LATEST;
 use crate::util::broadcast_shapes;
@@ -17,6 +18,8 @@ pub(crate) struct MatMul {
     alpha: f64,
     bias: bool,
     act: Option<Act>,
+    /// A constant float32 B, packed at session creation.
+    packed: Option<(PackedB, ConstId)>,
 }
 
 const TYPES: &[ElemType] = &[F32, F64, F16, BF16, I32, I64, U32, U64];
@@ -205,6 +208,31 @@ impl Kernel for MatMul {
         if fused && !a.elem().is_float() {
             return Err(Error::invalid("FusedMatMul takes float tensors"));
         }
+        let pre = self.packed.as_ref().filter(|(_, id)| id.matches(b));
+        if let (Some((pb, _)), F32, [(0, 0)]) = (pre, a.elem(), &p.batches[..]) {
+            let ad = a.as_slice::<f32>()?;
+            let cd = bias.map(|c| c.as_slice::<f32>()).transpose()?;
+            let mut done = false;
+            let t = ctx.tensor(&p.out_shape, |o: &mut [f32]| {
+                if let Some(cd) = cd {
+                    o.chunks_mut(dims.1.max(1))
+                        .for_each(|r| r.copy_from_slice(cd));
+                }
+                let am = if p.trans_a {
+                    Mat::rows(&ad[..p.m * p.k], p.m).t()
+                } else {
+                    Mat::rows(&ad[..p.m * p.k], p.k)
+                };
+                let alpha = self.alpha as f32;
+                done = gemm_prepacked(dims, am, pb, o, dims.1, alpha, cd.is_some(), ctx.threads);
+                if done {
+                    finish(o, None, self.act, ctx.threads);
+                }
+            })?;
+            if done {
+                return one(t);
+            }
+        }
         one(match a.elem() {
             F32 | F64 | F16 | BF16 => with_float!(a.elem(), F => {
                 let (ad, bd) = (data::<F>(a)?, data::<F>(b)?);
@@ -237,8 +265,11 @@ where
     })
 }
 
-crate::register!("MatMul", [1, LATEST], TYPES, |_| Ok(Box::new(MatMul {
+crate::register!("MatMul", [1, LATEST], TYPES, |info| Ok(Box::new(MatMul {
     alpha: 1.0,
+    packed: info
+        .constant_with_id(1)
+        .and_then(|(b, id)| Some((prepack_b(b, false)?, id))),
     ..MatMul::default()
 })));
 
@@ -250,5 +281,9 @@ pub(crate) fn build_fused(info: &NodeInfo<'_, '_>) -> Result<Box<dyn Kernel>, Er
         alpha: info.float("alpha", 1.0)? as f64,
         bias: true,
         act: Act::parse(info)?,
+        packed: info.constant_with_id(1).and_then(|(b, id)| {
+            let trans = info.int("transB", 0).ok()? != 0;
+            Some((prepack_b(b, trans)?, id))
+        }),
     }))
 }

@@ -40,6 +40,50 @@ pub(crate) struct Strided<'a> {
     pub cs: usize,
 }
 
+/// B packed once (a constant weight, at session creation): every KC×NC block
+/// in the layout `pack_b` gives it, blocks in the order `sgemm` visits them.
+pub(crate) struct PackedB {
+    k: usize,
+    n: usize,
+    data: Vec<f32>,
+}
+
+impl PackedB {
+    pub fn new(b: Strided<'_>, k: usize, n: usize) -> PackedB {
+        let mut data = Vec::with_capacity(k * n.next_multiple_of(NR));
+        for jc in (0..n).step_by(NC) {
+            let nc = NC.min(n - jc);
+            for pc in (0..k).step_by(KC) {
+                let kc = KC.min(k - pc);
+                let at = data.len();
+                data.resize(at + kc * nc.next_multiple_of(NR), 0.0);
+                pack_b(b, pc, kc, jc, nc, &mut data[at..]);
+            }
+        }
+        PackedB { k, n, data }
+    }
+
+    pub fn dims(&self) -> (usize, usize) {
+        (self.k, self.n)
+    }
+
+    /// The block at rows `pc..pc + kc` and columns `jc..jc + nc`: every block
+    /// before it in its column block has KC rows, every column block before it NC
+    /// columns.
+    fn block(&self, jc: usize, nc: usize, pc: usize, kc: usize) -> &[f32] {
+        let ncr = nc.next_multiple_of(NR);
+        let at = jc * self.k + pc * ncr;
+        &self.data[at..at + kc * ncr]
+    }
+}
+
+/// Where B comes from: a strided matrix packed per call, or packed already.
+#[derive(Clone, Copy)]
+pub(crate) enum BSrc<'a> {
+    Strided(Strided<'a>),
+    Packed(&'a PackedB),
+}
+
 /// `c[m×n] = alpha·a·b (+ c when acc)`, `c` row-major with row stride `ldc`.
 /// The caller checks the bounds of every operand and that `available()`.
 /// With `threads > 1`, (row block, column group) tasks run on the current
@@ -48,7 +92,7 @@ pub(crate) struct Strided<'a> {
 pub(crate) fn sgemm(
     (m, n, k): (usize, usize, usize),
     a: Strided<'_>,
-    b: Strided<'_>,
+    b: BSrc<'_>,
     c: &mut [f32],
     ldc: usize,
     alpha: f32,
@@ -56,7 +100,13 @@ pub(crate) fn sgemm(
     threads: usize,
 ) {
     let out = Out(c.as_mut_ptr(), c.len());
-    let mut bpack = vec![0f32; KC.min(k) * n.min(NC).next_multiple_of(NR)];
+    let mut bpack = match b {
+        BSrc::Strided(_) => vec![0f32; KC.min(k) * n.min(NC).next_multiple_of(NR)],
+        BSrc::Packed(p) => {
+            assert_eq!(p.dims(), (k, n));
+            Vec::new()
+        }
+    };
     let blocks = m.div_ceil(MC);
     for jc in (0..n).step_by(NC) {
         let nc = NC.min(n - jc);
@@ -70,9 +120,14 @@ pub(crate) fn sgemm(
         let per_group = panels.div_ceil(groups);
         for pc in (0..k).step_by(KC) {
             let kc = KC.min(k - pc);
-            pack_b(b, pc, kc, jc, nc, &mut bpack);
+            let bp = match b {
+                BSrc::Strided(b) => {
+                    pack_b(b, pc, kc, jc, nc, &mut bpack);
+                    &bpack[..]
+                }
+                BSrc::Packed(p) => p.block(jc, nc, pc, kc),
+            };
             let load_c = acc || pc > 0;
-            let bp = &bpack[..];
             let task = |t: usize| {
                 let (bi, gi) = (t / groups, t % groups);
                 let (ic, mc) = (bi * MC, MC.min(m - bi * MC));
@@ -299,9 +354,15 @@ mod tests {
                 };
                 let c0: Vec<f32> = (0..m * n).map(|_| rnd()).collect();
                 let want = naive(m, n, k, a, b, 0.75, &c0, acc);
-                for threads in [1, 3] {
+                let packed = PackedB::new(b, k, n);
+                for (threads, src) in [
+                    (1, BSrc::Strided(b)),
+                    (3, BSrc::Strided(b)),
+                    (1, BSrc::Packed(&packed)),
+                    (3, BSrc::Packed(&packed)),
+                ] {
                     let mut c = c0.clone();
-                    sgemm((m, n, k), a, b, &mut c, n, 0.75, acc, threads);
+                    sgemm((m, n, k), a, src, &mut c, n, 0.75, acc, threads);
                     for (i, (g, w)) in c.iter().zip(&want).enumerate() {
                         assert!(
                             (g - w).abs() <= 1e-4 * (1.0 + w.abs()) * (k as f32).sqrt(),

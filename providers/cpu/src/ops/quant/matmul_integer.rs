@@ -3,12 +3,12 @@ use ort_core::{Error, Tensor, Value};
 
 use super::qgemm::{qgemm, PackedB};
 use super::{ints, stored, MatmulPlan};
-use crate::kernel::{input, one, opt_input, Ctx, Kernel, NodeInfo};
+use crate::kernel::{input, one, opt_input, ConstId, Ctx, Kernel, NodeInfo};
 use crate::ops::LATEST;
 
 struct MatMulInteger {
     /// B packed at session creation when it is a constant matrix.
-    packed: Option<PackedB>,
+    packed: Option<(PackedB, ConstId)>,
 }
 
 impl Kernel for MatMulInteger {
@@ -47,7 +47,8 @@ impl Kernel for MatMulInteger {
         let pre = self
             .packed
             .as_ref()
-            .filter(|p| b.shape().len() == 2 && (p.k(), p.n()) == (k, n));
+            .filter(|(p, id)| id.matches(b) && (p.k(), p.n()) == (k, n))
+            .map(|(p, _)| p);
         let owned = match pre {
             Some(_) => Vec::new(),
             None => {
@@ -87,20 +88,20 @@ impl Kernel for MatMulInteger {
 }
 
 /// Packs a constant 2-D B of u8 or i8.
-pub(crate) fn prepack(b: Option<&Tensor>) -> Option<PackedB> {
-    let b = b?;
+pub(crate) fn prepack(b: Option<(&Tensor, ConstId)>) -> Option<(PackedB, ConstId)> {
+    let (b, id) = b?;
     let &[k, n] = b.shape() else { return None };
     let (k, n) = (k as usize, n as usize);
     match b.elem() {
-        U8 => Some(PackedB::new(b.as_slice::<u8>().ok()?, (k, n), n, 1)),
-        I8 => Some(PackedB::new(b.as_slice::<i8>().ok()?, (k, n), n, 1)),
+        U8 => Some((PackedB::new(b.as_slice::<u8>().ok()?, (k, n), n, 1), id)),
+        I8 => Some((PackedB::new(b.as_slice::<i8>().ok()?, (k, n), n, 1), id)),
         _ => None,
     }
 }
 
 fn build(info: &NodeInfo<'_, '_>) -> Result<Box<dyn Kernel>, Error> {
     Ok(Box::new(MatMulInteger {
-        packed: prepack(info.constant_input(1)),
+        packed: prepack(info.constant_with_id(1)),
     }))
 }
 
