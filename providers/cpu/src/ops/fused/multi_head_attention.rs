@@ -9,9 +9,11 @@ use ort_core::{ElemType, Error, Tensor, Value};
 use rayon::prelude::*;
 
 use crate::kernel::{input, one, opt_input, Ctx, Kernel, NodeInfo};
+use crate::ops::nn::blas::{gemm, Mat};
+use crate::ops::nn::simd_fn;
 use crate::ops::nn::{data, output, Flt, PAR_WORK};
 use crate::ops::{FLOATS, LATEST};
-use crate::util::{gemm_strided, GemmScalar, MatRef};
+use crate::util::GemmScalar;
 
 struct MultiHeadAttention {
     heads: usize,
@@ -74,29 +76,27 @@ impl<F: Flt + GemmScalar> Plan<'_, F> {
         let ka = b * sk * qw + h * d;
         let va = b * sk * vw + h * dv;
         let mut s = vec![F::zero(); rows * sk];
-        gemm_strided(
-            MatRef {
+        // The scale rides on the product (alpha) rather than a pass of its own.
+        gemm(
+            (rows, sk, d),
+            Mat {
                 data: &q[qa..],
-                rows,
-                cols: d,
                 rs: qw,
                 cs: 1,
             },
-            MatRef {
+            Mat {
                 data: &k[ka..],
-                rows: d,
-                cols: sk,
                 rs: 1,
                 cs: qw,
             },
             &mut s,
             sk,
+            self.scale,
             false,
             1,
-        )?;
+        );
         for (r, row) in s.chunks_mut(sk).enumerate() {
             let i = r0 + r;
-            row.iter_mut().for_each(|x| *x *= self.scale);
             if let Some((m, dm)) = self.mask {
                 let pick = |n: usize, x: usize| if n == 1 { 0 } else { x };
                 let at =
@@ -118,35 +118,38 @@ impl<F: Flt + GemmScalar> Plan<'_, F> {
             softmax(&mut row[..visible]);
             row[visible..].fill(F::zero());
         }
-        gemm_strided(
-            MatRef::rows(&s, rows, sk),
-            MatRef {
+        gemm(
+            (rows, dv, sk),
+            Mat::rows(&s, sk),
+            Mat {
                 data: &v[va..],
-                rows: sk,
-                cols: dv,
                 rs: vw,
                 cs: 1,
             },
             y,
             dv,
+            F::one(),
             false,
             1,
-        )
+        );
+        Ok(())
     }
 }
 
-/// Softmax in place, shifted by the maximum for stability; a row with nothing
-/// to attend to (empty or all `-inf`) becomes zeros.
-fn softmax<F: Flt>(x: &mut [F]) {
-    let m = crate::ops::nn::max(x);
-    if m == F::neg_infinity() {
-        x.fill(F::zero());
-        return;
+simd_fn! {
+    /// Softmax in place, shifted by the maximum for stability; a row with nothing
+    /// to attend to (empty or all `-inf`) becomes zeros.
+    fn softmax[F: Flt](x: &mut [F]) {
+        let m = crate::ops::nn::max(x);
+        if m == F::neg_infinity() {
+            x.fill(F::zero());
+            return;
+        }
+        x.iter_mut().for_each(|v| *v = (*v - m).fast_exp());
+        let sum = crate::ops::nn::sum_by(x, |v| v);
+        let inv = F::one() / sum;
+        x.iter_mut().for_each(|v| *v *= inv);
     }
-    x.iter_mut().for_each(|v| *v = (*v - m).fast_exp());
-    let sum = crate::ops::nn::sum_by(x, |v| v);
-    let inv = F::one() / sum;
-    x.iter_mut().for_each(|v| *v *= inv);
 }
 
 impl Kernel for MultiHeadAttention {

@@ -70,7 +70,7 @@ pub(crate) use simd_fn;
 
 mod average_pool;
 mod batch_normalization;
-mod blas;
+pub(crate) mod blas;
 mod col2im;
 pub(crate) mod conv;
 mod conv_loops;
