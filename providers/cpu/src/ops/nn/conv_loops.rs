@@ -53,8 +53,13 @@ simd_fn! {
 /// The scratch `depthwise_plane` needs for geometry `g` (2-D).
 pub(super) fn depthwise_scratch(g: &Geom) -> usize {
     let (qh, qw) = phase_dims(g);
-    g.strides[0] * g.strides[1] * qh * qw + (g.output[0] - 1) * qw + g.output[1]
+    let wide = (g.output[0] - 1) * qw + g.output[1];
+    // Whole LANES-wide blocks of sums, reading up to LANES - 1 past the planes.
+    g.strides[0] * g.strides[1] * qh * qw + LANES + wide.next_multiple_of(LANES)
 }
+
+/// Depthwise sums kept in registers at once.
+const LANES: usize = 16;
 
 /// Rows and columns of each stride-phase plane: the output extent plus the
 /// farthest tap's shift in whole strides.
@@ -86,37 +91,53 @@ simd_fn! {
         let (sh, sw) = (g.strides[0], g.strides[1]);
         let (top, left) = (g.pad_begin[0] as isize, g.pad_begin[1] as isize);
         let (qh, qw) = phase_dims(g);
-        let (planes, wide) = scratch.split_at_mut(sh * sw * qh * qw);
+        let (planes, wide) = scratch.split_at_mut(sh * sw * qh * qw + LANES);
         planes.fill(F::zero());
-        for (pi, plane) in planes.chunks_mut(qh * qw).enumerate() {
+        for (pi, plane) in planes.chunks_exact_mut(qh * qw).enumerate() {
             let (u, v) = ((pi / sw) as isize, (pi % sw) as isize);
+            // Columns j with 0 <= j·sw + v - left < iw, the rest stay padding.
+            let first = |lim: isize| (lim.max(0) as usize).div_ceil(sw).min(qw);
+            let (j0, j1) = (first(left - v), first(iw as isize + left - v));
             for (i, row) in plane.chunks_mut(qw).enumerate() {
                 let y = i as isize * sh as isize + u - top;
-                if y < 0 || y >= ih as isize {
+                if y < 0 || y >= ih as isize || j0 >= j1 {
                     continue;
                 }
                 let xr = &xc[y as usize * iw..][..iw];
-                for (j, d) in row.iter_mut().enumerate() {
-                    let x = j as isize * sw as isize + v - left;
-                    if x >= 0 && x < iw as isize {
-                        *d = xr[x as usize];
-                    }
-                }
+                let x0 = (j0 * sw) as isize + v - left;
+                let src = xr[x0 as usize..].iter().step_by(sw);
+                row[j0..j1].iter_mut().zip(src).for_each(|(d, &x)| *d = x);
             }
         }
-        let n = (oh - 1) * qw + ow;
+        let n = ((oh - 1) * qw + ow).next_multiple_of(LANES);
         let wide = &mut wide[..n];
-        wide.fill(bias);
-        for ky in 0..kh {
+        // Each tap is a shifted plane and a weight; sums are kept in registers
+        // over all taps, LANES outputs at a time, and stored once. (The last
+        // block runs past the outputs into slack that is discarded.)
+        let tap = |t: usize| {
+            let (ky, kx) = (t / kw, t % kw);
             let (u, a) = (ky * dh % sh, ky * dh / sh);
-            for kx in 0..kw {
-                let (v, b) = (kx * dw % sw, kx * dw / sw);
-                let wv = wk[ky * kw + kx];
-                let off = (u * sw + v) * qh * qw + a * qw + b;
-                for (acc, &x) in wide.iter_mut().zip(&planes[off..off + n]) {
-                    *acc += wv * x;
+            let (v, b) = (kx * dw % sw, kx * dw / sw);
+            ((u * sw + v) * qh * qw + a * qw + b, wk[t])
+        };
+        let mut few = [(0usize, F::zero()); 49];
+        let many: Vec<(usize, F)>;
+        let taps = if kh * kw <= few.len() {
+            (0..kh * kw).for_each(|t| few[t] = tap(t));
+            &few[..kh * kw]
+        } else {
+            many = (0..kh * kw).map(tap).collect();
+            &many[..]
+        };
+        for (c0, out) in (0..n).step_by(LANES).zip(wide.chunks_exact_mut(LANES)) {
+            let mut acc = [bias; LANES];
+            for &(off, wv) in taps {
+                let src = &planes[off + c0..off + c0 + LANES];
+                for j in 0..LANES {
+                    acc[j] += wv * src[j];
                 }
             }
+            out.copy_from_slice(&acc);
         }
         for (r, orow) in o.chunks_mut(ow).enumerate() {
             orow.copy_from_slice(&wide[r * qw..r * qw + ow]);
