@@ -1,4 +1,4 @@
-//! Kernels prepare work from initializers once (packed MatMul weights, a cached
+//! Kernels prepare work from initializers once (packed MatMul and Conv weights, a cached
 //! DequantizeLinear of a weight). An initializer that is also a graph input may be
 //! replaced at run time; the result must then follow the value given, not what
 //! was prepared. Checked against plain loops over the same numbers.
@@ -132,5 +132,66 @@ fn an_overridden_quantized_weight_is_dequantized_afresh() {
         close(&y(&s.run(&[], &[]).unwrap()), &want(&q));
         let with_q2 = [("q", value(arr(&[4, 6], q2.clone())))];
         close(&y(&s.run(&with_q2, &[]).unwrap()), &want(&q2));
+    }
+}
+
+#[test]
+fn an_overridden_conv_weight_is_used_instead_of_the_packed_one() {
+    // 8 output channels over a 4×4 output: enough for the packed GEMM path.
+    let (c, m, h, k) = (2, 8, 6, 3);
+    let o = h - k + 1;
+    let x: Vec<f32> = (0..c * h * h)
+        .map(|i| ((i * 7) % 13) as f32 / 6.0 - 1.0)
+        .collect();
+    let w: Vec<f32> = (0..m * c * k * k)
+        .map(|i| ((i * 5) % 11) as f32 / 5.0 - 1.0)
+        .collect();
+    let w2: Vec<f32> = w.iter().map(|v| 0.5 - v).collect();
+    let conv = |w: &[f32]| {
+        let mut y = vec![0f32; m * o * o];
+        for oc in 0..m {
+            for i in 0..o {
+                for j in 0..o {
+                    let mut s = 0.0;
+                    for ic in 0..c {
+                        for a in 0..k {
+                            for b in 0..k {
+                                s += x[(ic * h + i + a) * h + j + b]
+                                    * w[((oc * c + ic) * k + a) * k + b];
+                            }
+                        }
+                    }
+                    y[(oc * o + i) * o + j] = s;
+                }
+            }
+        }
+        y
+    };
+    let wd = [m as i64, c as i64, k as i64, k as i64];
+    let model = model(
+        vec![node("Conv", &["x", "w"], &["y"])],
+        vec![
+            float_info("x", &[1, c as i64, h as i64, h as i64]),
+            float_info("w", &wd),
+        ],
+        vec![float_info("y", &[1, m as i64, o as i64, o as i64])],
+        vec![float_tensor("w", &wd, &w)],
+    );
+    let s = session(&model, "conv");
+    let xv = value(arr(&[1, c, h, h], x.clone()));
+    let y = |out: &[Value]| {
+        array::<f32>(&out[0])
+            .unwrap()
+            .iter()
+            .copied()
+            .collect::<Vec<_>>()
+    };
+    for _ in 0..2 {
+        close(&y(&s.run(&[("x", xv.clone())], &[]).unwrap()), &conv(&w));
+        let with_w2 = [
+            ("x", xv.clone()),
+            ("w", value(arr(&[m, c, k, k], w2.clone()))),
+        ];
+        close(&y(&s.run(&with_w2, &[]).unwrap()), &conv(&w2));
     }
 }

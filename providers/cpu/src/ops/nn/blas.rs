@@ -4,7 +4,7 @@
 use ::gemm::Parallelism;
 use num_traits::{WrappingAdd, WrappingMul, Zero};
 
-use super::sgemm_avx512::{BSrc, PackedB, Strided};
+use super::sgemm_avx512::{ASrc, BSrc, PackedA, PackedB, Strided};
 use super::Flt;
 
 /// Float32 products of at least this many multiply-adds take the AVX-512
@@ -89,7 +89,7 @@ pub(crate) fn gemm<F: Flt>(
         let alpha = alpha.f64() as f32;
         super::sgemm_avx512::sgemm(
             (m, n, k),
-            f32s(a),
+            ASrc::Strided(f32s(a)),
             BSrc::Strided(f32s(b)),
             c,
             ldc,
@@ -168,7 +168,76 @@ pub(crate) fn gemm_prepacked(
     };
     let parallel = threads > 1 && m * n * k >= super::PAR_WORK * 4;
     let threads = if parallel { threads } else { 1 };
-    super::sgemm_avx512::sgemm((m, n, k), a, BSrc::Packed(b), c, ldc, alpha, acc, threads);
+    super::sgemm_avx512::sgemm(
+        (m, n, k),
+        ASrc::Strided(a),
+        BSrc::Packed(b),
+        c,
+        ldc,
+        alpha,
+        acc,
+        threads,
+    );
+    true
+}
+
+/// Packs a constant float32 A (m×k, rows `k` apart) for [`gemm_prepacked_a`], where
+/// this CPU runs the AVX-512 kernel.
+pub(crate) fn prepack_a(a: &[f32], m: usize, k: usize) -> Option<PackedA> {
+    if !super::sgemm_avx512::available() || m == 0 || k == 0 || a.len() < m * k {
+        return None;
+    }
+    Some(PackedA::new(
+        Strided {
+            data: a,
+            rs: k,
+            cs: 1,
+        },
+        m,
+        k,
+    ))
+}
+
+/// `c[m×n] = a·b (+ c when acc)` with a packed by [`prepack_a`]. Returns false,
+/// doing nothing, when F is not f32 or the product is too thin for the kernel.
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn gemm_prepacked_a<F: Flt>(
+    (m, n, k): (usize, usize, usize),
+    a: &PackedA,
+    b: Mat<'_, F>,
+    c: &mut [F],
+    ldc: usize,
+    acc: bool,
+    threads: usize,
+) -> bool {
+    if std::any::TypeId::of::<F>() != std::any::TypeId::of::<f32>()
+        || a.dims() != (m, k)
+        || n < 16
+        || m < 8
+    {
+        return false;
+    }
+    assert!(b.fits(k, n) && (m - 1) * ldc + n <= c.len() && ldc >= n);
+    let b = Strided {
+        // SAFETY: F is f32 (checked above): same layout.
+        data: unsafe { std::slice::from_raw_parts(b.data.as_ptr().cast(), b.data.len()) },
+        rs: b.rs,
+        cs: b.cs,
+    };
+    // SAFETY: as above.
+    let c = unsafe { std::slice::from_raw_parts_mut(c.as_mut_ptr().cast(), c.len()) };
+    let parallel = threads > 1 && m * n * k >= super::PAR_WORK * 4;
+    let threads = if parallel { threads } else { 1 };
+    super::sgemm_avx512::sgemm(
+        (m, n, k),
+        ASrc::Packed(a),
+        BSrc::Strided(b),
+        c,
+        ldc,
+        1.0,
+        acc,
+        threads,
+    );
     true
 }
 

@@ -1,11 +1,12 @@
 use ort_core::{Error, Value};
 use rayon::prelude::*;
 
-use super::blas::{gemm, Mat};
+use super::blas::{gemm, gemm_prepacked_a, prepack_a, Mat};
 use super::conv_loops::{depthwise_plane, depthwise_scratch, im2col_row};
+use super::sgemm_avx512::PackedA;
 use super::window::{Geom, Window};
 use super::{data, numel, output, with_scratch, Flt, PAR_WORK};
-use crate::kernel::{input, one, opt_input, Ctx, Kernel, NodeInfo};
+use crate::kernel::{input, one, opt_input, ConstId, Ctx, Kernel, NodeInfo};
 use crate::ops::fused::activation::{finish, Act};
 use crate::ops::{FLOATS, LATEST};
 use crate::util::{dims, shape_i64};
@@ -16,6 +17,8 @@ struct Conv {
     /// FusedConv: the activation, and whether input 3 (Z) is added before it.
     act: Option<Act>,
     residual: bool,
+    /// Constant float32 weights packed per group at session creation.
+    packed: Option<(Vec<PackedA>, ConstId)>,
 }
 
 /// The shapes of one convolution: channels in and out, groups, window.
@@ -47,7 +50,25 @@ fn parse(info: &NodeInfo<'_, '_>, fused: bool) -> Result<Box<dyn Kernel>, Error>
         group: group as usize,
         act: if fused { Act::parse(info)? } else { None },
         residual: fused,
+        packed: info
+            .constant_with_id(1)
+            .and_then(|(w, id)| Some((prepack(w, group as usize)?, id))),
     }))
+}
+
+/// Each group's weights as a packed GEMM operand (M/group × C/group·kernel), for
+/// convolutions that run as GEMMs (not depthwise ones).
+fn prepack(w: &ort_core::Tensor, group: usize) -> Option<Vec<PackedA>> {
+    let data = w.as_slice::<f32>().ok()?;
+    let ws = dims(w.shape());
+    let (m, cg) = (*ws.first()?, *ws.get(1)?);
+    if ws.len() < 3 || m % group != 0 || (group > 1 && cg == 1) {
+        return None;
+    }
+    let (mg, kdim) = (m / group, cg * numel(&ws[2..]));
+    (0..group)
+        .map(|gi| prepack_a(&data[gi * mg * kdim..][..mg * kdim], mg, kdim))
+        .collect()
 }
 
 impl Kernel for Conv {
@@ -105,7 +126,9 @@ impl Kernel for Conv {
             let bd = b.map(data::<F>).transpose()?;
             let zd = z.map(data::<F>).transpose()?;
             output::<F>(ctx, x.elem(), &shape_i64(&out_shape), |o| {
-                conv(&p, &xd, &wd, bd.as_deref(), o, ctx.threads);
+                let packed = self.packed.as_ref().filter(|(_, id)| id.matches(w));
+                let packed = packed.map(|(p, _)| &p[..]);
+                conv(&p, &xd, &wd, bd.as_deref(), packed, o, ctx.threads);
                 finish(o, zd.as_deref(), act, ctx.threads);
             })
         })?)
@@ -122,6 +145,7 @@ pub(super) fn conv<F: Flt>(
     x: &[F],
     w: &[F],
     b: Option<&[F]>,
+    packed: Option<&[PackedA]>,
     out: &mut [F],
     threads: usize,
 ) {
@@ -154,6 +178,13 @@ pub(super) fn conv<F: Flt>(
             im2col(xg, g, col, threads);
             col
         };
+        let dims = (mg, out_sz, kdim);
+        let acc = b.is_some();
+        if let Some(pa) = packed.and_then(|p| p.get(gi)) {
+            if gemm_prepacked_a(dims, pa, Mat::rows(rhs, out_sz), og, out_sz, acc, threads) {
+                return;
+            }
+        }
         let wg = Mat::rows(&w[gi * mg * kdim..(gi + 1) * mg * kdim], kdim);
         gemm(
             (mg, out_sz, kdim),

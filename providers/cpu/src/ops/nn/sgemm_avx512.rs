@@ -77,6 +77,50 @@ impl PackedB {
     }
 }
 
+/// A packed once (a constant weight, at session creation): every MC×KC block in
+/// the layout `pack_a` gives it (alpha 1), blocks in the order `sgemm` visits them.
+pub(crate) struct PackedA {
+    m: usize,
+    k: usize,
+    data: Vec<f32>,
+}
+
+impl PackedA {
+    pub fn new(a: Strided<'_>, m: usize, k: usize) -> PackedA {
+        let mut data = Vec::with_capacity(m.next_multiple_of(MR) * k);
+        for ic in (0..m).step_by(MC) {
+            let mc = MC.min(m - ic);
+            for pc in (0..k).step_by(KC) {
+                let kc = KC.min(k - pc);
+                let at = data.len();
+                data.resize(at + kc * mc.next_multiple_of(MR), 0.0);
+                pack_a(a, 1.0, ic, mc, pc, kc, &mut data[at..]);
+            }
+        }
+        PackedA { m, k, data }
+    }
+
+    pub fn dims(&self) -> (usize, usize) {
+        (self.m, self.k)
+    }
+
+    /// The block at rows `ic..ic + mc` and columns `pc..pc + kc` (row blocks
+    /// before it have MC rows, column blocks before it in its row block KC).
+    fn block(&self, ic: usize, mc: usize, pc: usize, kc: usize) -> &[f32] {
+        let mcr = mc.next_multiple_of(MR);
+        let at = ic * self.k + pc * mcr;
+        &self.data[at..at + kc * mcr]
+    }
+}
+
+/// Where A comes from: a strided matrix packed (and scaled) per call, or packed
+/// already (alpha must then be 1).
+#[derive(Clone, Copy)]
+pub(crate) enum ASrc<'a> {
+    Strided(Strided<'a>),
+    Packed(&'a PackedA),
+}
+
 /// Where B comes from: a strided matrix packed per call, or packed already.
 #[derive(Clone, Copy)]
 pub(crate) enum BSrc<'a> {
@@ -91,7 +135,7 @@ pub(crate) enum BSrc<'a> {
 #[allow(clippy::too_many_arguments)]
 pub(crate) fn sgemm(
     (m, n, k): (usize, usize, usize),
-    a: Strided<'_>,
+    a: ASrc<'_>,
     b: BSrc<'_>,
     c: &mut [f32],
     ldc: usize,
@@ -99,6 +143,9 @@ pub(crate) fn sgemm(
     acc: bool,
     threads: usize,
 ) {
+    if let ASrc::Packed(p) = a {
+        assert!(p.dims() == (m, k) && alpha == 1.0);
+    }
     let out = Out(c.as_mut_ptr(), c.len());
     let mut bpack = match b {
         BSrc::Strided(_) => vec![0f32; KC.min(k) * n.min(NC).next_multiple_of(NR)],
@@ -136,8 +183,15 @@ pub(crate) fn sgemm(
                 if first >= last {
                     return;
                 }
-                let mut apack = vec![0f32; kc * mc.next_multiple_of(MR)];
-                pack_a(a, alpha, ic, mc, pc, kc, &mut apack);
+                let mut owned = Vec::new();
+                let apack = match a {
+                    ASrc::Strided(a) => {
+                        owned.resize(kc * mc.next_multiple_of(MR), 0f32);
+                        pack_a(a, alpha, ic, mc, pc, kc, &mut owned);
+                        &owned[..]
+                    }
+                    ASrc::Packed(p) => p.block(ic, mc, pc, kc),
+                };
                 for panel in first..last {
                     let jr = panel * NR;
                     for ir in (0..mc).step_by(MR) {
@@ -355,14 +409,19 @@ mod tests {
                 let c0: Vec<f32> = (0..m * n).map(|_| rnd()).collect();
                 let want = naive(m, n, k, a, b, 0.75, &c0, acc);
                 let packed = PackedB::new(b, k, n);
-                for (threads, src) in [
-                    (1, BSrc::Strided(b)),
-                    (3, BSrc::Strided(b)),
-                    (1, BSrc::Packed(&packed)),
-                    (3, BSrc::Packed(&packed)),
+                // A packed ahead is unscaled: scale its copy of the data instead.
+                let scaled: Vec<f32> = av.iter().map(|v| v * 0.75).collect();
+                let pa = PackedA::new(Strided { data: &scaled, ..a }, m, k);
+                for (threads, asrc, bsrc, alpha) in [
+                    (1, ASrc::Strided(a), BSrc::Strided(b), 0.75),
+                    (3, ASrc::Strided(a), BSrc::Strided(b), 0.75),
+                    (1, ASrc::Strided(a), BSrc::Packed(&packed), 0.75),
+                    (3, ASrc::Strided(a), BSrc::Packed(&packed), 0.75),
+                    (1, ASrc::Packed(&pa), BSrc::Strided(b), 1.0),
+                    (3, ASrc::Packed(&pa), BSrc::Packed(&packed), 1.0),
                 ] {
                     let mut c = c0.clone();
-                    sgemm((m, n, k), a, src, &mut c, n, 0.75, acc, threads);
+                    sgemm((m, n, k), asrc, bsrc, &mut c, n, alpha, acc, threads);
                     for (i, (g, w)) in c.iter().zip(&want).enumerate() {
                         assert!(
                             (g - w).abs() <= 1e-4 * (1.0 + w.abs()) * (k as f32).sqrt(),
