@@ -169,7 +169,9 @@ pub(crate) fn sgemm(
             let kc = KC.min(k - pc);
             let bp = match b {
                 BSrc::Strided(b) => {
-                    pack_b(b, pc, kc, jc, nc, &mut bpack);
+                    // Packed by every thread: serial packing would cap the speed-up
+                    // of products with wide B (convolutions' im2col).
+                    pack_b_panels(b, pc, kc, jc, nc, &mut bpack, threads > 1);
                     &bpack[..]
                 }
                 BSrc::Packed(p) => p.block(jc, nc, pc, kc),
@@ -230,20 +232,46 @@ unsafe impl Sync for Out {}
 /// Panels of 32 columns, k-major: panel j holds b[pc + p][jc + 32j + q] at
 /// `j·kc·32 + p·32 + q`, zero past the last column.
 fn pack_b(b: Strided<'_>, pc: usize, kc: usize, jc: usize, nc: usize, out: &mut [f32]) {
-    for (j, panel) in out.chunks_mut(kc * NR).take(nc.div_ceil(NR)).enumerate() {
-        let c0 = jc + j * NR;
-        let cols = NR.min(jc + nc - c0);
-        for (p, row) in panel.chunks_mut(NR).enumerate() {
-            let base = (pc + p) * b.rs + c0 * b.cs;
-            if b.cs == 1 {
-                row[..cols].copy_from_slice(&b.data[base..base + cols]);
-            } else {
-                for (q, v) in row[..cols].iter_mut().enumerate() {
-                    *v = b.data[base + q * b.cs];
-                }
+    pack_b_panels(b, pc, kc, jc, nc, out, false)
+}
+
+/// `pack_b`, the panels split over the current pool when `parallel`.
+fn pack_b_panels(
+    b: Strided<'_>,
+    pc: usize,
+    kc: usize,
+    jc: usize,
+    nc: usize,
+    out: &mut [f32],
+    parallel: bool,
+) {
+    let panels = nc.div_ceil(NR);
+    let out = &mut out[..panels * kc * NR];
+    if parallel {
+        out.par_chunks_mut(kc * NR)
+            .enumerate()
+            .for_each(|(j, panel)| pack_b_panel(b, pc, jc, nc, j, panel));
+    } else {
+        out.chunks_mut(kc * NR)
+            .enumerate()
+            .for_each(|(j, panel)| pack_b_panel(b, pc, jc, nc, j, panel));
+    }
+}
+
+/// Panel `j` of `pack_b`.
+fn pack_b_panel(b: Strided<'_>, pc: usize, jc: usize, nc: usize, j: usize, panel: &mut [f32]) {
+    let c0 = jc + j * NR;
+    let cols = NR.min(jc + nc - c0);
+    for (p, row) in panel.chunks_mut(NR).enumerate() {
+        let base = (pc + p) * b.rs + c0 * b.cs;
+        if b.cs == 1 {
+            row[..cols].copy_from_slice(&b.data[base..base + cols]);
+        } else {
+            for (q, v) in row[..cols].iter_mut().enumerate() {
+                *v = b.data[base + q * b.cs];
             }
-            row[cols..].fill(0.0);
         }
+        row[cols..].fill(0.0);
     }
 }
 
