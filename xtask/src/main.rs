@@ -18,6 +18,10 @@
 //!   size), compressed, with `run.sh` (`xtask/gpu/`), which runs the suites with
 //!   `cuda,cpu` and `vulkan,cpu`, exports and benchmarks the larger models
 //!   against PyTorch eager, and prints one table.
+//! - `bench [--threads 1,2]`: the GEMM micro-benchmark (GFLOP/s against the
+//!   measured FMA peak), then each shared model's `ort bench` median, side by side
+//!   with onnxruntime through `../shared/bench/compare.py` when a Python that
+//!   imports onnxruntime is found (`ORT_BENCH_PYTHON`, else `python3`).
 //! - `demo`: builds and runs the built-in demo model.
 
 use std::path::{Path, PathBuf};
@@ -40,8 +44,9 @@ fn main() -> ExitCode {
         Some("demo") => demo(),
         Some("gpu-test") => gpu_test(),
         Some("gpu-bundle") => gpu_bundle(args.get(1).map(PathBuf::from)),
+        Some("bench") => bench(&args[1..]),
         _ => Err(
-            "usage: cargo xtask build [--release] | test [--quick] | gpu-test | gpu-bundle [DIR] | demo"
+            "usage: cargo xtask build [--release] | test [--quick] | bench [--threads 1,2] | gpu-test | gpu-bundle [DIR] | demo"
                 .into(),
         ),
     };
@@ -331,6 +336,59 @@ fn device_suites(
         c.arg("--pass-list")
             .arg(out.join(format!("node-pass-list-{name}.txt")));
         run(c)?;
+    }
+    Ok(())
+}
+
+/// The shared models `bench` measures, in the order of the CPU speed issue.
+const BENCH_MODELS: &[&str] = &[
+    "resnet18",
+    "mobilenet_v3_small",
+    "squeezenet1_1",
+    "bert_small",
+    "gpt2_small",
+    "mobilenet_v3_small_qdq",
+    "bert_small_dynq",
+];
+
+fn bench(args: &[String]) -> Result<(), String> {
+    let threads = args
+        .iter()
+        .position(|a| a == "--threads")
+        .and_then(|i| args.get(i + 1))
+        .cloned()
+        .unwrap_or_else(|| "1,2".into());
+    let out = build(true)?;
+    let mut c = cargo();
+    c.args(["run", "--release", "--quiet", "-p", "ort-provider-cpu"]);
+    c.args(["--example", "gemm_bench"]);
+    run(c)?;
+    let python = std::env::var("ORT_BENCH_PYTHON").unwrap_or_else(|_| "python3".into());
+    let has_ort = Command::new(&python)
+        .args(["-c", "import onnxruntime"])
+        .output()
+        .is_ok_and(|o| o.status.success());
+    let compare = shared().join("bench").join("compare.py");
+    if !has_ort {
+        eprintln!("xtask: {python} cannot import onnxruntime: ours only (set ORT_BENCH_PYTHON)");
+    }
+    let dirs: Vec<PathBuf> = BENCH_MODELS
+        .iter()
+        .map(|m| shared().join("models").join(m))
+        .filter(|d| d.exists())
+        .collect();
+    if has_ort && compare.exists() {
+        let mut c = Command::new(&python);
+        c.arg(&compare).arg(out.join("ort")).args(&dirs);
+        c.args(["--threads", &threads, "--rounds", "3"]);
+        return run(c);
+    }
+    for dir in &dirs {
+        for t in threads.split(',') {
+            let mut c = Command::new(out.join("ort"));
+            c.arg("bench").arg(dir).args(["--threads", t]);
+            run(c)?;
+        }
     }
     Ok(())
 }

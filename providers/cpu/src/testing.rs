@@ -153,3 +153,147 @@ mod tests {
         assert_eq!(out_f32(&outs, 0), (vec![2, 2], vec![11., 22., 13., 24.]));
     }
 }
+
+/// The float32 matrix products, for benchmarks (`examples/gemm_bench.rs`): all
+/// row-major, `c = a·b` with a m×k, b k×n.
+pub mod gemm {
+    use crate::ops::nn::blas::{self, Mat};
+    use crate::ops::nn::sgemm_avx512::PackedB;
+
+    /// Through the kernel the provider picks for these sizes and threads.
+    pub fn picked(
+        m: usize,
+        n: usize,
+        k: usize,
+        a: &[f32],
+        b: &[f32],
+        c: &mut [f32],
+        threads: usize,
+    ) {
+        let (a, b) = (Mat::rows(a, k), Mat::rows(b, n));
+        blas::gemm((m, n, k), a, b, c, n, 1.0, false, threads);
+    }
+
+    /// Through the `gemm` crate alone: what the provider would be without its
+    /// own kernel.
+    pub fn crate_only(
+        m: usize,
+        n: usize,
+        k: usize,
+        a: &[f32],
+        b: &[f32],
+        c: &mut [f32],
+        threads: usize,
+    ) {
+        let par = if threads > 1 {
+            ::gemm::Parallelism::Rayon(threads)
+        } else {
+            ::gemm::Parallelism::None
+        };
+        assert!(a.len() >= m * k && b.len() >= k * n && c.len() >= m * n);
+        // SAFETY: the operands hold m·k, k·n and m·n values (asserted), row-major
+        // with the strides given; c does not alias a or b (it is borrowed mutably).
+        unsafe {
+            ::gemm::gemm(
+                m,
+                n,
+                k,
+                c.as_mut_ptr(),
+                1,
+                n as isize,
+                false,
+                a.as_ptr(),
+                1,
+                k as isize,
+                b.as_ptr(),
+                1,
+                n as isize,
+                0.0,
+                1.0,
+                false,
+                false,
+                false,
+                par,
+            )
+        }
+    }
+
+    /// B packed ahead, as the provider packs constant weights.
+    pub struct Packed(PackedB);
+
+    /// Packs b for [`prepacked`]; None where the CPU has no AVX-512.
+    pub fn pack(b: &[f32], k: usize, n: usize) -> Option<Packed> {
+        let t = ort_core::Tensor::from_vec(&[k as i64, n as i64], b.to_vec()).ok()?;
+        blas::prepack_b(&t, false).map(Packed)
+    }
+
+    /// With B packed by [`pack`]; false if the product is too thin for it.
+    pub fn prepacked(m: usize, a: &[f32], b: &Packed, c: &mut [f32], threads: usize) -> bool {
+        let (k, n) = b.0.dims();
+        blas::gemm_prepacked((m, n, k), Mat::rows(a, k), &b.0, c, n, 1.0, false, threads)
+    }
+
+    /// The measured single-core float32 FMA peak in GFLOP/s: independent FMA
+    /// chains on the widest vectors the CPU has, long enough to time.
+    pub fn fma_peak() -> f64 {
+        #[cfg(target_arch = "x86_64")]
+        {
+            let run = |iters: u64| {
+                let t = std::time::Instant::now();
+                let flops = if std::arch::is_x86_feature_detected!("avx512f") {
+                    // SAFETY: the CPU has AVX-512F (checked).
+                    std::hint::black_box(unsafe { chains_avx512(iters) });
+                    iters as f64 * 12.0 * 16.0 * 2.0
+                } else if std::arch::is_x86_feature_detected!("fma") {
+                    // SAFETY: the CPU has AVX and FMA (checked).
+                    std::hint::black_box(unsafe { chains_avx2(iters) });
+                    iters as f64 * 12.0 * 8.0 * 2.0
+                } else {
+                    return 0.0;
+                };
+                flops / t.elapsed().as_secs_f64() / 1e9
+            };
+            run(1 << 20);
+            (0..5).map(|_| run(1 << 24)).fold(0.0, f64::max)
+        }
+        #[cfg(not(target_arch = "x86_64"))]
+        {
+            0.0
+        }
+    }
+
+    #[cfg(target_arch = "x86_64")]
+    #[target_feature(enable = "avx512f")]
+    unsafe fn chains_avx512(iters: u64) -> f32 {
+        use std::arch::x86_64::*;
+        let (x, y) = (_mm512_set1_ps(0.999_999), _mm512_set1_ps(1e-7));
+        let mut acc = [_mm512_set1_ps(1.0); 12];
+        for _ in 0..iters {
+            for a in acc.iter_mut() {
+                *a = _mm512_fmadd_ps(*a, x, y);
+            }
+        }
+        acc.iter().map(|&a| _mm512_reduce_add_ps(a)).sum()
+    }
+
+    #[cfg(target_arch = "x86_64")]
+    #[target_feature(enable = "avx2,fma")]
+    unsafe fn chains_avx2(iters: u64) -> f32 {
+        use std::arch::x86_64::*;
+        let (x, y) = (_mm256_set1_ps(0.999_999), _mm256_set1_ps(1e-7));
+        let mut acc = [_mm256_set1_ps(1.0); 12];
+        for _ in 0..iters {
+            for a in acc.iter_mut() {
+                *a = _mm256_fmadd_ps(*a, x, y);
+            }
+        }
+        let mut s = [0f32; 8];
+        acc.iter().for_each(|&a| {
+            let mut v = [0f32; 8];
+            // SAFETY: v holds 8 floats.
+            unsafe { _mm256_storeu_ps(v.as_mut_ptr(), a) };
+            s.iter_mut().zip(v).for_each(|(s, v)| *s += v);
+        });
+        s.iter().sum()
+    }
+}

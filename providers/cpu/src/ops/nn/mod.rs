@@ -96,7 +96,7 @@ mod max_unpool;
 mod mean_variance_normalization;
 mod pool;
 mod rms_normalization;
-mod sgemm_avx512;
+pub(crate) mod sgemm_avx512;
 mod softmax;
 mod window;
 
