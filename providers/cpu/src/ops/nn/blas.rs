@@ -78,20 +78,12 @@ pub(crate) fn gemm<F: Flt>(
         && n >= 64
         && super::sgemm_avx512::available()
     {
-        let f32s = |m: Mat<'_, F>| Strided {
-            // SAFETY: F is f32 (checked above): same layout.
-            data: unsafe { std::slice::from_raw_parts(m.data.as_ptr().cast(), m.data.len()) },
-            rs: m.rs,
-            cs: m.cs,
-        };
-        // SAFETY: as above.
-        let c = unsafe { std::slice::from_raw_parts_mut(c.as_mut_ptr().cast(), c.len()) };
         let alpha = alpha.f64() as f32;
         super::sgemm_avx512::sgemm(
             (m, n, k),
-            ASrc::Strided(f32s(a)),
-            BSrc::Strided(f32s(b)),
-            c,
+            ASrc::Strided(strided_f32(a)),
+            BSrc::Strided(strided_f32(b)),
+            f32_mut(c),
             ldc,
             alpha,
             acc,
@@ -144,8 +136,14 @@ pub(crate) fn prepack_b(b: &ort_core::Tensor, trans: bool) -> Option<PackedB> {
     Some(PackedB::new(Strided { data, rs, cs }, k, n))
 }
 
+/// Whether [`gemm_prepacked`] takes an m-row product with `b` of (k, n): it
+/// declines products too thin to fill the kernel's row tiles.
+pub(crate) fn takes_prepacked_b(m: usize, b: &PackedB, (k, n): (usize, usize)) -> bool {
+    m >= 8 && b.dims() == (k, n) && k > 0 && n > 0
+}
+
 /// `c[m×n] = alpha·a·b (+ c when acc)` with b packed by [`prepack_b`]. Returns
-/// false, doing nothing, for products too thin to fill the kernel's row tiles.
+/// false, doing nothing, unless [`takes_prepacked_b`].
 #[allow(clippy::too_many_arguments)]
 pub(crate) fn gemm_prepacked(
     (m, n, k): (usize, usize, usize),
@@ -157,20 +155,15 @@ pub(crate) fn gemm_prepacked(
     acc: bool,
     threads: usize,
 ) -> bool {
-    if m < 8 || b.dims() != (k, n) || k == 0 || n == 0 {
+    if !takes_prepacked_b(m, b, (k, n)) {
         return false;
     }
     assert!(a.fits(m, k) && (m - 1) * ldc + n <= c.len() && ldc >= n);
-    let a = Strided {
-        data: a.data,
-        rs: a.rs,
-        cs: a.cs,
-    };
     let parallel = threads > 1 && m * n * k >= super::PAR_WORK * 4;
     let threads = if parallel { threads } else { 1 };
     super::sgemm_avx512::sgemm(
         (m, n, k),
-        ASrc::Strided(a),
+        ASrc::Strided(strided_f32(a)),
         BSrc::Packed(b),
         c,
         ldc,
@@ -218,14 +211,7 @@ pub(crate) fn gemm_prepacked_a<F: Flt>(
         return false;
     }
     assert!(b.fits(k, n) && (m - 1) * ldc + n <= c.len() && ldc >= n);
-    let b = Strided {
-        // SAFETY: F is f32 (checked above): same layout.
-        data: unsafe { std::slice::from_raw_parts(b.data.as_ptr().cast(), b.data.len()) },
-        rs: b.rs,
-        cs: b.cs,
-    };
-    // SAFETY: as above.
-    let c = unsafe { std::slice::from_raw_parts_mut(c.as_mut_ptr().cast(), c.len()) };
+    let (b, c) = (strided_f32(b), f32_mut(c));
     let parallel = threads > 1 && m * n * k >= super::PAR_WORK * 4;
     let threads = if parallel { threads } else { 1 };
     super::sgemm_avx512::sgemm(
@@ -239,6 +225,24 @@ pub(crate) fn gemm_prepacked_a<F: Flt>(
         threads,
     );
     true
+}
+
+/// A float matrix operand as f32. Callers check that F is f32.
+fn strided_f32<F: Flt>(m: Mat<'_, F>) -> Strided<'_> {
+    assert_eq!(std::any::TypeId::of::<F>(), std::any::TypeId::of::<f32>());
+    Strided {
+        // SAFETY: F is f32 (asserted): same layout and length.
+        data: unsafe { std::slice::from_raw_parts(m.data.as_ptr().cast(), m.data.len()) },
+        rs: m.rs,
+        cs: m.cs,
+    }
+}
+
+/// A float output as f32. Callers check that F is f32.
+fn f32_mut<F: Flt>(c: &mut [F]) -> &mut [f32] {
+    assert_eq!(std::any::TypeId::of::<F>(), std::any::TypeId::of::<f32>());
+    // SAFETY: F is f32 (asserted): same layout and length; the borrow moves over.
+    unsafe { std::slice::from_raw_parts_mut(c.as_mut_ptr().cast(), c.len()) }
 }
 
 /// Integer `c[m×n] = a·b` with wrapping arithmetic (as integer MatMul overflows in

@@ -2,7 +2,7 @@ use ort_core::ElemType::*;
 use ort_core::{ElemType, Error, PodElement, Tensor, Value};
 use rayon::prelude::*;
 
-use super::blas::{gemm, gemm_int, gemm_prepacked, prepack_b, Mat};
+use super::blas::{gemm, gemm_int, gemm_prepacked, prepack_b, takes_prepacked_b, Mat};
 use super::sgemm_avx512::PackedB;
 use super::{data, output, PAR_WORK};
 use crate::kernel::{input, one, opt_input, ConstId, Ctx, Kernel, NodeInfo};
@@ -208,12 +208,14 @@ impl Kernel for MatMul {
         if fused && !a.elem().is_float() {
             return Err(Error::invalid("FusedMatMul takes float tensors"));
         }
-        let pre = self.packed.as_ref().filter(|(_, id)| id.matches(b));
+        let pre = self
+            .packed
+            .as_ref()
+            .filter(|(pb, id)| id.matches(b) && takes_prepacked_b(p.m, pb, (p.k, p.n)));
         if let (Some((pb, _)), F32, [(0, 0)]) = (pre, a.elem(), &p.batches[..]) {
             let ad = a.as_slice::<f32>()?;
             let cd = bias.map(|c| c.as_slice::<f32>()).transpose()?;
-            let mut done = false;
-            let t = ctx.tensor(&p.out_shape, |o: &mut [f32]| {
+            return one(ctx.tensor(&p.out_shape, |o: &mut [f32]| {
                 if let Some(cd) = cd {
                     o.chunks_mut(dims.1.max(1))
                         .for_each(|r| r.copy_from_slice(cd));
@@ -224,14 +226,11 @@ impl Kernel for MatMul {
                     Mat::rows(&ad[..p.m * p.k], p.k)
                 };
                 let alpha = self.alpha as f32;
-                done = gemm_prepacked(dims, am, pb, o, dims.1, alpha, cd.is_some(), ctx.threads);
-                if done {
-                    finish(o, None, self.act, ctx.threads);
-                }
-            })?;
-            if done {
-                return one(t);
-            }
+                let done =
+                    gemm_prepacked(dims, am, pb, o, dims.1, alpha, cd.is_some(), ctx.threads);
+                debug_assert!(done, "takes_prepacked_b said yes");
+                finish(o, None, self.act, ctx.threads);
+            })?);
         }
         one(match a.elem() {
             F32 | F64 | F16 | BF16 => with_float!(a.elem(), F => {
