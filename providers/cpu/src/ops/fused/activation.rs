@@ -7,7 +7,7 @@ use rayon::prelude::*;
 
 use crate::kernel::NodeInfo;
 use crate::ops::nn::gelu::{erf, tanh_of};
-use crate::ops::nn::{Flt, PAR_WORK};
+use crate::ops::nn::{simd_fn, Flt, PAR_WORK};
 
 #[derive(Clone, Copy, Debug)]
 pub(crate) enum Act {
@@ -58,11 +58,13 @@ impl Act {
         }?;
         Ok(Some(act))
     }
+}
 
+simd_fn! {
     /// Applies the activation in place; one loop per kind so each vectorizes.
-    pub fn apply<F: Flt>(self, o: &mut [F]) {
+    fn apply[F: Flt](act: Act, o: &mut [F]) {
         let (zero, one) = (F::zero(), F::one());
-        match self {
+        match act {
             Act::Relu => o.iter_mut().for_each(|v| *v = v.max(zero)),
             Act::Sigmoid => o
                 .iter_mut()
@@ -104,19 +106,23 @@ impl Act {
     }
 }
 
+simd_fn! {
+    fn add_then_apply[F: Flt](o: &mut [F], z: Option<&[F]>, act: Option<Act>) {
+        if let Some(z) = z {
+            o.iter_mut().zip(z).for_each(|(o, &z)| *o += z);
+        }
+        if let Some(a) = act {
+            apply(a, o);
+        }
+    }
+}
+
 /// `out = act(out + z)` over a finished output, in parallel chunks when large.
 pub(crate) fn finish<F: Flt>(out: &mut [F], z: Option<&[F]>, act: Option<Act>, threads: usize) {
     if z.is_none() && act.is_none() {
         return;
     }
-    let chunk = |o: &mut [F], z: Option<&[F]>| {
-        if let Some(z) = z {
-            o.iter_mut().zip(z).for_each(|(o, &z)| *o += z);
-        }
-        if let Some(a) = act {
-            a.apply(o);
-        }
-    };
+    let chunk = |o: &mut [F], z: Option<&[F]>| add_then_apply(o, z, act);
     let c = PAR_WORK / 4;
     if threads > 1 && out.len() >= PAR_WORK {
         match z {

@@ -9,7 +9,7 @@ use ort_core::{ElemType, Error, Tensor, Value};
 use rayon::prelude::*;
 
 use crate::kernel::{input, one, opt_input, Ctx, Kernel, NodeInfo};
-use crate::ops::nn::blas::{gemm, Mat};
+use crate::ops::nn::blas::{gemm, gemm_prepacked, pack_b, Mat};
 use crate::ops::nn::simd_fn;
 use crate::ops::nn::{data, output, Flt, PAR_WORK};
 use crate::ops::{FLOATS, LATEST};
@@ -40,7 +40,7 @@ fn build(info: &NodeInfo<'_, '_>) -> Result<Box<dyn Kernel>, Error> {
     }))
 }
 
-/// Query rows per job: bounds the score buffer and splits long sequences.
+/// Query rows per product: bounds the score buffer.
 const ROWS: usize = 64;
 
 /// Sizes and the broadcast mask, shared by every (batch, head, row block) job.
@@ -68,33 +68,56 @@ impl<F: Flt + GemmScalar> Plan<'_, F> {
         y: &mut [F],
     ) -> Result<(), Error> {
         let (h_all, sk, d, dv) = (self.heads, self.sk, self.d, self.dv);
-        let rows = y.len() / dv;
         let (b, h) = (bh / h_all, bh % h_all);
         let (qw, vw) = (h_all * d, h_all * dv);
         // Row i of head h in a packed [B, S, H·W] tensor starts at (b·S + i)·H·W + h·W.
-        let qa = (b * self.sq + r0) * qw + h * d;
         let ka = b * sk * qw + h * d;
         let va = b * sk * vw + h * dv;
-        let mut s = vec![F::zero(); rows * sk];
-        // The scale rides on the product (alpha) rather than a pass of its own.
-        gemm(
-            (rows, sk, d),
-            Mat {
-                data: &q[qa..],
+        let kt = Mat {
+            data: &k[ka..],
+            rs: 1,
+            cs: qw,
+        };
+        let vm = Mat {
+            data: &v[va..],
+            rs: vw,
+            cs: 1,
+        };
+        // Keys and values packed once for all of this job's query rows.
+        let (kp, vp) = (pack_b(kt, d, sk), pack_b(vm, sk, dv));
+        let mut s = vec![F::zero(); ROWS.min(y.len() / dv) * sk];
+        for (blk, yb) in y.chunks_mut(ROWS * dv).enumerate() {
+            let r0 = r0 + blk * ROWS;
+            let rows = yb.len() / dv;
+            let s = &mut s[..rows * sk];
+            let qm = Mat {
+                data: &q[(b * self.sq + r0) * qw + h * d..],
                 rs: qw,
                 cs: 1,
-            },
-            Mat {
-                data: &k[ka..],
-                rs: 1,
-                cs: qw,
-            },
-            &mut s,
-            sk,
-            self.scale,
-            false,
-            1,
-        );
+            };
+            // The scale rides on the product (alpha) rather than a pass of its own.
+            let dims = (rows, sk, d);
+            if !kp
+                .as_ref()
+                .is_some_and(|kp| gemm_prepacked(dims, qm, kp, s, sk, self.scale, false, 1))
+            {
+                gemm(dims, qm, kt, s, sk, self.scale, false, 1);
+            }
+            self.softmax_rows(b, h, r0, s);
+            let (pm, dims) = (Mat::rows(s, sk), (rows, dv, sk));
+            if !vp
+                .as_ref()
+                .is_some_and(|vp| gemm_prepacked(dims, pm, vp, yb, dv, F::one(), false, 1))
+            {
+                gemm(dims, pm, vm, yb, dv, F::one(), false, 1);
+            }
+        }
+        Ok(())
+    }
+
+    /// Masks and normalises the scores of query rows `r0..` of head (b, h).
+    fn softmax_rows(&self, b: usize, h: usize, r0: usize, s: &mut [F]) {
+        let sk = self.sk;
         for (r, row) in s.chunks_mut(sk).enumerate() {
             let i = r0 + r;
             if let Some((m, dm)) = self.mask {
@@ -118,21 +141,6 @@ impl<F: Flt + GemmScalar> Plan<'_, F> {
             softmax(&mut row[..visible]);
             row[visible..].fill(F::zero());
         }
-        gemm(
-            (rows, dv, sk),
-            Mat::rows(&s, sk),
-            Mat {
-                data: &v[va..],
-                rs: vw,
-                cs: 1,
-            },
-            y,
-            dv,
-            F::one(),
-            false,
-            1,
-        );
-        Ok(())
     }
 }
 
@@ -240,10 +248,16 @@ impl MultiHeadAttention {
         // Per head, [B·H, Sq, Dv]; interleaved into [B, Sq, H·Dv] at the end.
         let mut yh = vec![F::zero(); b * heads * sq * dv];
         if !yh.is_empty() && sk > 0 {
+            // A job per head, each packing its keys and values once; heads are
+            // split into row blocks only when there are too few for the threads.
+            let per_head = (2 * ctx.threads)
+                .div_ceil(b * heads)
+                .clamp(1, sq.div_ceil(16).max(1));
+            let job_rows = sq.div_ceil(per_head);
             let mut jobs = Vec::new();
             for (bh, y) in yh.chunks_mut(sq * dv).enumerate() {
-                for (blk, yb) in y.chunks_mut(ROWS * dv).enumerate() {
-                    jobs.push((bh, blk * ROWS, yb));
+                for (blk, yb) in y.chunks_mut(job_rows * dv).enumerate() {
+                    jobs.push((bh, blk * job_rows, yb));
                 }
             }
             let f = |(bh, r0, yb): (usize, usize, &mut [F])| plan.rows(bh, r0, &qd, &kd, &vd, yb);

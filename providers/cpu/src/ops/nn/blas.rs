@@ -142,20 +142,38 @@ pub(crate) fn takes_prepacked_b(m: usize, b: &PackedB, (k, n): (usize, usize)) -
     m >= 8 && b.dims() == (k, n) && k > 0 && n > 0
 }
 
-/// `c[m×n] = alpha·a·b (+ c when acc)` with b packed by [`prepack_b`]. Returns
-/// false, doing nothing, unless [`takes_prepacked_b`].
+/// Packs a float32 B (k×n) at run time for [`gemm_prepacked`], for an operand that
+/// several products share (attention's keys and values). None where F is not
+/// f32 or this CPU does not run the AVX-512 kernel.
+pub(crate) fn pack_b<F: Flt>(b: Mat<'_, F>, k: usize, n: usize) -> Option<PackedB> {
+    if std::any::TypeId::of::<F>() != std::any::TypeId::of::<f32>()
+        || !super::sgemm_avx512::available()
+        || k == 0
+        || n == 0
+    {
+        return None;
+    }
+    assert!(b.fits(k, n));
+    Some(PackedB::new(strided_f32(b), k, n))
+}
+
+/// `c[m×n] = alpha·a·b (+ c when acc)` with b packed by [`prepack_b`] or
+/// [`pack_b`]. Returns false, doing nothing, when F is not f32 or the product is
+/// not one [`takes_prepacked_b`] takes.
 #[allow(clippy::too_many_arguments)]
-pub(crate) fn gemm_prepacked(
+pub(crate) fn gemm_prepacked<F: Flt>(
     (m, n, k): (usize, usize, usize),
-    a: Mat<'_, f32>,
+    a: Mat<'_, F>,
     b: &PackedB,
-    c: &mut [f32],
+    c: &mut [F],
     ldc: usize,
-    alpha: f32,
+    alpha: F,
     acc: bool,
     threads: usize,
 ) -> bool {
-    if !takes_prepacked_b(m, b, (k, n)) {
+    if std::any::TypeId::of::<F>() != std::any::TypeId::of::<f32>()
+        || !takes_prepacked_b(m, b, (k, n))
+    {
         return false;
     }
     assert!(a.fits(m, k) && (m - 1) * ldc + n <= c.len() && ldc >= n);
@@ -165,9 +183,9 @@ pub(crate) fn gemm_prepacked(
         (m, n, k),
         ASrc::Strided(strided_f32(a)),
         BSrc::Packed(b),
-        c,
+        f32_mut(c),
         ldc,
-        alpha,
+        alpha.f64() as f32,
         acc,
         threads,
     );

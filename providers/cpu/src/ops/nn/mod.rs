@@ -42,9 +42,9 @@ macro_rules! with_float {
 }
 pub(crate) use with_float;
 
-/// Defines a function whose body is compiled twice, for baseline x86-64 and for
-/// AVX2, picking at run time: the build targets baseline x86-64, where loops
-/// vectorize 4 floats wide only. Generics go in brackets:
+/// Defines a function whose body is compiled three times, for baseline x86-64,
+/// AVX2 and AVX-512, picking at run time: the build targets baseline x86-64,
+/// where loops vectorize 4 floats wide only. Generics go in brackets:
 /// `simd_fn! { fn name[F: Flt](a: &[F]) -> F { .. } }`. Whatever the body calls
 /// must be `#[inline(always)]` to benefit.
 macro_rules! simd_fn {
@@ -53,6 +53,19 @@ macro_rules! simd_fn {
         $vis fn $name<$($gen)*>($($arg: $ty),*) $(-> $ret)? {
             #[inline(always)]
             fn body<$($gen)*>($($arg: $ty),*) $(-> $ret)? $body
+            #[cfg(target_arch = "x86_64")]
+            if std::arch::is_x86_feature_detected!("avx512f")
+                && std::arch::is_x86_feature_detected!("avx512bw")
+                && std::arch::is_x86_feature_detected!("avx512dq")
+                && std::arch::is_x86_feature_detected!("avx512vl")
+            {
+                #[target_feature(enable = "avx2,avx512f,avx512bw,avx512dq,avx512vl")]
+                unsafe fn avx512<$($gen)*>($($arg: $ty),*) $(-> $ret)? {
+                    body($($arg),*)
+                }
+                // SAFETY: the CPU supports these AVX-512 subsets (checked just above).
+                return unsafe { avx512($($arg),*) };
+            }
             #[cfg(target_arch = "x86_64")]
             if std::arch::is_x86_feature_detected!("avx2") {
                 #[target_feature(enable = "avx2")]

@@ -4,9 +4,10 @@
 //! shows the gain (see the commit that added it); `blas::gemm` picks this path
 //! for float32 products large enough to pay for the packing.
 //!
-//! Blocking: B is packed KC×NC at a time into 32-column panels (k-major), A
-//! into 12-row panels for MC rows at a time (scaled by alpha), and each
-//! 12×32 tile of C is accumulated in 24 zmm registers over KC steps. Tiles
+//! Blocking: B is packed KC×NC at a time into 32-column panels (k-major), and
+//! each 12×32 tile of C is accumulated in 24 zmm registers over KC steps. A
+//! row-major A is read in place, a row at a time per register row (as MLAS
+//! does); any other A is packed into 12-row panels for MC rows at a time. Tiles
 //! run in parallel as (row block, column group) tasks when asked.
 
 #[cfg(target_arch = "x86_64")]
@@ -185,14 +186,17 @@ pub(crate) fn sgemm(
                 if first >= last {
                     return;
                 }
+                // A row-major A is read in place (as MLAS does): packing it would
+                // cost a pass over A for every product.
                 let mut owned = Vec::new();
                 let apack = match a {
+                    ASrc::Strided(a) if a.cs == 1 => None,
                     ASrc::Strided(a) => {
                         owned.resize(kc * mc.next_multiple_of(MR), 0f32);
                         pack_a(a, alpha, ic, mc, pc, kc, &mut owned);
-                        &owned[..]
+                        Some(&owned[..])
                     }
-                    ASrc::Packed(p) => p.block(ic, mc, pc, kc),
+                    ASrc::Packed(p) => Some(p.block(ic, mc, pc, kc)),
                 };
                 for panel in first..last {
                     let jr = panel * NR;
@@ -202,13 +206,22 @@ pub(crate) fn sgemm(
                             cols: NR.min(nc - jr),
                             offset: (ic + ir) * ldc + jc + jr,
                         };
-                        let ap = &apack[ir * kc..][..MR * kc];
                         let bpp = &bp[jr * kc..][..NR * kc];
+                        let apanel = match (apack, a) {
+                            (Some(ap), _) => APanel::Packed(&ap[ir * kc..][..MR * kc]),
+                            (None, ASrc::Strided(a)) => {
+                                let at = (ic + ir) * a.rs + pc;
+                                let len = (tile.rows - 1) * a.rs + kc;
+                                APanel::Rows(&a.data[at..at + len], a.rs, alpha)
+                            }
+                            (None, ASrc::Packed(_)) => unreachable!("packed A is Some"),
+                        };
                         // SAFETY: available() was checked by the caller; the
-                        // panels hold kc·MR and kc·NR values; the kernel
-                        // checks the tile against c's length; tasks write
-                        // disjoint tiles (their row blocks or panels differ).
-                        unsafe { kernel(kc, ap, bpp, out, ldc, tile, load_c) };
+                        // panels hold kc·MR and kc·NR values (a row panel its
+                        // tile's rows); the kernel checks the tile against c's
+                        // length; tasks write disjoint tiles (their row blocks
+                        // or panels differ).
+                        unsafe { kernel(kc, apanel, bpp, out, ldc, tile, load_c) };
                     }
                 }
             };
@@ -258,39 +271,68 @@ fn pack_b_panels(
     }
 }
 
-/// Panel `j` of `pack_b`.
+/// Panel `j` of `pack_b`. Written per source line, so that the reads run along
+/// contiguous memory whichever way B is laid out (a transposed B is read row by
+/// row of its transpose, not gathered).
 fn pack_b_panel(b: Strided<'_>, pc: usize, jc: usize, nc: usize, j: usize, panel: &mut [f32]) {
     let c0 = jc + j * NR;
     let cols = NR.min(jc + nc - c0);
-    for (p, row) in panel.chunks_mut(NR).enumerate() {
-        let base = (pc + p) * b.rs + c0 * b.cs;
-        if b.cs == 1 {
+    let kc = panel.len() / NR;
+    if b.cs == 1 {
+        for (p, row) in panel.chunks_exact_mut(NR).enumerate() {
+            let base = (pc + p) * b.rs + c0;
             row[..cols].copy_from_slice(&b.data[base..base + cols]);
-        } else {
+            row[cols..].fill(0.0);
+        }
+    } else if b.rs == 1 {
+        for q in 0..NR {
+            if q < cols {
+                let src = &b.data[(c0 + q) * b.cs + pc..][..kc];
+                for (row, &v) in panel.chunks_exact_mut(NR).zip(src) {
+                    row[q] = v;
+                }
+            } else {
+                panel.chunks_exact_mut(NR).for_each(|row| row[q] = 0.0);
+            }
+        }
+    } else {
+        for (p, row) in panel.chunks_exact_mut(NR).enumerate() {
+            let base = (pc + p) * b.rs + c0 * b.cs;
             for (q, v) in row[..cols].iter_mut().enumerate() {
                 *v = b.data[base + q * b.cs];
             }
+            row[cols..].fill(0.0);
         }
-        row[cols..].fill(0.0);
     }
 }
 
 /// Panels of 12 rows, k-major and scaled by alpha: panel i holds
 /// alpha·a[ic + 12i + r][pc + p] at `i·kc·12 + p·12 + r`, zero past the last row.
+/// Like `pack_b_panel`, the reads follow A's contiguous axis.
 fn pack_a(a: Strided<'_>, alpha: f32, ic: usize, mc: usize, pc: usize, kc: usize, out: &mut [f32]) {
     for (i, panel) in out.chunks_mut(kc * MR).enumerate() {
         let r0 = ic + i * MR;
         let rows = MR.min(ic + mc - r0);
+        if a.rs == 1 && rows == MR {
+            for (p, dst) in panel.chunks_exact_mut(MR).enumerate() {
+                let src = &a.data[r0 + (pc + p) * a.cs..][..MR];
+                dst.iter_mut().zip(src).for_each(|(d, &v)| *d = alpha * v);
+            }
+            continue;
+        }
         for r in 0..MR {
             if r >= rows {
-                for p in 0..kc {
-                    panel[p * MR + r] = 0.0;
+                panel.chunks_exact_mut(MR).for_each(|dst| dst[r] = 0.0);
+            } else if a.cs == 1 {
+                let src = &a.data[(r0 + r) * a.rs + pc..][..kc];
+                for (dst, &v) in panel.chunks_exact_mut(MR).zip(src) {
+                    dst[r] = alpha * v;
                 }
-                continue;
-            }
-            let base = (r0 + r) * a.rs + pc * a.cs;
-            for p in 0..kc {
-                panel[p * MR + r] = alpha * a.data[base + p * a.cs];
+            } else {
+                let base = (r0 + r) * a.rs + pc * a.cs;
+                for (p, dst) in panel.chunks_exact_mut(MR).enumerate() {
+                    dst[r] = alpha * a.data[base + p * a.cs];
+                }
             }
         }
     }
@@ -304,33 +346,73 @@ struct Tile {
     offset: usize,
 }
 
+/// The A side of one tile: a packed panel (element (r, p) at p·MR + r, alpha
+/// applied), or the tile's rows read in place, `lda` apart, scaled by alpha
+/// when stored. Rows past the tile's last repeat it, and are not stored.
+#[derive(Clone, Copy)]
+enum APanel<'a> {
+    Packed(&'a [f32]),
+    Rows(&'a [f32], usize, f32),
+}
+
 /// `c_tile (+)= a_panel · b_panel` over kc steps: 12×32 accumulators in 24
 /// zmm registers, one broadcast of a and two loads of b per step.
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx512f")]
-unsafe fn kernel(kc: usize, a: &[f32], b: &[f32], c: Out, ldc: usize, t: Tile, load_c: bool) {
+unsafe fn kernel(kc: usize, a: APanel<'_>, b: &[f32], c: Out, ldc: usize, t: Tile, load_c: bool) {
     let mut acc = [[_mm512_setzero_ps(); 2]; MR];
-    let (ap, bp) = (a.as_ptr(), b.as_ptr());
-    for p in 0..kc {
-        // SAFETY: p < kc, and the panels hold kc·NR and kc·MR values.
-        let (b0, b1) = unsafe {
-            (
-                _mm512_loadu_ps(bp.add(p * NR)),
-                _mm512_loadu_ps(bp.add(p * NR + 16)),
-            )
-        };
-        for (i, row) in acc.iter_mut().enumerate() {
-            // SAFETY: as above.
-            let av = _mm512_set1_ps(unsafe { *ap.add(p * MR + i) });
-            row[0] = _mm512_fmadd_ps(av, b0, row[0]);
-            row[1] = _mm512_fmadd_ps(av, b1, row[1]);
+    let bp = b.as_ptr();
+    assert!(b.len() >= kc * NR && t.rows >= 1 && t.rows <= MR);
+    let alpha = match a {
+        APanel::Packed(ap) => {
+            assert!(ap.len() >= kc * MR);
+            let ap = ap.as_ptr();
+            for p in 0..kc {
+                // SAFETY: p < kc, and the panels hold kc·NR and kc·MR values.
+                let (b0, b1) = unsafe {
+                    (
+                        _mm512_loadu_ps(bp.add(p * NR)),
+                        _mm512_loadu_ps(bp.add(p * NR + 16)),
+                    )
+                };
+                for (i, row) in acc.iter_mut().enumerate() {
+                    // SAFETY: as above.
+                    let av = _mm512_set1_ps(unsafe { *ap.add(p * MR + i) });
+                    row[0] = _mm512_fmadd_ps(av, b0, row[0]);
+                    row[1] = _mm512_fmadd_ps(av, b1, row[1]);
+                }
+            }
+            1.0
         }
-    }
+        APanel::Rows(ar, lda, alpha) => {
+            assert!(ar.len() >= (t.rows - 1) * lda + kc);
+            let rp: [*const f32; MR] =
+                std::array::from_fn(|i| ar[i.min(t.rows - 1) * lda..].as_ptr());
+            for p in 0..kc {
+                // SAFETY: p < kc; the B panel holds kc·NR values and every row
+                // pointer kc values (asserted above).
+                let (b0, b1) = unsafe {
+                    (
+                        _mm512_loadu_ps(bp.add(p * NR)),
+                        _mm512_loadu_ps(bp.add(p * NR + 16)),
+                    )
+                };
+                for (row, r) in acc.iter_mut().zip(rp) {
+                    // SAFETY: as above.
+                    let av = _mm512_set1_ps(unsafe { *r.add(p) });
+                    row[0] = _mm512_fmadd_ps(av, b0, row[0]);
+                    row[1] = _mm512_fmadd_ps(av, b1, row[1]);
+                }
+            }
+            alpha
+        }
+    };
     let mask = |from: usize| -> __mmask16 {
         let n = t.cols.saturating_sub(from).min(16);
         ((1u32 << n) - 1) as __mmask16
     };
     let (m0, m1) = (mask(0), mask(16));
+    let scale = _mm512_set1_ps(alpha);
     for (i, row) in acc.iter().enumerate().take(t.rows) {
         let at = t.offset + i * ldc;
         assert!(at + t.cols <= c.1);
@@ -338,6 +420,10 @@ unsafe fn kernel(kc: usize, a: &[f32], b: &[f32], c: Out, ldc: usize, t: Tile, l
         unsafe {
             let cp = c.0.add(at);
             let (mut v0, mut v1) = (row[0], row[1]);
+            if alpha != 1.0 {
+                v0 = _mm512_mul_ps(v0, scale);
+                v1 = _mm512_mul_ps(v1, scale);
+            }
             if load_c {
                 v0 = _mm512_add_ps(v0, _mm512_maskz_loadu_ps(m0, cp));
                 v1 = _mm512_add_ps(v1, _mm512_maskz_loadu_ps(m1, cp.add(16)));
@@ -349,7 +435,7 @@ unsafe fn kernel(kc: usize, a: &[f32], b: &[f32], c: Out, ldc: usize, t: Tile, l
 }
 
 #[cfg(not(target_arch = "x86_64"))]
-unsafe fn kernel(_: usize, _: &[f32], _: &[f32], _: Out, _: usize, _: Tile, _: bool) {
+unsafe fn kernel(_: usize, _: APanel<'_>, _: &[f32], _: Out, _: usize, _: Tile, _: bool) {
     unreachable!("available() is false off x86_64")
 }
 
