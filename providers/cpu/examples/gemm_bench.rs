@@ -1,7 +1,8 @@
 //! Float32 GEMM throughput on one thread: the provider's pick (its AVX-512 kernel
 //! or the `gemm` crate), the same with B packed ahead (constant weights), and the
 //! `gemm` crate alone, as GFLOP/s and as a share of the measured FMA peak.
-//! Square problems (256–1024) and transformer-shaped ones (M = 64, 128).
+//! Square problems (256–1024), transformer-shaped ones (M = 64, 128) and
+//! convolution-shaped ones.
 //!
 //! `cargo run --release -p ort-provider-cpu --example gemm_bench` (or `cargo xtask bench`).
 
@@ -43,6 +44,11 @@ fn main() {
         (128, 768, 768),
         (128, 3072, 768),
         (128, 768, 3072),
+        // ResNet-18's 3×3 convolutions as conv_shift runs them (n = wide rows).
+        (64, 3248, 576),
+        (128, 840, 1152),
+        (256, 224, 2304),
+        (512, 63, 4608),
     ];
     for (m, n, k) in shapes {
         let a: Vec<f32> = (0..m * k).map(|i| (i % 17) as f32 / 17.0 - 0.5).collect();

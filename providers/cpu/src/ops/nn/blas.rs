@@ -245,6 +245,56 @@ pub(crate) fn gemm_prepacked_a<F: Flt>(
     true
 }
 
+/// Whether F is f32 and this CPU runs the AVX-512 kernel (so that [`gemm_rows`]
+/// and the other packed entry points take its products).
+pub(crate) fn runs_f32_kernel<F: Flt>() -> bool {
+    std::any::TypeId::of::<F>() == std::any::TypeId::of::<f32>() && super::sgemm_avx512::available()
+}
+
+/// `c[m×n] = a·b (+ c when acc)` where row p of b is `data[rows[p]..][..n]` (a
+/// convolution's input shifted per tap) and a is `packed` when given, else the
+/// row-major `a`. Returns false, doing nothing, when F is not f32 or this CPU
+/// does not run the AVX-512 kernel.
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn gemm_rows<F: Flt>(
+    (m, n, k): (usize, usize, usize),
+    packed: Option<&PackedA>,
+    a: Mat<'_, F>,
+    (data, rows): (&[F], &[usize]),
+    c: &mut [F],
+    ldc: usize,
+    acc: bool,
+    threads: usize,
+) -> bool {
+    if std::any::TypeId::of::<F>() != std::any::TypeId::of::<f32>()
+        || !super::sgemm_avx512::available()
+        || m == 0
+        || n == 0
+        || k == 0
+    {
+        return false;
+    }
+    assert!(a.fits(m, k) && rows.len() == k && (m - 1) * ldc + n <= c.len() && ldc >= n);
+    let parallel = threads > 1 && m * n * k >= super::PAR_WORK * 4;
+    let threads = if parallel { threads } else { 1 };
+    let data = strided_f32(Mat::rows(data, 1)).data;
+    let a = match packed {
+        Some(p) if p.dims() == (m, k) => ASrc::Packed(p),
+        _ => ASrc::Strided(strided_f32(a)),
+    };
+    super::sgemm_avx512::sgemm(
+        (m, n, k),
+        a,
+        BSrc::Rows(data, rows),
+        f32_mut(c),
+        ldc,
+        1.0,
+        acc,
+        threads,
+    );
+    true
+}
+
 /// A float matrix operand as f32. Callers check that F is f32.
 fn strided_f32<F: Flt>(m: Mat<'_, F>) -> Strided<'_> {
     assert_eq!(std::any::TypeId::of::<F>(), std::any::TypeId::of::<f32>());

@@ -1,8 +1,9 @@
 use ort_core::{Error, Value};
 use rayon::prelude::*;
 
-use super::blas::{gemm, gemm_prepacked_a, prepack_a, Mat};
+use super::blas::{self, gemm, gemm_prepacked_a, prepack_a, Mat};
 use super::conv_loops::{depthwise_plane, depthwise_scratch, im2col_row};
+use super::conv_shift;
 use super::sgemm_avx512::PackedA;
 use super::window::{Geom, Window};
 use super::{data, numel, output, with_scratch, Flt, PAR_WORK};
@@ -197,6 +198,31 @@ pub(super) fn conv<F: Flt>(
             threads,
         );
     };
+    // 1-D and 2-D convolutions on the AVX-512 kernel read shifted input rows
+    // (conv_shift) instead of an im2col copy.
+    let shifted = |gi: usize, xn: &[F], og: &mut [F], threads: usize| {
+        let xg = &xn[gi * cg * in_sz..(gi + 1) * cg * in_sz];
+        let wg = &w[gi * mg * kdim..(gi + 1) * mg * kdim];
+        let bg = b.map(|b| &b[gi * mg..(gi + 1) * mg]);
+        let pa = packed.and_then(|p| p.get(gi));
+        conv_shift::conv(p, xg, wg, bg, pa, og, threads)
+    };
+    if !pointwise && g.rank() <= 2 && blas::runs_f32_kernel::<F>() {
+        for (ni, on) in out.chunks_mut(p.m * out_sz).enumerate() {
+            let xn = &x[ni * p.c * in_sz..(ni + 1) * p.c * in_sz];
+            let done = if split {
+                on.par_chunks_mut(mg * out_sz)
+                    .enumerate()
+                    .all(|(gi, og)| shifted(gi, xn, og, 1))
+            } else {
+                on.chunks_mut(mg * out_sz)
+                    .enumerate()
+                    .all(|(gi, og)| shifted(gi, xn, og, threads))
+            };
+            assert!(done, "runs_f32_kernel said the kernel runs");
+        }
+        return;
+    }
     let col_len = if pointwise { 0 } else { kdim * out_sz };
     for (ni, on) in out.chunks_mut(p.m * out_sz).enumerate() {
         let xn = &x[ni * p.c * in_sz..(ni + 1) * p.c * in_sz];

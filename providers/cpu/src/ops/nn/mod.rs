@@ -87,6 +87,7 @@ pub(crate) mod blas;
 mod col2im;
 pub(crate) mod conv;
 mod conv_loops;
+mod conv_shift;
 mod conv_transpose;
 mod deform_conv;
 mod dropout;

@@ -19,7 +19,14 @@ const MR: usize = 12;
 const NR: usize = 32;
 const KC: usize = 256;
 const MC: usize = MR * 10;
-const NC: usize = NR * 64;
+const NC: usize = NR * 24;
+
+/// The depth of the k blocks for a product of depth k: at most KC, as even as
+/// possible (K = 576 runs as 3×192, not 256 + 256 + 64, whose last block pays
+/// a full load and store of C for a quarter of the work).
+fn kc_step(k: usize) -> usize {
+    k.div_ceil(k.div_ceil(KC).max(1)).max(1)
+}
 
 /// Whether this CPU runs the kernel.
 pub(crate) fn available() -> bool {
@@ -54,8 +61,9 @@ impl PackedB {
         let mut data = Vec::with_capacity(k * n.next_multiple_of(NR));
         for jc in (0..n).step_by(NC) {
             let nc = NC.min(n - jc);
-            for pc in (0..k).step_by(KC) {
-                let kc = KC.min(k - pc);
+            let step = kc_step(k);
+            for pc in (0..k).step_by(step) {
+                let kc = step.min(k - pc);
                 let at = data.len();
                 data.resize(at + kc * nc.next_multiple_of(NR), 0.0);
                 pack_b(b, pc, kc, jc, nc, &mut data[at..]);
@@ -69,7 +77,7 @@ impl PackedB {
     }
 
     /// The block at rows `pc..pc + kc` and columns `jc..jc + nc`: every block
-    /// before it in its column block has KC rows, every column block before it NC
+    /// before it in its column block has `kc_step(k)` rows, every column block before it NC
     /// columns.
     fn block(&self, jc: usize, nc: usize, pc: usize, kc: usize) -> &[f32] {
         let ncr = nc.next_multiple_of(NR);
@@ -91,8 +99,9 @@ impl PackedA {
         let mut data = Vec::with_capacity(m.next_multiple_of(MR) * k);
         for ic in (0..m).step_by(MC) {
             let mc = MC.min(m - ic);
-            for pc in (0..k).step_by(KC) {
-                let kc = KC.min(k - pc);
+            let step = kc_step(k);
+            for pc in (0..k).step_by(step) {
+                let kc = step.min(k - pc);
                 let at = data.len();
                 data.resize(at + kc * mc.next_multiple_of(MR), 0.0);
                 pack_a(a, 1.0, ic, mc, pc, kc, &mut data[at..]);
@@ -106,7 +115,7 @@ impl PackedA {
     }
 
     /// The block at rows `ic..ic + mc` and columns `pc..pc + kc` (row blocks
-    /// before it have MC rows, column blocks before it in its row block KC).
+    /// before it have MC rows, column blocks before it in its row block `kc_step(k)`).
     fn block(&self, ic: usize, mc: usize, pc: usize, kc: usize) -> &[f32] {
         let mcr = mc.next_multiple_of(MR);
         let at = ic * self.k + pc * mcr;
@@ -122,11 +131,16 @@ pub(crate) enum ASrc<'a> {
     Packed(&'a PackedA),
 }
 
-/// Where B comes from: a strided matrix packed per call, or packed already.
+/// Where B comes from: a strided matrix packed per call, packed already, or
+/// rows of one buffer read in place by the kernel (row p is `data[rows[p]..]`,
+/// columns contiguous; `sgemm` asserts that every row holds n values). Rows
+/// serve convolutions: row (channel, tap) is the input shifted by the tap,
+/// with neither an im2col copy nor a packing pass.
 #[derive(Clone, Copy)]
 pub(crate) enum BSrc<'a> {
     Strided(Strided<'a>),
     Packed(&'a PackedB),
+    Rows(&'a [f32], &'a [usize]),
 }
 
 /// `c[m×n] = alpha·a·b (+ c when acc)`, `c` row-major with row stride `ldc`.
@@ -150,11 +164,15 @@ pub(crate) fn sgemm(
     let out = Out(c.as_mut_ptr(), c.len());
     let mut bpack = match b {
         BSrc::Strided(_) => vec![0f32; KC.min(k) * n.min(NC).next_multiple_of(NR)],
+        BSrc::Rows(..) => Vec::new(),
         BSrc::Packed(p) => {
             assert_eq!(p.dims(), (k, n));
             Vec::new()
         }
     };
+    if let BSrc::Rows(data, rows) = b {
+        assert!(rows.len() == k && rows.iter().all(|&r| r + n <= data.len()));
+    }
     let blocks = m.div_ceil(MC);
     for jc in (0..n).step_by(NC) {
         let nc = NC.min(n - jc);
@@ -166,16 +184,18 @@ pub(crate) fn sgemm(
             1
         };
         let per_group = panels.div_ceil(groups);
-        for pc in (0..k).step_by(KC) {
-            let kc = KC.min(k - pc);
+        for pc in (0..k).step_by(kc_step(k)) {
+            let kc = kc_step(k).min(k - pc);
             let bp = match b {
                 BSrc::Strided(b) => {
                     // Packed by every thread: serial packing would cap the speed-up
-                    // of products with wide B (convolutions' im2col).
+                    // of products with wide B.
                     pack_b_panels(b, pc, kc, jc, nc, &mut bpack, threads > 1);
-                    &bpack[..]
+                    Some(&bpack[..])
                 }
-                BSrc::Packed(p) => p.block(jc, nc, pc, kc),
+                BSrc::Packed(p) => Some(p.block(jc, nc, pc, kc)),
+                // Read in place by the kernel: each row is contiguous already.
+                BSrc::Rows(..) => None,
             };
             let load_c = acc || pc > 0;
             let task = |t: usize| {
@@ -206,7 +226,13 @@ pub(crate) fn sgemm(
                             cols: NR.min(nc - jr),
                             offset: (ic + ir) * ldc + jc + jr,
                         };
-                        let bpp = &bp[jr * kc..][..NR * kc];
+                        let bpanel = match (bp, b) {
+                            (Some(bp), _) => BPanel::Packed(&bp[jr * kc..][..NR * kc]),
+                            (None, BSrc::Rows(data, rows)) => {
+                                BPanel::Rows(data, &rows[pc..pc + kc], jc + jr)
+                            }
+                            (None, _) => unreachable!("only rows are read in place"),
+                        };
                         let apanel = match (apack, a) {
                             (Some(ap), _) => APanel::Packed(&ap[ir * kc..][..MR * kc]),
                             (None, ASrc::Strided(a)) => {
@@ -221,7 +247,13 @@ pub(crate) fn sgemm(
                         // tile's rows); the kernel checks the tile against c's
                         // length; tasks write disjoint tiles (their row blocks
                         // or panels differ).
-                        unsafe { kernel(kc, apanel, bpp, out, ldc, tile, load_c) };
+                        unsafe {
+                            match tile.rows {
+                                1..=4 => kernel::<4>(kc, apanel, bpanel, out, ldc, tile, load_c),
+                                5..=8 => kernel::<8>(kc, apanel, bpanel, out, ldc, tile, load_c),
+                                _ => kernel::<MR>(kc, apanel, bpanel, out, ldc, tile, load_c),
+                            }
+                        };
                     }
                 }
             };
@@ -278,7 +310,14 @@ fn pack_b_panel(b: Strided<'_>, pc: usize, jc: usize, nc: usize, j: usize, panel
     let c0 = jc + j * NR;
     let cols = NR.min(jc + nc - c0);
     let kc = panel.len() / NR;
-    if b.cs == 1 {
+    if b.cs == 1 && cols == NR {
+        for (p, row) in panel.chunks_exact_mut(NR).enumerate() {
+            let base = (pc + p) * b.rs + c0;
+            let src: &[f32; NR] = b.data[base..base + NR].try_into().unwrap();
+            let row: &mut [f32; NR] = row.try_into().unwrap();
+            *row = *src;
+        }
+    } else if b.cs == 1 {
         for (p, row) in panel.chunks_exact_mut(NR).enumerate() {
             let base = (pc + p) * b.rs + c0;
             row[..cols].copy_from_slice(&b.data[base..base + cols]);
@@ -355,63 +394,121 @@ enum APanel<'a> {
     Rows(&'a [f32], usize, f32),
 }
 
-/// `c_tile (+)= a_panel · b_panel` over kc steps: 12×32 accumulators in 24
-/// zmm registers, one broadcast of a and two loads of b per step.
+/// The B side of one tile: a packed panel (row p at p·NR), or a `BSrc::Rows`
+/// operand read in place (row p at `data[rows[p] + col..]`, the tile's columns
+/// loaded under a mask).
+#[derive(Clone, Copy)]
+enum BPanel<'a> {
+    Packed(&'a [f32]),
+    Rows(&'a [f32], &'a [usize], usize),
+}
+
+/// The k loop of `kernel`: `$b` yields step p's two B vectors, `$a` a pointer
+/// to row i's A value at step p.
 #[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx512f")]
-unsafe fn kernel(kc: usize, a: APanel<'_>, b: &[f32], c: Out, ldc: usize, t: Tile, load_c: bool) {
-    let mut acc = [[_mm512_setzero_ps(); 2]; MR];
-    let bp = b.as_ptr();
-    assert!(b.len() >= kc * NR && t.rows >= 1 && t.rows <= MR);
-    let alpha = match a {
-        APanel::Packed(ap) => {
-            assert!(ap.len() >= kc * MR);
-            let ap = ap.as_ptr();
-            for p in 0..kc {
-                // SAFETY: p < kc, and the panels hold kc·NR and kc·MR values.
-                let (b0, b1) = unsafe {
-                    (
-                        _mm512_loadu_ps(bp.add(p * NR)),
-                        _mm512_loadu_ps(bp.add(p * NR + 16)),
-                    )
-                };
-                for (i, row) in acc.iter_mut().enumerate() {
-                    // SAFETY: as above.
-                    let av = _mm512_set1_ps(unsafe { *ap.add(p * MR + i) });
-                    row[0] = _mm512_fmadd_ps(av, b0, row[0]);
-                    row[1] = _mm512_fmadd_ps(av, b1, row[1]);
-                }
+macro_rules! k_loop {
+    ($acc:ident, $kc:expr, |$p:ident| $b:expr, |$i:ident| $a:expr) => {
+        for $p in 0..$kc {
+            let (b0, b1) = $b;
+            for ($i, row) in $acc.iter_mut().enumerate() {
+                let av = _mm512_set1_ps($a);
+                row[0] = _mm512_fmadd_ps(av, b0, row[0]);
+                row[1] = _mm512_fmadd_ps(av, b1, row[1]);
             }
-            1.0
-        }
-        APanel::Rows(ar, lda, alpha) => {
-            assert!(ar.len() >= (t.rows - 1) * lda + kc);
-            let rp: [*const f32; MR] =
-                std::array::from_fn(|i| ar[i.min(t.rows - 1) * lda..].as_ptr());
-            for p in 0..kc {
-                // SAFETY: p < kc; the B panel holds kc·NR values and every row
-                // pointer kc values (asserted above).
-                let (b0, b1) = unsafe {
-                    (
-                        _mm512_loadu_ps(bp.add(p * NR)),
-                        _mm512_loadu_ps(bp.add(p * NR + 16)),
-                    )
-                };
-                for (row, r) in acc.iter_mut().zip(rp) {
-                    // SAFETY: as above.
-                    let av = _mm512_set1_ps(unsafe { *r.add(p) });
-                    row[0] = _mm512_fmadd_ps(av, b0, row[0]);
-                    row[1] = _mm512_fmadd_ps(av, b1, row[1]);
-                }
-            }
-            alpha
         }
     };
+}
+
+/// `c_tile (+)= a_panel · b_panel` over kc steps: R×32 accumulators in 2R zmm
+/// registers, one broadcast of a per row and two loads of b per step. R is 12,
+/// or 8 or 4 for a last row tile, so that no product rounds its rows up to 12
+/// (M = 64 would compute 72 rows).
+///
+/// # Safety
+/// The CPU has AVX-512F; a `BPanel::Rows` operand holds `col + t.cols` values
+/// from each of its kc row offsets (`sgemm` asserts it for the whole operand).
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f")]
+unsafe fn kernel<const R: usize>(
+    kc: usize,
+    a: APanel<'_>,
+    b: BPanel<'_>,
+    c: Out,
+    ldc: usize,
+    t: Tile,
+    load_c: bool,
+) {
+    let mut acc = [[_mm512_setzero_ps(); 2]; R];
+    assert!(t.rows >= 1 && t.rows <= R && R <= MR && t.cols >= 1 && t.cols <= NR);
     let mask = |from: usize| -> __mmask16 {
         let n = t.cols.saturating_sub(from).min(16);
         ((1u32 << n) - 1) as __mmask16
     };
     let (m0, m1) = (mask(0), mask(16));
+    // Row i of A at step p: a packed panel's p·MR + i, or row i's pointer + p.
+    let (apack, rp, alpha) = match a {
+        APanel::Packed(ap) => {
+            assert!(ap.len() >= kc * MR);
+            (ap.as_ptr(), [std::ptr::null(); R], 1.0)
+        }
+        APanel::Rows(ar, lda, alpha) => {
+            assert!(ar.len() >= (t.rows - 1) * lda + kc);
+            let rp: [*const f32; R] =
+                std::array::from_fn(|i| ar[i.min(t.rows - 1) * lda..].as_ptr());
+            (std::ptr::null(), rp, alpha)
+        }
+    };
+    // SAFETY (all loads below): p < kc; a packed A panel holds kc·MR values and
+    // every A row pointer kc values (asserted above); a packed B panel kc·NR
+    // values (asserted below), and rows of B hold the tile's columns past
+    // their offsets (the caller's contract), read under the column masks.
+    match b {
+        BPanel::Packed(bpanel) => {
+            assert!(bpanel.len() >= kc * NR);
+            let bp = bpanel.as_ptr();
+            macro_rules! bload {
+                ($p:ident) => {
+                    unsafe {
+                        (
+                            _mm512_loadu_ps(bp.add($p * NR)),
+                            _mm512_loadu_ps(bp.add($p * NR + 16)),
+                        )
+                    }
+                };
+            }
+            match a {
+                APanel::Packed(_) => {
+                    k_loop!(acc, kc, |p| bload!(p), |i| unsafe {
+                        *apack.add(p * MR + i)
+                    })
+                }
+                APanel::Rows(..) => k_loop!(acc, kc, |p| bload!(p), |i| unsafe { *rp[i].add(p) }),
+            }
+        }
+        BPanel::Rows(data, rows, col) => {
+            assert!(rows.len() >= kc);
+            let base = data.as_ptr().wrapping_add(col);
+            macro_rules! bload {
+                ($p:ident) => {
+                    unsafe {
+                        let r = base.add(*rows.get_unchecked($p));
+                        (
+                            _mm512_maskz_loadu_ps(m0, r),
+                            _mm512_maskz_loadu_ps(m1, r.add(16)),
+                        )
+                    }
+                };
+            }
+            match a {
+                APanel::Packed(_) => {
+                    k_loop!(acc, kc, |p| bload!(p), |i| unsafe {
+                        *apack.add(p * MR + i)
+                    })
+                }
+                APanel::Rows(..) => k_loop!(acc, kc, |p| bload!(p), |i| unsafe { *rp[i].add(p) }),
+            }
+        }
+    }
     let scale = _mm512_set1_ps(alpha);
     for (i, row) in acc.iter().enumerate().take(t.rows) {
         let at = t.offset + i * ldc;
@@ -435,7 +532,15 @@ unsafe fn kernel(kc: usize, a: APanel<'_>, b: &[f32], c: Out, ldc: usize, t: Til
 }
 
 #[cfg(not(target_arch = "x86_64"))]
-unsafe fn kernel(_: usize, _: APanel<'_>, _: &[f32], _: Out, _: usize, _: Tile, _: bool) {
+unsafe fn kernel<const R: usize>(
+    _: usize,
+    _: APanel<'_>,
+    _: BPanel<'_>,
+    _: Out,
+    _: usize,
+    _: Tile,
+    _: bool,
+) {
     unreachable!("available() is false off x86_64")
 }
 

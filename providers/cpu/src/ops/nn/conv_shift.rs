@@ -1,0 +1,177 @@
+//! 1-D and 2-D convolution as one GEMM over shifted input rows, without im2col.
+//!
+//! The padded input is split by stride phase into planes P(u, v)[i][j] =
+//! padded[i·sh + u][j·sw + v], each `qw` wide (as the depthwise kernel does).
+//! Kernel tap (ky, kx) then reads plane ((ky·dh) mod sh, (kx·dw) mod sw) shifted
+//! by whole rows and columns, so the outputs, taken as rows `qw` wide whose last
+//! columns are discarded, are W · B where row (c, ky, kx) of B is one contiguous
+//! run of channel c's planes. The GEMM packs those runs straight into its
+//! panels: the input is copied once (into the planes), not once per tap, and
+//! the product is as large as im2col's up to the discarded columns.
+
+use rayon::prelude::*;
+
+use super::blas::{gemm_rows, Mat};
+use super::conv::Shape;
+use super::sgemm_avx512::PackedA;
+use super::window::Geom;
+use super::{numel, with_scratch, Flt, PAR_WORK};
+
+/// The geometry of the phase planes of one channel.
+struct Planes {
+    g: Geom,
+    qh: usize,
+    qw: usize,
+}
+
+impl Planes {
+    fn new(g: Geom) -> Planes {
+        let reach = |i: usize| g.output[i] + (g.kernel[i] - 1) * g.dilations[i] / g.strides[i];
+        let (qh, qw) = (reach(0), reach(1));
+        Planes { g, qh, qw }
+    }
+    fn plane(&self) -> usize {
+        self.qh * self.qw
+    }
+    fn channel(&self) -> usize {
+        self.g.strides[0] * self.g.strides[1] * self.plane()
+    }
+    /// Offset of tap (ky, kx) in a channel's planes.
+    fn tap(&self, ky: usize, kx: usize) -> usize {
+        let g = &self.g;
+        let (dy, dx) = (ky * g.dilations[0], kx * g.dilations[1]);
+        let (u, a) = (dy % g.strides[0], dy / g.strides[0]);
+        let (v, b) = (dx % g.strides[1], dx / g.strides[1]);
+        (u * g.strides[1] + v) * self.plane() + a * self.qw + b
+    }
+    /// Whether some tap reads phase (u, v).
+    fn used(&self, u: usize, v: usize) -> bool {
+        let g = &self.g;
+        let hits = |k: usize, d: usize, s: usize, p: usize| (0..k).any(|t| t * d % s == p);
+        hits(g.kernel[0], g.dilations[0], g.strides[0], u)
+            && hits(g.kernel[1], g.dilations[1], g.strides[1], v)
+    }
+    /// Fills one channel's used phase planes from its input plane `xc`.
+    fn fill<F: Flt>(&self, xc: &[F], out: &mut [F]) {
+        let g = &self.g;
+        let (ih, iw, sh, sw) = (g.input[0], g.input[1], g.strides[0], g.strides[1]);
+        let (top, left) = (g.pad_begin[0] as isize, g.pad_begin[1] as isize);
+        let qw = self.qw;
+        for (pi, plane) in out.chunks_exact_mut(self.plane()).enumerate() {
+            let (u, v) = (pi / sw, pi % sw);
+            if !self.used(u, v) {
+                continue;
+            }
+            let (u, v) = (u as isize, v as isize);
+            // Columns j with 0 <= j·sw + v - left < iw; the rest are padding.
+            let first = |lim: isize| (lim.max(0) as usize).div_ceil(sw).min(qw);
+            let (j0, j1) = (first(left - v), first(iw as isize + left - v));
+            for (i, row) in plane.chunks_exact_mut(qw).enumerate() {
+                let y = i as isize * sh as isize + u - top;
+                if y < 0 || y >= ih as isize || j0 >= j1 {
+                    row.fill(F::zero());
+                    continue;
+                }
+                row[..j0].fill(F::zero());
+                row[j1..].fill(F::zero());
+                let xr = &xc[y as usize * iw..][..iw];
+                let x0 = ((j0 * sw) as isize + v - left) as usize;
+                if sw == 1 {
+                    row[j0..j1].copy_from_slice(&xr[x0..x0 + j1 - j0]);
+                } else {
+                    let src = xr[x0..].iter().step_by(sw);
+                    row[j0..j1].iter_mut().zip(src).for_each(|(d, &x)| *d = x);
+                }
+            }
+        }
+    }
+}
+
+/// Runs the convolution of image-and-group inputs `xg` (C/group channels) into
+/// `og` (M/group output planes) with weights `wg` (or their `packed` form) and
+/// bias `bias` (this group's values); false, doing nothing, where the GEMM
+/// kernel does not run (not float32, or no AVX-512).
+#[allow(clippy::too_many_arguments)]
+pub(super) fn conv<F: Flt>(
+    p: &Shape,
+    xg: &[F],
+    wg: &[F],
+    bias: Option<&[F]>,
+    packed: Option<&PackedA>,
+    og: &mut [F],
+    threads: usize,
+) -> bool {
+    let (cg, mg) = (p.c / p.group, p.m / p.group);
+    let pl = Planes::new(p.g.lifted(2));
+    let g = &pl.g;
+    let (taps, in_sz) = (numel(&g.kernel), numel(&g.input));
+    let (oh, ow, qw) = (g.output[0], g.output[1], pl.qw);
+    let (kdim, wide) = (cg * taps, oh * qw);
+    if kdim == 0 {
+        // No input channels: the output is the bias.
+        for (m, o) in og.chunks_mut(oh * ow).enumerate() {
+            o.fill(bias.map_or(F::zero(), |b| b[m]));
+        }
+        return true;
+    }
+    let chan = pl.channel();
+    let rows: Vec<usize> = (0..cg)
+        .flat_map(|c| {
+            let pl = &pl;
+            (0..taps).map(move |t| c * chan + pl.tap(t / g.kernel[1], t % g.kernel[1]))
+        })
+        .collect();
+    // Slack after the planes: a shifted run may reach qw - 1 values past its
+    // channel into columns that are discarded.
+    let planes_len = cg * chan + qw;
+    with_scratch(planes_len + mg * wide, |s: &mut [F]| {
+        let (planes, out_wide) = s.split_at_mut(planes_len);
+        planes[cg * chan..].fill(F::zero());
+        let fill = |(c, dst): (usize, &mut [F])| pl.fill(&xg[c * in_sz..][..in_sz], dst);
+        let chans = planes[..cg * chan].chunks_exact_mut(chan).enumerate();
+        if threads > 1 && cg * chan >= PAR_WORK {
+            planes[..cg * chan]
+                .par_chunks_exact_mut(chan)
+                .enumerate()
+                .for_each(fill);
+        } else {
+            chans.for_each(fill);
+        }
+        let a = Mat::rows(wg, kdim);
+        let dims = (mg, wide, kdim);
+        if !gemm_rows(
+            dims,
+            packed,
+            a,
+            (planes, &rows),
+            out_wide,
+            wide,
+            false,
+            threads,
+        ) {
+            return false;
+        }
+        // Drop the discarded columns and add the bias.
+        let compact = |(m, (o, w)): (usize, (&mut [F], &[F]))| {
+            let b = bias.map_or(F::zero(), |b| b[m]);
+            for (orow, wrow) in o.chunks_exact_mut(ow).zip(w.chunks(qw)) {
+                orow.iter_mut()
+                    .zip(&wrow[..ow])
+                    .for_each(|(o, &v)| *o = v + b);
+            }
+        };
+        let out_sz = oh * ow;
+        if threads > 1 && og.len() >= PAR_WORK {
+            og.par_chunks_mut(out_sz)
+                .zip(out_wide.par_chunks(wide))
+                .enumerate()
+                .for_each(compact);
+        } else {
+            og.chunks_mut(out_sz)
+                .zip(out_wide.chunks(wide))
+                .enumerate()
+                .for_each(compact);
+        }
+        true
+    })
+}
