@@ -7,7 +7,6 @@ use std::ops::Range;
 use ort_core::{Error, Tensor};
 use rayon::prelude::*;
 
-use super::conv_loops::Phased;
 use super::window::{Geom, Window};
 use super::PAR_WORK;
 use crate::util::dims;
@@ -128,38 +127,48 @@ impl Pool {
 }
 
 simd_fn! {
-    /// Folds every window of one plane into `o` with `f`, starting from `init`: a
-    /// whole output row at a time per kernel tap, so that the inner loop is a
-    /// branch-free pass over contiguous (or evenly strided) memory.
+    /// Folds every window of one plane into `o` with `f`, starting from `init`.
+    /// Per output row, the window's input rows are first folded element-wise
+    /// into one row (contiguous, so it vectorizes), and each output then folds
+    /// its few taps along that row.
     pub(super) fn stencil[T: Copy, Op: Fn(T, T) -> T](p: &Pool, xp: &[T], o: &mut [T], init: T, spans: &[Vec<Span>; 3], f: Op) {
         let g = &p.g;
-        let (ih, iw, ow, sw) = (g.input[1], g.input[2], g.output[2], g.strides[2]);
-        let cols: Vec<(usize, usize, isize)> = (0..g.kernel[2])
-            .map(|k| {
-                let off = g.tap(2, k);
-                let (lo, hi) = g.valid(2, off);
-                (lo, hi, off)
-            })
-            .collect();
-        let xs = Phased::new(xp, g.input[0] * ih, iw, sw);
+        let (ih, iw, ow, dw) = (g.input[1], g.input[2], g.output[2], g.dilations[2]);
+        let (mut folded, mut across) = (vec![init; iw], vec![init; iw]);
         let mut rows = o.chunks_mut(ow.max(1));
         for a in &spans[0] {
             for b in &spans[1] {
                 let Some(orow) = rows.next() else { return };
-                orow.fill(init);
+                folded.fill(init);
                 for kd in a.taps.clone() {
                     let d = (a.start + (kd * g.dilations[0]) as isize) as usize;
                     for kh in b.taps.clone() {
                         let h = (b.start + (kh * g.dilations[1]) as isize) as usize;
-                        for &(lo, hi, off) in &cols {
-                            if lo < hi {
-                                let src = xs.from(d * ih + h, (lo * sw) as isize + off);
-                                for (o, &v) in orow[lo..hi].iter_mut().zip(src) {
-                                    *o = f(*o, v);
-                                }
-                            }
-                        }
+                        let xr = &xp[(d * ih + h) * iw..][..iw];
+                        folded.iter_mut().zip(xr).for_each(|(m, &v)| *m = f(*m, v));
                     }
+                }
+                // Every full window along the row, folded tap by tap over the
+                // whole row (vectorized); outputs then pick theirs, and only
+                // windows cut by the padding fold their taps one by one.
+                let kw = g.kernel[2];
+                let n = (iw + dw).saturating_sub(kw * dw);
+                let windows = &mut across[..n];
+                windows.copy_from_slice(&folded[..n]);
+                for t in 1..kw {
+                    let src = &folded[t * dw..t * dw + n];
+                    windows.iter_mut().zip(src).for_each(|(m, &v)| *m = f(*m, v));
+                }
+                for (out, c) in orow.iter_mut().zip(&spans[2]) {
+                    if c.taps.len() == kw {
+                        *out = windows[c.start as usize];
+                        continue;
+                    }
+                    let mut m = init;
+                    for kw in c.taps.clone() {
+                        m = f(m, folded[(c.start + (kw * dw) as isize) as usize]);
+                    }
+                    *out = m;
                 }
             }
         }
