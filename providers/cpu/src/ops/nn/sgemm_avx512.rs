@@ -173,7 +173,61 @@ pub(crate) fn sgemm(
     if let BSrc::Rows(data, rows) = b {
         assert!(rows.len() == k && rows.iter().all(|&r| r + n <= data.len()));
     }
+    let job = Job {
+        m,
+        k,
+        a,
+        b,
+        out,
+        ldc,
+        alpha,
+        acc,
+    };
     let blocks = m.div_ceil(MC);
+    if !matches!(b, BSrc::Strided(_)) {
+        // Nothing to pack per call: each task takes a row block and a run of
+        // column panels through every k block, so that a product makes one
+        // parallel region (not one per k block and column block, whose
+        // fork-join would cost more than thin products take).
+        // One thread takes every row block per k block, so that each block of
+        // B is reused while it is in cache.
+        let panels = n.div_ceil(NR);
+        let (row_tasks, groups) = if threads > 1 {
+            (blocks, panels.min((4 * threads).div_ceil(blocks)).max(1))
+        } else {
+            (1, 1)
+        };
+        let per_group = panels.div_ceil(groups);
+        let task = |t: usize| {
+            let (bt, gi) = (t / groups, t % groups);
+            let row_blocks = if threads > 1 { bt..bt + 1 } else { 0..blocks };
+            let (first, last) = (gi * per_group, panels.min((gi + 1) * per_group));
+            for jc in (0..n).step_by(NC) {
+                let nc = NC.min(n - jc);
+                let (lo, hi) = (jc / NR, (jc + nc).div_ceil(NR));
+                let (f, l) = (first.max(lo), last.min(hi));
+                if f >= l {
+                    continue;
+                }
+                for pc in (0..k).step_by(kc_step(k)) {
+                    let kc = kc_step(k).min(k - pc);
+                    let bp = match b {
+                        BSrc::Packed(p) => Some(p.block(jc, nc, pc, kc)),
+                        _ => None,
+                    };
+                    for bi in row_blocks.clone() {
+                        job.tiles(bi, (jc, nc), (pc, kc), bp, f - lo..l - lo);
+                    }
+                }
+            }
+        };
+        if threads > 1 {
+            (0..row_tasks * groups).into_par_iter().for_each(task);
+        } else {
+            (0..row_tasks * groups).for_each(task);
+        }
+        return;
+    }
     for jc in (0..n).step_by(NC) {
         let nc = NC.min(n - jc);
         let panels = nc.div_ceil(NR);
@@ -186,81 +240,107 @@ pub(crate) fn sgemm(
         let per_group = panels.div_ceil(groups);
         for pc in (0..k).step_by(kc_step(k)) {
             let kc = kc_step(k).min(k - pc);
-            let bp = match b {
-                BSrc::Strided(b) => {
-                    // Packed by every thread: serial packing would cap the speed-up
-                    // of products with wide B.
-                    pack_b_panels(b, pc, kc, jc, nc, &mut bpack, threads > 1);
-                    Some(&bpack[..])
-                }
-                BSrc::Packed(p) => Some(p.block(jc, nc, pc, kc)),
-                // Read in place by the kernel: each row is contiguous already.
-                BSrc::Rows(..) => None,
+            let BSrc::Strided(bs) = b else {
+                unreachable!("other operands returned above")
             };
-            let load_c = acc || pc > 0;
+            // Packed by every thread: serial packing would cap the speed-up of
+            // products with wide B.
+            pack_b_panels(bs, pc, kc, jc, nc, &mut bpack, threads > 1);
+            let bp = Some(&bpack[..]);
             let task = |t: usize| {
                 let (bi, gi) = (t / groups, t % groups);
-                let (ic, mc) = (bi * MC, MC.min(m - bi * MC));
-                let first = gi * per_group;
-                let last = panels.min(first + per_group);
-                if first >= last {
-                    return;
-                }
-                // A row-major A is read in place (as MLAS does): packing it would
-                // cost a pass over A for every product.
-                let mut owned = Vec::new();
-                let apack = match a {
-                    ASrc::Strided(a) if a.cs == 1 => None,
-                    ASrc::Strided(a) => {
-                        owned.resize(kc * mc.next_multiple_of(MR), 0f32);
-                        pack_a(a, alpha, ic, mc, pc, kc, &mut owned);
-                        Some(&owned[..])
-                    }
-                    ASrc::Packed(p) => Some(p.block(ic, mc, pc, kc)),
-                };
-                for panel in first..last {
-                    let jr = panel * NR;
-                    for ir in (0..mc).step_by(MR) {
-                        let tile = Tile {
-                            rows: MR.min(mc - ir),
-                            cols: NR.min(nc - jr),
-                            offset: (ic + ir) * ldc + jc + jr,
-                        };
-                        let bpanel = match (bp, b) {
-                            (Some(bp), _) => BPanel::Packed(&bp[jr * kc..][..NR * kc]),
-                            (None, BSrc::Rows(data, rows)) => {
-                                BPanel::Rows(data, &rows[pc..pc + kc], jc + jr)
-                            }
-                            (None, _) => unreachable!("only rows are read in place"),
-                        };
-                        let apanel = match (apack, a) {
-                            (Some(ap), _) => APanel::Packed(&ap[ir * kc..][..MR * kc]),
-                            (None, ASrc::Strided(a)) => {
-                                let at = (ic + ir) * a.rs + pc;
-                                let len = (tile.rows - 1) * a.rs + kc;
-                                APanel::Rows(&a.data[at..at + len], a.rs, alpha)
-                            }
-                            (None, ASrc::Packed(_)) => unreachable!("packed A is Some"),
-                        };
-                        // SAFETY: available() was checked by the caller; the
-                        // panels hold kc·MR and kc·NR values (a row panel its
-                        // tile's rows); the kernel checks the tile against c's
-                        // length; tasks write disjoint tiles (their row blocks
-                        // or panels differ).
-                        unsafe {
-                            match tile.rows {
-                                1..=4 => kernel::<4>(kc, apanel, bpanel, out, ldc, tile, load_c),
-                                5..=8 => kernel::<8>(kc, apanel, bpanel, out, ldc, tile, load_c),
-                                _ => kernel::<MR>(kc, apanel, bpanel, out, ldc, tile, load_c),
-                            }
-                        };
-                    }
-                }
+                let (first, last) = (gi * per_group, panels.min((gi + 1) * per_group));
+                job.tiles(bi, (jc, nc), (pc, kc), bp, first..last);
             };
             if threads > 1 {
                 (0..blocks * groups).into_par_iter().for_each(task);
             } else {
                 (0..blocks * groups).for_each(task);
+            }
+        }
+    }
+}
+
+/// One product's operands, shared by its tasks.
+struct Job<'a> {
+    m: usize,
+    k: usize,
+    a: ASrc<'a>,
+    b: BSrc<'a>,
+    out: Out,
+    ldc: usize,
+    alpha: f32,
+    acc: bool,
+}
+
+impl Job<'_> {
+    /// The tiles of row block `bi` in column panels `panels` of column block
+    /// (jc, nc), over k block (pc, kc); `bp` is that block of B packed, unless
+    /// B is read in place.
+    fn tiles(
+        &self,
+        bi: usize,
+        (jc, nc): (usize, usize),
+        (pc, kc): (usize, usize),
+        bp: Option<&[f32]>,
+        panels: std::ops::Range<usize>,
+    ) {
+        let (a, b, alpha, ldc, out) = (self.a, self.b, self.alpha, self.ldc, self.out);
+        let (ic, mc) = (bi * MC, MC.min(self.m - bi * MC));
+        if panels.is_empty() {
+            return;
+        }
+        let load_c = self.acc || pc > 0;
+        debug_assert!(pc + kc <= self.k);
+        // A row-major A is read in place (as MLAS does): packing it would
+        // cost a pass over A for every product.
+        let mut owned = Vec::new();
+        let apack = match a {
+            ASrc::Strided(a) if a.cs == 1 => None,
+            ASrc::Strided(a) => {
+                owned.resize(kc * mc.next_multiple_of(MR), 0f32);
+                pack_a(a, alpha, ic, mc, pc, kc, &mut owned);
+                Some(&owned[..])
+            }
+            ASrc::Packed(p) => Some(p.block(ic, mc, pc, kc)),
+        };
+        for panel in panels {
+            let jr = panel * NR;
+            for ir in (0..mc).step_by(MR) {
+                let tile = Tile {
+                    rows: MR.min(mc - ir),
+                    cols: NR.min(nc - jr),
+                    offset: (ic + ir) * ldc + jc + jr,
+                };
+                let bpanel = match (bp, b) {
+                    (Some(bp), _) => BPanel::Packed(&bp[jr * kc..][..NR * kc]),
+                    (None, BSrc::Rows(data, rows)) => {
+                        BPanel::Rows(data, &rows[pc..pc + kc], jc + jr)
+                    }
+                    (None, _) => unreachable!("only rows are read in place"),
+                };
+                let apanel = match (apack, a) {
+                    (Some(ap), _) => APanel::Packed(&ap[ir * kc..][..MR * kc]),
+                    (None, ASrc::Strided(a)) => {
+                        let at = (ic + ir) * a.rs + pc;
+                        let len = (tile.rows - 1) * a.rs + kc;
+                        APanel::Rows(&a.data[at..at + len], a.rs, alpha)
+                    }
+                    (None, ASrc::Packed(_)) => unreachable!("packed A is Some"),
+                };
+                // SAFETY: available() was checked by the caller of sgemm; the
+                // panels hold kc·MR and kc·NR values (a row panel its tile's
+                // rows); rows of B hold n values past their offsets (asserted
+                // by sgemm); the kernel checks the tile against c's length;
+                // tasks write disjoint tiles (their row blocks or panels
+                // differ).
+                unsafe {
+                    match tile.rows {
+                        1..=4 => kernel::<4>(kc, apanel, bpanel, out, ldc, tile, load_c),
+                        5..=8 => kernel::<8>(kc, apanel, bpanel, out, ldc, tile, load_c),
+                        _ => kernel::<MR>(kc, apanel, bpanel, out, ldc, tile, load_c),
+                    }
+                };
             }
         }
     }
