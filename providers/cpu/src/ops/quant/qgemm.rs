@@ -98,11 +98,7 @@ impl PackedA {
         let mut row_sums = vec![0i32; m];
         for (i, sum) in row_sums.iter_mut().enumerate() {
             let row = &mut data[i * stride..i * stride + k];
-            for (d, s) in row.iter_mut().zip(&a[i * lda..i * lda + k]) {
-                let v = s.to_i32() + shift;
-                *d = v as u8;
-                *sum += v;
-            }
+            *sum = shift_row(&a[i * lda..i * lda + k], shift, row);
         }
         PackedA {
             stride,
@@ -135,6 +131,11 @@ pub(crate) fn qgemm<T: QInt + Sync, O: Send>(
     }
     let a = PackedA::new(a, m, k, lda);
     let vnni = vnni_available();
+    // Per column: its sum over k and its zero point (shifted), so that the
+    // corrections below are one vectorizable pass per row.
+    let bz: Vec<i32> = (0..n)
+        .map(|j| zb[if zb.len() == 1 { 0 } else { j }].wrapping_sub(b.shift))
+        .collect();
     let block = |(bi, out): (usize, &mut [O])| {
         let r0 = bi * MB;
         let rows = MB.min(m - r0);
@@ -151,13 +152,8 @@ pub(crate) fn qgemm<T: QInt + Sync, O: Send>(
                     let i = r0 + ir + r;
                     let alpha = za[if za.len() == 1 { 0 } else { i }].wrapping_add(a.shift);
                     let u = a.row_sums[i].wrapping_sub((k as i32).wrapping_mul(alpha));
-                    for (c, v) in vals[..cols].iter_mut().enumerate() {
-                        let j = j0 + c;
-                        let beta = zb[if zb.len() == 1 { 0 } else { j }].wrapping_sub(b.shift);
-                        *v = acc[c]
-                            .wrapping_sub(alpha.wrapping_mul(b.col_sums[j]))
-                            .wrapping_sub(beta.wrapping_mul(u));
-                    }
+                    let (sums, beta) = (&b.col_sums[j0..j0 + cols], &bz[j0..j0 + cols]);
+                    correct(&acc[..cols], sums, beta, alpha, u, &mut vals[..cols]);
                     let o = &mut out[(i - r0) * n + j0..][..cols];
                     store(i, j0, &vals[..cols], o);
                 }
@@ -169,6 +165,30 @@ pub(crate) fn qgemm<T: QInt + Sync, O: Send>(
         out.par_chunks_mut(MB * n).enumerate().for_each(block);
     } else {
         out.chunks_mut(MB * n).enumerate().for_each(block);
+    }
+}
+
+simd_fn! {
+    /// A row of A as u8 (shifted by `shift` into 0..=255), returning its sum.
+    fn shift_row[T: QInt](src: &[T], shift: i32, dst: &mut [u8]) -> i32 {
+        let mut sum = 0i32;
+        for (d, s) in dst.iter_mut().zip(src) {
+            let v = s.to_i32() + shift;
+            *d = v as u8;
+            sum += v;
+        }
+        sum
+    }
+}
+
+simd_fn! {
+    /// The zero-point corrections of one row of a tile: `acc − α·Σb − β·u` per
+    /// column, with α the row's zero point, u its corrected sum, Σb and β the
+    /// columns' sums and zero points.
+    fn correct[](acc: &[i32], sums: &[i32], beta: &[i32], alpha: i32, u: i32, vals: &mut [i32]) {
+        for (((v, &a), &s), &b) in vals.iter_mut().zip(acc).zip(sums).zip(beta) {
+            *v = a.wrapping_sub(alpha.wrapping_mul(s)).wrapping_sub(b.wrapping_mul(u));
+        }
     }
 }
 
