@@ -90,6 +90,7 @@ mod conv_loops;
 mod conv_shift;
 mod conv_transpose;
 mod deform_conv;
+mod depthwise_blocked;
 mod dropout;
 pub(crate) mod gelu;
 pub(crate) mod gemm;

@@ -1,0 +1,134 @@
+//! Depthwise 2-D convolution with the channels as vector lanes: 16 channels at
+//! a time are interleaved into one padded buffer, so that every output position
+//! of the block is a sum of whole-vector multiply-adds over the taps, whatever
+//! the plane size. The per-plane kernel (`conv_loops::depthwise_plane`) spends
+//! most of its time setting up each plane when planes are small (a late
+//! MobileNet layer has 576 planes of 7×7); here that cost is shared by 16.
+
+use rayon::prelude::*;
+
+use super::window::Geom;
+use super::{numel, with_scratch, Flt, PAR_WORK};
+
+/// Channels per block: one AVX-512 vector of f32.
+const L: usize = 16;
+
+/// The padded extent one block reads, and where the input starts in it.
+struct Extent {
+    ph: usize,
+    pw: usize,
+    top: usize,
+    left: usize,
+}
+
+fn extent(g: &Geom) -> Extent {
+    let span = |i: usize| (g.output[i] - 1) * g.strides[i] + (g.kernel[i] - 1) * g.dilations[i] + 1;
+    Extent {
+        ph: span(0),
+        pw: span(1),
+        top: g.pad_begin[0],
+        left: g.pad_begin[1],
+    }
+}
+
+/// Depthwise convolution of one image: `x` holds its C planes, `w` C kernels,
+/// `out` C output planes (one output channel per input channel). `g` is 2-D.
+pub(super) fn depthwise<F: Flt>(
+    g: &Geom,
+    x: &[F],
+    w: &[F],
+    b: Option<&[F]>,
+    out: &mut [F],
+    threads: usize,
+) {
+    let (in_sz, out_sz, kv) = (numel(&g.input), numel(&g.output), numel(&g.kernel));
+    let e = extent(g);
+    let scratch = e.ph * e.pw * L + out_sz * L;
+    let block = |(bi, o): (usize, &mut [F])| {
+        let c0 = bi * L;
+        let lanes = o.len() / out_sz;
+        with_scratch(scratch, |s: &mut [F]| {
+            let (padded, sums) = s.split_at_mut(e.ph * e.pw * L);
+            let xs = &x[c0 * in_sz..(c0 + lanes) * in_sz];
+            interleave(g, &e, xs, lanes, padded);
+            let mut wt = [[F::zero(); L]; 49];
+            let mut many = Vec::new();
+            let wt: &mut [[F; L]] = if kv <= wt.len() {
+                &mut wt[..kv]
+            } else {
+                many.resize(kv, [F::zero(); L]);
+                &mut many
+            };
+            for (l, k) in w[c0 * kv..(c0 + lanes) * kv].chunks(kv).enumerate() {
+                for (t, &v) in k.iter().enumerate() {
+                    wt[t][l] = v;
+                }
+            }
+            let mut bias = [F::zero(); L];
+            if let Some(b) = b {
+                bias[..lanes].copy_from_slice(&b[c0..c0 + lanes]);
+            }
+            block_sums(g, &e, padded, wt, bias, sums);
+            // Back to planes: lane l of every position is output plane c0 + l.
+            for (l, plane) in o.chunks_mut(out_sz).enumerate() {
+                for (d, s) in plane.iter_mut().zip(sums.chunks_exact(L)) {
+                    *d = s[l];
+                }
+            }
+        })
+    };
+    let work = out.len() * kv;
+    if threads > 1 && work >= PAR_WORK {
+        out.par_chunks_mut(L * out_sz).enumerate().for_each(block);
+    } else {
+        out.chunks_mut(L * out_sz).enumerate().for_each(block);
+    }
+}
+
+/// `lanes` input planes interleaved into `padded` ([ph][pw][L], zero in the
+/// padding and in unused lanes).
+fn interleave<F: Flt>(g: &Geom, e: &Extent, xs: &[F], lanes: usize, padded: &mut [F]) {
+    let (ih, iw) = (g.input[0], g.input[1]);
+    padded.fill(F::zero());
+    // Input rows and columns that land inside the extent read.
+    let rows = ih.min(e.ph.saturating_sub(e.top));
+    let cols = iw.min(e.pw.saturating_sub(e.left));
+    for (l, plane) in xs.chunks(ih * iw).take(lanes).enumerate() {
+        for y in 0..rows {
+            let src = &plane[y * iw..y * iw + cols];
+            let at = ((y + e.top) * e.pw + e.left) * L + l;
+            for (xi, &v) in src.iter().enumerate() {
+                padded[at + xi * L] = v;
+            }
+        }
+    }
+}
+
+super::simd_fn! {
+    /// Every output position of one block: bias plus the taps' weights times the
+    /// padded input under them, L lanes at a time.
+    fn block_sums[F: Flt](
+        g: &Geom,
+        e: &Extent,
+        padded: &[F],
+        wt: &[[F; L]],
+        bias: [F; L],
+        sums: &mut [F],
+    ) {
+        let (ow, kw) = (g.output[1], g.kernel[1]);
+        let (sh, sw, dh, dw) = (g.strides[0], g.strides[1], g.dilations[0], g.dilations[1]);
+        for (pos, out) in sums.chunks_exact_mut(L).enumerate() {
+            let (oy, ox) = (pos / ow, pos % ow);
+            let mut acc = bias;
+            for (t, wv) in wt.iter().enumerate() {
+                let (ky, kx) = (t / kw, t % kw);
+                let at = ((oy * sh + ky * dh) * e.pw + ox * sw + kx * dw) * L;
+                let src = &padded[at..at + L];
+                for j in 0..L {
+                    acc[j] += wv[j] * src[j];
+                }
+            }
+            out.copy_from_slice(&acc);
+        }
+    }
+}
