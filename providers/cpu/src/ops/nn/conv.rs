@@ -1,7 +1,7 @@
 use ort_core::{Error, Value};
 use rayon::prelude::*;
 
-use super::blas::{self, gemm, gemm_prepacked_a, prepack_a, Mat};
+use super::blas::{self, gemm, gemm_prepacked_a, gemm_rows, prepack_a, Mat};
 use super::conv_loops::{depthwise_plane, depthwise_scratch, im2col_row};
 use super::conv_shift;
 use super::depthwise_blocked;
@@ -182,12 +182,20 @@ pub(super) fn conv<F: Flt>(
         };
         let dims = (mg, out_sz, kdim);
         let acc = b.is_some();
-        if let Some(pa) = packed.and_then(|p| p.get(gi)) {
+        let wg = Mat::rows(&w[gi * mg * kdim..(gi + 1) * mg * kdim], kdim);
+        let pa = packed.and_then(|p| p.get(gi));
+        if pointwise && blas::runs_f32_kernel::<F>() {
+            // Channel rows read in place by the kernel: no packing pass over X.
+            let rows: Vec<usize> = (0..kdim).map(|c| c * out_sz).collect();
+            if gemm_rows(dims, pa, wg, (rhs, &rows), og, out_sz, acc, threads) {
+                return;
+            }
+        }
+        if let Some(pa) = pa {
             if gemm_prepacked_a(dims, pa, Mat::rows(rhs, out_sz), og, out_sz, acc, threads) {
                 return;
             }
         }
-        let wg = Mat::rows(&w[gi * mg * kdim..(gi + 1) * mg * kdim], kdim);
         gemm(
             (mg, out_sz, kdim),
             wg,
