@@ -130,8 +130,8 @@ impl Kernel for Conv {
             output::<F>(ctx, x.elem(), &shape_i64(&out_shape), |o| {
                 let packed = self.packed.as_ref().filter(|(_, id)| id.matches(w));
                 let packed = packed.map(|(p, _)| &p[..]);
-                conv(&p, &xd, &wd, bd.as_deref(), packed, o, ctx.threads);
-                finish(o, zd.as_deref(), act, ctx.threads);
+                let epilogue = Epilogue { z: zd.as_deref(), act };
+                conv(&p, &xd, &wd, bd.as_deref(), packed, o, epilogue, ctx.threads);
             })
         })?)
     }
@@ -139,9 +139,19 @@ impl Kernel for Conv {
 
 crate::register!("Conv", [1, LATEST], FLOATS, build);
 
-/// The convolution proper: im2col + GEMM per image and group, with the bias as
-/// the GEMM's starting value; 1x1 unit-stride convolutions skip im2col and
-/// depthwise ones run directly.
+/// What FusedConv does after the convolution: add a residual, then an activation.
+#[derive(Clone, Copy)]
+pub(super) struct Epilogue<'a, F> {
+    pub z: Option<&'a [F]>,
+    pub act: Option<Act>,
+}
+
+/// The convolution proper, then its epilogue: shifted-row GEMMs (conv_shift)
+/// for 1-D and 2-D convolutions where the AVX-512 kernel runs, which apply the
+/// epilogue as they write; otherwise im2col + GEMM per image and group, with
+/// the bias as the GEMM's starting value (1x1 unit-stride convolutions skip
+/// im2col); depthwise ones run directly.
+#[allow(clippy::too_many_arguments)]
 pub(super) fn conv<F: Flt>(
     p: &Shape,
     x: &[F],
@@ -149,17 +159,36 @@ pub(super) fn conv<F: Flt>(
     b: Option<&[F]>,
     packed: Option<&[PackedA]>,
     out: &mut [F],
+    epilogue: Epilogue<'_, F>,
     threads: usize,
 ) {
+    if !conv_body(p, x, w, b, packed, out, epilogue, threads) {
+        finish(out, epilogue.z, epilogue.act, threads);
+    }
+}
+
+/// `conv` up to its epilogue; true when it applied the epilogue as well.
+#[allow(clippy::too_many_arguments)]
+fn conv_body<F: Flt>(
+    p: &Shape,
+    x: &[F],
+    w: &[F],
+    b: Option<&[F]>,
+    packed: Option<&[PackedA]>,
+    out: &mut [F],
+    epilogue: Epilogue<'_, F>,
+    threads: usize,
+) -> bool {
     let g = &p.g;
     let (cg, mg) = (p.c / p.group, p.m / p.group);
     let (in_sz, out_sz) = (numel(&g.input), numel(&g.output));
     let kdim = cg * numel(&g.kernel);
     if out.is_empty() {
-        return;
+        return true;
     }
     if p.group > 1 && cg == 1 && g.rank() <= 2 {
-        return depthwise(p, x, w, b, out, threads);
+        depthwise(p, x, w, b, out, threads);
+        return false;
     }
     let pointwise = g.kernel.iter().all(|&k| k == 1)
         && g.strides.iter().all(|&s| s == 1)
@@ -209,28 +238,35 @@ pub(super) fn conv<F: Flt>(
     };
     // 1-D and 2-D convolutions on the AVX-512 kernel read shifted input rows
     // (conv_shift) instead of an im2col copy.
-    let shifted = |gi: usize, xn: &[F], og: &mut [F], threads: usize| {
+    let shifted = |gi: usize, xn: &[F], og: &mut [F], ep: Epilogue<'_, F>, threads: usize| {
         let xg = &xn[gi * cg * in_sz..(gi + 1) * cg * in_sz];
         let wg = &w[gi * mg * kdim..(gi + 1) * mg * kdim];
         let bg = b.map(|b| &b[gi * mg..(gi + 1) * mg]);
         let pa = packed.and_then(|p| p.get(gi));
-        conv_shift::conv(p, xg, wg, bg, pa, og, threads)
+        conv_shift::conv(p, xg, wg, bg, pa, og, ep, threads)
     };
+    let image = p.m * out_sz;
     if !pointwise && g.rank() <= 2 && blas::runs_f32_kernel::<F>() {
-        for (ni, on) in out.chunks_mut(p.m * out_sz).enumerate() {
+        for (ni, on) in out.chunks_mut(image).enumerate() {
             let xn = &x[ni * p.c * in_sz..(ni + 1) * p.c * in_sz];
+            let zn = epilogue.z.map(|z| &z[ni * image..(ni + 1) * image]);
+            let one = |(gi, og): (usize, &mut [F]), threads: usize| {
+                let zg = zn.map(|z| &z[gi * mg * out_sz..(gi + 1) * mg * out_sz]);
+                let ep = Epilogue { z: zg, ..epilogue };
+                shifted(gi, xn, og, ep, threads)
+            };
             let done = if split {
                 on.par_chunks_mut(mg * out_sz)
                     .enumerate()
-                    .all(|(gi, og)| shifted(gi, xn, og, 1))
+                    .all(|g| one(g, 1))
             } else {
                 on.chunks_mut(mg * out_sz)
                     .enumerate()
-                    .all(|(gi, og)| shifted(gi, xn, og, threads))
+                    .all(|g| one(g, threads))
             };
             assert!(done, "runs_f32_kernel said the kernel runs");
         }
-        return;
+        return true;
     }
     let col_len = if pointwise { 0 } else { kdim * out_sz };
     for (ni, on) in out.chunks_mut(p.m * out_sz).enumerate() {
@@ -247,6 +283,7 @@ pub(super) fn conv<F: Flt>(
             });
         }
     }
+    false
 }
 
 /// Unfolds one group's input into `col`: a row per (channel, kernel tap), a column

@@ -12,10 +12,11 @@
 use rayon::prelude::*;
 
 use super::blas::{gemm_rows, Mat};
-use super::conv::Shape;
+use super::conv::{Epilogue, Shape};
 use super::sgemm_avx512::PackedA;
 use super::window::Geom;
 use super::{numel, with_scratch, Flt, PAR_WORK};
+use crate::ops::fused::activation::finish;
 
 /// The geometry of the phase planes of one channel.
 struct Planes {
@@ -88,9 +89,10 @@ impl Planes {
 }
 
 /// Runs the convolution of image-and-group inputs `xg` (C/group channels) into
-/// `og` (M/group output planes) with weights `wg` (or their `packed` form) and
-/// bias `bias` (this group's values); false, doing nothing, where the GEMM
-/// kernel does not run (not float32, or no AVX-512).
+/// `og` (M/group output planes) with weights `wg` (or their `packed` form), bias
+/// `bias` (this group's values) and the epilogue (residual and activation,
+/// applied plane by plane as the discarded columns are dropped); false, doing
+/// nothing, where the GEMM kernel does not run (not float32, or no AVX-512).
 #[allow(clippy::too_many_arguments)]
 pub(super) fn conv<F: Flt>(
     p: &Shape,
@@ -99,6 +101,7 @@ pub(super) fn conv<F: Flt>(
     bias: Option<&[F]>,
     packed: Option<&PackedA>,
     og: &mut [F],
+    ep: Epilogue<'_, F>,
     threads: usize,
 ) -> bool {
     let (cg, mg) = (p.c / p.group, p.m / p.group);
@@ -112,6 +115,7 @@ pub(super) fn conv<F: Flt>(
         for (m, o) in og.chunks_mut(oh * ow).enumerate() {
             o.fill(bias.map_or(F::zero(), |b| b[m]));
         }
+        finish(og, ep.z, ep.act, threads);
         return true;
     }
     let chan = pl.channel();
@@ -151,7 +155,9 @@ pub(super) fn conv<F: Flt>(
         ) {
             return false;
         }
-        // Drop the discarded columns and add the bias.
+        // Drop the discarded columns, add the bias, then the epilogue while the
+        // plane is in cache (not as passes of their own over the output).
+        let out_sz = oh * ow;
         let compact = |(m, (o, w)): (usize, (&mut [F], &[F]))| {
             let b = bias.map_or(F::zero(), |b| b[m]);
             for (orow, wrow) in o.chunks_exact_mut(ow).zip(w.chunks(qw)) {
@@ -159,8 +165,9 @@ pub(super) fn conv<F: Flt>(
                     .zip(&wrow[..ow])
                     .for_each(|(o, &v)| *o = v + b);
             }
+            let z = ep.z.map(|z| &z[m * out_sz..(m + 1) * out_sz]);
+            finish(o, z, ep.act, 1);
         };
-        let out_sz = oh * ow;
         if threads > 1 && og.len() >= PAR_WORK {
             og.par_chunks_mut(out_sz)
                 .zip(out_wide.par_chunks(wide))
