@@ -54,12 +54,15 @@ simd_fn! {
 pub(super) fn depthwise_scratch(g: &Geom) -> usize {
     let (qh, qw) = phase_dims(g);
     let wide = (g.output[0] - 1) * qw + g.output[1];
-    // Whole LANES-wide blocks of sums, reading up to LANES - 1 past the planes.
-    g.strides[0] * g.strides[1] * qh * qw + LANES + wide.next_multiple_of(LANES)
+    // Whole SPAN-wide blocks of sums, reading up to SPAN - 1 past the planes.
+    g.strides[0] * g.strides[1] * qh * qw + SPAN + wide.next_multiple_of(SPAN)
 }
 
-/// Depthwise sums kept in registers at once.
+/// Depthwise sums in one vector register, and registers summed side by side:
+/// one chain of adds per register would wait on the add latency at every tap.
 const LANES: usize = 16;
+const CHAINS: usize = 4;
+const SPAN: usize = LANES * CHAINS;
 
 /// Rows and columns of each stride-phase plane: the output extent plus the
 /// farthest tap's shift in whole strides.
@@ -91,7 +94,7 @@ simd_fn! {
         let (sh, sw) = (g.strides[0], g.strides[1]);
         let (top, left) = (g.pad_begin[0] as isize, g.pad_begin[1] as isize);
         let (qh, qw) = phase_dims(g);
-        let (planes, wide) = scratch.split_at_mut(sh * sw * qh * qw + LANES);
+        let (planes, wide) = scratch.split_at_mut(sh * sw * qh * qw + SPAN);
         planes.fill(F::zero());
         for (pi, plane) in planes.chunks_exact_mut(qh * qw).enumerate() {
             let (u, v) = ((pi / sw) as isize, (pi % sw) as isize);
@@ -109,10 +112,10 @@ simd_fn! {
                 row[j0..j1].iter_mut().zip(src).for_each(|(d, &x)| *d = x);
             }
         }
-        let n = ((oh - 1) * qw + ow).next_multiple_of(LANES);
+        let n = ((oh - 1) * qw + ow).next_multiple_of(SPAN);
         let wide = &mut wide[..n];
         // Each tap is a shifted plane and a weight; sums are kept in registers
-        // over all taps, LANES outputs at a time, and stored once. (The last
+        // over all taps, SPAN outputs at a time, and stored once. (The last
         // block runs past the outputs into slack that is discarded.)
         let tap = |t: usize| {
             let (ky, kx) = (t / kw, t % kw);
@@ -129,15 +132,19 @@ simd_fn! {
             many = (0..kh * kw).map(tap).collect();
             &many[..]
         };
-        for (c0, out) in (0..n).step_by(LANES).zip(wide.chunks_exact_mut(LANES)) {
-            let mut acc = [bias; LANES];
+        for (c0, out) in (0..n).step_by(SPAN).zip(wide.chunks_exact_mut(SPAN)) {
+            let mut acc = [[bias; LANES]; CHAINS];
             for &(off, wv) in taps {
-                let src = &planes[off + c0..off + c0 + LANES];
-                for j in 0..LANES {
-                    acc[j] += wv * src[j];
+                let src: &[F; SPAN] = planes[off + c0..off + c0 + SPAN].try_into().unwrap();
+                for (c, a) in acc.iter_mut().enumerate() {
+                    for j in 0..LANES {
+                        a[j] += wv * src[c * LANES + j];
+                    }
                 }
             }
-            out.copy_from_slice(&acc);
+            for (o, a) in out.chunks_exact_mut(LANES).zip(&acc) {
+                o.copy_from_slice(a);
+            }
         }
         for (r, orow) in o.chunks_mut(ow).enumerate() {
             orow.copy_from_slice(&wide[r * qw..r * qw + ow]);

@@ -117,18 +117,41 @@ super::simd_fn! {
     ) {
         let (ow, kw) = (g.output[1], g.kernel[1]);
         let (sh, sw, dh, dw) = (g.strides[0], g.strides[1], g.dilations[0], g.dilations[1]);
-        for (pos, out) in sums.chunks_exact_mut(L).enumerate() {
-            let (oy, ox) = (pos / ow, pos % ow);
+        // Where position `pos` reads tap 0; tap t adds `taps[t]`.
+        let origin = |pos: usize| ((pos / ow) * sh * e.pw + (pos % ow) * sw) * L;
+        let taps: Vec<usize> = (0..wt.len())
+            .map(|t| ((t / kw) * dh * e.pw + (t % kw) * dw) * L)
+            .collect();
+        // Four positions at once: four independent chains of adds per tap.
+        let mut quads = sums.chunks_exact_mut(4 * L);
+        let mut pos = 0;
+        for out in &mut quads {
+            let at = [origin(pos), origin(pos + 1), origin(pos + 2), origin(pos + 3)];
+            let mut acc = [bias; 4];
+            for (wv, &off) in wt.iter().zip(&taps) {
+                for (a, &base) in acc.iter_mut().zip(&at) {
+                    let src: &[F; L] = padded[base + off..base + off + L].try_into().unwrap();
+                    for j in 0..L {
+                        a[j] += wv[j] * src[j];
+                    }
+                }
+            }
+            for (o, a) in out.chunks_exact_mut(L).zip(&acc) {
+                o.copy_from_slice(a);
+            }
+            pos += 4;
+        }
+        for out in quads.into_remainder().chunks_exact_mut(L) {
+            let base = origin(pos);
             let mut acc = bias;
-            for (t, wv) in wt.iter().enumerate() {
-                let (ky, kx) = (t / kw, t % kw);
-                let at = ((oy * sh + ky * dh) * e.pw + ox * sw + kx * dw) * L;
-                let src = &padded[at..at + L];
+            for (wv, &off) in wt.iter().zip(&taps) {
+                let src = &padded[base + off..base + off + L];
                 for j in 0..L {
                     acc[j] += wv[j] * src[j];
                 }
             }
             out.copy_from_slice(&acc);
+            pos += 1;
         }
     }
 }
