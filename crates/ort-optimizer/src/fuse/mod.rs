@@ -7,6 +7,7 @@ mod bias_add;
 mod conv_bn;
 mod gelu;
 mod layer_norm;
+mod quantize_dequantize;
 mod rows_gemm;
 mod skip_layer_norm;
 mod transpose_matmul;
@@ -19,6 +20,7 @@ pub use bias_add::BiasAddFusion;
 pub use conv_bn::ConvBatchNorm;
 pub use gelu::GeluFusion;
 pub use layer_norm::LayerNormFusion;
+pub use quantize_dequantize::QuantizeDequantize;
 pub use rows_gemm::RowsGemm;
 pub use skip_layer_norm::SkipLayerNorm;
 pub use transpose_matmul::TransposeMatMul;
@@ -35,5 +37,6 @@ pub fn passes() -> Vec<Box<dyn Pass>> {
         Box::new(TransposeMatMul),
         Box::new(ActivationFusion),
         Box::new(RowsGemm),
+        Box::new(QuantizeDequantize),
     ]
 }

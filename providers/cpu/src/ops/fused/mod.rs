@@ -7,6 +7,7 @@ pub mod fused_matmul;
 pub mod gelu;
 pub mod layer_normalization;
 pub mod multi_head_attention;
+pub mod quantize_dequantize;
 pub mod skip_layer_normalization;
 #[cfg(test)]
 mod tests_attention;
@@ -14,3 +15,5 @@ mod tests_attention;
 mod tests_linear;
 #[cfg(test)]
 mod tests_norm;
+#[cfg(test)]
+mod tests_quant;

@@ -53,6 +53,30 @@ simd_fn! {
     }
 }
 
+simd_fn! {
+    fn round_trip_run[](x: &[f32], o: &mut [f32], scale: f32, zp: f32, lo: f32, hi: f32) {
+        for (o, &v) in o.iter_mut().zip(x) {
+            // `quantize_run`, then `dequantize_run` on its integer: q and zp are
+            // small integers, so q - zp is exact as in the integer subtraction.
+            let q = ((v / scale).round_ties_even() + zp).max(lo).min(hi);
+            *o = (q - zp) * scale;
+        }
+    }
+}
+
+/// `o = (saturate(round_half_even(x / scale) + zp) - zp) * scale`: QuantizeLinear
+/// then DequantizeLinear with the same scale and zero point, in one pass.
+pub(crate) fn round_trip(x: &[f32], o: &mut [f32], scale: f32, zp: i32, range: (i32, i32)) {
+    let (zp, lo, hi) = (zp as f32, range.0 as f32, range.1 as f32);
+    if o.len() >= PAR_MIN && in_pool() {
+        o.par_chunks_mut(PAR_MIN / 4)
+            .zip(x.par_chunks(PAR_MIN / 4))
+            .for_each(|(o, x)| round_trip_run(x, o, scale, zp, lo, hi));
+    } else {
+        round_trip_run(x, o, scale, zp, lo, hi);
+    }
+}
+
 /// `o = saturate(round_half_even(x / scale) + zp)` with the saturation range
 /// `(lo, hi)` of `T`.
 pub(crate) fn quantize<T: QInt + Send>(

@@ -48,7 +48,7 @@ macro_rules! dispatch_q {
 mod conv_integer;
 mod dequantize_linear;
 mod dynamic_quantize_linear;
-mod loops;
+pub(crate) mod loops;
 mod matmul_integer;
 mod qgemm;
 mod qlinear_conv;

@@ -1,0 +1,56 @@
+//! QuantizeDequantize (fused domain): QuantizeLinear then DequantizeLinear with
+//! one scale and zero point, `Y = (saturate(round(X / scale) + zp) - zp) · scale`,
+//! computed in one pass with the arithmetic of the two ops.
+
+use ort_core::ElemType::{F32, I8, U8};
+use ort_core::{Error, Value};
+
+use crate::kernel::{input, one, Ctx, Kernel, NodeInfo};
+use crate::ops::quant::loops::round_trip;
+use crate::ops::LATEST;
+
+struct QuantizeDequantize;
+
+fn build(_: &NodeInfo<'_, '_>) -> Result<Box<dyn Kernel>, Error> {
+    Ok(Box::new(QuantizeDequantize))
+}
+
+impl Kernel for QuantizeDequantize {
+    fn compute(
+        &self,
+        inputs: &[Option<&Value>],
+        ctx: &Ctx<'_>,
+    ) -> Result<Vec<Option<Value>>, Error> {
+        let (x, scale, zp) = (input(inputs, 0)?, input(inputs, 1)?, input(inputs, 2)?);
+        if scale.len() != 1 || zp.len() != 1 || scale.elem() != F32 {
+            return Err(Error::invalid(format!(
+                "QuantizeDequantize takes one float32 scale and one zero point, got {} {:?} and {} {:?}",
+                scale.elem(),
+                scale.shape(),
+                zp.elem(),
+                zp.shape()
+            )));
+        }
+        let s = scale.as_slice::<f32>()?[0];
+        let (z, range) = match zp.elem() {
+            U8 => (zp.as_slice::<u8>()?[0] as i32, (0, 255)),
+            I8 => (zp.as_slice::<i8>()?[0] as i32, (-128, 127)),
+            e => {
+                return Err(Error::invalid(format!(
+                    "QuantizeDequantize takes a uint8 or int8 zero point, got {e}"
+                )))
+            }
+        };
+        let xs = x.as_slice::<f32>()?;
+        one(ctx.tensor(x.shape(), |o: &mut [f32]| round_trip(xs, o, s, z, range))?)
+    }
+}
+
+crate::register!(
+    "QuantizeDequantize",
+    "ai.ort_rs.fused",
+    [1, LATEST],
+    &[F32],
+    0,
+    build
+);
