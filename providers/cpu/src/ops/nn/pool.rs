@@ -133,25 +133,39 @@ simd_fn! {
     /// its few taps along that row.
     pub(super) fn stencil[T: Copy, Op: Fn(T, T) -> T](p: &Pool, xp: &[T], o: &mut [T], init: T, spans: &[Vec<Span>; 3], f: Op) {
         let g = &p.g;
-        let (ih, iw, ow, dw) = (g.input[1], g.input[2], g.output[2], g.dilations[2]);
-        let (mut folded, mut across) = (vec![init; iw], vec![init; iw]);
+        let (ih, iw, ow) = (g.input[1], g.input[2], g.output[2]);
+        let (kw, sw, dw) = (g.kernel[2], g.strides[2], g.dilations[2]);
+        // One slot of slack after the windows: the stride-2 pick below reads
+        // pairs, the second of the last pair unused.
+        let (mut folded, mut across) = (vec![init; iw], vec![init; iw + 1]);
+        // The outputs whose windows are whole (not cut by the padding): a run.
+        let full = |c: &Span| c.taps.len() == kw;
+        let lo = spans[2].iter().position(full).unwrap_or(ow);
+        let hi = spans[2].iter().rposition(full).map_or(lo, |i| i + 1);
         let mut rows = o.chunks_mut(ow.max(1));
         for a in &spans[0] {
             for b in &spans[1] {
                 let Some(orow) = rows.next() else { return };
-                folded.fill(init);
+                let mut first = true;
                 for kd in a.taps.clone() {
                     let d = (a.start + (kd * g.dilations[0]) as isize) as usize;
                     for kh in b.taps.clone() {
                         let h = (b.start + (kh * g.dilations[1]) as isize) as usize;
                         let xr = &xp[(d * ih + h) * iw..][..iw];
-                        folded.iter_mut().zip(xr).for_each(|(m, &v)| *m = f(*m, v));
+                        if first {
+                            folded.copy_from_slice(xr);
+                            first = false;
+                        } else {
+                            folded.iter_mut().zip(xr).for_each(|(m, &v)| *m = f(*m, v));
+                        }
                     }
+                }
+                if first {
+                    folded.fill(init);
                 }
                 // Every full window along the row, folded tap by tap over the
                 // whole row (vectorized); outputs then pick theirs, and only
                 // windows cut by the padding fold their taps one by one.
-                let kw = g.kernel[2];
                 let n = (iw + dw).saturating_sub(kw * dw);
                 let windows = &mut across[..n];
                 windows.copy_from_slice(&folded[..n]);
@@ -159,9 +173,23 @@ simd_fn! {
                     let src = &folded[t * dw..t * dw + n];
                     windows.iter_mut().zip(src).for_each(|(m, &v)| *m = f(*m, v));
                 }
-                for (out, c) in orow.iter_mut().zip(&spans[2]) {
-                    if c.taps.len() == kw {
-                        *out = windows[c.start as usize];
+                if lo < hi {
+                    let base = spans[2][lo].start as usize;
+                    let inner = &mut orow[lo..hi];
+                    match sw {
+                        1 => inner.copy_from_slice(&across[base..base + inner.len()]),
+                        2 => {
+                            let pairs = across[base..base + 2 * inner.len()].chunks_exact(2);
+                            inner.iter_mut().zip(pairs).for_each(|(o, w)| *o = w[0]);
+                        }
+                        _ => {
+                            let picks = across[base..].iter().step_by(sw);
+                            inner.iter_mut().zip(picks).for_each(|(o, &w)| *o = w);
+                        }
+                    }
+                }
+                for (ox, (out, c)) in orow.iter_mut().zip(&spans[2]).enumerate() {
+                    if (lo..hi).contains(&ox) {
                         continue;
                     }
                     let mut m = init;
