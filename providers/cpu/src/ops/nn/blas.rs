@@ -146,11 +146,7 @@ pub(crate) fn takes_prepacked_b(m: usize, b: &PackedB, (k, n): (usize, usize)) -
 /// several products share (attention's keys and values). None where F is not
 /// f32 or this CPU does not run the AVX-512 kernel.
 pub(crate) fn pack_b<F: Flt>(b: Mat<'_, F>, k: usize, n: usize) -> Option<PackedB> {
-    if std::any::TypeId::of::<F>() != std::any::TypeId::of::<f32>()
-        || !super::sgemm_avx512::available()
-        || k == 0
-        || n == 0
-    {
+    if !runs_f32_kernel::<F>() || k == 0 || n == 0 {
         return None;
     }
     assert!(b.fits(k, n));
@@ -177,8 +173,7 @@ pub(crate) fn gemm_prepacked<F: Flt>(
         return false;
     }
     assert!(a.fits(m, k) && (m - 1) * ldc + n <= c.len() && ldc >= n);
-    let parallel = threads > 1 && m * n * k >= super::PAR_WORK * 4;
-    let threads = if parallel { threads } else { 1 };
+    let threads = kernel_threads((m, n, k), threads);
     super::sgemm_avx512::sgemm(
         (m, n, k),
         ASrc::Strided(strided_f32(a)),
@@ -230,8 +225,7 @@ pub(crate) fn gemm_prepacked_a<F: Flt>(
     }
     assert!(b.fits(k, n) && (m - 1) * ldc + n <= c.len() && ldc >= n);
     let (b, c) = (strided_f32(b), f32_mut(c));
-    let parallel = threads > 1 && m * n * k >= super::PAR_WORK * 4;
-    let threads = if parallel { threads } else { 1 };
+    let threads = kernel_threads((m, n, k), threads);
     super::sgemm_avx512::sgemm(
         (m, n, k),
         ASrc::Packed(a),
@@ -243,6 +237,16 @@ pub(crate) fn gemm_prepacked_a<F: Flt>(
         threads,
     );
     true
+}
+
+/// The threads the AVX-512 kernel splits an (m, n, k) product over: one below
+/// the size where a parallel region pays.
+fn kernel_threads((m, n, k): (usize, usize, usize), threads: usize) -> usize {
+    if threads > 1 && m * n * k >= super::PAR_WORK * 4 {
+        threads
+    } else {
+        1
+    }
 }
 
 /// Whether F is f32 and this CPU runs the AVX-512 kernel (so that [`gemm_rows`]
@@ -266,17 +270,11 @@ pub(crate) fn gemm_rows<F: Flt>(
     acc: bool,
     threads: usize,
 ) -> bool {
-    if std::any::TypeId::of::<F>() != std::any::TypeId::of::<f32>()
-        || !super::sgemm_avx512::available()
-        || m == 0
-        || n == 0
-        || k == 0
-    {
+    if !runs_f32_kernel::<F>() || m == 0 || n == 0 || k == 0 {
         return false;
     }
     assert!(a.fits(m, k) && rows.len() == k && (m - 1) * ldc + n <= c.len() && ldc >= n);
-    let parallel = threads > 1 && m * n * k >= super::PAR_WORK * 4;
-    let threads = if parallel { threads } else { 1 };
+    let threads = kernel_threads((m, n, k), threads);
     let data = strided_f32(Mat::rows(data, 1)).data;
     let a = match packed {
         Some(p) if p.dims() == (m, k) => ASrc::Packed(p),

@@ -162,33 +162,16 @@ pub(super) fn conv<F: Flt>(
     epilogue: Epilogue<'_, F>,
     threads: usize,
 ) {
-    if !conv_body(p, x, w, b, packed, out, epilogue, threads) {
-        finish(out, epilogue.z, epilogue.act, threads);
-    }
-}
-
-/// `conv` up to its epilogue; true when it applied the epilogue as well.
-#[allow(clippy::too_many_arguments)]
-fn conv_body<F: Flt>(
-    p: &Shape,
-    x: &[F],
-    w: &[F],
-    b: Option<&[F]>,
-    packed: Option<&[PackedA]>,
-    out: &mut [F],
-    epilogue: Epilogue<'_, F>,
-    threads: usize,
-) -> bool {
     let g = &p.g;
     let (cg, mg) = (p.c / p.group, p.m / p.group);
     let (in_sz, out_sz) = (numel(&g.input), numel(&g.output));
     let kdim = cg * numel(&g.kernel);
     if out.is_empty() {
-        return true;
+        return;
     }
     if p.group > 1 && cg == 1 && g.rank() <= 2 {
         depthwise(p, x, w, b, out, threads);
-        return false;
+        return finish(out, epilogue.z, epilogue.act, threads);
     }
     let pointwise = g.kernel.iter().all(|&k| k == 1)
         && g.strides.iter().all(|&s| s == 1)
@@ -266,7 +249,7 @@ fn conv_body<F: Flt>(
             };
             assert!(done, "runs_f32_kernel said the kernel runs");
         }
-        return true;
+        return;
     }
     let col_len = if pointwise { 0 } else { kdim * out_sz };
     for (ni, on) in out.chunks_mut(p.m * out_sz).enumerate() {
@@ -283,7 +266,7 @@ fn conv_body<F: Flt>(
             });
         }
     }
-    false
+    finish(out, epilogue.z, epilogue.act, threads);
 }
 
 /// Unfolds one group's input into `col`: a row per (channel, kernel tap), a column

@@ -483,11 +483,19 @@ enum BPanel<'a> {
     Rows(&'a [f32], &'a [usize], usize),
 }
 
-/// The k loop of `kernel`: `$b` yields step p's two B vectors, `$a` a pointer
-/// to row i's A value at step p.
+/// The k loop of `kernel`: `$b` yields step p's two B vectors; A is read from
+/// the packed panel `$apack` or the row pointers `$rp`, as `$a` says.
 #[cfg(target_arch = "x86_64")]
 macro_rules! k_loop {
-    ($acc:ident, $kc:expr, |$p:ident| $b:expr, |$i:ident| $a:expr) => {
+    ($acc:ident, $kc:expr, $a:expr, $apack:ident, $rp:ident, |$p:ident| $b:expr) => {
+        match $a {
+            APanel::Packed(_) => k_loop!(@steps $acc, $kc, |$p| $b, |i| unsafe {
+                *$apack.add($p * MR + i)
+            }),
+            APanel::Rows(..) => k_loop!(@steps $acc, $kc, |$p| $b, |i| unsafe { *$rp[i].add($p) }),
+        }
+    };
+    (@steps $acc:ident, $kc:expr, |$p:ident| $b:expr, |$i:ident| $a:expr) => {
         for $p in 0..$kc {
             let (b0, b1) = $b;
             for ($i, row) in $acc.iter_mut().enumerate() {
@@ -556,14 +564,7 @@ unsafe fn kernel<const R: usize>(
                     }
                 };
             }
-            match a {
-                APanel::Packed(_) => {
-                    k_loop!(acc, kc, |p| bload!(p), |i| unsafe {
-                        *apack.add(p * MR + i)
-                    })
-                }
-                APanel::Rows(..) => k_loop!(acc, kc, |p| bload!(p), |i| unsafe { *rp[i].add(p) }),
-            }
+            k_loop!(acc, kc, a, apack, rp, |p| bload!(p));
         }
         BPanel::Rows(data, rows, col) => {
             assert!(rows.len() >= kc);
@@ -579,14 +580,7 @@ unsafe fn kernel<const R: usize>(
                     }
                 };
             }
-            match a {
-                APanel::Packed(_) => {
-                    k_loop!(acc, kc, |p| bload!(p), |i| unsafe {
-                        *apack.add(p * MR + i)
-                    })
-                }
-                APanel::Rows(..) => k_loop!(acc, kc, |p| bload!(p), |i| unsafe { *rp[i].add(p) }),
-            }
+            k_loop!(acc, kc, a, apack, rp, |p| bload!(p));
         }
     }
     let scale = _mm512_set1_ps(alpha);

@@ -68,13 +68,7 @@ simd_fn! {
 /// then DequantizeLinear with the same scale and zero point, in one pass.
 pub(crate) fn round_trip(x: &[f32], o: &mut [f32], scale: f32, zp: i32, range: (i32, i32)) {
     let (zp, lo, hi) = (zp as f32, range.0 as f32, range.1 as f32);
-    if o.len() >= PAR_MIN && in_pool() {
-        o.par_chunks_mut(PAR_MIN / 4)
-            .zip(x.par_chunks(PAR_MIN / 4))
-            .for_each(|(o, x)| round_trip_run(x, o, scale, zp, lo, hi));
-    } else {
-        round_trip_run(x, o, scale, zp, lo, hi);
-    }
+    elementwise(x, o, |x, o| round_trip_run(x, o, scale, zp, lo, hi));
 }
 
 /// `o = saturate(round_half_even(x / scale) + zp)` with the saturation range
@@ -87,23 +81,22 @@ pub(crate) fn quantize<T: QInt + Send>(
     range: (i32, i32),
 ) {
     let (zp, lo, hi) = (zp as f32, range.0 as f32, range.1 as f32);
-    if o.len() >= PAR_MIN && in_pool() {
-        o.par_chunks_mut(PAR_MIN / 4)
-            .zip(x.par_chunks(PAR_MIN / 4))
-            .for_each(|(o, x)| quantize_run(x, o, scale, zp, lo, hi));
-    } else {
-        quantize_run(x, o, scale, zp, lo, hi);
-    }
+    elementwise(x, o, |x, o| quantize_run(x, o, scale, zp, lo, hi));
 }
 
 /// `o = (x - zp) * scale`.
 pub(crate) fn dequantize<T: QInt + Sync>(x: &[T], o: &mut [f32], scale: f32, zp: i32) {
+    elementwise(x, o, |x, o| dequantize_run(x, o, scale, zp));
+}
+
+/// `f(x, o)` over the whole run, or over chunks on the pool when it is long.
+fn elementwise<A: Sync, B: Send>(x: &[A], o: &mut [B], f: impl Fn(&[A], &mut [B]) + Sync) {
     if o.len() >= PAR_MIN && in_pool() {
         o.par_chunks_mut(PAR_MIN / 4)
             .zip(x.par_chunks(PAR_MIN / 4))
-            .for_each(|(o, x)| dequantize_run(x, o, scale, zp));
+            .for_each(|(o, x)| f(x, o));
     } else {
-        dequantize_run(x, o, scale, zp);
+        f(x, o);
     }
 }
 
