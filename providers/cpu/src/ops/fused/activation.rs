@@ -107,7 +107,8 @@ simd_fn! {
 }
 
 simd_fn! {
-    fn add_then_apply[F: Flt](o: &mut [F], z: Option<&[F]>, act: Option<Act>) {
+    /// `o = act(o + z)`.
+    pub(crate) fn add_then_apply[F: Flt](o: &mut [F], z: Option<&[F]>, act: Option<Act>) {
         if let Some(z) = z {
             o.iter_mut().zip(z).for_each(|(o, &z)| *o += z);
         }

@@ -7,7 +7,7 @@ use super::conv_shift;
 use super::depthwise_blocked;
 use super::sgemm_avx512::PackedA;
 use super::window::{Geom, Window};
-use super::{data, numel, output, with_scratch, Flt, PAR_WORK};
+use super::{as_f32, as_f32_mut, data, numel, output, with_scratch, Flt, PAR_WORK};
 use crate::kernel::{input, one, opt_input, ConstId, Ctx, Kernel, NodeInfo};
 use crate::ops::fused::activation::{finish, Act};
 use crate::ops::{FLOATS, LATEST};
@@ -170,6 +170,9 @@ pub(super) fn conv<F: Flt>(
         return;
     }
     if p.group > 1 && cg == 1 && g.rank() <= 2 {
+        if lanes(p, x, w, b, out, epilogue, threads) {
+            return;
+        }
         depthwise(p, x, w, b, out, threads);
         return finish(out, epilogue.z, epilogue.act, threads);
     }
@@ -282,6 +285,38 @@ pub(super) fn im2col<F: Flt>(x: &[F], g: &Geom, col: &mut [F], threads: usize) {
             .enumerate()
             .for_each(|(ri, d)| im2col_row(x, g, ri, d));
     }
+}
+
+/// Depthwise f32 convolutions with one output channel per input channel, on
+/// AVX-512: channels as vector lanes (`channel_blocks`), epilogue included.
+/// False, doing nothing, elsewhere.
+fn lanes<F: Flt>(
+    p: &Shape,
+    x: &[F],
+    w: &[F],
+    b: Option<&[F]>,
+    out: &mut [F],
+    ep: Epilogue<'_, F>,
+    threads: usize,
+) -> bool {
+    #[cfg(target_arch = "x86_64")]
+    if p.m == p.c && super::channel_blocks::available() {
+        let (Some(x), Some(w), Some(out)) = (as_f32(x), as_f32(w), as_f32_mut(out)) else {
+            return false;
+        };
+        let (b, z) = (b.and_then(as_f32), ep.z.and_then(as_f32));
+        let g = p.g.lifted(2);
+        let (image_in, image_out) = (p.c * numel(&g.input), p.m * numel(&g.output));
+        let fold = super::channel_blocks::Fold::Conv { w, b };
+        for (ni, (xn, on)) in x.chunks(image_in).zip(out.chunks_mut(image_out)).enumerate() {
+            let zn = z.map(|z| &z[ni * image_out..(ni + 1) * image_out]);
+            let ep = Epilogue { z: zn, act: ep.act };
+            super::channel_blocks::run(&g, p.c, xn, &fold, on, ep, threads);
+        }
+        return true;
+    }
+    let _ = (p, x, w, b, out, ep, threads);
+    false
 }
 
 /// One input channel per group: each output plane is a direct 2-D stencil over its

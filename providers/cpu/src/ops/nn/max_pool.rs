@@ -1,7 +1,9 @@
 use ort_core::ElemType::*;
 use ort_core::{ElemType, Error, PodElement, Tensor, Value};
 
+use super::conv::Epilogue;
 use super::pool::{stencil, Pool};
+use crate::util::dims;
 use super::window::Window;
 use crate::kernel::{input, Ctx, Kernel, NodeInfo};
 use crate::ops::LATEST;
@@ -41,6 +43,10 @@ impl MaxPool {
         T: PodElement + PartialOrd + num_traits::Bounded + Larger,
     {
         let xd = x.as_slice::<T>()?;
+        #[cfg(target_arch = "x86_64")]
+        if let Some(y) = self.lanes(p, x, ctx)? {
+            return Ok((y, None));
+        }
         let (in_sz, g) = (p.in_size(), &p.g);
         let (id, ih, iw) = (g.input[0], g.input[1], g.input[2]);
         let (dd, dh, dw) = (g.dilations[0], g.dilations[1], g.dilations[2]);
@@ -95,6 +101,30 @@ impl MaxPool {
             }
         })?;
         Ok((y, indices.transpose()?))
+    }
+}
+
+impl MaxPool {
+    /// f32 1-D and 2-D pooling without indices on AVX-512: channels as vector
+    /// lanes (`channel_blocks`). None where that does not run.
+    #[cfg(target_arch = "x86_64")]
+    fn lanes(&self, p: &Pool, x: &Tensor, ctx: &Ctx<'_>) -> Result<Option<Tensor>, Error> {
+        use super::channel_blocks::{available, run, Fold};
+        let xs = dims(x.shape());
+        if x.elem() != F32 || self.want_indices || xs.len() > 4 || !available() {
+            return Ok(None);
+        }
+        let xd = x.as_slice::<f32>()?;
+        let g = self.window.geom(&xs[2..], None)?.lifted(2);
+        let (c, in_sz) = (xs[1], p.in_size());
+        let y = ctx.tensor::<f32>(&p.out_shape, |out| {
+            let image_out = c * p.out_size();
+            for (xn, on) in xd.chunks(c * in_sz).zip(out.chunks_mut(image_out)) {
+                let ep = Epilogue { z: None, act: None };
+                run(&g, c, xn, &Fold::Max, on, ep, ctx.threads);
+            }
+        })?;
+        Ok(Some(y))
     }
 }
 

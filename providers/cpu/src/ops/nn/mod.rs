@@ -83,6 +83,8 @@ pub(crate) use simd_fn;
 
 mod average_pool;
 mod batch_normalization;
+#[cfg(target_arch = "x86_64")]
+mod channel_blocks;
 pub(crate) mod blas;
 mod col2im;
 pub(crate) mod conv;
@@ -314,6 +316,20 @@ pub(crate) fn with_scratch<F: Flt, R>(len: usize, f: impl FnOnce(&mut [F]) -> R)
         }
         _ => f(&mut vec![F::zero(); len]),
     })
+}
+
+/// `x` as f32 when `T` is f32.
+pub(crate) fn as_f32<T: 'static>(x: &[T]) -> Option<&[f32]> {
+    (std::any::TypeId::of::<T>() == std::any::TypeId::of::<f32>())
+        // SAFETY: T is f32 (checked): same layout and length.
+        .then(|| unsafe { std::slice::from_raw_parts(x.as_ptr().cast(), x.len()) })
+}
+
+/// `x` as f32 when `T` is f32.
+pub(crate) fn as_f32_mut<T: 'static>(x: &mut [T]) -> Option<&mut [f32]> {
+    (std::any::TypeId::of::<T>() == std::any::TypeId::of::<f32>())
+        // SAFETY: T is f32 (checked): same layout and length; the borrow moves over.
+        .then(|| unsafe { std::slice::from_raw_parts_mut(x.as_mut_ptr().cast(), x.len()) })
 }
 
 /// Product of dimensions as usize.
