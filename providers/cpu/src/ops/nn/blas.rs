@@ -257,8 +257,10 @@ pub(crate) fn runs_f32_kernel<F: Flt>() -> bool {
 
 /// `c[m×n] = a·b (+ c when acc)` where row p of b is `data[rows[p]..][..n]` (a
 /// convolution's input shifted per tap) and a is `packed` when given, else the
-/// row-major `a`. Returns false, doing nothing, when F is not f32 or this CPU
-/// does not run the AVX-512 kernel.
+/// row-major `a`. Returns false, doing nothing, when F is not f32, this CPU
+/// does not run the AVX-512 kernel, or the product is too thin for it (fewer
+/// than 16 columns: its tiles are 32 wide, and a squeeze-and-excite block's
+/// 1×1 convolutions have one).
 #[allow(clippy::too_many_arguments)]
 pub(crate) fn gemm_rows<F: Flt>(
     (m, n, k): (usize, usize, usize),
@@ -270,7 +272,7 @@ pub(crate) fn gemm_rows<F: Flt>(
     acc: bool,
     threads: usize,
 ) -> bool {
-    if !runs_f32_kernel::<F>() || m == 0 || n == 0 || k == 0 {
+    if !runs_f32_kernel::<F>() || m == 0 || n < 16 || k == 0 {
         return false;
     }
     assert!(a.fits(m, k) && rows.len() == k && (m - 1) * ldc + n <= c.len() && ldc >= n);

@@ -18,7 +18,7 @@ use rayon::prelude::*;
 use super::conv::Epilogue;
 use super::window::Geom;
 use super::{with_scratch, PAR_WORK};
-use crate::ops::fused::activation::add_then_apply;
+use crate::ops::fused::activation::{add_then_apply, Act};
 
 /// Channels per block: the lanes of one vector.
 const L: usize = 16;
@@ -38,6 +38,9 @@ pub(super) enum Fold<'a> {
 pub(super) fn available() -> bool {
     is_x86_feature_detected!("avx512f")
 }
+
+/// Per block of channels: a weight vector per tap, and a bias vector.
+type Weights = (Vec<[f32; L]>, Vec<[f32; L]>);
 
 /// The geometry of one run, in padded-buffer units.
 struct Plan {
@@ -115,14 +118,18 @@ pub(super) fn run(
     // Bands small enough to stay in cache, and enough tasks for the threads.
     let work = out.len() * p.taps.len();
     let par = threads > 1 && work >= PAR_WORK;
-    let min_bands = if par { (2 * threads).div_ceil(blocks) } else { 1 };
+    let min_bands = if par {
+        (2 * threads).div_ceil(blocks)
+    } else {
+        1
+    };
     p.band = oh.div_ceil(min_bands);
     while p.band > 1 && p.rows_for(p.band) * pw * L > BAND_FLOATS {
         p.band = p.band.div_ceil(2);
     }
     let bands = oh.div_ceil(p.band);
     // The kernels as [block][tap][lane], so that a tap's weights are one vector.
-    let weights: Option<(Vec<[f32; L]>, Vec<[f32; L]>)> = match fold {
+    let weights: Option<Weights> = match fold {
         Fold::Conv { w, b } => {
             let taps = p.taps.len();
             assert!(w.len() == c * taps && b.is_none_or(|b| b.len() == c));
@@ -139,6 +146,9 @@ pub(super) fn run(
         Fold::Max => None,
     };
     let dst = Out(out.as_mut_ptr(), out.len());
+    // The residual and the common activations are applied to each vector as it
+    // is stored; the others per channel after each band.
+    let inline = Lanewise::of(ep.act);
     let task = |t: usize| {
         let (bi, ri) = (t / bands, t % bands);
         let rows = ri * p.band..((ri + 1) * p.band).min(oh);
@@ -146,20 +156,33 @@ pub(super) fn run(
             let n = p.taps.len();
             (&wt[bi * n..(bi + 1) * n], bias[bi])
         });
-        with_scratch(p.scratch(), |buf: &mut [f32]| {
+        with_scratch(p.scratch() + L, |buf: &mut [f32]| {
+            // Whole-vector loads from a 64-byte boundary: one cache line each.
+            let skip = buf.as_ptr().align_offset(64).min(L);
+            let buf = &mut buf[skip..];
             // SAFETY: the CPU has AVX-512F (asserted on entry); tasks write
             // disjoint (block, band) parts of `out`.
-            unsafe { block_band(&p, x, bi * L, rows.clone(), w, buf, dst) };
+            unsafe {
+                block_band(
+                    &p,
+                    x,
+                    bi * L,
+                    rows.clone(),
+                    w,
+                    buf,
+                    dst,
+                    inline.map(|a| (ep.z, a)),
+                )
+            };
         });
-        if ep.z.is_some() || ep.act.is_some() {
+        if inline.is_none() {
             for ch in bi * L..(bi * L + L).min(c) {
                 let range = ch * out_sz + rows.start * p.ow..ch * out_sz + rows.end * p.ow;
                 assert!(range.end <= dst.1);
                 // SAFETY: this task's band of channel `ch`, written above and
                 // touched by no other task.
-                let o = unsafe {
-                    std::slice::from_raw_parts_mut(dst.0.add(range.start), range.len())
-                };
+                let o =
+                    unsafe { std::slice::from_raw_parts_mut(dst.0.add(range.start), range.len()) };
                 add_then_apply(o, ep.z.map(|z| &z[range]), ep.act);
             }
         }
@@ -180,10 +203,12 @@ unsafe impl Send for Out {}
 unsafe impl Sync for Out {}
 
 /// One task: channels `c0..c0 + 16` (fewer in the last block), output rows
-/// `rows`. `w` is the block's weights per tap and bias (None: max pooling).
+/// `rows`. `w` is the block's weights per tap and bias (None: max pooling);
+/// `ep` the residual (of the whole output) and activation to apply on the way.
 ///
 /// # Safety
 /// The CPU has AVX-512F; no other task writes this block's band of `out`.
+#[allow(clippy::too_many_arguments)]
 #[target_feature(enable = "avx512f")]
 unsafe fn block_band(
     p: &Plan,
@@ -193,6 +218,7 @@ unsafe fn block_band(
     w: Option<(&[[f32; L]], [f32; L])>,
     buf: &mut [f32],
     out: Out,
+    ep: Option<(Option<&[f32]>, Lanewise)>,
 ) {
     let lanes = (p.c - c0).min(L);
     let pad = if w.is_some() { 0.0 } else { f32::NEG_INFINITY };
@@ -235,15 +261,79 @@ unsafe fn block_band(
             transpose16(&mut stage);
             let m = n.min(p.ow - x0);
             let mask = ((1u32 << m) - 1) as __mmask16;
-            for (l, v) in stage.iter().enumerate().take(lanes) {
+            for (l, &v) in stage.iter().enumerate().take(lanes) {
                 let at = (c0 + l) * p.out_sz + r * p.ow + x0;
                 assert!(at + m <= out.1);
+                // (No closures here: they would not inherit the target feature.)
+                let mut v = v;
+                if let Some((z, act)) = ep {
+                    if let Some(z) = z {
+                        let z = &z[at..at + m];
+                        // SAFETY: `z` holds the `m` masked-in floats.
+                        v = _mm512_add_ps(v, unsafe { _mm512_maskz_loadu_ps(mask, z.as_ptr()) });
+                    }
+                    v = act.apply(v);
+                }
                 // SAFETY: `m` floats at `at` lie in this task's part of `out`.
-                unsafe { _mm512_mask_storeu_ps(out.0.add(at), mask, *v) };
+                unsafe { _mm512_mask_storeu_ps(out.0.add(at), mask, v) };
             }
             x0 += m;
         }
     }
+}
+
+/// An activation computed on whole vectors (none: the residual alone).
+#[derive(Clone, Copy)]
+enum Lanewise {
+    None,
+    Relu,
+    LeakyRelu(f32),
+    Clip(f32, f32),
+    HardSigmoid(f32, f32),
+    HardSwish,
+}
+
+impl Lanewise {
+    fn of(act: Option<Act>) -> Option<Lanewise> {
+        Some(match act {
+            None => Lanewise::None,
+            Some(Act::Relu) => Lanewise::Relu,
+            Some(Act::LeakyRelu(a)) => Lanewise::LeakyRelu(a as f32),
+            Some(Act::Clip(lo, hi)) => Lanewise::Clip(lo as f32, hi as f32),
+            Some(Act::HardSigmoid(a, b)) => Lanewise::HardSigmoid(a as f32, b as f32),
+            Some(Act::HardSwish) => Lanewise::HardSwish,
+            Some(_) => return None,
+        })
+    }
+
+    /// As `activation::apply` computes it, NaNs included (`max` and `min`
+    /// return their second operand for a NaN).
+    #[inline]
+    #[target_feature(enable = "avx512f")]
+    fn apply(self, v: __m512) -> __m512 {
+        let zero = _mm512_setzero_ps();
+        match self {
+            Lanewise::None => v,
+            Lanewise::Relu => _mm512_max_ps(v, zero),
+            Lanewise::LeakyRelu(a) => {
+                let neg = _mm512_cmp_ps_mask::<_CMP_LT_OQ>(v, zero);
+                _mm512_mask_mul_ps(v, neg, v, _mm512_set1_ps(a))
+            }
+            Lanewise::Clip(lo, hi) => {
+                _mm512_min_ps(_mm512_max_ps(v, _mm512_set1_ps(lo)), _mm512_set1_ps(hi))
+            }
+            Lanewise::HardSigmoid(a, b) => unit(v, a, b),
+            Lanewise::HardSwish => _mm512_mul_ps(v, unit(v, 1.0 / 6.0, 0.5)),
+        }
+    }
+}
+
+/// `a·v + b` clamped to [0, 1].
+#[inline]
+#[target_feature(enable = "avx512f")]
+fn unit(v: __m512, a: f32, b: f32) -> __m512 {
+    let t = _mm512_fmadd_ps(_mm512_set1_ps(a), v, _mm512_set1_ps(b));
+    _mm512_min_ps(_mm512_max_ps(t, _mm512_setzero_ps()), _mm512_set1_ps(1.0))
 }
 
 /// Input rows `y0..y0 + nrows` (padded coordinates) of channels
@@ -352,7 +442,10 @@ fn transpose16(r: &mut [__m512; L]) {
     let mut u = [_mm512_setzero_ps(); L];
     for i in 0..4 {
         let (a, b) = (_mm512_castps_pd(t[4 * i]), _mm512_castps_pd(t[4 * i + 1]));
-        let (c, d) = (_mm512_castps_pd(t[4 * i + 2]), _mm512_castps_pd(t[4 * i + 3]));
+        let (c, d) = (
+            _mm512_castps_pd(t[4 * i + 2]),
+            _mm512_castps_pd(t[4 * i + 3]),
+        );
         u[4 * i] = _mm512_castpd_ps(_mm512_unpacklo_pd(a, c));
         u[4 * i + 1] = _mm512_castpd_ps(_mm512_unpackhi_pd(a, c));
         u[4 * i + 2] = _mm512_castpd_ps(_mm512_unpacklo_pd(b, d));
@@ -394,7 +487,14 @@ mod tests {
 
     /// A window problem: channels, input, kernel, strides, dilations, pads
     /// (begin then end).
-    type Case = (usize, [usize; 2], [usize; 2], [usize; 2], [usize; 2], [usize; 4]);
+    type Case = (
+        usize,
+        [usize; 2],
+        [usize; 2],
+        [usize; 2],
+        [usize; 2],
+        [usize; 4],
+    );
 
     fn geom(&(_, input, kernel, strides, dilations, pads): &Case) -> Geom {
         let out = |i: usize| {
@@ -426,7 +526,11 @@ mod tests {
                                 - g.pad_begin[0] as isize;
                             let ix = (ox * g.strides[1] + kx * g.dilations[1]) as isize
                                 - g.pad_begin[1] as isize;
-                            if iy < 0 || ix < 0 || iy >= g.input[0] as isize || ix >= g.input[1] as isize {
+                            if iy < 0
+                                || ix < 0
+                                || iy >= g.input[0] as isize
+                                || ix >= g.input[1] as isize
+                            {
                                 continue;
                             }
                             let v = x[(ch * g.input[0] + iy as usize) * g.input[1] + ix as usize];
@@ -473,13 +577,24 @@ mod tests {
             let z: Vec<f32> = (0..c * out_sz).map(|i| val(i, 5)).collect();
             for threads in [1, 2] {
                 let mut got = vec![0.0; c * out_sz];
-                let ep = Epilogue { z: Some(&z), act: None };
+                // The activation applied as vectors, and one applied per channel.
+                let (act, f): (_, fn(f32) -> f32) = match threads {
+                    1 => (Act::HardSwish, |v| v * (v / 6.0 + 0.5).clamp(0.0, 1.0)),
+                    _ => (Act::Tanh, f32::tanh),
+                };
+                let ep = Epilogue {
+                    z: Some(&z),
+                    act: Some(act),
+                };
                 let fold = Fold::Conv { w: &w, b: Some(&b) };
                 run(&g, c, &x, &fold, &mut got, ep, threads);
                 let want = naive(&g, c, &x, Some((&w, &b)));
                 for (i, (g, w)) in got.iter().zip(&want).enumerate() {
-                    let w = w + z[i];
-                    assert!((g - w).abs() <= 1e-4 * w.abs().max(1.0), "{case:?} conv at {i}: {g} vs {w}");
+                    let w = f(w + z[i]);
+                    assert!(
+                        (g - w).abs() <= 1e-4 * w.abs().max(1.0),
+                        "{case:?} conv at {i}: {g} vs {w}"
+                    );
                 }
                 let ep = Epilogue { z: None, act: None };
                 run(&g, c, &x, &Fold::Max, &mut got, ep, threads);

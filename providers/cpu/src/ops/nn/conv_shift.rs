@@ -92,7 +92,8 @@ impl Planes {
 /// `og` (M/group output planes) with weights `wg` (or their `packed` form), bias
 /// `bias` (this group's values) and the epilogue (residual and activation,
 /// applied plane by plane as the discarded columns are dropped); false, doing
-/// nothing, where the GEMM kernel does not run (not float32, or no AVX-512).
+/// nothing to `og`, where the GEMM kernel does not run (not float32, no
+/// AVX-512, or fewer than 16 output columns).
 #[allow(clippy::too_many_arguments)]
 pub(super) fn conv<F: Flt>(
     p: &Shape,

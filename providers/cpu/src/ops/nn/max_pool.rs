@@ -3,10 +3,10 @@ use ort_core::{ElemType, Error, PodElement, Tensor, Value};
 
 use super::conv::Epilogue;
 use super::pool::{stencil, Pool};
-use crate::util::dims;
 use super::window::Window;
 use crate::kernel::{input, Ctx, Kernel, NodeInfo};
 use crate::ops::LATEST;
+use crate::util::dims;
 
 struct MaxPool {
     window: Window,

@@ -83,9 +83,9 @@ pub(crate) use simd_fn;
 
 mod average_pool;
 mod batch_normalization;
+pub(crate) mod blas;
 #[cfg(target_arch = "x86_64")]
 mod channel_blocks;
-pub(crate) mod blas;
 mod col2im;
 pub(crate) mod conv;
 mod conv_loops;
