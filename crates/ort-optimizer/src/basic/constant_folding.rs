@@ -38,68 +38,94 @@ impl Pass for ConstantFolding {
         Level::Basic
     }
     fn run(&self, g: &mut Graph, ctx: &PassContext<'_>) -> Result<usize, String> {
-        let mut folded: HashSet<usize> = HashSet::new();
-        let mut new_inits: Vec<(String, Tensor)> = Vec::new();
-        for i in 0..g.nodes.len() {
-            let n = &g.nodes[i];
-            if !is_candidate(n) {
-                continue;
-            }
-            let outs = if let Some(t) = static_shape_of(g, n) {
-                vec![t]
-            } else {
-                let Some(eval) = ctx.eval else { continue };
-                let ins: Option<Vec<Option<&Tensor>>> = n
-                    .inputs
-                    .iter()
-                    .map(|v| {
-                        if v.is_empty() {
-                            Some(None)
-                        } else {
-                            constant(g, v).map(Some)
-                        }
-                    })
-                    .collect();
-                let Some(ins) = ins else { continue };
-                match eval.eval(n, &ins, ctx.opsets) {
-                    Ok(outs) => outs,
-                    Err(e) => {
-                        tracing::debug!("not folding {}: {e}", n.describe());
-                        continue;
-                    }
-                }
-            };
-            let names: Vec<&String> = n.outputs.iter().filter(|o| !o.is_empty()).collect();
-            if outs.len() != names.len()
-                || outs.iter().map(|t| t.len()).sum::<usize>() > MAX_ELEMENTS
-            {
-                continue;
-            }
-            for (name, t) in names.into_iter().zip(outs) {
-                new_inits.push((name.clone(), t));
-            }
-            folded.insert(i);
-            // Later nodes see this node's outputs as constants.
-            g.initializers.append(&mut new_inits);
-        }
-        if folded.is_empty() {
-            return Ok(0);
-        }
-        let mut i = 0;
-        g.nodes.retain(|_| {
-            let keep = !folded.contains(&i);
-            i += 1;
-            keep
-        });
-        let fresh: Vec<(String, TypeInfo)> = g
-            .initializers
-            .iter()
-            .filter(|(n, _)| !g.types.contains_key(n) || is_loose(&g.types[n]))
-            .map(|(n, t)| (n.clone(), edit::known_type(t)))
-            .collect();
-        g.types.extend(fresh);
-        Ok(folded.len())
+        Ok(fold(g, ctx, is_candidate))
     }
+}
+
+/// Extended level: DequantizeLinear of a constant (a quantized weight or bias)
+/// folds into float initializers. The basic level keeps these nodes, which
+/// mark a quantized region's weights for a provider that runs the region in
+/// integers; the CPU provider computes such regions in float, and with the
+/// weights constant it packs them once at session creation instead of
+/// dequantizing them on every run (as onnxruntime's QDQ fusions also drop them).
+pub struct DequantizeConstants;
+
+impl Pass for DequantizeConstants {
+    fn name(&self) -> &str {
+        "dequantize-constants"
+    }
+    fn level(&self) -> Level {
+        Level::Extended
+    }
+    fn run(&self, g: &mut Graph, ctx: &PassContext<'_>) -> Result<usize, String> {
+        Ok(fold(g, ctx, |n| {
+            (n.domain.is_empty() || n.domain == "ai.onnx") && is(n, "DequantizeLinear")
+        }))
+    }
+}
+
+/// Folds every node that `candidate` accepts and whose inputs are constants;
+/// returns how many.
+fn fold(g: &mut Graph, ctx: &PassContext<'_>, candidate: impl Fn(&Node) -> bool) -> usize {
+    let mut folded: HashSet<usize> = HashSet::new();
+    let mut new_inits: Vec<(String, Tensor)> = Vec::new();
+    for i in 0..g.nodes.len() {
+        let n = &g.nodes[i];
+        if !candidate(n) {
+            continue;
+        }
+        let outs = if let Some(t) = static_shape_of(g, n) {
+            vec![t]
+        } else {
+            let Some(eval) = ctx.eval else { continue };
+            let ins: Option<Vec<Option<&Tensor>>> = n
+                .inputs
+                .iter()
+                .map(|v| {
+                    if v.is_empty() {
+                        Some(None)
+                    } else {
+                        constant(g, v).map(Some)
+                    }
+                })
+                .collect();
+            let Some(ins) = ins else { continue };
+            match eval.eval(n, &ins, ctx.opsets) {
+                Ok(outs) => outs,
+                Err(e) => {
+                    tracing::debug!("not folding {}: {e}", n.describe());
+                    continue;
+                }
+            }
+        };
+        let names: Vec<&String> = n.outputs.iter().filter(|o| !o.is_empty()).collect();
+        if outs.len() != names.len() || outs.iter().map(|t| t.len()).sum::<usize>() > MAX_ELEMENTS {
+            continue;
+        }
+        for (name, t) in names.into_iter().zip(outs) {
+            new_inits.push((name.clone(), t));
+        }
+        folded.insert(i);
+        // Later nodes see this node's outputs as constants.
+        g.initializers.append(&mut new_inits);
+    }
+    if folded.is_empty() {
+        return 0;
+    }
+    let mut i = 0;
+    g.nodes.retain(|_| {
+        let keep = !folded.contains(&i);
+        i += 1;
+        keep
+    });
+    let fresh: Vec<(String, TypeInfo)> = g
+        .initializers
+        .iter()
+        .filter(|(n, _)| !g.types.contains_key(n) || is_loose(&g.types[n]))
+        .map(|(n, t)| (n.clone(), edit::known_type(t)))
+        .collect();
+    g.types.extend(fresh);
+    folded.len()
 }
 
 fn is_candidate(n: &Node) -> bool {
@@ -228,6 +254,76 @@ mod tests {
         let mut g = graph();
         assert_eq!(run(&mut g, None), 1);
         assert_eq!(g.nodes.len(), 3);
+    }
+
+    /// DequantizeLinear of int8 with a per-tensor scale and zero point.
+    struct DequantizeOnly;
+    impl Evaluator for DequantizeOnly {
+        fn eval(
+            &self,
+            node: &Node,
+            inputs: &[Option<&Tensor>],
+            _: &BTreeMap<String, i64>,
+        ) -> Result<Vec<Tensor>, String> {
+            if node.op_type != "DequantizeLinear" {
+                return Err("only DequantizeLinear".into());
+            }
+            let q = inputs[0].unwrap().to_vec::<i8>().unwrap();
+            let scale = inputs[1].unwrap().to_vec::<f32>().unwrap()[0];
+            let zp = inputs[2].unwrap().to_vec::<i8>().unwrap()[0];
+            let v = q.iter().map(|&q| (q as f32 - zp as f32) * scale).collect();
+            Ok(vec![
+                Tensor::from_vec(inputs[0].unwrap().shape(), v).unwrap()
+            ])
+        }
+    }
+
+    #[test]
+    fn dequantized_constants_fold_at_the_extended_level_only() {
+        let mut g = Graph {
+            initializers: vec![
+                (
+                    "w".into(),
+                    Tensor::from_vec(&[3], vec![-4i8, 0, 6]).unwrap(),
+                ),
+                ("s".into(), Tensor::scalar(0.5f32)),
+                ("z".into(), Tensor::scalar(2i8)),
+            ],
+            ..Graph::default()
+        };
+        g.inputs.push(ValueDecl {
+            name: "x".into(),
+            ty: TypeInfo::tensor(ort_core::ElemType::I8, Some(vec![Dim::Known(3)])),
+        });
+        g.nodes = vec![
+            edit::node(
+                "DequantizeLinear",
+                "",
+                "dw",
+                &["w", "s", "z"],
+                &["fw"],
+                vec![],
+            ),
+            edit::node(
+                "DequantizeLinear",
+                "",
+                "dx",
+                &["x", "s", "z"],
+                &["fx"],
+                vec![],
+            ),
+        ];
+        let opsets = BTreeMap::new();
+        let ctx = PassContext {
+            opsets: &opsets,
+            is_main: true,
+            eval: Some(&DequantizeOnly),
+        };
+        assert_eq!(ConstantFolding.run(&mut g, &ctx).unwrap(), 0);
+        assert_eq!(DequantizeConstants.run(&mut g, &ctx).unwrap(), 1);
+        assert_eq!(g.nodes.len(), 1, "the input's DequantizeLinear stays");
+        let fw = g.initializer("fw").unwrap().to_vec::<f32>().unwrap();
+        assert_eq!(fw, vec![-3.0, -1.0, 2.0]);
     }
 
     #[test]

@@ -1,4 +1,5 @@
-//! Basic level: provider-independent rewrites that keep the graph in standard ONNX.
+//! Basic level: provider-independent rewrites that keep the graph in standard ONNX
+//! (and, at the extended level, the folding of dequantized constants).
 
 mod constant_folding;
 mod cse;
@@ -6,7 +7,7 @@ mod redundant;
 
 use crate::Pass;
 
-pub use constant_folding::ConstantFolding;
+pub use constant_folding::{ConstantFolding, DequantizeConstants};
 pub use cse::CommonSubexpressions;
 pub use redundant::RedundantNodes;
 
@@ -16,5 +17,6 @@ pub fn passes() -> Vec<Box<dyn Pass>> {
         Box::new(ConstantFolding),
         Box::new(RedundantNodes),
         Box::new(CommonSubexpressions),
+        Box::new(DequantizeConstants),
     ]
 }

@@ -18,6 +18,23 @@ use super::window::Geom;
 use super::{numel, with_scratch, Flt, PAR_WORK};
 use crate::ops::fused::activation::finish;
 
+simd_fn! {
+    /// `dst[j] = src[2j]`, as a vectorized loop (a stride-2 convolution's
+    /// phase planes); `src` holds at least `2·dst.len() - 1` values.
+    fn evens[F: Flt](src: &[F], dst: &mut [F]) {
+        let n = dst.len();
+        let whole = n.min(src.len() / 2);
+        let pairs = src[..2 * whole].chunks_exact(2);
+        dst[..whole].iter_mut().zip(pairs).for_each(|(d, p)| *d = p[0]);
+        if whole < n {
+            dst[whole] = src[2 * whole];
+        }
+    }
+}
+
+/// Wide outputs computed per GEMM call, in floats (256 KiB).
+const BAND_FLOATS: usize = 1 << 16;
+
 /// The geometry of the phase planes of one channel.
 struct Planes {
     g: Geom,
@@ -79,6 +96,8 @@ impl Planes {
                 let x0 = ((j0 * sw) as isize + v - left) as usize;
                 if sw == 1 {
                     row[j0..j1].copy_from_slice(&xr[x0..x0 + j1 - j0]);
+                } else if sw == 2 {
+                    evens(&xr[x0..], &mut row[j0..j1]);
                 } else {
                     let src = xr[x0..].iter().step_by(sw);
                     row[j0..j1].iter_mut().zip(src).for_each(|(d, &x)| *d = x);
@@ -129,7 +148,15 @@ pub(super) fn conv<F: Flt>(
     // Slack after the planes: a shifted run may reach qw - 1 values past its
     // channel into columns that are discarded.
     let planes_len = cg * chan + qw;
-    with_scratch(planes_len + mg * wide, |s: &mut [F]| {
+    if wide < 16 {
+        return false;
+    }
+    // Output rows per product: a band's wide outputs stay in L2 until they
+    // are compacted (a first layer's would be megabytes).
+    let band = oh
+        .div_ceil((mg * wide).div_ceil(BAND_FLOATS))
+        .max(16usize.div_ceil(qw));
+    with_scratch(planes_len + mg * band * qw, |s: &mut [F]| {
         let (planes, out_wide) = s.split_at_mut(planes_len);
         planes[cg * chan..].fill(F::zero());
         let fill = |(c, dst): (usize, &mut [F])| pl.fill(&xg[c * in_sz..][..in_sz], dst);
@@ -143,42 +170,42 @@ pub(super) fn conv<F: Flt>(
             chans.for_each(fill);
         }
         let a = Mat::rows(wg, kdim);
-        let dims = (mg, wide, kdim);
-        if !gemm_rows(
-            dims,
-            packed,
-            a,
-            (planes, &rows),
-            out_wide,
-            wide,
-            false,
-            threads,
-        ) {
-            return false;
-        }
-        // Drop the discarded columns, add the bias, then the epilogue while the
-        // plane is in cache (not as passes of their own over the output).
         let out_sz = oh * ow;
-        let compact = |(m, (o, w)): (usize, (&mut [F], &[F]))| {
-            let b = bias.map_or(F::zero(), |b| b[m]);
-            for (orow, wrow) in o.chunks_exact_mut(ow).zip(w.chunks(qw)) {
-                orow.iter_mut()
-                    .zip(&wrow[..ow])
-                    .for_each(|(o, &v)| *o = v + b);
+        for r0 in (0..oh).step_by(band) {
+            let r1 = (r0 + band).min(oh);
+            let n = (r1 - r0) * qw;
+            let out_wide = &mut out_wide[..mg * n];
+            // Row p of B is planes[rows[p] + r0·qw..][..n]: within the planes
+            // and their slack, as the whole product's rows are.
+            let b = (&planes[r0 * qw..], &rows[..]);
+            if !gemm_rows((mg, n, kdim), packed, a, b, out_wide, n, false, threads) {
+                return false;
             }
-            let z = ep.z.map(|z| &z[m * out_sz..(m + 1) * out_sz]);
-            finish(o, z, ep.act, 1);
-        };
-        if threads > 1 && og.len() >= PAR_WORK {
-            og.par_chunks_mut(out_sz)
-                .zip(out_wide.par_chunks(wide))
-                .enumerate()
-                .for_each(compact);
-        } else {
-            og.chunks_mut(out_sz)
-                .zip(out_wide.chunks(wide))
-                .enumerate()
-                .for_each(compact);
+            // Drop the discarded columns, add the bias, then the epilogue while
+            // the band is in cache (not as passes of their own over the output).
+            let span = r0 * ow..r1 * ow;
+            let compact = |(m, (o, w)): (usize, (&mut [F], &[F]))| {
+                let b = bias.map_or(F::zero(), |b| b[m]);
+                let o = &mut o[span.clone()];
+                for (orow, wrow) in o.chunks_exact_mut(ow).zip(w.chunks(qw)) {
+                    orow.iter_mut()
+                        .zip(&wrow[..ow])
+                        .for_each(|(o, &v)| *o = v + b);
+                }
+                let z = ep.z.map(|z| &z[m * out_sz..][span.clone()]);
+                finish(o, z, ep.act, 1);
+            };
+            if threads > 1 && mg * span.len() >= PAR_WORK {
+                og.par_chunks_mut(out_sz)
+                    .zip(out_wide.par_chunks(n))
+                    .enumerate()
+                    .for_each(compact);
+            } else {
+                og.chunks_mut(out_sz)
+                    .zip(out_wide.chunks(n))
+                    .enumerate()
+                    .for_each(compact);
+            }
         }
         true
     })
