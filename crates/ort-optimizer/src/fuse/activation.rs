@@ -68,6 +68,19 @@ fn activation(g: &Graph, n: &Node, ctx: &PassContext<'_>) -> Option<(&'static st
             };
             ("Clip", vec![lo, hi])
         }
+        // A QDQ round trip (fused by `quantize_dequantize`) with constant
+        // parameters: scale, zero point and the integer type's range.
+        "QuantizeDequantize" if n.domain == FUSED_DOMAIN => {
+            let scale = scalar(g, n.inputs.get(1)?)? as f32;
+            let zp = edit::constant(g, n.inputs.get(2)?)?;
+            let (lo, hi) = match zp.elem() {
+                ort_core::ElemType::U8 => (0.0, 255.0),
+                ort_core::ElemType::I8 => (-128.0, 127.0),
+                _ => return None,
+            };
+            let zp = scalar(g, &n.inputs[2])? as f32;
+            ("QuantizeDequantize", vec![scale, zp, lo, hi])
+        }
         "Gelu" if onnx || n.domain == FUSED_DOMAIN => {
             match str_attr(n, "approximate").unwrap_or("none") {
                 "tanh" => ("GeluTanh", vec![]),
@@ -178,6 +191,37 @@ mod tests {
             g.types.insert(v.into(), d(v).ty);
         }
         g
+    }
+
+    #[test]
+    fn a_qdq_round_trip_after_a_conv_fuses() {
+        let mut g = graph(
+            vec![
+                node("Conv", "", "c", &["x", "w"], &["h"], vec![]),
+                node(
+                    "QuantizeDequantize",
+                    FUSED_DOMAIN,
+                    "q",
+                    &["h", "s", "z"],
+                    &["y"],
+                    vec![],
+                ),
+            ],
+            ElemType::F32,
+        );
+        g.initializers = vec![
+            ("s".into(), ort_core::Tensor::scalar(0.25f32)),
+            ("z".into(), ort_core::Tensor::scalar(-3i8)),
+        ];
+        assert_eq!(run(&mut g), 1);
+        let n = &g.nodes[0];
+        assert_eq!(n.op_type, "FusedConv");
+        assert_eq!(str_attr(n, "activation"), Some("QuantizeDequantize"));
+        let params = match n.attr("activation_params").unwrap() {
+            ort_graph::AttrValue::Floats(v) => v.clone(),
+            v => panic!("{v:?}"),
+        };
+        assert_eq!(params, vec![0.25, -3.0, -128.0, 127.0]);
     }
 
     #[test]

@@ -20,6 +20,9 @@ pub(crate) enum Act {
     HardSwish,
     Gelu,
     GeluTanh,
+    /// QuantizeLinear then DequantizeLinear: scale, zero point, and the
+    /// integer type's range.
+    QuantizeDequantize(f64, f64, f64, f64),
 }
 
 impl Act {
@@ -54,6 +57,9 @@ impl Act {
             "LeakyRelu" => want(1).map(|_| Act::LeakyRelu(p[0])),
             "Clip" => want(2).map(|_| Act::Clip(p[0], p[1])),
             "HardSigmoid" => want(2).map(|_| Act::HardSigmoid(p[0], p[1])),
+            "QuantizeDequantize" => {
+                want(4).map(|_| Act::QuantizeDequantize(p[0], p[1], p[2], p[3]))
+            }
             _ => Err(Error::invalid(format!("unknown activation '{name}'"))),
         }?;
         Ok(Some(act))
@@ -83,6 +89,14 @@ simd_fn! {
                 let (a, b) = (F::of(a), F::of(b));
                 o.iter_mut()
                     .for_each(|v| *v = (a * *v + b).max(zero).min(one))
+            }
+            Act::QuantizeDequantize(s, z, lo, hi) => {
+                // As `quant::loops::round_trip`: the same operations in order.
+                let (s, z, lo, hi) = (F::of(s), F::of(z), F::of(lo), F::of(hi));
+                o.iter_mut().for_each(|v| {
+                    let q = ((*v / s).round_even() + z).max(lo).min(hi);
+                    *v = (q - z) * s
+                })
             }
             Act::HardSwish => {
                 let (a, b) = (F::of(1.0 / 6.0), F::of(0.5));

@@ -291,6 +291,7 @@ enum Lanewise {
     Clip(f32, f32),
     HardSigmoid(f32, f32),
     HardSwish,
+    QuantizeDequantize(f32, f32, f32, f32),
 }
 
 impl Lanewise {
@@ -302,6 +303,9 @@ impl Lanewise {
             Some(Act::Clip(lo, hi)) => Lanewise::Clip(lo as f32, hi as f32),
             Some(Act::HardSigmoid(a, b)) => Lanewise::HardSigmoid(a as f32, b as f32),
             Some(Act::HardSwish) => Lanewise::HardSwish,
+            Some(Act::QuantizeDequantize(s, z, lo, hi)) => {
+                Lanewise::QuantizeDequantize(s as f32, z as f32, lo as f32, hi as f32)
+            }
             Some(_) => return None,
         })
     }
@@ -324,6 +328,14 @@ impl Lanewise {
             }
             Lanewise::HardSigmoid(a, b) => unit(v, a, b),
             Lanewise::HardSwish => _mm512_mul_ps(v, unit(v, 1.0 / 6.0, 0.5)),
+            Lanewise::QuantizeDequantize(s, z, lo, hi) => {
+                let (s, z) = (_mm512_set1_ps(s), _mm512_set1_ps(z));
+                // Round to nearest, ties to even (0), exceptions suppressed (8).
+                let q = _mm512_roundscale_ps::<0x08>(_mm512_div_ps(v, s));
+                let q = _mm512_max_ps(_mm512_add_ps(q, z), _mm512_set1_ps(lo));
+                let q = _mm512_min_ps(q, _mm512_set1_ps(hi));
+                _mm512_mul_ps(_mm512_sub_ps(q, z), s)
+            }
         }
     }
 }
@@ -578,8 +590,12 @@ mod tests {
             for threads in [1, 2] {
                 let mut got = vec![0.0; c * out_sz];
                 // The activation applied as vectors, and one applied per channel.
-                let (act, f): (_, fn(f32) -> f32) = match threads {
-                    1 => (Act::HardSwish, |v| v * (v / 6.0 + 0.5).clamp(0.0, 1.0)),
+                let (act, f): (_, fn(f32) -> f32) = match (threads, c % 2) {
+                    (1, 0) => (Act::HardSwish, |v| v * (v / 6.0 + 0.5).clamp(0.0, 1.0)),
+                    // int8 with scale 0.25 and zero point 3, as QDQ models have.
+                    (1, _) => (Act::QuantizeDequantize(0.25, 3.0, -128.0, 127.0), |v| {
+                        ((v / 0.25).round_ties_even() + 3.0).clamp(-128.0, 127.0) * 0.25 - 0.75
+                    }),
                     _ => (Act::Tanh, f32::tanh),
                 };
                 let ep = Epilogue {

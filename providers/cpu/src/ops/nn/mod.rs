@@ -126,6 +126,8 @@ pub(crate) trait Flt:
 {
     fn of(x: f64) -> Self;
     fn f64(self) -> f64;
+    /// Rounds half-way cases to the even integer (as QuantizeLinear does).
+    fn round_even(self) -> Self;
     /// `exp`, in a form loops can vectorize where that matters (f32).
     fn fast_exp(self) -> Self {
         self.exp()
@@ -138,6 +140,10 @@ impl Flt for f32 {
     }
     fn f64(self) -> f64 {
         self as f64
+    }
+    #[inline(always)]
+    fn round_even(self) -> f32 {
+        self.round_ties_even()
     }
     /// Cephes-style: 2^n · p(r) with r = x - n·ln2, branch-free so that loops over
     /// it vectorize (libm's expf is a scalar call). Within a few ulp of expf.
@@ -172,6 +178,10 @@ impl Flt for f64 {
     }
     fn f64(self) -> f64 {
         self
+    }
+    #[inline(always)]
+    fn round_even(self) -> f64 {
+        self.round_ties_even()
     }
 }
 
