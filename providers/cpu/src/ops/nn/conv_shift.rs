@@ -32,8 +32,10 @@ simd_fn! {
     }
 }
 
-/// Wide outputs computed per GEMM call, in floats (256 KiB).
-const BAND_FLOATS: usize = 1 << 16;
+/// Wide outputs computed per GEMM call, in floats (1 MiB, the L2 size): only
+/// products larger than that (a first layer's) are split into bands, each
+/// split costing a parallel region and a pass over the weights.
+const BAND_FLOATS: usize = 1 << 18;
 
 /// The geometry of the phase planes of one channel.
 struct Planes {
