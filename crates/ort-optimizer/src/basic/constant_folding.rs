@@ -165,24 +165,32 @@ mod tests {
     use ort_core::Dim;
     use ort_graph::ValueDecl;
 
-    /// Adds f32 tensors of one shape: enough to test the pass's bookkeeping.
-    struct AddOnly;
-    impl Evaluator for AddOnly {
+    /// Add of f32 tensors of one shape, and DequantizeLinear of int8 with one
+    /// scale and zero point: enough to test the passes' bookkeeping.
+    struct Arith;
+    impl Evaluator for Arith {
         fn eval(
             &self,
             node: &Node,
             inputs: &[Option<&Tensor>],
             _: &BTreeMap<String, i64>,
         ) -> Result<Vec<Tensor>, String> {
-            if node.op_type != "Add" {
-                return Err("only Add".into());
-            }
-            let a = inputs[0].unwrap().to_vec::<f32>().unwrap();
-            let b = inputs[1].unwrap().to_vec::<f32>().unwrap();
-            let s: Vec<f32> = a.iter().zip(&b).map(|(x, y)| x + y).collect();
-            Ok(vec![
-                Tensor::from_vec(inputs[0].unwrap().shape(), s).unwrap()
-            ])
+            let x = inputs[0].unwrap();
+            let v: Vec<f32> = match node.op_type.as_str() {
+                "Add" => {
+                    let b = inputs[1].unwrap().to_vec::<f32>().unwrap();
+                    let a = x.to_vec::<f32>().unwrap();
+                    a.iter().zip(&b).map(|(x, y)| x + y).collect()
+                }
+                "DequantizeLinear" => {
+                    let scale = inputs[1].unwrap().to_vec::<f32>().unwrap()[0];
+                    let zp = inputs[2].unwrap().to_vec::<i8>().unwrap()[0] as f32;
+                    let q = x.to_vec::<i8>().unwrap();
+                    q.iter().map(|&q| (q as f32 - zp) * scale).collect()
+                }
+                op => return Err(format!("no {op}")),
+            };
+            Ok(vec![Tensor::from_vec(x.shape(), v).unwrap()])
         }
     }
 
@@ -238,7 +246,7 @@ mod tests {
     #[test]
     fn folds_chains_and_static_shapes_not_inputs() {
         let mut g = graph();
-        assert_eq!(run(&mut g, Some(&AddOnly)), 3);
+        assert_eq!(run(&mut g, Some(&Arith)), 3);
         let ops: Vec<&str> = g.nodes.iter().map(|n| n.op_type.as_str()).collect();
         assert_eq!(ops, vec!["Add"], "the Add of the input x stays");
         let abb = g.initializer("abb").unwrap().to_vec::<f32>().unwrap();
@@ -254,28 +262,6 @@ mod tests {
         let mut g = graph();
         assert_eq!(run(&mut g, None), 1);
         assert_eq!(g.nodes.len(), 3);
-    }
-
-    /// DequantizeLinear of int8 with a per-tensor scale and zero point.
-    struct DequantizeOnly;
-    impl Evaluator for DequantizeOnly {
-        fn eval(
-            &self,
-            node: &Node,
-            inputs: &[Option<&Tensor>],
-            _: &BTreeMap<String, i64>,
-        ) -> Result<Vec<Tensor>, String> {
-            if node.op_type != "DequantizeLinear" {
-                return Err("only DequantizeLinear".into());
-            }
-            let q = inputs[0].unwrap().to_vec::<i8>().unwrap();
-            let scale = inputs[1].unwrap().to_vec::<f32>().unwrap()[0];
-            let zp = inputs[2].unwrap().to_vec::<i8>().unwrap()[0];
-            let v = q.iter().map(|&q| (q as f32 - zp as f32) * scale).collect();
-            Ok(vec![
-                Tensor::from_vec(inputs[0].unwrap().shape(), v).unwrap()
-            ])
-        }
     }
 
     #[test]
@@ -317,7 +303,7 @@ mod tests {
         let ctx = PassContext {
             opsets: &opsets,
             is_main: true,
-            eval: Some(&DequantizeOnly),
+            eval: Some(&Arith),
         };
         assert_eq!(ConstantFolding.run(&mut g, &ctx).unwrap(), 0);
         assert_eq!(DequantizeConstants.run(&mut g, &ctx).unwrap(), 1);
@@ -336,7 +322,7 @@ mod tests {
         });
         g.nodes
             .push(edit::node("RandomNormal", "", "r", &[], &["r"], vec![]));
-        assert_eq!(run(&mut g, Some(&AddOnly)), 1, "only the Shape folds");
+        assert_eq!(run(&mut g, Some(&Arith)), 1, "only the Shape folds");
         assert!(g.nodes.iter().any(|n| n.op_type == "RandomNormal"));
     }
 }

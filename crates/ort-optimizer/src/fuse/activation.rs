@@ -71,14 +71,13 @@ fn activation(g: &Graph, n: &Node, ctx: &PassContext<'_>) -> Option<(&'static st
         // A QDQ round trip (fused by `quantize_dequantize`) with constant
         // parameters: scale, zero point and the integer type's range.
         "QuantizeDequantize" if n.domain == FUSED_DOMAIN => {
-            let scale = scalar(g, n.inputs.get(1)?)? as f32;
-            let zp = edit::constant(g, n.inputs.get(2)?)?;
-            let (lo, hi) = match zp.elem() {
+            let (scale, zp) = (n.inputs.get(1)?, n.inputs.get(2)?);
+            let (lo, hi) = match elem_type(g, zp)? {
                 ort_core::ElemType::U8 => (0.0, 255.0),
                 ort_core::ElemType::I8 => (-128.0, 127.0),
                 _ => return None,
             };
-            let zp = scalar(g, &n.inputs[2])? as f32;
+            let (scale, zp) = (scalar(g, scale)? as f32, scalar(g, zp)? as f32);
             ("QuantizeDequantize", vec![scale, zp, lo, hi])
         }
         "Gelu" if onnx || n.domain == FUSED_DOMAIN => {

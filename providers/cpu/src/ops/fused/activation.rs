@@ -8,6 +8,7 @@ use rayon::prelude::*;
 use crate::kernel::NodeInfo;
 use crate::ops::nn::gelu::{erf, tanh_of};
 use crate::ops::nn::{simd_fn, Flt, PAR_WORK};
+use crate::ops::quant::loops::round_trip_one;
 
 #[derive(Clone, Copy, Debug)]
 pub(crate) enum Act {
@@ -91,12 +92,8 @@ simd_fn! {
                     .for_each(|v| *v = (a * *v + b).max(zero).min(one))
             }
             Act::QuantizeDequantize(s, z, lo, hi) => {
-                // As `quant::loops::round_trip`: the same operations in order.
                 let (s, z, lo, hi) = (F::of(s), F::of(z), F::of(lo), F::of(hi));
-                o.iter_mut().for_each(|v| {
-                    let q = ((*v / s).round_even() + z).max(lo).min(hi);
-                    *v = (q - z) * s
-                })
+                o.iter_mut().for_each(|v| *v = round_trip_one(*v, s, z, lo, hi))
             }
             Act::HardSwish => {
                 let (a, b) = (F::of(1.0 / 6.0), F::of(0.5));

@@ -5,11 +5,15 @@ use ::gemm::Parallelism;
 use num_traits::{WrappingAdd, WrappingMul, Zero};
 
 use super::sgemm_avx512::{ASrc, BSrc, PackedA, PackedB, Strided};
-use super::Flt;
+use super::{as_f32, as_f32_mut, Flt};
 
 /// Float32 products of at least this many multiply-adds take the AVX-512
 /// kernel where the CPU has it: below, packing costs more than it saves.
 const SGEMM_WORK: usize = 1 << 15;
+
+/// Products with fewer columns than this do not take the AVX-512 kernel's
+/// packed entry points: its tiles are 32 columns wide.
+pub(crate) const THIN: usize = 16;
 
 /// A read-only matrix operand: element (i, j) is `data[i * rs + j * cs]`.
 #[derive(Clone, Copy)]
@@ -218,7 +222,7 @@ pub(crate) fn gemm_prepacked_a<F: Flt>(
 ) -> bool {
     if std::any::TypeId::of::<F>() != std::any::TypeId::of::<f32>()
         || a.dims() != (m, k)
-        || n < 16
+        || n < THIN
         || m < 8
     {
         return false;
@@ -259,8 +263,7 @@ pub(crate) fn runs_f32_kernel<F: Flt>() -> bool {
 /// convolution's input shifted per tap) and a is `packed` when given, else the
 /// row-major `a`. Returns false, doing nothing, when F is not f32, this CPU
 /// does not run the AVX-512 kernel, or the product is too thin for it (fewer
-/// than 16 columns: its tiles are 32 wide, and a squeeze-and-excite block's
-/// 1×1 convolutions have one).
+/// than [`THIN`] columns: a squeeze-and-excite block's 1×1 convolutions have one).
 #[allow(clippy::too_many_arguments)]
 pub(crate) fn gemm_rows<F: Flt>(
     (m, n, k): (usize, usize, usize),
@@ -272,7 +275,7 @@ pub(crate) fn gemm_rows<F: Flt>(
     acc: bool,
     threads: usize,
 ) -> bool {
-    if !runs_f32_kernel::<F>() || m == 0 || n < 16 || k == 0 {
+    if !runs_f32_kernel::<F>() || m == 0 || n < THIN || k == 0 {
         return false;
     }
     assert!(a.fits(m, k) && rows.len() == k && (m - 1) * ldc + n <= c.len() && ldc >= n);
@@ -297,10 +300,8 @@ pub(crate) fn gemm_rows<F: Flt>(
 
 /// A float matrix operand as f32. Callers check that F is f32.
 fn strided_f32<F: Flt>(m: Mat<'_, F>) -> Strided<'_> {
-    assert_eq!(std::any::TypeId::of::<F>(), std::any::TypeId::of::<f32>());
     Strided {
-        // SAFETY: F is f32 (asserted): same layout and length.
-        data: unsafe { std::slice::from_raw_parts(m.data.as_ptr().cast(), m.data.len()) },
+        data: as_f32(m.data).expect("F is f32"),
         rs: m.rs,
         cs: m.cs,
     }
@@ -308,9 +309,7 @@ fn strided_f32<F: Flt>(m: Mat<'_, F>) -> Strided<'_> {
 
 /// A float output as f32. Callers check that F is f32.
 fn f32_mut<F: Flt>(c: &mut [F]) -> &mut [f32] {
-    assert_eq!(std::any::TypeId::of::<F>(), std::any::TypeId::of::<f32>());
-    // SAFETY: F is f32 (asserted): same layout and length; the borrow moves over.
-    unsafe { std::slice::from_raw_parts_mut(c.as_mut_ptr().cast(), c.len()) }
+    as_f32_mut(c).expect("F is f32")
 }
 
 /// Integer `c[m×n] = a·b` with wrapping arithmetic (as integer MatMul overflows in

@@ -156,10 +156,7 @@ pub(super) fn run(
             let n = p.taps.len();
             (&wt[bi * n..(bi + 1) * n], bias[bi])
         });
-        with_scratch(p.scratch() + L, |buf: &mut [f32]| {
-            // Whole-vector loads from a 64-byte boundary: one cache line each.
-            let skip = buf.as_ptr().align_offset(64).min(L);
-            let buf = &mut buf[skip..];
+        with_scratch(p.scratch(), |buf: &mut [f32]| {
             // SAFETY: the CPU has AVX-512F (asserted on entry); tasks write
             // disjoint (block, band) parts of `out`.
             unsafe {

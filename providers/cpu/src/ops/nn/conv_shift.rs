@@ -11,7 +11,7 @@
 
 use rayon::prelude::*;
 
-use super::blas::{gemm_rows, Mat};
+use super::blas::{gemm_rows, Mat, THIN};
 use super::conv::{Epilogue, Shape};
 use super::sgemm_avx512::PackedA;
 use super::window::Geom;
@@ -114,7 +114,7 @@ impl Planes {
 /// `bias` (this group's values) and the epilogue (residual and activation,
 /// applied plane by plane as the discarded columns are dropped); false, doing
 /// nothing to `og`, where the GEMM kernel does not run (not float32, no
-/// AVX-512, or fewer than 16 output columns).
+/// AVX-512, or fewer than `blas::THIN` output columns).
 #[allow(clippy::too_many_arguments)]
 pub(super) fn conv<F: Flt>(
     p: &Shape,
@@ -150,14 +150,14 @@ pub(super) fn conv<F: Flt>(
     // Slack after the planes: a shifted run may reach qw - 1 values past its
     // channel into columns that are discarded.
     let planes_len = cg * chan + qw;
-    if wide < 16 {
+    if wide < THIN {
         return false;
     }
     // Output rows per product: a band's wide outputs stay in L2 until they
     // are compacted (a first layer's would be megabytes).
     let band = oh
         .div_ceil((mg * wide).div_ceil(BAND_FLOATS))
-        .max(16usize.div_ceil(qw));
+        .max(THIN.div_ceil(qw));
     with_scratch(planes_len + mg * band * qw, |s: &mut [F]| {
         let (planes, out_wide) = s.split_at_mut(planes_len);
         planes[cg * chan..].fill(F::zero());

@@ -115,7 +115,8 @@ impl MaxPool {
             return Ok(None);
         }
         let xd = x.as_slice::<f32>()?;
-        let g = self.window.geom(&xs[2..], None)?.lifted(2);
+        // 1-D and 2-D windows are lifted to 3-D with a unit leading axis.
+        let g = p.g.trailing(2);
         let (c, in_sz) = (xs[1], p.in_size());
         let y = ctx.tensor::<f32>(&p.out_shape, |out| {
             let image_out = c * p.out_size();

@@ -193,6 +193,20 @@ impl Geom {
             pad_end: lift(&self.pad_end, 0),
         }
     }
+    /// The last `rank` axes (a lifted window's own, when the leading ones are
+    /// unit axes).
+    pub fn trailing(&self, rank: usize) -> Geom {
+        let keep = |v: &[usize]| v[v.len().saturating_sub(rank)..].to_vec();
+        Geom {
+            input: keep(&self.input),
+            output: keep(&self.output),
+            kernel: keep(&self.kernel),
+            strides: keep(&self.strides),
+            dilations: keep(&self.dilations),
+            pad_begin: keep(&self.pad_begin),
+            pad_end: keep(&self.pad_end),
+        }
+    }
     /// Output positions along axis `i` whose input index `o*stride + off` lies in
     /// `[0, input)`, for a kernel tap at signed offset `off`.
     pub fn valid(&self, i: usize, off: isize) -> (usize, usize) {

@@ -6,7 +6,7 @@
 use rayon::prelude::*;
 
 use super::QInt;
-use crate::ops::nn::simd_fn;
+use crate::ops::nn::{simd_fn, Flt};
 use crate::util::in_pool;
 
 /// Runs longer than this are split over the pool.
@@ -55,13 +55,17 @@ simd_fn! {
 
 simd_fn! {
     fn round_trip_run[](x: &[f32], o: &mut [f32], scale: f32, zp: f32, lo: f32, hi: f32) {
-        for (o, &v) in o.iter_mut().zip(x) {
-            // `quantize_run`, then `dequantize_run` on its integer: q and zp are
-            // small integers, so q - zp is exact as in the integer subtraction.
-            let q = ((v / scale).round_ties_even() + zp).max(lo).min(hi);
-            *o = (q - zp) * scale;
-        }
+        o.iter_mut().zip(x).for_each(|(o, &v)| *o = round_trip_one(v, scale, zp, lo, hi));
     }
+}
+
+/// One value through `quantize_run`, then `dequantize_run` on its integer: q
+/// and zp are small integers, so q - zp is exact as in the integer subtraction.
+/// (Also the fused ops' QuantizeDequantize activation.)
+#[inline(always)]
+pub(crate) fn round_trip_one<F: Flt>(v: F, scale: F, zp: F, lo: F, hi: F) -> F {
+    let q = ((v / scale).round_even() + zp).max(lo).min(hi);
+    (q - zp) * scale
 }
 
 /// `o = (saturate(round_half_even(x / scale) + zp) - zp) * scale`: QuantizeLinear
