@@ -11,10 +11,14 @@
 //!   the per-call context.
 //! - `ops/<family>/<op>.rs`: one op per file.
 //!
-//! Options: `threads` (intra-op threads; 0 = all cores).
+//! - `parallel`: the kernels' parallel loops, on workers that spin while a run lasts.
+//!
+//! Options: `threads` (intra-op threads; 0 = all cores), `spin` (1: idle workers
+//! spin for work while a run lasts, the default; 0: they sleep).
 
 pub mod kernel;
 pub mod ops;
+mod parallel;
 mod provider;
 pub mod registry;
 #[doc(hidden)]

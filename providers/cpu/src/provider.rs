@@ -1,7 +1,6 @@
 //! The provider object: capability (one group per supported node) and compile.
 
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
 use ort_core::abi::{Capability, FusedNode, ProviderInfo, RString, RVec, Tuple2};
@@ -76,8 +75,11 @@ impl Provider for CpuProvider {
         // parallel kernels wake only the other workers.
         if self.threads > 1 {
             self.pool.install(|| {
-                let _spinners = self.spin.then(|| Spinners::start(self.threads - 1));
-                f()
+                if self.spin {
+                    crate::parallel::Helpers::run(self.threads - 1, f)
+                } else {
+                    f()
+                }
             })
         } else {
             f()
@@ -141,45 +143,6 @@ impl Provider for CpuProvider {
             pool: self.pool.clone(),
             threads: self.threads,
         }))
-    }
-}
-
-/// Keeps the pool's other workers awake for the length of one run. An idle
-/// rayon worker soon sleeps, and waking it takes a futex call and, on a
-/// virtual machine, the wake-up of a halted vCPU: 15-35 µs measured here, more
-/// than many parallel kernels take, paid at each parallel region after a
-/// serial stretch. While a run lasts, each spinner takes pending work as it
-/// appears (onnxruntime's pool spins the same way); it ends with the run.
-struct Spinners {
-    stop: Arc<AtomicBool>,
-}
-
-impl Spinners {
-    /// Spawns `n` spinners from a pool thread.
-    fn start(n: usize) -> Spinners {
-        let stop = Arc::new(AtomicBool::new(false));
-        let home = rayon::current_thread_index();
-        for _ in 0..n {
-            let stop = stop.clone();
-            rayon::spawn(move || {
-                // The run's own thread must not spin: its run would wait on it.
-                if rayon::current_thread_index() == home {
-                    return;
-                }
-                while !stop.load(Ordering::Relaxed) {
-                    if rayon::yield_now() != Some(rayon::Yield::Executed) {
-                        std::hint::spin_loop();
-                    }
-                }
-            });
-        }
-        Spinners { stop }
-    }
-}
-
-impl Drop for Spinners {
-    fn drop(&mut self) {
-        self.stop.store(true, Ordering::Relaxed);
     }
 }
 

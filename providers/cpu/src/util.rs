@@ -4,6 +4,7 @@ use ndarray::{ArrayViewD, IxDyn};
 use ort_core::{Element, Error, PodElement, Tensor};
 
 use crate::kernel::Ctx;
+use crate::parallel::{for_each_chunk, pool_threads};
 
 /// An ndarray view of a host tensor.
 pub fn view<T: Element>(t: &Tensor) -> Result<ArrayViewD<'_, T>, Error> {
@@ -90,7 +91,6 @@ pub(crate) fn broadcast_zip<A: Copy + Sync, B: Copy + Sync, O: Send>(
     b_shape: &[i64],
     f: &(impl Fn(A, B) -> O + Sync + Send),
 ) {
-    use rayon::prelude::*;
     let rank = shape.len();
     // Element strides per output axis, zero where the operand is broadcast.
     let strides = |s: &[i64]| -> Vec<usize> {
@@ -160,13 +160,11 @@ pub(crate) fn broadcast_zip<A: Copy + Sync, B: Copy + Sync, O: Send>(
     }
     if out.len() >= PAR_MIN && in_pool() {
         let rows_per = (PAR_MIN / 4).div_ceil(n).max(1);
-        out.par_chunks_mut(rows_per * n)
-            .enumerate()
-            .for_each(|(c, chunk)| {
-                for (k, o) in chunk.chunks_mut(n).enumerate() {
-                    row(c * rows_per + k, o);
-                }
-            });
+        for_each_chunk(pool_threads(), out, rows_per * n, |c, chunk| {
+            for (k, o) in chunk.chunks_mut(n).enumerate() {
+                row(c * rows_per + k, o);
+            }
+        });
     } else {
         for (r, o) in out.chunks_mut(n).enumerate() {
             row(r, o);
@@ -186,11 +184,11 @@ pub fn in_pool() -> bool {
 
 /// `out[i] = f(a[i])`, in parallel chunks on the current pool when large.
 pub fn par_map<A: Copy + Sync, O: Send>(out: &mut [O], a: &[A], f: impl Fn(A) -> O + Sync + Send) {
-    use rayon::prelude::*;
     if out.len() >= PAR_MIN && in_pool() {
-        out.par_chunks_mut(PAR_MIN / 4)
-            .zip(a.par_chunks(PAR_MIN / 4))
-            .for_each(|(o, a)| o.iter_mut().zip(a).for_each(|(o, &x)| *o = f(x)));
+        let c = PAR_MIN / 4;
+        for_each_chunk(pool_threads(), out, c, |i, o| {
+            o.iter_mut().zip(&a[i * c..]).for_each(|(o, &x)| *o = f(x))
+        });
     } else {
         out.iter_mut().zip(a).for_each(|(o, &x)| *o = f(x));
     }
@@ -203,16 +201,14 @@ pub fn par_zip2<A: Copy + Sync, B: Copy + Sync, O: Send>(
     b: &[B],
     f: impl Fn(A, B) -> O + Sync + Send,
 ) {
-    use rayon::prelude::*;
     if out.len() >= PAR_MIN && in_pool() {
         let c = PAR_MIN / 4;
-        out.par_chunks_mut(c)
-            .zip(a.par_chunks(c).zip(b.par_chunks(c)))
-            .for_each(|(o, (a, b))| {
-                for i in 0..o.len() {
-                    o[i] = f(a[i], b[i]);
-                }
-            });
+        for_each_chunk(pool_threads(), out, c, |k, o| {
+            let (a, b) = (&a[k * c..], &b[k * c..]);
+            for i in 0..o.len() {
+                o[i] = f(a[i], b[i]);
+            }
+        });
     } else {
         for i in 0..out.len() {
             out[i] = f(a[i], b[i]);
@@ -666,7 +662,6 @@ pub fn strided_copy<T: Clone + Send + Sync>(
     strides: &[isize],
     out: &mut [T],
 ) {
-    use rayon::prelude::*;
     if out.is_empty() {
         return;
     }
@@ -715,9 +710,9 @@ pub fn strided_copy<T: Clone + Send + Sync>(
     let total_rows = out.len() / n;
     if out.len() >= PAR_MIN && total_rows > 1 && in_pool() {
         let per = (PAR_MIN / 4 / n).max(1);
-        out.par_chunks_mut(per * n)
-            .enumerate()
-            .for_each(|(c, chunk)| rows(c * per, chunk));
+        for_each_chunk(pool_threads(), out, per * n, |c, chunk| {
+            rows(c * per, chunk)
+        });
     } else {
         rows(0, out);
     }

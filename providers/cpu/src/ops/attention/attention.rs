@@ -3,7 +3,6 @@
 //! masking, a key/value cache and padding lengths.
 
 use ort_core::{ElemType, Error, Tensor, Value};
-use rayon::prelude::*;
 
 use super::{rounder, wants};
 use crate::kernel::{input, opt_input, Ctx, Kernel, NodeInfo};
@@ -550,11 +549,8 @@ impl Attention {
             let f = |(bh, r0, yb, qb): (usize, usize, &mut [F], Option<&mut [F]>)| {
                 plan.rows(bh, r0, &qd, ks.as_deref().unwrap_or(&kp), &vp, yb, qb)
             };
-            if ctx.threads > 1 && jobs.len() > 1 && work >= PAR_WORK {
-                jobs.into_par_iter().try_for_each(f)?;
-            } else {
-                jobs.into_iter().try_for_each(f)?;
-            }
+            let threads = if work >= PAR_WORK { ctx.threads } else { 1 };
+            crate::parallel::try_for_each_item(threads, jobs, f)?;
         }
 
         let mut outs = Vec::with_capacity(4);

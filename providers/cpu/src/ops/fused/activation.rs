@@ -3,7 +3,6 @@
 //! adds a residual first.
 
 use ort_core::{AttrValue, Error};
-use rayon::prelude::*;
 
 use crate::kernel::NodeInfo;
 use crate::ops::nn::gelu::{erf, tanh_of};
@@ -134,17 +133,12 @@ pub(crate) fn finish<F: Flt>(out: &mut [F], z: Option<&[F]>, act: Option<Act>, t
     if z.is_none() && act.is_none() {
         return;
     }
-    let chunk = |o: &mut [F], z: Option<&[F]>| add_then_apply(o, z, act);
     let c = PAR_WORK / 4;
     if threads > 1 && out.len() >= PAR_WORK {
-        match z {
-            Some(z) => out
-                .par_chunks_mut(c)
-                .zip(z.par_chunks(c))
-                .for_each(|(o, z)| chunk(o, Some(z))),
-            None => out.par_chunks_mut(c).for_each(|o| chunk(o, None)),
-        }
+        crate::parallel::for_each_chunk(threads, out, c, |i, o| {
+            add_then_apply(o, z.map(|z| &z[i * c..][..o.len()]), act)
+        });
     } else {
-        chunk(out, z);
+        add_then_apply(out, z, act);
     }
 }

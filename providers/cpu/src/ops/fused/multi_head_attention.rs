@@ -6,7 +6,6 @@
 //! float16 and bfloat16 compute in f32 and are rounded once, at the end.
 
 use ort_core::{ElemType, Error, Tensor, Value};
-use rayon::prelude::*;
 
 use crate::kernel::{input, one, opt_input, Ctx, Kernel, NodeInfo};
 use crate::ops::nn::blas::{gemm, gemm_prepacked, pack_b, Mat};
@@ -262,11 +261,8 @@ impl MultiHeadAttention {
             }
             let f = |(bh, r0, yb): (usize, usize, &mut [F])| plan.rows(bh, r0, &qd, &kd, &vd, yb);
             let work = b * heads * sq * sk * (d + dv);
-            if ctx.threads > 1 && jobs.len() > 1 && work >= PAR_WORK {
-                jobs.into_par_iter().try_for_each(f)?;
-            } else {
-                jobs.into_iter().try_for_each(f)?;
-            }
+            let threads = if work >= PAR_WORK { ctx.threads } else { 1 };
+            crate::parallel::try_for_each_item(threads, jobs, f)?;
         }
         let shape = [b as i64, sq as i64, (heads * dv) as i64];
         let y = output::<F>(ctx, q.elem(), &shape, |o| {

@@ -2,12 +2,12 @@
 //! normalization over the last axis in one pass per row.
 
 use ort_core::{Error, Value};
-use rayon::prelude::*;
 
 use crate::kernel::{input, opt_input, Ctx, Kernel, NodeInfo};
 use crate::ops::nn::layer_normalization::norm_row;
 use crate::ops::nn::{data, output, with_float, PAR_WORK};
 use crate::ops::{FLOATS, LATEST};
+use crate::parallel::for_each_chunk_pair;
 use crate::util::{broadcast_shapes, broadcast_zip, dims};
 
 struct SkipLayerNormalization {
@@ -68,11 +68,8 @@ impl Kernel for SkipLayerNormalization {
                     }
                     norm_row(t, o, &sc, bd.as_deref(), eps);
                 };
-                if ctx.threads > 1 && o.len() >= PAR_WORK {
-                    o.par_chunks_mut(d).zip(sum.par_chunks_mut(d)).enumerate().for_each(|(r, (o, t))| row(r, o, t));
-                } else {
-                    o.chunks_mut(d).zip(sum.chunks_mut(d)).enumerate().for_each(|(r, (o, t))| row(r, o, t));
-                }
+                let threads = if o.len() >= PAR_WORK { ctx.threads } else { 1 };
+                for_each_chunk_pair(threads, (o, d), (&mut sum, d), row);
             })?;
             let sum = if self.sum {
                 Some(output::<F>(ctx, elem, s, |o| o.copy_from_slice(&sum))?)

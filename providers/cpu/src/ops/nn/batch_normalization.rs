@@ -1,5 +1,4 @@
 use ort_core::{Error, Tensor, Value};
-use rayon::prelude::*;
 
 use super::{data, narrow, output, Flt, PAR_WORK};
 use crate::kernel::{input, Ctx, Kernel, NodeInfo};
@@ -85,11 +84,11 @@ impl Kernel for BatchNormalization {
                 if o.is_empty() {
                     return;
                 }
-                if ctx.threads > 1 && o.len() >= PAR_WORK {
-                    o.par_chunks_mut(unit).zip(xd.par_chunks(unit)).enumerate().for_each(f);
-                } else {
-                    o.chunks_mut(unit).zip(xd.chunks(unit)).enumerate().for_each(f);
-                }
+                let threads = if o.len() >= PAR_WORK { ctx.threads } else { 1 };
+                crate::parallel::for_each_chunk(threads, o, unit, |i, o| {
+                    let x = &xd[i * unit..][..o.len()];
+                    f((i, (o, x)))
+                });
             })?;
             let mut outs = vec![Some(Value::from(y))];
             if self.outputs > 1 {

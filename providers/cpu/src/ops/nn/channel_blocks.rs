@@ -13,8 +13,6 @@
 
 use std::arch::x86_64::*;
 
-use rayon::prelude::*;
-
 use super::conv::Epilogue;
 use super::window::Geom;
 use super::{with_scratch, PAR_WORK};
@@ -184,11 +182,8 @@ pub(super) fn run(
             }
         }
     };
-    if par {
-        (0..blocks * bands).into_par_iter().for_each(task);
-    } else {
-        (0..blocks * bands).for_each(task);
-    }
+    let threads = if par { threads } else { 1 };
+    crate::parallel::for_each(threads, blocks * bands, task);
 }
 
 /// The output, shared by tasks that write disjoint parts of it.

@@ -1,5 +1,5 @@
 use ort_core::{Error, Value};
-use rayon::prelude::*;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use super::blas::{self, gemm, gemm_prepacked_a, gemm_rows, prepack_a, Mat};
 use super::conv_loops::{depthwise_plane, depthwise_scratch, im2col_row};
@@ -11,6 +11,7 @@ use super::{as_f32, as_f32_mut, data, numel, output, with_scratch, Flt, PAR_WORK
 use crate::kernel::{input, one, opt_input, ConstId, Ctx, Kernel, NodeInfo};
 use crate::ops::fused::activation::{finish, Act};
 use crate::ops::{FLOATS, LATEST};
+use crate::parallel::for_each_chunk;
 use crate::util::{dims, shape_i64};
 
 struct Conv {
@@ -243,9 +244,13 @@ pub(super) fn conv<F: Flt>(
                 shifted(gi, xn, og, ep, threads)
             };
             let done = if split {
-                on.par_chunks_mut(mg * out_sz)
-                    .enumerate()
-                    .all(|g| one(g, 1))
+                let all = AtomicBool::new(true);
+                for_each_chunk(threads, on, mg * out_sz, |gi, og| {
+                    if !one((gi, og), 1) {
+                        all.store(false, Ordering::Relaxed);
+                    }
+                });
+                all.into_inner()
             } else {
                 on.chunks_mut(mg * out_sz)
                     .enumerate()
@@ -265,9 +270,9 @@ pub(super) fn conv<F: Flt>(
     for (ni, on) in out.chunks_mut(p.m * out_sz).enumerate() {
         let xn = &x[ni * p.c * in_sz..(ni + 1) * p.c * in_sz];
         if split {
-            on.par_chunks_mut(mg * out_sz)
-                .enumerate()
-                .for_each(|(gi, og)| with_scratch(col_len, |col| one_group(gi, xn, og, col, 1)));
+            for_each_chunk(threads, on, mg * out_sz, |gi, og| {
+                with_scratch(col_len, |col| one_group(gi, xn, og, col, 1))
+            });
         } else {
             with_scratch(col_len, |col| {
                 for (gi, og) in on.chunks_mut(mg * out_sz).enumerate() {
@@ -283,15 +288,12 @@ pub(super) fn conv<F: Flt>(
 /// per output position, zero where the tap falls in the padding.
 pub(super) fn im2col<F: Flt>(x: &[F], g: &Geom, col: &mut [F], threads: usize) {
     let out_sz = numel(&g.output);
-    if threads > 1 && col.len() >= PAR_WORK * 4 {
-        col.par_chunks_mut(out_sz)
-            .enumerate()
-            .for_each(|(ri, d)| im2col_row(x, g, ri, d));
+    let threads = if col.len() >= PAR_WORK * 4 {
+        threads
     } else {
-        col.chunks_mut(out_sz)
-            .enumerate()
-            .for_each(|(ri, d)| im2col_row(x, g, ri, d));
-    }
+        1
+    };
+    for_each_chunk(threads, col, out_sz, |ri, d| im2col_row(x, g, ri, d));
 }
 
 /// Depthwise f32 convolutions with one output channel per input channel, on
@@ -352,13 +354,10 @@ fn depthwise<F: Flt>(p: &Shape, x: &[F], w: &[F], b: Option<&[F]>, out: &mut [F]
         let (wk, bias) = (&w[mi * kv..][..kv], b.map_or(F::zero(), |b| b[mi]));
         with_scratch(scratch, |s| depthwise_plane(&g, xc, wk, bias, s, o))
     };
-    if threads > 1 && out.len() * kv >= PAR_WORK {
-        out.par_chunks_mut(out_sz)
-            .enumerate()
-            .for_each(|(pi, o)| plane(pi, o));
+    let threads = if out.len() * kv >= PAR_WORK {
+        threads
     } else {
-        out.chunks_mut(out_sz)
-            .enumerate()
-            .for_each(|(pi, o)| plane(pi, o));
-    }
+        1
+    };
+    for_each_chunk(threads, out, out_sz, plane);
 }

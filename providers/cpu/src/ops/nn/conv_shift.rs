@@ -9,14 +9,13 @@
 //! panels: the input is copied once (into the planes), not once per tap, and
 //! the product is as large as im2col's up to the discarded columns.
 
-use rayon::prelude::*;
-
 use super::blas::{gemm_rows, Mat, THIN};
 use super::conv::{Epilogue, Shape};
 use super::sgemm_avx512::PackedA;
 use super::window::Geom;
 use super::{numel, with_scratch, Flt, PAR_WORK};
 use crate::ops::fused::activation::finish;
+use crate::parallel::for_each_chunk;
 
 simd_fn! {
     /// `dst[j] = src[2j]`, as a vectorized loop (a stride-2 convolution's
@@ -161,16 +160,9 @@ pub(super) fn conv<F: Flt>(
     with_scratch(planes_len + mg * band * qw, |s: &mut [F]| {
         let (planes, out_wide) = s.split_at_mut(planes_len);
         planes[cg * chan..].fill(F::zero());
-        let fill = |(c, dst): (usize, &mut [F])| pl.fill(&xg[c * in_sz..][..in_sz], dst);
-        let chans = planes[..cg * chan].chunks_exact_mut(chan).enumerate();
-        if threads > 1 && cg * chan >= PAR_WORK {
-            planes[..cg * chan]
-                .par_chunks_exact_mut(chan)
-                .enumerate()
-                .for_each(fill);
-        } else {
-            chans.for_each(fill);
-        }
+        let fill = |c: usize, dst: &mut [F]| pl.fill(&xg[c * in_sz..][..in_sz], dst);
+        let fill_threads = if cg * chan >= PAR_WORK { threads } else { 1 };
+        for_each_chunk(fill_threads, &mut planes[..cg * chan], chan, fill);
         let a = Mat::rows(wg, kdim);
         let out_sz = oh * ow;
         for r0 in (0..oh).step_by(band) {
@@ -186,7 +178,9 @@ pub(super) fn conv<F: Flt>(
             // Drop the discarded columns, add the bias, then the epilogue while
             // the band is in cache (not as passes of their own over the output).
             let span = r0 * ow..r1 * ow;
-            let compact = |(m, (o, w)): (usize, (&mut [F], &[F]))| {
+            let out_wide = &*out_wide;
+            let compact = |m: usize, o: &mut [F]| {
+                let w = &out_wide[m * n..][..n];
                 let b = bias.map_or(F::zero(), |b| b[m]);
                 let o = &mut o[span.clone()];
                 for (orow, wrow) in o.chunks_exact_mut(ow).zip(w.chunks(qw)) {
@@ -197,17 +191,12 @@ pub(super) fn conv<F: Flt>(
                 let z = ep.z.map(|z| &z[m * out_sz..][span.clone()]);
                 finish(o, z, ep.act, 1);
             };
-            if threads > 1 && mg * span.len() >= PAR_WORK {
-                og.par_chunks_mut(out_sz)
-                    .zip(out_wide.par_chunks(n))
-                    .enumerate()
-                    .for_each(compact);
+            let compact_threads = if mg * span.len() >= PAR_WORK {
+                threads
             } else {
-                og.chunks_mut(out_sz)
-                    .zip(out_wide.chunks(n))
-                    .enumerate()
-                    .for_each(compact);
-            }
+                1
+            };
+            for_each_chunk(compact_threads, og, out_sz, compact);
         }
         true
     })

@@ -5,8 +5,6 @@
 //! most of its time setting up each plane when planes are small (a late
 //! MobileNet layer has 576 planes of 7×7); here that cost is shared by 16.
 
-use rayon::prelude::*;
-
 use super::window::Geom;
 use super::{numel, with_scratch, Flt, PAR_WORK};
 
@@ -78,11 +76,8 @@ pub(super) fn depthwise<F: Flt>(
         })
     };
     let work = out.len() * kv;
-    if threads > 1 && work >= PAR_WORK {
-        out.par_chunks_mut(L * out_sz).enumerate().for_each(block);
-    } else {
-        out.chunks_mut(L * out_sz).enumerate().for_each(block);
-    }
+    let threads = if work >= PAR_WORK { threads } else { 1 };
+    crate::parallel::for_each_chunk(threads, out, L * out_sz, |i, o| block((i, o)));
 }
 
 /// `lanes` input planes interleaved into `padded` ([ph][pw][L], zero in the

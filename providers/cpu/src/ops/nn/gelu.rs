@@ -4,7 +4,6 @@ use ort_core::{Error, Value};
 use super::{data, output, Flt, PAR_WORK};
 use crate::kernel::{input, one, Ctx, Kernel, NodeInfo};
 use crate::ops::{FLOATS, LATEST};
-use rayon::prelude::*;
 
 struct Gelu {
     tanh: bool,
@@ -30,12 +29,10 @@ impl Kernel for Gelu {
         one(with_float!(x.elem(), F => {
             let xd = data::<F>(x)?;
             output::<F>(ctx, x.elem(), x.shape(), |o| {
-                let f = |(o, x): (&mut [F], &[F])| gelu_chunk(x, o, tanh);
-                if ctx.threads > 1 && o.len() >= PAR_WORK {
-                    o.par_chunks_mut(PAR_WORK / 4).zip(xd.par_chunks(PAR_WORK / 4)).for_each(f);
-                } else {
-                    f((o, &xd));
-                }
+                let (c, threads) = (PAR_WORK / 4, if o.len() >= PAR_WORK { ctx.threads } else { 1 });
+                crate::parallel::for_each_chunk(threads, o, c, |i, o| {
+                    gelu_chunk(&xd[i * c..][..o.len()], o, tanh)
+                });
             })
         })?)
     }

@@ -1,9 +1,9 @@
 use ort_core::{ElemType, Error, Value};
-use rayon::prelude::*;
 
 use super::{data, expand, narrow, output, sum_by, Flt, PAR_WORK};
 use crate::kernel::{input, opt_input, Ctx, Kernel, NodeInfo};
 use crate::ops::{FLOATS, LATEST};
+use crate::parallel::for_each_chunk_pair;
 use crate::util::axis;
 
 struct LayerNormalization {
@@ -63,29 +63,25 @@ impl Kernel for LayerNormalization {
             };
             let sc = param(scale)?;
             let b = bias.map(param).transpose()?;
-            let mut mean = vec![F::zero(); rows];
-            let mut inv = vec![F::zero(); rows];
+            let mut stats = vec![(F::zero(), F::zero()); rows];
             let eps = F::of(self.epsilon);
             let y = output::<F>(ctx, x.elem(), s, |o| {
                 if d == 0 {
                     return;
                 }
-                #[allow(clippy::type_complexity)]
-                let f = |(r, ((o, x), (m, iv))): (usize, ((&mut [F], &[F]), (&mut F, &mut F)))| {
+                let f = |r: usize, o: &mut [F], st: &mut [(F, F)]| {
                     // Parameters repeat per row, or (rarely) vary along leading axes too.
                     let at = |p: &[F]| if p.len() == d { 0 } else { r * d };
                     let bias = b.as_ref().map(|b| &b[at(b)..at(b) + d]);
-                    (*m, *iv) = norm_row(x, o, &sc[at(&sc)..at(&sc) + d], bias, eps);
+                    let x = &xd[r * d..][..d];
+                    st[0] = norm_row(x, o, &sc[at(&sc)..at(&sc) + d], bias, eps);
                 };
-                if ctx.threads > 1 && o.len() >= PAR_WORK {
-                    let stats = mean.par_iter_mut().zip(inv.par_iter_mut());
-                    o.par_chunks_mut(d).zip(xd.par_chunks(d)).zip(stats).enumerate().for_each(f);
-                } else {
-                    let stats = mean.iter_mut().zip(inv.iter_mut());
-                    o.chunks_mut(d).zip(xd.chunks(d)).zip(stats).enumerate().for_each(f);
-                }
+                let threads = if o.len() >= PAR_WORK { ctx.threads } else { 1 };
+                for_each_chunk_pair(threads, (o, d), (&mut stats, 1), f);
             })?;
             let mut outs = vec![Some(Value::from(y))];
+            let mean: Vec<F> = stats.iter().map(|s| s.0).collect();
+            let inv: Vec<F> = stats.iter().map(|s| s.1).collect();
             for (st, v) in self.stats.iter().zip([&mean, &inv]) {
                 outs.push(st.map(|e| narrow(ctx, e, &stat_shape, v)).transpose()?.map(Value::from));
             }

@@ -1,6 +1,5 @@
 use ort_core::ElemType::*;
 use ort_core::{ElemType, Error, PodElement, Tensor, Value};
-use rayon::prelude::*;
 
 use super::blas::{gemm, gemm_int, gemm_prepacked, prepack_b, takes_prepacked_b, Mat};
 use super::sgemm_avx512::PackedB;
@@ -160,9 +159,9 @@ impl Plan {
         }
         let many = self.batches.len();
         if many > 1 && threads > 1 && (many >= threads || m * n * k < PAR_WORK * 8) {
-            out.par_chunks_mut(m * n)
-                .zip(&self.batches)
-                .for_each(|(c, bo)| one(bo, c, 1));
+            crate::parallel::for_each_chunk(threads, out, m * n, |i, c| {
+                one(&self.batches[i], c, 1)
+            });
         } else {
             out.chunks_mut(m * n)
                 .zip(&self.batches)

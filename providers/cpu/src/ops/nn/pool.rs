@@ -5,10 +5,10 @@
 use std::ops::Range;
 
 use ort_core::{Error, Tensor};
-use rayon::prelude::*;
 
 use super::window::{Geom, Window};
 use super::PAR_WORK;
+use crate::parallel::{for_each_chunk, for_each_chunk_pair};
 use crate::util::dims;
 
 /// A pooling problem: a window lifted to 3-D and the output shape.
@@ -103,25 +103,12 @@ impl Pool {
             return;
         }
         let par = threads > 1 && out.len() * self.g.kernel.iter().product::<usize>() >= PAR_WORK;
-        match (idx, par) {
-            (Some(ix), true) => out
-                .par_chunks_mut(os)
-                .zip(ix.par_chunks_mut(os))
-                .enumerate()
-                .for_each(|(p, (o, i))| f(p, o, Some(i))),
-            (Some(ix), false) => out
-                .chunks_mut(os)
-                .zip(ix.chunks_mut(os))
-                .enumerate()
-                .for_each(|(p, (o, i))| f(p, o, Some(i))),
-            (None, true) => out
-                .par_chunks_mut(os)
-                .enumerate()
-                .for_each(|(p, o)| f(p, o, None)),
-            (None, false) => out
-                .chunks_mut(os)
-                .enumerate()
-                .for_each(|(p, o)| f(p, o, None)),
+        let threads = if par { threads } else { 1 };
+        match idx {
+            Some(ix) => {
+                for_each_chunk_pair(threads, (out, os), (ix, os), |p, o, i| f(p, o, Some(i)))
+            }
+            None => for_each_chunk(threads, out, os, |p, o| f(p, o, None)),
         }
     }
 }

@@ -2,7 +2,6 @@
 //! axes from `axis` on.
 
 use ort_core::{Error, Value};
-use rayon::prelude::*;
 
 use super::{data, expand, output, sum_by, Flt, PAR_WORK};
 use crate::kernel::{input, one, Ctx, Kernel, NodeInfo};
@@ -53,11 +52,8 @@ impl Kernel for RmsNormalization {
                     let at = if sc.len() == d { 0 } else { r * d };
                     rms_row(x, o, &sc[at..at + d], eps);
                 };
-                if ctx.threads > 1 && o.len() >= PAR_WORK {
-                    o.par_chunks_mut(d).zip(xd.par_chunks(d)).enumerate().for_each(f);
-                } else {
-                    o.chunks_mut(d).zip(xd.chunks(d)).enumerate().for_each(f);
-                }
+                let threads = if o.len() >= PAR_WORK { ctx.threads } else { 1 };
+                crate::parallel::for_each_chunk(threads, o, d, |r, o| f((r, (o, &xd[r * d..][..d]))));
             })
         })?)
     }

@@ -13,13 +13,37 @@
 #[cfg(target_arch = "x86_64")]
 use std::arch::x86_64::*;
 
-use rayon::prelude::*;
-
 const MR: usize = 12;
 const NR: usize = 32;
 const KC: usize = 256;
 const MC: usize = MR * 10;
 const NC: usize = NR * 24;
+/// Row tiles in a row block.
+const BLOCK_TILES: usize = MC / MR;
+
+/// How a product whose B needs no packing splits into tasks over `threads`:
+/// (row groups, column groups), each group an even share of the row tiles or
+/// column panels. Every column group reads all of A and every row group all of
+/// B, so the grid with the least of that traffic wins; two tasks per thread
+/// let a thread that is late (descheduled, or woken late) hand work to the
+/// others.
+fn task_grid(
+    threads: usize,
+    (row_tiles, panels): (usize, usize),
+    (m, n): (usize, usize),
+) -> (usize, usize) {
+    if threads <= 1 {
+        return (1, 1);
+    }
+    let tasks = 2 * threads;
+    // Grids too small for the threads (few tiles) come last, then the traffic,
+    // then more tasks first.
+    (1..=tasks.min(row_tiles))
+        .filter(|&rg| tasks.is_multiple_of(rg))
+        .map(|rg| (rg, (tasks / rg).min(panels)))
+        .min_by_key(|&(rg, cg)| (rg * cg < threads, cg * m + rg * n, usize::MAX - rg * cg))
+        .unwrap_or((1, 1))
+}
 
 /// The depth of the k blocks for a product of depth k: at most KC, as even as
 /// possible (K = 576 runs as 3×192, not 256 + 256 + 64, whose last block pays
@@ -185,23 +209,20 @@ pub(crate) fn sgemm(
     };
     let blocks = m.div_ceil(MC);
     if !matches!(b, BSrc::Strided(_)) {
-        // Nothing to pack per call: each task takes a row block and a run of
-        // column panels through every k block, so that a product makes one
-        // parallel region (not one per k block and column block, whose
-        // fork-join would cost more than thin products take).
-        // One thread takes every row block per k block, so that each block of
-        // B is reused while it is in cache.
-        let panels = n.div_ceil(NR);
-        let (row_tasks, groups) = if threads > 1 {
-            (blocks, panels.min((4 * threads).div_ceil(blocks)).max(1))
-        } else {
-            (1, 1)
-        };
-        let per_group = panels.div_ceil(groups);
+        // Nothing to pack per call. Each task takes a range of row tiles and a
+        // range of column panels through every k block, so that a product makes
+        // one parallel region (not one per k block and column block, whose
+        // fork-join would cost more than thin products take); within a task,
+        // each block of B is reused across its row blocks while in cache.
+        let (row_tiles, panels) = (m.div_ceil(MR), n.div_ceil(NR));
+        let (rg, cg) = task_grid(threads, (row_tiles, panels), (m, n));
         let task = |t: usize| {
-            let (bt, gi) = (t / groups, t % groups);
-            let row_blocks = if threads > 1 { bt..bt + 1 } else { 0..blocks };
-            let (first, last) = (gi * per_group, panels.min((gi + 1) * per_group));
+            let (ri, ci) = (t / cg, t % cg);
+            let (r0, r1) = (ri * row_tiles / rg, (ri + 1) * row_tiles / rg);
+            let (first, last) = (ci * panels / cg, (ci + 1) * panels / cg);
+            if r0 == r1 {
+                return;
+            }
             for jc in (0..n).step_by(NC) {
                 let nc = NC.min(n - jc);
                 let (lo, hi) = (jc / NR, (jc + nc).div_ceil(NR));
@@ -215,17 +236,15 @@ pub(crate) fn sgemm(
                         BSrc::Packed(p) => Some(p.block(jc, nc, pc, kc)),
                         _ => None,
                     };
-                    for bi in row_blocks.clone() {
-                        job.tiles(bi, (jc, nc), (pc, kc), bp, f - lo..l - lo);
+                    for bi in r0 / BLOCK_TILES..r1.div_ceil(BLOCK_TILES) {
+                        let base = bi * BLOCK_TILES;
+                        let tiles = r0.max(base) - base..r1.min(base + BLOCK_TILES) - base;
+                        job.tiles(bi, tiles, (jc, nc), (pc, kc), bp, f - lo..l - lo);
                     }
                 }
             }
         };
-        if threads > 1 {
-            (0..row_tasks * groups).into_par_iter().for_each(task);
-        } else {
-            (0..row_tasks * groups).for_each(task);
-        }
+        crate::parallel::for_each(threads, rg * cg, task);
         return;
     }
     for jc in (0..n).step_by(NC) {
@@ -250,13 +269,9 @@ pub(crate) fn sgemm(
             let task = |t: usize| {
                 let (bi, gi) = (t / groups, t % groups);
                 let (first, last) = (gi * per_group, panels.min((gi + 1) * per_group));
-                job.tiles(bi, (jc, nc), (pc, kc), bp, first..last);
+                job.tiles(bi, 0..BLOCK_TILES, (jc, nc), (pc, kc), bp, first..last);
             };
-            if threads > 1 {
-                (0..blocks * groups).into_par_iter().for_each(task);
-            } else {
-                (0..blocks * groups).for_each(task);
-            }
+            crate::parallel::for_each(threads, blocks * groups, task);
         }
     }
 }
@@ -277,9 +292,11 @@ impl Job<'_> {
     /// The tiles of row block `bi` in column panels `panels` of column block
     /// (jc, nc), over k block (pc, kc); `bp` is that block of B packed, unless
     /// B is read in place.
+    #[allow(clippy::too_many_arguments)]
     fn tiles(
         &self,
         bi: usize,
+        row_tiles: std::ops::Range<usize>,
         (jc, nc): (usize, usize),
         (pc, kc): (usize, usize),
         bp: Option<&[f32]>,
@@ -287,7 +304,9 @@ impl Job<'_> {
     ) {
         let (a, b, alpha, ldc, out) = (self.a, self.b, self.alpha, self.ldc, self.out);
         let (ic, mc) = (bi * MC, MC.min(self.m - bi * MC));
-        if panels.is_empty() {
+        // The tiles' rows within the block.
+        let (r0, r1) = (row_tiles.start * MR, (row_tiles.end * MR).min(mc));
+        if panels.is_empty() || r0 >= r1 {
             return;
         }
         let load_c = self.acc || pc > 0;
@@ -298,15 +317,16 @@ impl Job<'_> {
         let apack = match a {
             ASrc::Strided(a) if a.cs == 1 => None,
             ASrc::Strided(a) => {
-                owned.resize(kc * mc.next_multiple_of(MR), 0f32);
-                pack_a(a, alpha, ic, mc, pc, kc, &mut owned);
+                // Packed from row r0 on: panel ir sits at (ir - r0)·kc.
+                owned.resize(kc * (r1 - r0).next_multiple_of(MR), 0f32);
+                pack_a(a, alpha, ic + r0, r1 - r0, pc, kc, &mut owned);
                 Some(&owned[..])
             }
-            ASrc::Packed(p) => Some(p.block(ic, mc, pc, kc)),
+            ASrc::Packed(p) => Some(&p.block(ic, mc, pc, kc)[r0 * kc..]),
         };
         for panel in panels {
             let jr = panel * NR;
-            for ir in (0..mc).step_by(MR) {
+            for ir in (r0..r1).step_by(MR) {
                 let tile = Tile {
                     rows: MR.min(mc - ir),
                     cols: NR.min(nc - jr),
@@ -320,7 +340,7 @@ impl Job<'_> {
                     (None, _) => unreachable!("only rows are read in place"),
                 };
                 let apanel = match (apack, a) {
-                    (Some(ap), _) => APanel::Packed(&ap[ir * kc..][..MR * kc]),
+                    (Some(ap), _) => APanel::Packed(&ap[(ir - r0) * kc..][..MR * kc]),
                     (None, ASrc::Strided(a)) => {
                         let at = (ic + ir) * a.rs + pc;
                         let len = (tile.rows - 1) * a.rs + kc;
@@ -372,15 +392,10 @@ fn pack_b_panels(
 ) {
     let panels = nc.div_ceil(NR);
     let out = &mut out[..panels * kc * NR];
-    if parallel {
-        out.par_chunks_mut(kc * NR)
-            .enumerate()
-            .for_each(|(j, panel)| pack_b_panel(b, pc, jc, nc, j, panel));
-    } else {
-        out.chunks_mut(kc * NR)
-            .enumerate()
-            .for_each(|(j, panel)| pack_b_panel(b, pc, jc, nc, j, panel));
-    }
+    let threads = if parallel { panels } else { 1 };
+    crate::parallel::for_each_chunk(threads, out, kc * NR, |j, panel| {
+        pack_b_panel(b, pc, jc, nc, j, panel)
+    });
 }
 
 /// Panel `j` of `pack_b`. Written per source line, so that the reads run along

@@ -1,9 +1,9 @@
 use ort_core::{ElemType, Error, Tensor, Value};
-use rayon::prelude::*;
 
 use super::{data, output, sum_by, Flt, PAR_WORK};
 use crate::kernel::{input, one, Ctx, Kernel, NodeInfo};
 use crate::ops::{FLOATS, LATEST};
+use crate::parallel::for_each_chunk;
 use crate::util::axis;
 
 /// Softmax, LogSoftmax and Hardmax differ only in what they do to one vector.
@@ -62,12 +62,10 @@ impl Kernel for SoftmaxLike {
                 if block == 0 {
                     return;
                 }
-                let f = |(o, x): (&mut [F], &[F])| vectors(kind, x, o, inner);
-                if ctx.threads > 1 && o.len() >= PAR_WORK && o.len() > block {
-                    o.par_chunks_mut(block).zip(xd.par_chunks(block)).for_each(f);
-                } else {
-                    o.chunks_mut(block).zip(xd.chunks(block)).for_each(f);
-                }
+                let threads = if o.len() >= PAR_WORK { ctx.threads } else { 1 };
+                for_each_chunk(threads, o, block, |i, o| {
+                    vectors(kind, &xd[i * block..][..o.len()], o, inner)
+                });
             })
         })?)
     }

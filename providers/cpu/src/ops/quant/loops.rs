@@ -3,10 +3,9 @@
 //! the other and one scale per run of elements. They are written to vectorize
 //! (AVX2 where present, through `simd_fn!`) and split large runs over the pool.
 
-use rayon::prelude::*;
-
 use super::QInt;
 use crate::ops::nn::{simd_fn, Flt};
+use crate::parallel::{for_each_chunk, pool_threads};
 use crate::util::in_pool;
 
 /// Runs longer than this are split over the pool.
@@ -96,9 +95,8 @@ pub(crate) fn dequantize<T: QInt + Sync>(x: &[T], o: &mut [f32], scale: f32, zp:
 /// `f(x, o)` over the whole run, or over chunks on the pool when it is long.
 fn elementwise<A: Sync, B: Send>(x: &[A], o: &mut [B], f: impl Fn(&[A], &mut [B]) + Sync) {
     if o.len() >= PAR_MIN && in_pool() {
-        o.par_chunks_mut(PAR_MIN / 4)
-            .zip(x.par_chunks(PAR_MIN / 4))
-            .for_each(|(o, x)| f(x, o));
+        let c = PAR_MIN / 4;
+        for_each_chunk(pool_threads(), o, c, |i, o| f(&x[i * c..][..o.len()], o));
     } else {
         f(x, o);
     }
@@ -107,9 +105,14 @@ fn elementwise<A: Sync, B: Send>(x: &[A], o: &mut [B], f: impl Fn(&[A], &mut [B]
 /// The smallest and largest of `x` and 0.
 pub(crate) fn range_with_zero(x: &[f32]) -> (f32, f32) {
     if x.len() >= PAR_MIN && in_pool() {
-        x.par_chunks(PAR_MIN / 4)
-            .map(min_max)
-            .reduce(|| (0.0, 0.0), |a, b| (a.0.min(b.0), a.1.max(b.1)))
+        let c = PAR_MIN / 4;
+        let mut parts = vec![(0.0, 0.0); x.len().div_ceil(c)];
+        for_each_chunk(pool_threads(), &mut parts, 1, |i, p| {
+            p[0] = min_max(&x[i * c..x.len().min((i + 1) * c)])
+        });
+        parts
+            .into_iter()
+            .fold((0.0, 0.0), |a, b| (a.0.min(b.0), a.1.max(b.1)))
     } else {
         min_max(x)
     }

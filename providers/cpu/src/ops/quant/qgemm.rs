@@ -20,8 +20,6 @@
 #[cfg(target_arch = "x86_64")]
 use std::arch::x86_64::*;
 
-use rayon::prelude::*;
-
 use super::QInt;
 use crate::ops::nn::simd_fn;
 
@@ -161,11 +159,12 @@ pub(crate) fn qgemm<T: QInt + Sync, O: Send>(
         }
     };
     let out = &mut out[..m * n];
-    if threads > 1 && m > MB && m * n * k >= 1 << 18 {
-        out.par_chunks_mut(MB * n).enumerate().for_each(block);
+    let threads = if m > MB && m * n * k >= 1 << 18 {
+        threads
     } else {
-        out.chunks_mut(MB * n).enumerate().for_each(block);
-    }
+        1
+    };
+    crate::parallel::for_each_chunk(threads, out, MB * n, |i, c| block((i, c)));
 }
 
 simd_fn! {

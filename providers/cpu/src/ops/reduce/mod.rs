@@ -18,6 +18,7 @@ use ort_core::ElemType::{self, *};
 use ort_core::{Error, Value};
 
 use crate::kernel::{input, one, Ctx, Kernel, NodeInfo};
+use crate::parallel::{for_each_chunk, pool_threads};
 use crate::util::{par_map, IntsArg, Num, PAR_MIN_LEN};
 
 /// ReduceMax/ReduceMin also take bools (opset 20).
@@ -103,7 +104,6 @@ fn run<T: Copy + Sync, A: Copy + Send + Sync>(
     step: impl Fn(A, T) -> A + Sync,
     merge: impl Fn(A, A) -> A + Sync,
 ) -> Vec<A> {
-    use rayon::prelude::*;
     let mut acc = vec![init; n_out];
     if x.is_empty() {
         return acc;
@@ -124,11 +124,8 @@ fn run<T: Copy + Sync, A: Copy + Send + Sync>(
             let f = |(i, o): (usize, &mut A)| {
                 *o = fold_row(&x[i * r..(i + 1) * r], init, &step, &merge)
             };
-            if par {
-                acc.par_iter_mut().enumerate().for_each(f);
-            } else {
-                acc.iter_mut().enumerate().for_each(f);
-            }
+            let threads = if par { pool_threads() } else { 1 };
+            for_each_chunk(threads, &mut acc, 1, |i, o| f((i, &mut o[0])));
         }
         Some((k0, r, k1)) => {
             // Rows of k1 accumulate column-wise; split work by outer block, or by
@@ -146,7 +143,7 @@ fn run<T: Copy + Sync, A: Copy + Send + Sync>(
                 }
             };
             if par {
-                acc.par_chunks_mut(cols).enumerate().for_each(f);
+                for_each_chunk(pool_threads(), &mut acc, cols, |c, o| f((c, o)));
             } else {
                 acc.chunks_mut(cols).enumerate().for_each(f);
             }

@@ -60,8 +60,8 @@ impl Kernel for Concat {
                     return;
                 }
                 if out.len() >= PAR_MIN_LEN && outer > 1 && crate::util::in_pool() {
-                    use rayon::prelude::*;
-                    out.par_chunks_mut(row).enumerate().for_each(|(o, c)| fill_row(o, c));
+                                        let threads = crate::parallel::pool_threads();
+                    crate::parallel::for_each_chunk(threads, out, row, fill_row);
                 } else {
                     out.chunks_mut(row).enumerate().for_each(|(o, c)| fill_row(o, c));
                 }

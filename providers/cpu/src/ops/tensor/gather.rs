@@ -48,9 +48,9 @@ impl Kernel for Gather {
                     return;
                 }
                 if out.len() >= PAR_MIN_LEN && crate::util::in_pool() {
-                    use rayon::prelude::*;
-                    let per = (PAR_MIN_LEN / 4 / inner).max(1);
-                    out.par_chunks_mut(per * inner).enumerate().for_each(|(c, o)| rows(c * per, o));
+                                        let per = (PAR_MIN_LEN / 4 / inner).max(1);
+                    let threads = crate::parallel::pool_threads();
+                    crate::parallel::for_each_chunk(threads, out, per * inner, |c, o| rows(c * per, o));
                 } else {
                     rows(0, out);
                 }

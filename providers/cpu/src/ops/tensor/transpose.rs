@@ -56,7 +56,6 @@ impl Kernel for Transpose {
 /// has source stride 1 and the last one a larger stride, in TILE×TILE blocks of
 /// (p, last). Runs in parallel over slabs of the first dimension.
 fn tiled<T: Movable>(src: &[T], sh: &[usize], st: &[isize], p: usize, out: &mut [T]) {
-    use rayon::prelude::*;
     let m = sh.len();
     let ost = strides_of(sh);
     // A slab is TILE rows of dimension 0 when that is p (so tiles stay whole), else one.
@@ -102,9 +101,7 @@ fn tiled<T: Movable>(src: &[T], sh: &[usize], st: &[isize], p: usize, out: &mut 
         }
     };
     if out.len() >= PAR_MIN_LEN && sh[0] > rows && crate::util::in_pool() {
-        out.par_chunks_mut(slab)
-            .enumerate()
-            .for_each(|(k, c)| run(k, c));
+        crate::parallel::for_each_chunk(crate::parallel::pool_threads(), out, slab, run);
     } else {
         out.chunks_mut(slab)
             .enumerate()

@@ -1,0 +1,356 @@
+//! Parallel loops for kernels, on spinning helpers while a run lasts.
+//!
+//! During a run (`Helpers::run`, from the provider's `run_scope`) the pool's
+//! other workers spin: each polls the run's one job slot, then rayon's queues.
+//! A loop ([`for_each`], [`for_each_chunk`]) is published in the slot, its tasks
+//! are claimed from one counter by the caller and the helpers, and the caller
+//! waits for the helpers' last tasks by spinning. With rayon's fork-join the
+//! worker that waits for a stolen half goes to sleep after a few microseconds,
+//! and waking it costs 15-50 µs on the 2-vCPU machines here: on every parallel
+//! region, more than many kernels take. onnxruntime's pool spins the same way.
+//!
+//! Outside a run, on a helper, or nested in a loop, the loops run on rayon
+//! (the current pool), so kernels called directly (tests) behave the same.
+
+use std::cell::Cell;
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::ptr;
+use std::sync::atomic::{AtomicBool, AtomicPtr, AtomicUsize, Ordering::*};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use rayon::prelude::*;
+
+/// The run's helpers and the job slot they poll.
+pub(crate) struct Helpers {
+    stop: AtomicBool,
+    /// The published `Job`, or null.
+    slot: AtomicPtr<Job<'static>>,
+    /// Helpers between reading the slot and leaving its job: the publisher
+    /// waits for zero after clearing the slot, so no helper still holds it.
+    active: AtomicUsize,
+}
+
+/// One published loop.
+struct Job<'a> {
+    f: &'a (dyn Fn(usize) + Sync),
+    n: usize,
+    next: AtomicUsize,
+    panicked: AtomicBool,
+}
+
+impl Job<'_> {
+    /// Claims and runs tasks until none is left.
+    fn work(&self) {
+        loop {
+            let i = self.next.fetch_add(1, Relaxed);
+            if i >= self.n {
+                return;
+            }
+            // A panic stays on this thread; the publisher re-raises it.
+            if catch_unwind(AssertUnwindSafe(|| (self.f)(i))).is_err() {
+                self.panicked.store(true, Relaxed);
+            }
+        }
+    }
+}
+
+thread_local! {
+    /// The helpers of the run this thread is running, or null.
+    static CURRENT: Cell<*const Helpers> = const { Cell::new(ptr::null()) };
+}
+
+impl Helpers {
+    /// Runs `f` (on a pool thread) with `n` helpers spinning on the current
+    /// pool until it returns.
+    pub(crate) fn run<R>(n: usize, f: impl FnOnce() -> R) -> R {
+        let helpers = Arc::new(Helpers {
+            stop: AtomicBool::new(false),
+            slot: AtomicPtr::new(ptr::null_mut()),
+            active: AtomicUsize::new(0),
+        });
+        let home = rayon::current_thread_index();
+        for _ in 0..n {
+            let h = helpers.clone();
+            rayon::spawn(move || {
+                // The run's own thread must not spin: its run would wait on it.
+                if rayon::current_thread_index() != home {
+                    h.spin();
+                }
+            });
+        }
+        struct Reset(*const Helpers, Arc<Helpers>);
+        impl Drop for Reset {
+            fn drop(&mut self) {
+                CURRENT.with(|c| c.set(self.0));
+                self.1.stop.store(true, Relaxed);
+                // This thread lingers too, once the run has returned.
+                rayon::spawn(linger);
+            }
+        }
+        let _reset = Reset(CURRENT.with(|c| c.replace(Arc::as_ptr(&helpers))), helpers);
+        f()
+    }
+
+    fn spin(&self) {
+        self.help_until_stopped();
+        linger();
+    }
+
+    fn help_until_stopped(&self) {
+        while !self.stop.load(Relaxed) {
+            if !self.slot.load(Relaxed).is_null() {
+                self.active.fetch_add(1, SeqCst);
+                let job = self.slot.load(SeqCst);
+                // SAFETY: a job stays alive while it is in the slot and until
+                // `active` drops to zero after it leaves (see `publish`); this
+                // helper counted itself in `active` before loading it.
+                if let Some(job) = unsafe { job.as_ref() } {
+                    job.work();
+                }
+                self.active.fetch_sub(1, SeqCst);
+            } else if rayon::yield_now() != Some(rayon::Yield::Executed) {
+                std::hint::spin_loop();
+            }
+        }
+    }
+
+    /// Runs the n tasks of `f` with the helpers; false, running nothing, when
+    /// the slot is taken (a loop nested in a task).
+    fn publish(&self, n: usize, f: &(dyn Fn(usize) + Sync)) -> bool {
+        let job = Job {
+            f,
+            n,
+            next: AtomicUsize::new(0),
+            panicked: AtomicBool::new(false),
+        };
+        let erased = ptr::from_ref(&job).cast::<Job<'static>>().cast_mut();
+        if self
+            .slot
+            .compare_exchange(ptr::null_mut(), erased, SeqCst, Relaxed)
+            .is_err()
+        {
+            return false;
+        }
+        // Clears the slot and waits for the helpers to leave the job, also
+        // when a task on this thread panics: the job and what `f` borrows
+        // must outlive every helper's use of them.
+        struct Unpublish<'a>(&'a Helpers);
+        impl Drop for Unpublish<'_> {
+            fn drop(&mut self) {
+                self.0.slot.store(ptr::null_mut(), SeqCst);
+                while self.0.active.load(SeqCst) != 0 {
+                    std::hint::spin_loop();
+                }
+            }
+        }
+        {
+            let _unpublish = Unpublish(self);
+            job.work();
+        }
+        if job.panicked.load(Relaxed) {
+            panic!("a parallel task panicked");
+        }
+        true
+    }
+}
+
+/// How long a worker keeps polling for work after a run: a run that follows
+/// within it (a serving or benchmark loop) finds the workers awake instead of
+/// waking them, which on a VM can take a descheduled vCPU milliseconds.
+const LINGER: Duration = Duration::from_micros(1000);
+
+/// Polls rayon's queues until a job turns up (run it and return: the next
+/// run's own lingering takes over) or `LINGER` has passed.
+fn linger() {
+    let start = Instant::now();
+    while start.elapsed() < LINGER {
+        if rayon::yield_now() == Some(rayon::Yield::Executed) {
+            return;
+        }
+        std::hint::spin_loop();
+    }
+}
+
+/// Runs `f(0..n)` in parallel when `threads > 1`: on the run's helpers when
+/// this thread runs a run, else on rayon's current pool.
+pub(crate) fn for_each(threads: usize, n: usize, f: impl Fn(usize) + Sync) {
+    if threads <= 1 || n <= 1 {
+        return (0..n).for_each(f);
+    }
+    let h = CURRENT.with(|c| c.get());
+    // SAFETY: CURRENT points at the Arc that `Helpers::run` holds on this
+    // thread's stack for as long as it is set.
+    if let Some(h) = unsafe { h.as_ref() } {
+        if h.publish(n, &f) {
+            return;
+        }
+    }
+    (0..n).into_par_iter().for_each(&f);
+}
+
+/// The threads of the pool this thread is on (1 off the pool): for loops
+/// whose callers have no thread count of their own.
+pub(crate) fn pool_threads() -> usize {
+    if rayon::current_thread_index().is_some() {
+        rayon::current_num_threads()
+    } else {
+        1
+    }
+}
+
+/// Runs `f(i, chunk)` for each `chunk`-long piece of `data` (the last may be
+/// shorter), in parallel as [`for_each`] does.
+pub(crate) fn for_each_chunk<T: Send>(
+    threads: usize,
+    data: &mut [T],
+    chunk: usize,
+    f: impl Fn(usize, &mut [T]) + Sync,
+) {
+    let chunk = chunk.max(1);
+    let (len, base) = (data.len(), SendPtr(data.as_mut_ptr()));
+    for_each(threads, len.div_ceil(chunk), |i| {
+        let start = i * chunk;
+        let end = (start + chunk).min(len);
+        // SAFETY: task i alone gets data[start..end], and the chunks of
+        // distinct tasks are disjoint; `data` is exclusively borrowed for the
+        // whole loop.
+        let piece = unsafe { std::slice::from_raw_parts_mut(base.get().add(start), end - start) };
+        f(i, piece)
+    });
+}
+
+/// [`for_each_chunk`] over two slices in step: `f(i, a_chunk, b_chunk)`, the
+/// chunks `ca` and `cb` long (both slices hold the same number of them).
+pub(crate) fn for_each_chunk_pair<T: Send, U: Send>(
+    threads: usize,
+    (a, ca): (&mut [T], usize),
+    (b, cb): (&mut [U], usize),
+    f: impl Fn(usize, &mut [T], &mut [U]) + Sync,
+) {
+    let (ca, cb) = (ca.max(1), cb.max(1));
+    let n = a.len().div_ceil(ca);
+    assert_eq!(n, b.len().div_ceil(cb), "paired slices differ in chunks");
+    let (la, lb) = (a.len(), b.len());
+    let (pa, pb) = (SendPtr(a.as_mut_ptr()), SendPtr(b.as_mut_ptr()));
+    for_each(threads, n, |i| {
+        let (sa, sb) = (i * ca, i * cb);
+        // SAFETY: as in `for_each_chunk`, for each of the two slices.
+        let (xa, xb) = unsafe {
+            (
+                std::slice::from_raw_parts_mut(pa.get().add(sa), ca.min(la - sa)),
+                std::slice::from_raw_parts_mut(pb.get().add(sb), cb.min(lb - sb)),
+            )
+        };
+        f(i, xa, xb)
+    });
+}
+
+/// Runs `f` on each item in parallel as [`for_each`] does, returning the
+/// first error (by item order) if any.
+pub(crate) fn try_for_each_item<T: Send, E: Send>(
+    threads: usize,
+    items: Vec<T>,
+    f: impl Fn(T) -> Result<(), E> + Sync,
+) -> Result<(), E> {
+    if threads <= 1 || items.len() <= 1 {
+        return items.into_iter().try_for_each(f);
+    }
+    let items: Vec<Mutex<Option<T>>> = items.into_iter().map(|t| Mutex::new(Some(t))).collect();
+    let errors: Vec<Mutex<Option<E>>> = items.iter().map(|_| Mutex::new(None)).collect();
+    for_each(threads, items.len(), |i| {
+        let item = items[i].lock().unwrap_or_else(|e| e.into_inner()).take();
+        if let Some(Err(e)) = item.map(&f) {
+            *errors[i].lock().unwrap_or_else(|e| e.into_inner()) = Some(e);
+        }
+    });
+    match errors
+        .into_iter()
+        .find_map(|e| e.into_inner().unwrap_or_else(|e| e.into_inner()))
+    {
+        Some(e) => Err(e),
+        None => Ok(()),
+    }
+}
+
+/// A pointer into a slice that tasks share, each using its own part.
+struct SendPtr<T>(*mut T);
+impl<T> Clone for SendPtr<T> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+impl<T> Copy for SendPtr<T> {}
+// SAFETY: only used by the chunk loops above, whose tasks touch disjoint parts.
+unsafe impl<T: Send> Send for SendPtr<T> {}
+// SAFETY: as above.
+unsafe impl<T: Send> Sync for SendPtr<T> {}
+impl<T> SendPtr<T> {
+    fn get(self) -> *mut T {
+        self.0
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn pool() -> rayon::ThreadPool {
+        rayon::ThreadPoolBuilder::new()
+            .num_threads(3)
+            .build()
+            .unwrap()
+    }
+
+    #[test]
+    fn every_task_runs_once_with_and_without_helpers() {
+        let pool = pool();
+        for helpers in [false, true] {
+            let counts: Vec<AtomicUsize> = (0..1000).map(|_| AtomicUsize::new(0)).collect();
+            let body = || {
+                for _ in 0..50 {
+                    for_each(3, counts.len(), |i| {
+                        counts[i].fetch_add(1, Relaxed);
+                        // Nested: runs on rayon, not in the taken slot.
+                        for_each(3, 2, |_| {
+                            counts[i].fetch_add(1, Relaxed);
+                        });
+                    });
+                }
+            };
+            pool.install(|| {
+                if helpers {
+                    Helpers::run(2, body)
+                } else {
+                    body()
+                }
+            });
+            assert!(counts.iter().all(|c| c.load(Relaxed) == 150));
+        }
+    }
+
+    #[test]
+    fn chunks_cover_the_slice_exactly() {
+        let pool = pool();
+        let mut v = vec![0usize; 1003];
+        pool.install(|| {
+            Helpers::run(2, || {
+                for_each_chunk(3, &mut v, 10, |i, c| {
+                    c.iter_mut().enumerate().for_each(|(j, x)| *x += i * 10 + j)
+                })
+            })
+        });
+        assert!(v.iter().enumerate().all(|(i, &x)| x == i));
+    }
+
+    #[test]
+    fn a_panicking_task_reaches_the_caller() {
+        let pool = pool();
+        let r = pool.install(|| {
+            Helpers::run(2, || {
+                catch_unwind(|| for_each(3, 100, |i| assert!(i != 57, "task 57")))
+            })
+        });
+        assert!(r.is_err());
+    }
+}
