@@ -273,6 +273,35 @@ pub(crate) fn try_for_each_item<T: Send, E: Send>(
     }
 }
 
+/// A slice that parallel tasks write in disjoint parts.
+pub(crate) struct Disjoint<'a, T> {
+    ptr: SendPtr<T>,
+    len: usize,
+    _borrow: std::marker::PhantomData<&'a mut [T]>,
+}
+
+impl<'a, T: Send> Disjoint<'a, T> {
+    pub(crate) fn new(data: &'a mut [T]) -> Self {
+        Disjoint {
+            ptr: SendPtr(data.as_mut_ptr()),
+            len: data.len(),
+            _borrow: std::marker::PhantomData,
+        }
+    }
+
+    /// The part at `range`.
+    ///
+    /// # Safety
+    /// No other part in use at the same time overlaps it.
+    #[allow(clippy::mut_from_ref)]
+    pub(crate) unsafe fn part(&self, range: std::ops::Range<usize>) -> &mut [T] {
+        assert!(range.start <= range.end && range.end <= self.len);
+        // SAFETY: in bounds (asserted); exclusive by the caller's contract;
+        // the slice is borrowed mutably for 'a.
+        unsafe { std::slice::from_raw_parts_mut(self.ptr.get().add(range.start), range.len()) }
+    }
+}
+
 /// A pointer into a slice that tasks share, each using its own part.
 struct SendPtr<T>(*mut T);
 impl<T> Clone for SendPtr<T> {
@@ -281,7 +310,8 @@ impl<T> Clone for SendPtr<T> {
     }
 }
 impl<T> Copy for SendPtr<T> {}
-// SAFETY: only used by the chunk loops above, whose tasks touch disjoint parts.
+// SAFETY: only used by the chunk loops and `Disjoint` above, whose tasks touch
+// disjoint parts.
 unsafe impl<T: Send> Send for SendPtr<T> {}
 // SAFETY: as above.
 unsafe impl<T: Send> Sync for SendPtr<T> {}

@@ -203,7 +203,7 @@ pub(super) fn conv<F: Flt>(
         if pointwise && blas::runs_f32_kernel::<F>() {
             // Channel rows read in place by the kernel: no packing pass over X.
             let rows: Vec<usize> = (0..kdim).map(|c| c * out_sz).collect();
-            if gemm_rows(dims, pa, wg, (rhs, &rows), og, out_sz, acc, threads) {
+            if gemm_rows(dims, pa, wg, (rhs, &rows), og, out_sz, acc, threads, None) {
                 return;
             }
         }

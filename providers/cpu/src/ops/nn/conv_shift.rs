@@ -9,13 +9,13 @@
 //! panels: the input is copied once (into the planes), not once per tap, and
 //! the product is as large as im2col's up to the discarded columns.
 
-use super::blas::{gemm_rows, Mat, THIN};
+use super::blas::{gemm_rows, runs_f32_kernel, Mat, THIN};
 use super::conv::{Epilogue, Shape};
 use super::sgemm_avx512::PackedA;
 use super::window::Geom;
-use super::{numel, with_scratch, Flt, PAR_WORK};
+use super::{as_floats, numel, with_scratch, Flt, PAR_WORK};
 use crate::ops::fused::activation::finish;
-use crate::parallel::for_each_chunk;
+use crate::parallel::{for_each, for_each_chunk, Disjoint};
 
 simd_fn! {
     /// `dst[j] = src[2j]`, as a vectorized loop (a stride-2 convolution's
@@ -32,8 +32,8 @@ simd_fn! {
 }
 
 /// Wide outputs computed per GEMM call, in floats (1 MiB, the L2 size): only
-/// products larger than that (a first layer's) are split into bands, each
-/// split costing a parallel region and a pass over the weights.
+/// products larger than that (a first layer's) are split into bands for the
+/// cache's sake, each band costing a pass over the weights.
 const BAND_FLOATS: usize = 1 << 18;
 
 /// The geometry of the phase planes of one channel.
@@ -41,27 +41,40 @@ struct Planes {
     g: Geom,
     qh: usize,
     qw: usize,
+    /// The most plane rows a tap reaches below its output row.
+    below: usize,
 }
 
 impl Planes {
     fn new(g: Geom) -> Planes {
-        let reach = |i: usize| g.output[i] + (g.kernel[i] - 1) * g.dilations[i] / g.strides[i];
-        let (qh, qw) = (reach(0), reach(1));
-        Planes { g, qh, qw }
+        let reach = |i: usize| (g.kernel[i] - 1) * g.dilations[i] / g.strides[i];
+        let (qh, qw) = (g.output[0] + reach(0), g.output[1] + reach(1));
+        Planes {
+            below: reach(0),
+            g,
+            qh,
+            qw,
+        }
     }
-    fn plane(&self) -> usize {
-        self.qh * self.qw
+    /// Values in one channel's planes of `h` rows each.
+    fn channel(&self, h: usize) -> usize {
+        self.g.strides[0] * self.g.strides[1] * h * self.qw
     }
-    fn channel(&self) -> usize {
-        self.g.strides[0] * self.g.strides[1] * self.plane()
-    }
-    /// Offset of tap (ky, kx) in a channel's planes.
-    fn tap(&self, ky: usize, kx: usize) -> usize {
+    /// Offset of tap (ky, kx) in a channel's planes of `h` rows.
+    fn tap(&self, ky: usize, kx: usize, h: usize) -> usize {
         let g = &self.g;
         let (dy, dx) = (ky * g.dilations[0], kx * g.dilations[1]);
         let (u, a) = (dy % g.strides[0], dy / g.strides[0]);
         let (v, b) = (dx % g.strides[1], dx / g.strides[1]);
-        (u * g.strides[1] + v) * self.plane() + a * self.qw + b
+        ((u * g.strides[1] + v) * h + a) * self.qw + b
+    }
+    /// Row p of the product's B for planes of `h` rows: the offset of
+    /// (channel, tap) p.
+    fn rows(&self, cg: usize, h: usize) -> Vec<usize> {
+        let (taps, kw) = (numel(&self.g.kernel), self.g.kernel[1]);
+        (0..cg * taps)
+            .map(|p| (p / taps) * self.channel(h) + self.tap(p % taps / kw, p % taps % kw, h))
+            .collect()
     }
     /// Whether some tap reads phase (u, v).
     fn used(&self, u: usize, v: usize) -> bool {
@@ -70,13 +83,14 @@ impl Planes {
         hits(g.kernel[0], g.dilations[0], g.strides[0], u)
             && hits(g.kernel[1], g.dilations[1], g.strides[1], v)
     }
-    /// Fills one channel's used phase planes from its input plane `xc`.
-    fn fill<F: Flt>(&self, xc: &[F], out: &mut [F]) {
+    /// Fills rows `i0..i0 + h` of one channel's used phase planes (zero past
+    /// the last row) from its input plane `xc`.
+    fn fill<F: Flt>(&self, xc: &[F], out: &mut [F], i0: usize, h: usize) {
         let g = &self.g;
         let (ih, iw, sh, sw) = (g.input[0], g.input[1], g.strides[0], g.strides[1]);
         let (top, left) = (g.pad_begin[0] as isize, g.pad_begin[1] as isize);
         let qw = self.qw;
-        for (pi, plane) in out.chunks_exact_mut(self.plane()).enumerate() {
+        for (pi, plane) in out.chunks_exact_mut(h * qw).enumerate() {
             let (u, v) = (pi / sw, pi % sw);
             if !self.used(u, v) {
                 continue;
@@ -86,8 +100,9 @@ impl Planes {
             let first = |lim: isize| (lim.max(0) as usize).div_ceil(sw).min(qw);
             let (j0, j1) = (first(left - v), first(iw as isize + left - v));
             for (i, row) in plane.chunks_exact_mut(qw).enumerate() {
+                let i = i0 + i;
                 let y = i as isize * sh as isize + u - top;
-                if y < 0 || y >= ih as isize || j0 >= j1 {
+                if i >= self.qh || y < 0 || y >= ih as isize || j0 >= j1 {
                     row.fill(F::zero());
                     continue;
                 }
@@ -114,6 +129,13 @@ impl Planes {
 /// applied plane by plane as the discarded columns are dropped); false, doing
 /// nothing to `og`, where the GEMM kernel does not run (not float32, no
 /// AVX-512, or fewer than `blas::THIN` output columns).
+///
+/// With several threads the work splits one of two ways, so that each thread
+/// finishes (compacts and activates) what it computed, in one parallel region
+/// and without passing planes or products between cores: by bands of output
+/// rows, each thread filling its band's planes (early layers: large planes,
+/// small weights), or by output channels over planes filled once (late
+/// layers, whose weights outweigh their planes).
 #[allow(clippy::too_many_arguments)]
 pub(super) fn conv<F: Flt>(
     p: &Shape,
@@ -128,9 +150,9 @@ pub(super) fn conv<F: Flt>(
     let (cg, mg) = (p.c / p.group, p.m / p.group);
     let pl = Planes::new(p.g.lifted(2));
     let g = &pl.g;
-    let (taps, in_sz) = (numel(&g.kernel), numel(&g.input));
     let (oh, ow, qw) = (g.output[0], g.output[1], pl.qw);
-    let (kdim, wide) = (cg * taps, oh * qw);
+    let kdim = cg * numel(&g.kernel);
+    let wide = oh * qw;
     if kdim == 0 {
         // No input channels: the output is the bias.
         for (m, o) in og.chunks_mut(oh * ow).enumerate() {
@@ -139,65 +161,145 @@ pub(super) fn conv<F: Flt>(
         finish(og, ep.z, ep.act, threads);
         return true;
     }
-    let chan = pl.channel();
-    let rows: Vec<usize> = (0..cg)
-        .flat_map(|c| {
-            let pl = &pl;
-            (0..taps).map(move |t| c * chan + pl.tap(t / g.kernel[1], t % g.kernel[1]))
-        })
-        .collect();
-    // Slack after the planes: a shifted run may reach qw - 1 values past its
-    // channel into columns that are discarded.
-    let planes_len = cg * chan + qw;
-    if wide < THIN {
+    if wide < THIN || !runs_f32_kernel::<F>() {
         return false;
     }
-    // Output rows per product: a band's wide outputs stay in L2 until they
-    // are compacted (a first layer's would be megabytes).
-    let band = oh
-        .div_ceil((mg * wide).div_ceil(BAND_FLOATS))
-        .max(THIN.div_ceil(qw));
-    with_scratch(planes_len + mg * band * qw, |s: &mut [F]| {
-        let (planes, out_wide) = s.split_at_mut(planes_len);
+    let threads = if mg * wide * kdim >= PAR_WORK * 4 {
+        threads
+    } else {
+        1
+    };
+    let out = Out {
+        og: Disjoint::new(og),
+        plane: oh * ow,
+        ow,
+        qw,
+        bias,
+        ep,
+    };
+    let a = Mat::rows(wg, kdim);
+    if threads > 1 && mg * wide <= BAND_FLOATS && threads * mg * kdim > cg * pl.channel(pl.qh) {
+        by_channels(&pl, (cg, mg), xg, (a, packed), &out, threads);
+    } else {
+        by_bands(&pl, (cg, mg), xg, (a, packed), &out, threads);
+    }
+    true
+}
+
+/// Where and how the wide product's rows land: the output planes, the bias
+/// and the epilogue.
+struct Out<'a, F> {
+    og: Disjoint<'a, F>,
+    plane: usize,
+    ow: usize,
+    qw: usize,
+    bias: Option<&'a [F]>,
+    ep: Epilogue<'a, F>,
+}
+
+impl<F: Flt> Out<'_, F> {
+    /// Writes output rows `r0..` of channels `ms` from their wide rows
+    /// (`ld` apart, the first at `wide[0]`), dropping the discarded columns,
+    /// adding the bias, then the epilogue while they are in cache. Each
+    /// (channel, output rows) part is written by one caller only.
+    fn store(&self, ms: std::ops::Range<usize>, r0: usize, wide: &[F], ld: usize) {
+        let (ow, qw) = (self.ow, self.qw);
+        for (i, m) in ms.enumerate() {
+            let w = &wide[i * ld..];
+            let rows = w.len().min(ld) / qw;
+            let span = m * self.plane + r0 * ow..m * self.plane + (r0 + rows) * ow;
+            // SAFETY: callers store disjoint (channel, row band) parts.
+            let o = unsafe { self.og.part(span.clone()) };
+            let b = self.bias.map_or(F::zero(), |b| b[m]);
+            for (orow, wrow) in o.chunks_exact_mut(ow).zip(w.chunks(qw)) {
+                orow.iter_mut()
+                    .zip(&wrow[..ow])
+                    .for_each(|(o, &v)| *o = v + b);
+            }
+            finish(o, self.ep.z.map(|z| &z[span]), self.ep.act, 1);
+        }
+    }
+}
+
+/// Bands of output rows, each filled, multiplied and stored by one thread.
+fn by_bands<F: Flt>(
+    pl: &Planes,
+    (cg, mg): (usize, usize),
+    xg: &[F],
+    (a, packed): (Mat<'_, F>, Option<&PackedA>),
+    out: &Out<'_, F>,
+    threads: usize,
+) {
+    let (oh, qw) = (pl.g.output[0], pl.qw);
+    let (in_sz, kdim) = (numel(&pl.g.input), a.rs);
+    let cache_bands = (mg * oh * qw).div_ceil(BAND_FLOATS);
+    let want = if threads > 1 {
+        cache_bands.max(2 * threads)
+    } else {
+        cache_bands
+    };
+    // Even bands, each wide enough for the kernel's tiles.
+    let bands = want.min(oh / THIN.div_ceil(qw)).max(1);
+    let most = oh.div_ceil(bands);
+    let h = most + pl.below;
+    let rows = pl.rows(cg, h);
+    let chan = pl.channel(h);
+    let planes_len = cg * chan + qw;
+    for_each(threads, bands, |bi| {
+        let (r0, r1) = (bi * oh / bands, (bi + 1) * oh / bands);
+        let n = (r1 - r0) * qw;
+        with_scratch(planes_len + mg * n, |s: &mut [F]| {
+            let (planes, wide) = s.split_at_mut(planes_len);
+            // Slack after the planes: a shifted run may reach qw - 1 values
+            // past its channel into columns that are discarded.
+            planes[cg * chan..].fill(F::zero());
+            for (c, dst) in planes.chunks_exact_mut(chan).take(cg).enumerate() {
+                pl.fill(&xg[c * in_sz..][..in_sz], dst, r0, h);
+            }
+            let b = (&planes[..], &rows[..]);
+            let ran = gemm_rows((mg, n, kdim), packed, a, b, wide, n, false, 1, None);
+            debug_assert!(ran, "bands are at least THIN wide");
+            out.store(0..mg, r0, wide, n);
+        })
+    });
+}
+
+/// Output channels split over the threads, the planes filled once.
+fn by_channels<F: Flt>(
+    pl: &Planes,
+    (cg, mg): (usize, usize),
+    xg: &[F],
+    (a, packed): (Mat<'_, F>, Option<&PackedA>),
+    out: &Out<'_, F>,
+    threads: usize,
+) {
+    let (oh, qw) = (pl.g.output[0], pl.qw);
+    let (in_sz, kdim) = (numel(&pl.g.input), a.rs);
+    let (h, wide) = (pl.qh, oh * qw);
+    let rows = pl.rows(cg, h);
+    let chan = pl.channel(h);
+    let planes_len = cg * chan + qw;
+    with_scratch(planes_len + mg * wide, |s: &mut [F]| {
+        let (planes, product) = s.split_at_mut(planes_len);
         planes[cg * chan..].fill(F::zero());
-        let fill = |c: usize, dst: &mut [F]| pl.fill(&xg[c * in_sz..][..in_sz], dst);
+        let fill = |c: usize, dst: &mut [F]| pl.fill(&xg[c * in_sz..][..in_sz], dst, 0, h);
         let fill_threads = if cg * chan >= PAR_WORK { threads } else { 1 };
         for_each_chunk(fill_threads, &mut planes[..cg * chan], chan, fill);
-        let a = Mat::rows(wg, kdim);
-        let out_sz = oh * ow;
-        for r0 in (0..oh).step_by(band) {
-            let r1 = (r0 + band).min(oh);
-            let n = (r1 - r0) * qw;
-            let out_wide = &mut out_wide[..mg * n];
-            // Row p of B is planes[rows[p] + r0·qw..][..n]: within the planes
-            // and their slack, as the whole product's rows are.
-            let b = (&planes[r0 * qw..], &rows[..]);
-            if !gemm_rows((mg, n, kdim), packed, a, b, out_wide, n, false, threads) {
-                return false;
-            }
-            // Drop the discarded columns, add the bias, then the epilogue while
-            // the band is in cache (not as passes of their own over the output).
-            let span = r0 * ow..r1 * ow;
-            let out_wide = &*out_wide;
-            let compact = |m: usize, o: &mut [F]| {
-                let w = &out_wide[m * n..][..n];
-                let b = bias.map_or(F::zero(), |b| b[m]);
-                let o = &mut o[span.clone()];
-                for (orow, wrow) in o.chunks_exact_mut(ow).zip(w.chunks(qw)) {
-                    orow.iter_mut()
-                        .zip(&wrow[..ow])
-                        .for_each(|(o, &v)| *o = v + b);
-                }
-                let z = ep.z.map(|z| &z[m * out_sz..][span.clone()]);
-                finish(o, z, ep.act, 1);
-            };
-            let compact_threads = if mg * span.len() >= PAR_WORK {
-                threads
-            } else {
-                1
-            };
-            for_each_chunk(compact_threads, og, out_sz, compact);
-        }
-        true
+        let b = (&planes[..], &rows[..]);
+        let store = |ms: std::ops::Range<usize>, done: &[f32]| {
+            out.store(ms, 0, as_floats::<F>(done).expect("F is f32"), wide)
+        };
+        let ran = gemm_rows(
+            (mg, wide, kdim),
+            packed,
+            a,
+            b,
+            product,
+            wide,
+            false,
+            threads,
+            Some(&store),
+        );
+        debug_assert!(ran, "the product is at least THIN wide");
     })
 }

@@ -336,6 +336,13 @@ pub(crate) fn with_scratch<F: Flt, R>(len: usize, f: impl FnOnce(&mut [F]) -> R)
     })
 }
 
+/// f32 values `x` as `T` when `T` is f32.
+pub(crate) fn as_floats<T: 'static>(x: &[f32]) -> Option<&[T]> {
+    (std::any::TypeId::of::<T>() == std::any::TypeId::of::<f32>())
+        // SAFETY: T is f32 (checked): same layout and length.
+        .then(|| unsafe { std::slice::from_raw_parts(x.as_ptr().cast(), x.len()) })
+}
+
 /// `x` as f32 when `T` is f32.
 pub(crate) fn as_f32<T: 'static>(x: &[T]) -> Option<&[f32]> {
     (std::any::TypeId::of::<T>() == std::any::TypeId::of::<f32>())

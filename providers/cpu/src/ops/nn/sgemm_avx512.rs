@@ -182,6 +182,30 @@ pub(crate) fn sgemm(
     acc: bool,
     threads: usize,
 ) {
+    sgemm_then((m, n, k), a, b, c, ldc, alpha, acc, threads, None)
+}
+
+/// What a task of [`sgemm_then`] does with the rows of C it has finished:
+/// their range, and C from the first of them (`ldc` apart, `n` in the last).
+pub(crate) type RowsDone<'a> = &'a (dyn Fn(std::ops::Range<usize>, &[f32]) + Sync);
+
+/// [`sgemm`], and with `after` (B not strided), tasks that each take whole
+/// rows of C and then call `after` on them, on the thread that computed
+/// them (a convolution compacts and activates its output channels while
+/// they are in that core's cache).
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn sgemm_then(
+    (m, n, k): (usize, usize, usize),
+    a: ASrc<'_>,
+    b: BSrc<'_>,
+    c: &mut [f32],
+    ldc: usize,
+    alpha: f32,
+    acc: bool,
+    threads: usize,
+    after: Option<RowsDone<'_>>,
+) {
+    assert!(after.is_none() || !matches!(b, BSrc::Strided(_)));
     if let ASrc::Packed(p) = a {
         assert!(p.dims() == (m, k) && alpha == 1.0);
     }
@@ -215,7 +239,10 @@ pub(crate) fn sgemm(
         // fork-join would cost more than thin products take); within a task,
         // each block of B is reused across its row blocks while in cache.
         let (row_tiles, panels) = (m.div_ceil(MR), n.div_ceil(NR));
-        let (rg, cg) = task_grid(threads, (row_tiles, panels), (m, n));
+        let (rg, cg) = match after {
+            Some(_) => ((2 * threads).min(row_tiles), 1),
+            None => task_grid(threads, (row_tiles, panels), (m, n)),
+        };
         let task = |t: usize| {
             let (ri, ci) = (t / cg, t % cg);
             let (r0, r1) = (ri * row_tiles / rg, (ri + 1) * row_tiles / rg);
@@ -242,6 +269,16 @@ pub(crate) fn sgemm(
                         job.tiles(bi, tiles, (jc, nc), (pc, kc), bp, f - lo..l - lo);
                     }
                 }
+            }
+            if let Some(after) = after {
+                let rows = r0 * MR..(r1 * MR).min(m);
+                let len = (rows.len() - 1) * job.ldc + n;
+                // SAFETY: these rows of C are finished (their tiles ran on this
+                // thread, above) and no other task writes them: row tasks own
+                // whole rows when `after` is given.
+                let done =
+                    unsafe { std::slice::from_raw_parts(job.out.0.add(rows.start * job.ldc), len) };
+                after(rows, done);
             }
         };
         crate::parallel::for_each(threads, rg * cg, task);
