@@ -15,7 +15,7 @@
 use std::cell::Cell;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::ptr;
-use std::sync::atomic::{AtomicBool, AtomicPtr, AtomicUsize, Ordering::*};
+use std::sync::atomic::{AtomicBool, AtomicPtr, AtomicU64, AtomicUsize, Ordering::*};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -34,19 +34,45 @@ pub(crate) struct Helpers {
 /// One published loop.
 struct Job<'a> {
     f: &'a (dyn Fn(usize) + Sync),
-    n: usize,
-    next: AtomicUsize,
+    /// The unclaimed tasks, `lo..hi`, as `hi << 32 | lo`.
+    left: AtomicU64,
     panicked: AtomicBool,
 }
 
 impl Job<'_> {
-    /// Claims and runs tasks until none is left.
-    fn work(&self) {
+    fn new(f: &(dyn Fn(usize) + Sync), n: usize) -> Job<'_> {
+        assert!(n < 1 << 32, "too many tasks");
+        Job {
+            f,
+            left: AtomicU64::new((n as u64) << 32),
+            panicked: AtomicBool::new(false),
+        }
+    }
+
+    /// Claims and runs tasks until none is left: the publisher from the
+    /// first on, helpers from the last down. With two threads each keeps
+    /// the same end of every loop, so that a loop over output rows or
+    /// channels that follows another finds most of its input in its own
+    /// core's cache (a transfer between cores cost 3-12× more than a local
+    /// read when the two vCPUs here sat far apart).
+    fn work(&self, front: bool) {
         loop {
-            let i = self.next.fetch_add(1, Relaxed);
-            if i >= self.n {
-                return;
-            }
+            let mut cur = self.left.load(Relaxed);
+            let i = loop {
+                let (lo, hi) = (cur & 0xffff_ffff, cur >> 32);
+                if lo >= hi {
+                    return;
+                }
+                let (next, i) = if front {
+                    (cur + 1, lo)
+                } else {
+                    (cur - (1 << 32), hi - 1)
+                };
+                match self.left.compare_exchange_weak(cur, next, Relaxed, Relaxed) {
+                    Ok(_) => break i as usize,
+                    Err(now) => cur = now,
+                }
+            };
             // A panic stays on this thread; the publisher re-raises it.
             if catch_unwind(AssertUnwindSafe(|| (self.f)(i))).is_err() {
                 self.panicked.store(true, Relaxed);
@@ -106,7 +132,7 @@ impl Helpers {
                 // `active` drops to zero after it leaves (see `publish`); this
                 // helper counted itself in `active` before loading it.
                 if let Some(job) = unsafe { job.as_ref() } {
-                    job.work();
+                    job.work(false);
                 }
                 self.active.fetch_sub(1, SeqCst);
             } else if rayon::yield_now() != Some(rayon::Yield::Executed) {
@@ -118,12 +144,7 @@ impl Helpers {
     /// Runs the n tasks of `f` with the helpers; false, running nothing, when
     /// the slot is taken (a loop nested in a task).
     fn publish(&self, n: usize, f: &(dyn Fn(usize) + Sync)) -> bool {
-        let job = Job {
-            f,
-            n,
-            next: AtomicUsize::new(0),
-            panicked: AtomicBool::new(false),
-        };
+        let job = Job::new(f, n);
         let erased = ptr::from_ref(&job).cast::<Job<'static>>().cast_mut();
         if self
             .slot
@@ -146,7 +167,7 @@ impl Helpers {
         }
         {
             let _unpublish = Unpublish(self);
-            job.work();
+            job.work(true);
         }
         if job.panicked.load(Relaxed) {
             panic!("a parallel task panicked");

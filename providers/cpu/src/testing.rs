@@ -100,9 +100,15 @@ pub fn run_node_in(
     };
     let part = provider.compile(&fused)?;
     let ins: Vec<Option<&Value>> = inputs.iter().filter_map(|v| v.as_ref().map(Some)).collect();
-    with_host_services(&HeapAllocator, |services| {
-        part.compute(&ins, &Host::new(services))
-    })
+    // Inside the run scope, as a session runs it: parallel loops go to the
+    // spinning helpers.
+    let mut result = None;
+    provider.run_scope(&mut || {
+        result = Some(with_host_services(&HeapAllocator, |services| {
+            part.compute(&ins, &Host::new(services))
+        }))
+    });
+    result.expect("run_scope runs its closure")
 }
 
 /// A float tensor value.

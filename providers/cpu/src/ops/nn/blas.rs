@@ -11,6 +11,9 @@ use super::{as_f32, as_f32_mut, Flt};
 /// kernel where the CPU has it: below, packing costs more than it saves.
 const SGEMM_WORK: usize = 1 << 15;
 
+/// Columns per part at least, when a vector-matrix product is split.
+const GEMV_COLUMNS: usize = 64;
+
 /// Products with fewer columns than this do not take the AVX-512 kernel's
 /// packed entry points: its tiles are 32 columns wide.
 pub(crate) const THIN: usize = 16;
@@ -72,6 +75,24 @@ pub(crate) fn gemm<F: Flt>(
         return;
     }
     let parallel = threads > 1 && m * n * k >= super::PAR_WORK * 4;
+    if parallel && m == 1 && n >= 2 * GEMV_COLUMNS {
+        // A vector times a matrix (a batch-1 classifier) reads all of B once:
+        // column ranges side by side, each on one thread, share that
+        // bandwidth-bound pass; the crate keeps such a product on one thread.
+        let parts = (2 * threads).min(n / GEMV_COLUMNS);
+        let c = crate::parallel::Disjoint::new(&mut c[..n]);
+        crate::parallel::for_each(threads, parts, |i| {
+            let (j0, j1) = (i * n / parts, (i + 1) * n / parts);
+            let bj = Mat {
+                data: &b.data[j0 * b.cs..],
+                ..b
+            };
+            // SAFETY: the parts' column ranges of C's one row are disjoint.
+            let cj = unsafe { c.part(j0..j1) };
+            gemm((1, j1 - j0, k), a, bj, cj, j1 - j0, alpha, acc, 1);
+        });
+        return;
+    }
     // Single-threaded products with room for whole tiles; the crate keeps the
     // threaded ones (it splits both dimensions) and thin ones (packing a
     // panel for a row or a few columns costs more than it saves).

@@ -148,7 +148,9 @@ pub(super) fn run(
     // is stored; the others per channel after each band.
     let inline = Lanewise::of(ep.act);
     let task = |t: usize| {
-        let (bi, ri) = (t / bands, t % bands);
+        // Band-major: the threads' ends of the loop are rows of the image,
+        // as the convolutions around split theirs (`parallel::Job::work`).
+        let (ri, bi) = (t / blocks, t % blocks);
         let rows = ri * p.band..((ri + 1) * p.band).min(oh);
         let w = weights.as_ref().map(|(wt, bias)| {
             let n = p.taps.len();

@@ -650,6 +650,31 @@ fn matmul_shared_a() {
 }
 
 #[test]
+fn gemm_vector_times_matrix_splits_columns() {
+    // M = 1 and enough work for the column split over both threads.
+    let (k, n) = (600usize, 300usize);
+    let (a, b) = (seq_data(k, 1), seq_data(k * n, 2));
+    let want: Vec<f32> = (0..n)
+        .map(|j| {
+            (0..k)
+                .map(|p| a[p] as f64 * b[p * n + j] as f64)
+                .sum::<f64>() as f32
+        })
+        .collect();
+    let out = run_node(
+        "Gemm",
+        13,
+        &[seq(&[1, k as i64], 1), seq(&[k as i64, n as i64], 2)],
+        vec![],
+        1,
+    )
+    .unwrap();
+    let (shape, got) = out_f32(&out, 0);
+    assert_eq!(shape, [1, n as i64]);
+    assert_close(&got, &want, 1e-3);
+}
+
+#[test]
 fn gemm_trans_alpha_beta() {
     check(
         "Gemm",
