@@ -158,18 +158,12 @@ pub(crate) fn broadcast_zip<A: Copy + Sync, B: Copy + Sync, O: Send>(
     if n == 0 {
         return;
     }
-    if out.len() >= PAR_MIN && in_pool() {
-        let rows_per = (PAR_MIN / 4).div_ceil(n).max(1);
-        for_each_chunk(pool_threads(), out, rows_per * n, |c, chunk| {
-            for (k, o) in chunk.chunks_mut(n).enumerate() {
-                row(c * rows_per + k, o);
-            }
-        });
-    } else {
-        for (r, o) in out.chunks_mut(n).enumerate() {
-            row(r, o);
+    let rows_per = (PAR_MIN / 4).div_ceil(n).max(1);
+    for_each_chunk(large_threads(out.len()), out, rows_per * n, |c, chunk| {
+        for (k, o) in chunk.chunks_mut(n).enumerate() {
+            row(c * rows_per + k, o);
         }
-    }
+    });
 }
 
 const PAR_MIN: usize = 1 << 15;
@@ -182,16 +176,21 @@ pub fn in_pool() -> bool {
     rayon::current_thread_index().is_some()
 }
 
+/// The pool's threads for a loop over `len` elements (1 below `PAR_MIN`).
+fn large_threads(len: usize) -> usize {
+    if len >= PAR_MIN {
+        pool_threads()
+    } else {
+        1
+    }
+}
+
 /// `out[i] = f(a[i])`, in parallel chunks on the current pool when large.
 pub fn par_map<A: Copy + Sync, O: Send>(out: &mut [O], a: &[A], f: impl Fn(A) -> O + Sync + Send) {
-    if out.len() >= PAR_MIN && in_pool() {
-        let c = PAR_MIN / 4;
-        for_each_chunk(pool_threads(), out, c, |i, o| {
-            o.iter_mut().zip(&a[i * c..]).for_each(|(o, &x)| *o = f(x))
-        });
-    } else {
-        out.iter_mut().zip(a).for_each(|(o, &x)| *o = f(x));
-    }
+    let c = PAR_MIN / 4;
+    for_each_chunk(large_threads(out.len()), out, c, |i, o| {
+        o.iter_mut().zip(&a[i * c..]).for_each(|(o, &x)| *o = f(x))
+    });
 }
 
 /// `out[i] = f(a[i], b[i])`, in parallel chunks when large.
@@ -201,19 +200,13 @@ pub fn par_zip2<A: Copy + Sync, B: Copy + Sync, O: Send>(
     b: &[B],
     f: impl Fn(A, B) -> O + Sync + Send,
 ) {
-    if out.len() >= PAR_MIN && in_pool() {
-        let c = PAR_MIN / 4;
-        for_each_chunk(pool_threads(), out, c, |k, o| {
-            let (a, b) = (&a[k * c..], &b[k * c..]);
-            for i in 0..o.len() {
-                o[i] = f(a[i], b[i]);
-            }
-        });
-    } else {
-        for i in 0..out.len() {
-            out[i] = f(a[i], b[i]);
+    let c = PAR_MIN / 4;
+    for_each_chunk(large_threads(out.len()), out, c, |k, o| {
+        let (a, b) = (&a[k * c..], &b[k * c..]);
+        for i in 0..o.len() {
+            o[i] = f(a[i], b[i]);
         }
-    }
+    });
 }
 
 /// Applies `f` elementwise into a fresh tensor of the same shape.

@@ -221,6 +221,48 @@ impl<F: Flt> Out<'_, F> {
     }
 }
 
+/// Planes of `h` rows per channel for `cg` channels: B's row offsets into
+/// them, and the length of a buffer that holds them with their slack.
+struct Layout {
+    h: usize,
+    rows: Vec<usize>,
+    chan: usize,
+    len: usize,
+}
+
+impl Planes {
+    fn layout(&self, cg: usize, h: usize) -> Layout {
+        let chan = self.channel(h);
+        // Slack after the planes: a shifted run may reach qw - 1 values past
+        // its channel into columns that are discarded.
+        Layout {
+            h,
+            rows: self.rows(cg, h),
+            chan,
+            len: cg * chan + self.qw,
+        }
+    }
+
+    /// Fills rows `i0..` of every channel's planes of `planes` (laid out as
+    /// `lay`, slack zeroed) from `xg`, channels split over `threads`.
+    fn fill_all<F: Flt>(
+        &self,
+        lay: &Layout,
+        xg: &[F],
+        planes: &mut [F],
+        i0: usize,
+        threads: usize,
+    ) {
+        let in_sz = numel(&self.g.input);
+        let body = planes.len() - self.qw;
+        planes[body..].fill(F::zero());
+        let threads = if body >= PAR_WORK { threads } else { 1 };
+        for_each_chunk(threads, &mut planes[..body], lay.chan, |c, dst| {
+            self.fill(&xg[c * in_sz..][..in_sz], dst, i0, lay.h)
+        });
+    }
+}
+
 /// Bands of output rows, each filled, multiplied and stored by one thread.
 fn by_bands<F: Flt>(
     pl: &Planes,
@@ -230,8 +272,7 @@ fn by_bands<F: Flt>(
     out: &Out<'_, F>,
     threads: usize,
 ) {
-    let (oh, qw) = (pl.g.output[0], pl.qw);
-    let (in_sz, kdim) = (numel(&pl.g.input), a.rs);
+    let (oh, qw, kdim) = (pl.g.output[0], pl.qw, a.rs);
     let cache_bands = (mg * oh * qw).div_ceil(BAND_FLOATS);
     let want = if threads > 1 {
         cache_bands.max(2 * threads)
@@ -240,23 +281,14 @@ fn by_bands<F: Flt>(
     };
     // Even bands, each wide enough for the kernel's tiles.
     let bands = want.min(oh / THIN.div_ceil(qw)).max(1);
-    let most = oh.div_ceil(bands);
-    let h = most + pl.below;
-    let rows = pl.rows(cg, h);
-    let chan = pl.channel(h);
-    let planes_len = cg * chan + qw;
+    let lay = pl.layout(cg, oh.div_ceil(bands) + pl.below);
     for_each(threads, bands, |bi| {
         let (r0, r1) = (bi * oh / bands, (bi + 1) * oh / bands);
         let n = (r1 - r0) * qw;
-        with_scratch(planes_len + mg * n, |s: &mut [F]| {
-            let (planes, wide) = s.split_at_mut(planes_len);
-            // Slack after the planes: a shifted run may reach qw - 1 values
-            // past its channel into columns that are discarded.
-            planes[cg * chan..].fill(F::zero());
-            for (c, dst) in planes.chunks_exact_mut(chan).take(cg).enumerate() {
-                pl.fill(&xg[c * in_sz..][..in_sz], dst, r0, h);
-            }
-            let b = (&planes[..], &rows[..]);
+        with_scratch(lay.len + mg * n, |s: &mut [F]| {
+            let (planes, wide) = s.split_at_mut(lay.len);
+            pl.fill_all(&lay, xg, planes, r0, 1);
+            let b = (&planes[..], &lay.rows[..]);
             let ran = gemm_rows((mg, n, kdim), packed, a, b, wide, n, false, 1, None);
             debug_assert!(ran, "bands are at least THIN wide");
             out.store(0..mg, r0, wide, n);
@@ -273,19 +305,12 @@ fn by_channels<F: Flt>(
     out: &Out<'_, F>,
     threads: usize,
 ) {
-    let (oh, qw) = (pl.g.output[0], pl.qw);
-    let (in_sz, kdim) = (numel(&pl.g.input), a.rs);
-    let (h, wide) = (pl.qh, oh * qw);
-    let rows = pl.rows(cg, h);
-    let chan = pl.channel(h);
-    let planes_len = cg * chan + qw;
-    with_scratch(planes_len + mg * wide, |s: &mut [F]| {
-        let (planes, product) = s.split_at_mut(planes_len);
-        planes[cg * chan..].fill(F::zero());
-        let fill = |c: usize, dst: &mut [F]| pl.fill(&xg[c * in_sz..][..in_sz], dst, 0, h);
-        let fill_threads = if cg * chan >= PAR_WORK { threads } else { 1 };
-        for_each_chunk(fill_threads, &mut planes[..cg * chan], chan, fill);
-        let b = (&planes[..], &rows[..]);
+    let (wide, kdim) = (pl.g.output[0] * pl.qw, a.rs);
+    let lay = pl.layout(cg, pl.qh);
+    with_scratch(lay.len + mg * wide, |s: &mut [F]| {
+        let (planes, product) = s.split_at_mut(lay.len);
+        pl.fill_all(&lay, xg, planes, 0, threads);
+        let b = (&planes[..], &lay.rows[..]);
         let store = |ms: std::ops::Range<usize>, done: &[f32]| {
             out.store(ms, 0, as_floats::<F>(done).expect("F is f32"), wide)
         };
