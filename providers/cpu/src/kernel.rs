@@ -139,6 +139,13 @@ impl<'n, 'g> NodeInfo<'n, 'g> {
             .and_then(|t| t.elem())
             .or_else(|| self.constant_input(i).map(|t| t.elem()))
     }
+    /// The declared dimensions of input `i` (None for one not known), when its
+    /// rank is known.
+    pub fn input_dims(&self, i: usize) -> Option<Vec<Option<usize>>> {
+        let shape = self.types.get(self.input_name(i)?)?.shape()?;
+        let known = |d: &ort_core::Dim| d.known().and_then(|v| usize::try_from(v).ok());
+        Some(shape.iter().map(known).collect())
+    }
     /// The declared element type of output `i`, if known.
     pub fn output_type(&self, i: usize) -> Option<ElemType> {
         self.node

@@ -310,6 +310,12 @@ impl<'a, T: Send> Disjoint<'a, T> {
         }
     }
 
+    /// The slice's start and length, for writes that `part` cannot express
+    /// (a scatter into strided places).
+    pub(crate) fn raw(&self) -> (*mut T, usize) {
+        (self.ptr.get(), self.len)
+    }
+
     /// The part at `range`.
     ///
     /// # Safety

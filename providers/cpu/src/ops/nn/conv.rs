@@ -7,6 +7,7 @@ use super::conv_shift;
 use super::depthwise_blocked;
 use super::sgemm_avx512::PackedA;
 use super::window::{Geom, Window};
+use super::winograd;
 use super::{as_f32, as_f32_mut, data, numel, output, with_scratch, Flt, PAR_WORK};
 use crate::kernel::{input, one, opt_input, ConstId, Ctx, Kernel, NodeInfo};
 use crate::ops::fused::activation::{finish, Act};
@@ -22,6 +23,9 @@ struct Conv {
     residual: bool,
     /// Constant float32 weights packed per group at session creation.
     packed: Option<(Vec<PackedA>, ConstId)>,
+    /// Or, for 3×3 stride-1 convolutions whose planes hold enough tiles,
+    /// their Winograd transform (see `winograd`).
+    winograd: Option<(winograd::Weights, ConstId)>,
 }
 
 /// The shapes of one convolution: channels in and out, groups, window.
@@ -48,15 +52,46 @@ fn parse(info: &NodeInfo<'_, '_>, fused: bool) -> Result<Box<dyn Kernel>, Error>
             "group must be positive, got {group}"
         )));
     }
+    let window = Window::parse(info)?;
+    let winograd = if group == 1 {
+        info.constant_with_id(1)
+            .and_then(|(w, id)| Some((prepack_winograd(info, &window, w)?, id)))
+    } else {
+        None
+    };
+    let packed = match winograd {
+        Some(_) => None,
+        None => info
+            .constant_with_id(1)
+            .and_then(|(w, id)| Some((prepack(w, group as usize)?, id))),
+    };
     Ok(Box::new(Conv {
-        window: Window::parse(info)?,
+        window,
         group: group as usize,
         act: if fused { Act::parse(info)? } else { None },
         residual: fused,
-        packed: info
-            .constant_with_id(1)
-            .and_then(|(w, id)| Some((prepack(w, group as usize)?, id))),
+        packed,
+        winograd,
     }))
+}
+
+/// The Winograd form of constant float32 weights, where the convolution has
+/// its shape and declared input planes large enough to be `worth` it.
+fn prepack_winograd(
+    info: &NodeInfo<'_, '_>,
+    window: &Window,
+    w: &ort_core::Tensor,
+) -> Option<winograd::Weights> {
+    let data = w.as_slice::<f32>().ok()?;
+    let ws = dims(w.shape());
+    let xs = info.input_dims(0)?;
+    let spatial: Option<Vec<usize>> = xs.get(2..)?.iter().copied().collect();
+    let g = window.geom(&spatial?, Some(ws.get(2..)?)).ok()?;
+    let (m, c) = (ws[0], ws[1]);
+    if !winograd::fits(&g) || !winograd::worth(c, m, (g.output[0], g.output[1])) {
+        return None;
+    }
+    winograd::Weights::new(data, m, c)
 }
 
 /// Each group's weights as a packed GEMM operand (M/group × C/group·kernel), for
@@ -132,6 +167,12 @@ impl Kernel for Conv {
                 let packed = self.packed.as_ref().filter(|(_, id)| id.matches(w));
                 let packed = packed.map(|(p, _)| &p[..]);
                 let epilogue = Epilogue { z: zd.as_deref(), act };
+                let wino = self.winograd.as_ref().filter(|(_, id)| id.matches(w));
+                if let Some((u, _)) = wino {
+                    if by_winograd(&p, u, &xd, bd.as_deref(), o, epilogue, ctx.threads) {
+                        return;
+                    }
+                }
                 conv(&p, &xd, &wd, bd.as_deref(), packed, o, epilogue, ctx.threads);
             })
         })?)
@@ -139,6 +180,39 @@ impl Kernel for Conv {
 }
 
 crate::register!("Conv", [1, LATEST], FLOATS, build);
+
+/// The convolution by its Winograd weights, image by image; false, doing
+/// nothing, where this call's shapes do not suit them (not float32, other
+/// planes than the declared ones).
+fn by_winograd<F: Flt>(
+    p: &Shape,
+    u: &winograd::Weights,
+    x: &[F],
+    b: Option<&[F]>,
+    out: &mut [F],
+    ep: Epilogue<'_, F>,
+    threads: usize,
+) -> bool {
+    let (Some(x), Some(out)) = (as_f32(x), as_f32_mut(out)) else {
+        return false;
+    };
+    let g = &p.g;
+    if p.group != 1 || !winograd::fits(g) || !winograd::worth(p.c, p.m, (g.output[0], g.output[1]))
+    {
+        return false;
+    }
+    let (b, z) = (b.and_then(as_f32), ep.z.and_then(as_f32));
+    let (image_in, image_out) = (p.c * numel(&g.input), p.m * numel(&g.output));
+    for (ni, (xn, on)) in x
+        .chunks(image_in)
+        .zip(out.chunks_mut(image_out))
+        .enumerate()
+    {
+        let zn = z.map(|z| &z[ni * image_out..(ni + 1) * image_out]);
+        winograd::conv(u, g, xn, b, on, zn, ep.act, threads);
+    }
+    true
+}
 
 /// What FusedConv does after the convolution: add a residual, then an activation.
 #[derive(Clone, Copy)]

@@ -116,6 +116,7 @@ mod rms_normalization;
 pub(crate) mod sgemm_avx512;
 mod softmax;
 mod window;
+mod winograd;
 
 #[cfg(test)]
 mod tests;

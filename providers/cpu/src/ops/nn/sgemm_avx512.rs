@@ -13,7 +13,7 @@
 #[cfg(target_arch = "x86_64")]
 use std::arch::x86_64::*;
 
-const MR: usize = 12;
+pub(crate) const MR: usize = 12;
 const NR: usize = 32;
 const KC: usize = 256;
 const MC: usize = MR * 10;
@@ -230,6 +230,7 @@ pub(crate) fn sgemm_then(
         ldc,
         alpha,
         acc,
+        row0: 0,
     };
     let blocks = m.div_ceil(MC);
     if !matches!(b, BSrc::Strided(_)) {
@@ -250,26 +251,7 @@ pub(crate) fn sgemm_then(
             if r0 == r1 {
                 return;
             }
-            for jc in (0..n).step_by(NC) {
-                let nc = NC.min(n - jc);
-                let (lo, hi) = (jc / NR, (jc + nc).div_ceil(NR));
-                let (f, l) = (first.max(lo), last.min(hi));
-                if f >= l {
-                    continue;
-                }
-                for pc in (0..k).step_by(kc_step(k)) {
-                    let kc = kc_step(k).min(k - pc);
-                    let bp = match b {
-                        BSrc::Packed(p) => Some(p.block(jc, nc, pc, kc)),
-                        _ => None,
-                    };
-                    for bi in r0 / BLOCK_TILES..r1.div_ceil(BLOCK_TILES) {
-                        let base = bi * BLOCK_TILES;
-                        let tiles = r0.max(base) - base..r1.min(base + BLOCK_TILES) - base;
-                        job.tiles(bi, tiles, (jc, nc), (pc, kc), bp, f - lo..l - lo);
-                    }
-                }
-            }
+            job.run(n, r0..r1, first..last);
             if let Some(after) = after {
                 let rows = r0 * MR..(r1 * MR).min(m);
                 let len = (rows.len() - 1) * job.ldc + n;
@@ -313,6 +295,35 @@ pub(crate) fn sgemm_then(
     }
 }
 
+/// `c = a · b` for the rows of row tiles `tiles` (MR rows each) of a packed
+/// A, on this thread, with B's rows read in place (`BSrc::Rows`, `n` values
+/// each); `c` holds those rows only, `ldc` apart, from A's row `tiles.start·MR`.
+/// A Winograd convolution's task multiplies its share of output channels so.
+pub(crate) fn sgemm_packed_rows(
+    a: &PackedA,
+    tiles: std::ops::Range<usize>,
+    (data, rows): (&[f32], &[usize]),
+    n: usize,
+    c: &mut [f32],
+    ldc: usize,
+) {
+    let (m, k) = a.dims();
+    assert!(available() && rows.len() == k && rows.iter().all(|&r| r + n <= data.len()));
+    assert!(tiles.start <= tiles.end && tiles.end <= m.div_ceil(MR) && ldc >= n);
+    let job = Job {
+        m,
+        k,
+        a: ASrc::Packed(a),
+        b: BSrc::Rows(data, rows),
+        out: Out(c.as_mut_ptr(), c.len()),
+        ldc,
+        alpha: 1.0,
+        acc: false,
+        row0: tiles.start * MR,
+    };
+    job.run(n, tiles, 0..n.div_ceil(NR));
+}
+
 /// One product's operands, shared by its tasks.
 struct Job<'a> {
     m: usize,
@@ -323,9 +334,43 @@ struct Job<'a> {
     ldc: usize,
     alpha: f32,
     acc: bool,
+    /// The row of C at `out` (C's rows before it belong to someone else).
+    row0: usize,
 }
 
 impl Job<'_> {
+    /// Row tiles `r0..r1` over column panels `first..last`, through every k
+    /// block, for a B that needs no packing per call (each block of B is
+    /// reused across the row blocks while in cache).
+    fn run(
+        &self,
+        n: usize,
+        std::ops::Range { start: r0, end: r1 }: std::ops::Range<usize>,
+        panels: std::ops::Range<usize>,
+    ) {
+        let k = self.k;
+        for jc in (0..n).step_by(NC) {
+            let nc = NC.min(n - jc);
+            let (lo, hi) = (jc / NR, (jc + nc).div_ceil(NR));
+            let (f, l) = (panels.start.max(lo), panels.end.min(hi));
+            if f >= l {
+                continue;
+            }
+            for pc in (0..k).step_by(kc_step(k)) {
+                let kc = kc_step(k).min(k - pc);
+                let bp = match self.b {
+                    BSrc::Packed(p) => Some(p.block(jc, nc, pc, kc)),
+                    _ => None,
+                };
+                for bi in r0 / BLOCK_TILES..r1.div_ceil(BLOCK_TILES) {
+                    let base = bi * BLOCK_TILES;
+                    let tiles = r0.max(base) - base..r1.min(base + BLOCK_TILES) - base;
+                    self.tiles(bi, tiles, (jc, nc), (pc, kc), bp, f - lo..l - lo);
+                }
+            }
+        }
+    }
+
     /// The tiles of row block `bi` in column panels `panels` of column block
     /// (jc, nc), over k block (pc, kc); `bp` is that block of B packed, unless
     /// B is read in place.
@@ -367,7 +412,7 @@ impl Job<'_> {
                 let tile = Tile {
                     rows: MR.min(mc - ir),
                     cols: NR.min(nc - jr),
-                    offset: (ic + ir) * ldc + jc + jr,
+                    offset: (ic + ir - self.row0) * ldc + jc + jr,
                 };
                 let bpanel = match (bp, b) {
                     (Some(bp), _) => BPanel::Packed(&bp[jr * kc..][..NR * kc]),

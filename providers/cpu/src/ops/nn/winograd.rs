@@ -1,0 +1,672 @@
+//! Winograd F(4×4, 3×3): 3×3 stride-1 convolutions as 36 smaller GEMMs.
+//!
+//! Each 4×4 output tile is Aᵀ[(G g Gᵀ) ⊙ (Bᵀ d B)]A, where d is the 6×6 input
+//! patch under the tile and g a 3×3 filter (Lavin and Gray's construction on
+//! the points 0, ±1, ±2). Summed over the input channels, the elementwise
+//! products become one GEMM per position ξ of the 6×6 transformed tile:
+//! M_ξ (output channels × tiles) = U_ξ (output × input channels) · V_ξ (input
+//! channels × tiles). That is 36 multiplications for 16 outputs where a
+//! direct convolution does 144, for transforms that cost a few additions per
+//! value. U is computed and packed once, at session creation; it is 4× the
+//! weights, so `conv` uses it only where the layer's planes hold enough tiles
+//! to amortize it (see `worth`).
+//!
+//! The work runs in blocks of at most 32 tiles (one column panel of the GEMM
+//! kernel): a task transforms its block's input for every channel, multiplies
+//! for its share of the output channels, and transforms the products back
+//! into the output with the bias, residual and activation, all while they
+//! are in the core's cache.
+
+use std::ops::Range;
+
+#[cfg(target_arch = "x86_64")]
+use std::arch::x86_64::*;
+
+use super::sgemm_avx512::{self, PackedA, Strided, MR};
+use super::window::Geom;
+use super::with_scratch;
+use crate::ops::fused::activation::{add_then_apply, Act};
+use crate::parallel::{for_each, Disjoint};
+
+/// Positions of a transformed 6×6 tile.
+const POS: usize = 36;
+/// Tiles per block: one column panel of the GEMM kernel.
+const BLOCK: usize = 32;
+/// Output channels multiplied per pass (a multiple of MR), so that one pass's
+/// products (36 × CHUNK × BLOCK floats) stay in L2 next to the transformed
+/// input.
+const CHUNK: usize = 8 * MR;
+
+/// G, the 6×3 filter transform.
+const G: [[f64; 3]; 6] = [
+    [0.25, 0.0, 0.0],
+    [-1.0 / 6.0, -1.0 / 6.0, -1.0 / 6.0],
+    [-1.0 / 6.0, 1.0 / 6.0, -1.0 / 6.0],
+    [1.0 / 24.0, 1.0 / 12.0, 1.0 / 6.0],
+    [1.0 / 24.0, -1.0 / 12.0, 1.0 / 6.0],
+    [0.0, 0.0, 1.0],
+];
+
+/// The transformed filters U_ξ of one convolution, each packed as the GEMM's A.
+pub(crate) struct Weights {
+    m: usize,
+    c: usize,
+    u: Vec<PackedA>,
+    /// Row p of the GEMMs' B (input channel p mod C at position p / C) in a
+    /// block's transformed input: every row BLOCK floats after the last.
+    rows: Vec<usize>,
+}
+
+impl Weights {
+    /// U from float32 weights of shape [m, c, 3, 3]; None where the GEMM
+    /// kernel does not run.
+    pub fn new(w: &[f32], m: usize, c: usize) -> Option<Weights> {
+        if !sgemm_avx512::available() || m == 0 || c == 0 || w.len() != m * c * 9 {
+            return None;
+        }
+        let mut u = vec![vec![0f32; m * c]; POS];
+        for (mc, g) in w.chunks_exact(9).enumerate() {
+            // G g, then (G g) Gᵀ, in f64 so that U rounds once.
+            let gg: [[f64; 3]; 6] = std::array::from_fn(|i| {
+                std::array::from_fn(|b| (0..3).map(|a| G[i][a] * g[a * 3 + b] as f64).sum())
+            });
+            for (i, row) in gg.iter().enumerate() {
+                for (k, gk) in G.iter().enumerate() {
+                    u[i * 6 + k][mc] = (0..3).map(|b| row[b] * gk[b]).sum::<f64>() as f32;
+                }
+            }
+        }
+        let u = u
+            .iter()
+            .map(|ux| {
+                PackedA::new(
+                    Strided {
+                        data: ux,
+                        rs: c,
+                        cs: 1,
+                    },
+                    m,
+                    c,
+                )
+            })
+            .collect();
+        let rows = (0..POS * c).map(|p| p * BLOCK).collect();
+        Some(Weights { m, c, u, rows })
+    }
+}
+
+/// Whether a one-group convolution of this geometry has the shape this
+/// computes: 2-D, 3×3, stride and dilation 1 (any padding).
+pub(crate) fn fits(g: &Geom) -> bool {
+    g.rank() == 2 && g.kernel == [3, 3] && g.strides == [1, 1] && g.dilations == [1, 1]
+}
+
+/// Whether Winograd beats the shifted-row GEMM (`conv_shift`) on `c` → `m`
+/// channels over `oh`×`ow` outputs. Planes of few tiles pay for U's four-fold
+/// size in memory traffic (a 7×7 plane has four tiles for 36 GEMMs of 512×512
+/// weights), and thin channel counts leave the transforms the larger part.
+pub(crate) fn worth(c: usize, m: usize, (oh, ow): (usize, usize)) -> bool {
+    let tiles = oh.div_ceil(4) * ow.div_ceil(4);
+    c >= 8 && m >= 8 && tiles >= 32 && c * m <= 256 * 256
+}
+
+/// The convolution of one image `x` (C planes) into `out` (M planes) with
+/// bias, residual `z` and activation.
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn conv(
+    u: &Weights,
+    g: &Geom,
+    x: &[f32],
+    bias: Option<&[f32]>,
+    out: &mut [f32],
+    z: Option<&[f32]>,
+    act: Option<Act>,
+    threads: usize,
+) {
+    let (oh, ow) = (g.output[0], g.output[1]);
+    assert!(fits(g) && x.len() == u.c * g.input[0] * g.input[1] && out.len() == u.m * oh * ow);
+    let (th, tw) = (oh.div_ceil(4), ow.div_ceil(4));
+    // Blocks of whole tile rows, in runs of at most 8 tiles (half a vector),
+    // four runs to a block.
+    let bc = tw.min(BLOCK);
+    let nbx = tw.div_ceil(bc);
+    let nby = th.div_ceil((HALVES / bc.div_ceil(8)).min(th));
+    let blocks = nby * nbx;
+    // Few blocks for the threads: split each block's output channels too
+    // (each part transforms the block's input again).
+    let row_tiles = u.m.div_ceil(MR);
+    let groups = if threads <= 1 || blocks >= 3 * threads {
+        1
+    } else {
+        (3 * threads).div_ceil(blocks).min(row_tiles)
+    };
+    let job = Job {
+        u,
+        g,
+        x,
+        bias,
+        out: Disjoint::new(out),
+        z,
+        act,
+    };
+    for_each(threads, blocks * groups, |t| {
+        let (bi, gi) = (t / groups, t % groups);
+        let (by, bx) = (bi / nbx, bi % nbx);
+        let block = Block::new(
+            by * th / nby..(by + 1) * th / nby,
+            bx * tw / nbx..(bx + 1) * tw / nbx,
+        );
+        job.task(
+            &block,
+            gi * row_tiles / groups..(gi + 1) * row_tiles / groups,
+        );
+    });
+}
+
+/// Runs of tiles in a block, each in half a vector.
+const HALVES: usize = BLOCK / 8;
+
+/// A rectangle of tiles (tile rows `ty`, tile columns `tx`), taken as runs of
+/// at most 8 tiles of one row: run h fills lanes 8h..8h + 8 of the block's
+/// BLOCK columns (the GEMM's columns, the transforms' vector lanes), the
+/// lanes past a short run unused.
+struct Block {
+    ty: Range<usize>,
+    tx: Range<usize>,
+    /// Each run's tile row and first column (in tiles, from the block's
+    /// corner) and length.
+    runs: [(usize, usize, usize); HALVES],
+    halves: usize,
+}
+
+impl Block {
+    fn new(ty: Range<usize>, tx: Range<usize>) -> Block {
+        let mut runs = [(0, 0, 0); HALVES];
+        let mut halves = 0;
+        for r in 0..ty.len() {
+            for c in (0..tx.len()).step_by(8) {
+                runs[halves] = (r, c, 8.min(tx.len() - c));
+                halves += 1;
+            }
+        }
+        Block {
+            ty,
+            tx,
+            runs,
+            halves,
+        }
+    }
+
+    /// The GEMM's columns: whole vectors.
+    fn columns(&self) -> usize {
+        16 * self.halves.div_ceil(2)
+    }
+
+    /// The runs in vector `v`'s low and high lanes (a missing high run repeats
+    /// the low one, its lanes unused).
+    fn pair(&self, v: usize) -> ((usize, usize, usize), (usize, usize, usize)) {
+        let lo = self.runs[2 * v];
+        let hi = if 2 * v + 1 < self.halves {
+            self.runs[2 * v + 1]
+        } else {
+            (lo.0, lo.1, 0)
+        };
+        (lo, hi)
+    }
+}
+
+/// One convolution's operands, shared by its tasks.
+struct Job<'a> {
+    u: &'a Weights,
+    g: &'a Geom,
+    x: &'a [f32],
+    bias: Option<&'a [f32]>,
+    out: Disjoint<'a, f32>,
+    z: Option<&'a [f32]>,
+    act: Option<Act>,
+}
+
+impl Job<'_> {
+    /// Block `b` for the output channels of row tiles `tiles`.
+    fn task(&self, b: &Block, tiles: Range<usize>) {
+        let (c, m) = (self.u.c, self.u.m);
+        let (m0, m1) = (tiles.start * MR, (tiles.end * MR).min(m));
+        if m0 >= m1 {
+            return;
+        }
+        let n = b.columns();
+        let (vlen, plen) = (POS * c * BLOCK, POS * CHUNK * BLOCK);
+        with_scratch(vlen + plen + Self::strip_len(b), |s: &mut [f32]| {
+            let (v, rest) = s.split_at_mut(vlen);
+            let (prod, strip) = rest.split_at_mut(plen);
+            // SAFETY: the GEMM kernel's AVX-512F is present (Weights::new).
+            unsafe { self.input(b, strip, v) };
+            for cm in (m0..m1).step_by(CHUNK) {
+                let ce = (cm + CHUNK).min(m1);
+                for (xi, (ux, px)) in self
+                    .u
+                    .u
+                    .iter()
+                    .zip(prod.chunks_mut(CHUNK * BLOCK))
+                    .enumerate()
+                {
+                    let rows = &self.u.rows[xi * c..(xi + 1) * c];
+                    let tr = cm / MR..ce.div_ceil(MR);
+                    sgemm_avx512::sgemm_packed_rows(ux, tr, (v, rows), n, px, BLOCK);
+                }
+                // SAFETY: as above; this task alone writes channels cm..ce of
+                // this block's tiles.
+                unsafe { self.output(b, prod, cm..ce) };
+            }
+        })
+    }
+
+    /// The padded input under a block, one channel at a time: its rows and
+    /// their stride, wide enough for every run's two 32-float windows read 4
+    /// floats apart.
+    fn strip_dims(b: &Block) -> (usize, usize) {
+        (4 * b.ty.len() + 2, 4 * b.tx.len().next_multiple_of(8) + 4)
+    }
+
+    fn strip_len(b: &Block) -> usize {
+        let (sh, sw) = Self::strip_dims(b);
+        sh * sw
+    }
+
+    /// V for block `b`: every input channel's patches, padded into `strip`,
+    /// transformed 16 tiles at a time into `v[(ξ·C + channel)·BLOCK + lane]`.
+    /// A run's patches start 4 floats apart in a strip row, so column j of
+    /// its 8 patches is every fourth float from j: two permutes pick it out
+    /// of 32 floats.
+    ///
+    /// # Safety
+    /// The CPU has AVX-512F.
+    #[cfg(target_arch = "x86_64")]
+    #[target_feature(enable = "avx512f")]
+    unsafe fn input(&self, b: &Block, strip: &mut [f32], v: &mut [f32]) {
+        let g = self.g;
+        let (ih, iw, c) = (g.input[0], g.input[1], self.u.c);
+        let (sh, sw) = Self::strip_dims(b);
+        assert!(strip.len() >= sh * sw && v.len() >= POS * c * BLOCK);
+        let y0 = (4 * b.ty.start) as isize - g.pad_begin[0] as isize;
+        let x0 = (4 * b.tx.start) as isize - g.pad_begin[1] as isize;
+        let j0 = ((-x0).max(0) as usize).min(sw);
+        let j1 = ((iw as isize - x0).max(0) as usize).min(sw).max(j0);
+        let every4: [__m512i; 4] = std::array::from_fn(|j| {
+            let idx: [i32; 16] = std::array::from_fn(|l| (4 * (l % 8) + j) as i32);
+            // SAFETY: 16 i32 values.
+            unsafe { _mm512_loadu_si512(idx.as_ptr().cast()) }
+        });
+        for (ci, plane) in self.x.chunks_exact(ih * iw).enumerate() {
+            for (r, row) in strip[..sh * sw].chunks_exact_mut(sw).enumerate() {
+                let y = y0 + r as isize;
+                if y < 0 || y >= ih as isize || j0 == j1 {
+                    row.fill(0.0);
+                    continue;
+                }
+                let src = &plane[y as usize * iw..][..iw];
+                row[..j0].fill(0.0);
+                row[j1..].fill(0.0);
+                row[j0..j1].copy_from_slice(&src[(x0 + j0 as isize) as usize..][..j1 - j0]);
+            }
+            for vi in 0..b.halves.div_ceil(2) {
+                let (lo, hi) = b.pair(vi);
+                let at = |run: (usize, usize, usize)| 4 * run.0 * sw + 4 * run.1;
+                let (plo, phi) = (at(lo), at(hi));
+                // SAFETY: a run's windows end 36 floats past its first patch
+                // in row 4·(rows-1)+5, inside the strip (strip_dims); the
+                // stores are inside v (asserted).
+                unsafe {
+                    let s = strip.as_ptr();
+                    let column = |row: usize, j: usize| {
+                        let (shift, j) = (4 * (j / 4), j % 4);
+                        let (l, h) = (s.add(plo + row + shift), s.add(phi + row + shift));
+                        let lo = _mm512_permutex2var_ps(
+                            _mm512_loadu_ps(l),
+                            every4[j],
+                            _mm512_loadu_ps(l.add(16)),
+                        );
+                        let hi = _mm512_permutex2var_ps(
+                            _mm512_loadu_ps(h),
+                            every4[j],
+                            _mm512_loadu_ps(h.add(16)),
+                        );
+                        _mm512_mask_blend_ps(0xFF00, lo, hi)
+                    };
+                    let t: [[__m512; 6]; 6] =
+                        std::array::from_fn(|i| bt(std::array::from_fn(|j| column(i * sw, j))));
+                    let by_column: [[__m512; 6]; 6] =
+                        std::array::from_fn(|k| std::array::from_fn(|i| t[i][k]));
+                    for (k, column) in by_column.into_iter().enumerate() {
+                        let col = bt(column);
+                        for (i, val) in col.into_iter().enumerate() {
+                            let at = ((i * 6 + k) * c + ci) * BLOCK + 16 * vi;
+                            _mm512_storeu_ps(v.as_mut_ptr().add(at), val);
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// Output channels `ms` of block `b` from their products
+    /// `prod[(ξ·CHUNK + channel - ms.start)·BLOCK + lane]`, plus bias, then the residual and
+    /// activation over the block's output rectangle. Row r of a run's 8
+    /// output tiles is 32 contiguous floats, interleaved from its four
+    /// columns by permutes.
+    ///
+    /// # Safety
+    /// The CPU has AVX-512F; no other task writes these channels of this
+    /// block's tiles.
+    #[cfg(target_arch = "x86_64")]
+    #[target_feature(enable = "avx512f")]
+    unsafe fn output(&self, b: &Block, prod: &[f32], ms: Range<usize>) {
+        let (oh, ow) = (self.g.output[0], self.g.output[1]);
+        let plane = oh * ow;
+        let (base, len) = self.out.raw();
+        assert!(prod.len() >= POS * CHUNK * BLOCK && ms.len() <= CHUNK && len >= ms.end * plane);
+        let idx = |f: &dyn Fn(usize) -> usize| {
+            let v: [i32; 16] = std::array::from_fn(|l| f(l) as i32);
+            // SAFETY: 16 i32 values.
+            unsafe { _mm512_loadu_si512(v.as_ptr().cast()) }
+        };
+        // Pairs (s, s + 1) of a run's lanes 8h.., then rows of four tiles.
+        let pairs = [
+            idx(&|l| l / 2 + 16 * (l % 2)),
+            idx(&|l| 8 + l / 2 + 16 * (l % 2)),
+        ];
+        let quads = [0, 8].map(|o| idx(&|l| o + 2 * (l / 4) + (l % 2) + 16 * (l % 4 / 2)));
+        // A run's floats in each output row: 4 per tile, up to the plane's edge.
+        let width = |run: (usize, usize, usize)| {
+            let x = 4 * (b.tx.start + run.1);
+            (4 * run.2).min(ow.saturating_sub(x))
+        };
+        for m in ms.clone() {
+            let bias = _mm512_set1_ps(self.bias.map_or(0.0, |b| b[m]));
+            for vi in 0..b.halves.div_ceil(2) {
+                let runs = b.pair(vi);
+                // SAFETY: the loads are inside prod (asserted: rows of BLOCK
+                // floats); each store is masked to its run's floats in an
+                // output row inside the plane (width, and the row check),
+                // written by this task alone (the caller's contract).
+                unsafe {
+                    let at = |xi: usize| {
+                        let p = prod
+                            .as_ptr()
+                            .add((xi * CHUNK + m - ms.start) * BLOCK + 16 * vi);
+                        _mm512_loadu_ps(p)
+                    };
+                    let t: [[__m512; 4]; 6] =
+                        std::array::from_fn(|i| a_t(std::array::from_fn(|k| at(i * 6 + k))));
+                    let cols: [[__m512; 4]; 4] = std::array::from_fn(|s| {
+                        a_t(std::array::from_fn(|i| t[i][s])).map(|y| _mm512_add_ps(y, bias))
+                    });
+                    let by_row: [[__m512; 4]; 4] =
+                        std::array::from_fn(|r| std::array::from_fn(|s| cols[s][r]));
+                    for (r, row) in by_row.iter().enumerate() {
+                        let y = |s: usize| row[s];
+                        for (h, run) in [runs.0, runs.1].into_iter().enumerate() {
+                            let (w, oy) = (width(run), 4 * (b.ty.start + run.0) + r);
+                            if w == 0 || oy >= oh {
+                                continue;
+                            }
+                            let p01 = _mm512_permutex2var_ps(y(0), pairs[h], y(1));
+                            let p23 = _mm512_permutex2var_ps(y(2), pairs[h], y(3));
+                            let dst = base.add(m * plane + oy * ow + 4 * (b.tx.start + run.1));
+                            for (q, quad) in quads.iter().enumerate() {
+                                let n = w.saturating_sub(16 * q).min(16);
+                                let keep = ((1u32 << n) - 1) as __mmask16;
+                                let v = _mm512_permutex2var_ps(p01, *quad, p23);
+                                _mm512_mask_storeu_ps(dst.add(16 * q), keep, v);
+                            }
+                        }
+                    }
+                }
+            }
+            if self.z.is_none() && self.act.is_none() {
+                continue;
+            }
+            let (y0, x0) = (4 * b.ty.start, 4 * b.tx.start);
+            let (y1, x1) = ((4 * b.ty.end).min(oh), (4 * b.tx.end).min(ow));
+            for y in y0..y1 {
+                let span = m * plane + y * ow + x0..m * plane + y * ow + x1;
+                // SAFETY: this block's rectangle of channel m is this task's.
+                let o = unsafe { self.out.part(span.clone()) };
+                add_then_apply(o, self.z.map(|z| &z[span]), self.act);
+            }
+        }
+    }
+
+    #[cfg(not(target_arch = "x86_64"))]
+    unsafe fn input(&self, _: &Block, _: &mut [f32], _: &mut [f32]) {
+        unreachable!("Weights::new needs the x86_64 GEMM kernel")
+    }
+
+    #[cfg(not(target_arch = "x86_64"))]
+    unsafe fn output(&self, _: &Block, _: &[f32], _: Range<usize>) {
+        unreachable!("Weights::new needs the x86_64 GEMM kernel")
+    }
+}
+
+/// Bᵀ d for one 6-vector d (a row or column of a patch), lanes apart.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f")]
+#[inline]
+fn bt(d: [__m512; 6]) -> [__m512; 6] {
+    let (two, four, five) = (
+        _mm512_set1_ps(2.0),
+        _mm512_set1_ps(4.0),
+        _mm512_set1_ps(5.0),
+    );
+    let a = _mm512_fnmadd_ps(four, d[2], d[4]);
+    let b = _mm512_fnmadd_ps(four, d[1], d[3]);
+    let c = _mm512_sub_ps(d[4], d[2]);
+    let e = _mm512_mul_ps(two, _mm512_sub_ps(d[3], d[1]));
+    [
+        _mm512_fmadd_ps(four, d[0], _mm512_fnmadd_ps(five, d[2], d[4])),
+        _mm512_add_ps(a, b),
+        _mm512_sub_ps(a, b),
+        _mm512_add_ps(c, e),
+        _mm512_sub_ps(c, e),
+        _mm512_fmadd_ps(four, d[1], _mm512_fnmadd_ps(five, d[3], d[5])),
+    ]
+}
+
+/// Aᵀ m for one 6-vector m of products, lanes apart.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f")]
+#[inline]
+fn a_t(m: [__m512; 6]) -> [__m512; 4] {
+    let (two, four, eight) = (
+        _mm512_set1_ps(2.0),
+        _mm512_set1_ps(4.0),
+        _mm512_set1_ps(8.0),
+    );
+    let (s12, d12) = (_mm512_add_ps(m[1], m[2]), _mm512_sub_ps(m[1], m[2]));
+    let (s34, d34) = (_mm512_add_ps(m[3], m[4]), _mm512_sub_ps(m[3], m[4]));
+    [
+        _mm512_add_ps(_mm512_add_ps(m[0], s12), s34),
+        _mm512_fmadd_ps(two, d34, d12),
+        _mm512_fmadd_ps(four, s34, s12),
+        _mm512_add_ps(_mm512_fmadd_ps(eight, d34, d12), m[5]),
+    ]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Direct convolution in f64: the reference.
+    fn direct(g: &Geom, x: &[f32], w: &[f32], b: &[f32], c: usize, m: usize) -> Vec<f64> {
+        let (ih, iw, oh, ow) = (g.input[0], g.input[1], g.output[0], g.output[1]);
+        let (pt, pl) = (g.pad_begin[0] as isize, g.pad_begin[1] as isize);
+        let mut out = vec![0f64; m * oh * ow];
+        for mi in 0..m {
+            for y in 0..oh {
+                for xo in 0..ow {
+                    let mut s = b[mi] as f64;
+                    for ci in 0..c {
+                        for ky in 0..3 {
+                            for kx in 0..3 {
+                                let (iy, ix) = (y as isize + ky - pt, xo as isize + kx - pl);
+                                if iy >= 0 && ix >= 0 && (iy as usize) < ih && (ix as usize) < iw {
+                                    let xv = x[(ci * ih + iy as usize) * iw + ix as usize];
+                                    let wv = w[((mi * c + ci) * 3 + ky as usize) * 3 + kx as usize];
+                                    s += xv as f64 * wv as f64;
+                                }
+                            }
+                        }
+                    }
+                    out[(mi * oh + y) * ow + xo] = s;
+                }
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn matches_a_direct_float64_convolution() {
+        if !sgemm_avx512::available() {
+            eprintln!("skipping: no AVX-512 here");
+            return;
+        }
+        let mut seed = 11u32;
+        let mut rnd = || {
+            seed = seed.wrapping_mul(1_664_525).wrapping_add(1_013_904_223);
+            (seed >> 9) as f32 / (1 << 23) as f32 - 0.5
+        };
+        // (c, m, h, w, pads): edges of partial tiles, blocks over several tile
+        // rows and columns, channel counts across GEMM row tiles and chunks.
+        for &(c, m, h, w, pad) in &[
+            (3, 5, 9, 11, 1),
+            (16, 100, 14, 14, 1),
+            (8, 13, 30, 150, 1),
+            (20, 30, 7, 6, 0),
+            (9, 200, 18, 5, 2),
+        ] {
+            let (oh, ow) = (h + 2 * pad - 2, w + 2 * pad - 2);
+            let g = Geom {
+                input: vec![h, w],
+                output: vec![oh, ow],
+                kernel: vec![3, 3],
+                strides: vec![1, 1],
+                dilations: vec![1, 1],
+                pad_begin: vec![pad, pad],
+                pad_end: vec![pad, pad],
+            };
+            let x: Vec<f32> = (0..c * h * w).map(|_| rnd()).collect();
+            let wt: Vec<f32> = (0..m * c * 9).map(|_| rnd()).collect();
+            let b: Vec<f32> = (0..m).map(|_| rnd()).collect();
+            let z: Vec<f32> = (0..m * oh * ow).map(|_| rnd()).collect();
+            let want = direct(&g, &x, &wt, &b, c, m);
+            let u = Weights::new(&wt, m, c).expect("AVX-512 is here");
+            for threads in [1, 3] {
+                for residual in [false, true] {
+                    let mut out = vec![f32::NAN; m * oh * ow];
+                    let (zr, act) = if residual {
+                        (Some(&z[..]), Some(Act::Relu))
+                    } else {
+                        (None, None)
+                    };
+                    conv(&u, &g, &x, Some(&b), &mut out, zr, act, threads);
+                    for (i, (&got, &e)) in out.iter().zip(&want).enumerate() {
+                        let e = if residual {
+                            (e + z[i] as f64).max(0.0)
+                        } else {
+                            e
+                        };
+                        assert!(
+                            (got as f64 - e).abs() <= 1e-4 * (1.0 + e.abs()),
+                            "c={c} m={m} {h}x{w} pad {pad} threads {threads} at {i}: {got} vs {e}"
+                        );
+                    }
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod timing {
+    use super::*;
+    #[test]
+    #[ignore]
+    fn phases() {
+        for &(c, hw) in &[(64usize, 56usize), (128, 28), (256, 14), (16, 55)] {
+            let m = c;
+            let g = Geom {
+                input: vec![hw, hw],
+                output: vec![hw, hw],
+                kernel: vec![3, 3],
+                strides: vec![1, 1],
+                dilations: vec![1, 1],
+                pad_begin: vec![1, 1],
+                pad_end: vec![1, 1],
+            };
+            let x: Vec<f32> = (0..c * hw * hw).map(|i| (i % 7) as f32).collect();
+            let wt: Vec<f32> = (0..m * c * 9).map(|i| (i % 5) as f32).collect();
+            let u = Weights::new(&wt, m, c).unwrap();
+            let mut out = vec![0f32; m * hw * hw];
+            let n = 200;
+            let t = std::time::Instant::now();
+            for _ in 0..n {
+                conv(&u, &g, &x, None, &mut out, None, None, 1);
+            }
+            let total = t.elapsed().as_secs_f64() / n as f64 * 1e6;
+            // phases on one block
+            let th = hw.div_ceil(4);
+            let tw = th;
+            let bc = tw.min(BLOCK);
+            let br = (HALVES / bc.div_ceil(8)).min(th);
+            let b = Block::new(0..br, 0..bc);
+            let blocks = (th.div_ceil(br) * tw.div_ceil(bc)) as f64;
+            let job = Job {
+                u: &u,
+                g: &g,
+                x: &x,
+                bias: None,
+                out: Disjoint::new(&mut out),
+                z: None,
+                act: None,
+            };
+            let mut v = vec![0f32; POS * c * BLOCK];
+            let mut prod = vec![0f32; POS * CHUNK * BLOCK];
+            let mut strip = vec![0f32; 10000];
+            let t = std::time::Instant::now();
+            for _ in 0..n {
+                unsafe { job.input(&b, &mut strip, &mut v) }
+            }
+            let tin = t.elapsed().as_secs_f64() / n as f64 * 1e6 * blocks;
+            let t = std::time::Instant::now();
+            for _ in 0..n {
+                for cm in (0..m).step_by(CHUNK) {
+                    let ce = (cm + CHUNK).min(m);
+                    for (xi, (ux, px)) in u.u.iter().zip(prod.chunks_mut(CHUNK * BLOCK)).enumerate()
+                    {
+                        sgemm_avx512::sgemm_packed_rows(
+                            ux,
+                            cm / MR..ce.div_ceil(MR),
+                            (&v, &u.rows[xi * c..(xi + 1) * c]),
+                            b.columns(),
+                            px,
+                            BLOCK,
+                        );
+                    }
+                }
+            }
+            let tg = t.elapsed().as_secs_f64() / n as f64 * 1e6 * blocks;
+            let t = std::time::Instant::now();
+            for _ in 0..n {
+                for cm in (0..m).step_by(CHUNK) {
+                    let ce = (cm + CHUNK).min(m);
+                    unsafe { job.output(&b, &prod, cm..ce) }
+                }
+            }
+            let tout = t.elapsed().as_secs_f64() / n as f64 * 1e6 * blocks;
+            let gf = 2.0 * 36.0 * (c * m) as f64 * (b.ty.len() as f64 * b.tx.len() as f64 * blocks)
+                / tg
+                / 1e3;
+            eprintln!("c=m={c} {hw}x{hw}: total {total:.0} us; input {tin:.0} gemm {tg:.0} ({gf:.0} GF/s) output {tout:.0}");
+        }
+    }
+}
