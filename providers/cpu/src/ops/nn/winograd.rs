@@ -52,8 +52,8 @@ pub(crate) struct Weights {
     m: usize,
     c: usize,
     u: Vec<PackedA>,
-    /// Row p of the GEMMs' B (input channel p mod C at position p / C) in a
-    /// block's transformed input: every row BLOCK floats after the last.
+    /// Where row p of position ξ's B (input channel p) starts in a block's
+    /// transformed input, at `ξ·C + p`.
     rows: Vec<usize>,
 }
 
@@ -90,7 +90,9 @@ impl Weights {
                 )
             })
             .collect();
-        let rows = (0..POS * c).map(|p| p * BLOCK).collect();
+        let rows = (0..POS * c)
+            .map(|r| ((r % c) * POS + r / c) * BLOCK)
+            .collect();
         Some(Weights { m, c, u, rows })
     }
 }
@@ -132,10 +134,10 @@ pub(crate) fn conv(
     let nbx = tw.div_ceil(bc);
     let nby = th.div_ceil((HALVES / bc.div_ceil(8)).min(th));
     let blocks = nby * nbx;
-    // Few blocks for the threads: split each block's output channels too
-    // (each part transforms the block's input again).
+    // Few blocks for the threads, and uneven: split each block's output
+    // channels too (each part transforms the block's input again).
     let row_tiles = u.m.div_ceil(MR);
-    let groups = if threads <= 1 || blocks >= 3 * threads {
+    let groups = if threads <= 1 || blocks >= 3 * threads || blocks % threads == 0 {
         1
     } else {
         (3 * threads).div_ceil(blocks).min(row_tiles)
@@ -243,16 +245,11 @@ impl Job<'_> {
             unsafe { self.input(b, strip, v) };
             for cm in (m0..m1).step_by(CHUNK) {
                 let ce = (cm + CHUNK).min(m1);
-                for (xi, (ux, px)) in self
-                    .u
-                    .u
-                    .iter()
-                    .zip(prod.chunks_mut(CHUNK * BLOCK))
-                    .enumerate()
-                {
+                for (xi, ux) in self.u.u.iter().enumerate() {
                     let rows = &self.u.rows[xi * c..(xi + 1) * c];
                     let tr = cm / MR..ce.div_ceil(MR);
-                    sgemm_avx512::sgemm_packed_rows(ux, tr, (v, rows), n, px, BLOCK);
+                    let px = &mut prod[xi * BLOCK..];
+                    sgemm_avx512::sgemm_packed_rows(ux, tr, (v, rows), n, px, POS * BLOCK);
                 }
                 // SAFETY: as above; this task alone writes channels cm..ce of
                 // this block's tiles.
@@ -274,7 +271,8 @@ impl Job<'_> {
     }
 
     /// V for block `b`: every input channel's patches, padded into `strip`,
-    /// transformed 16 tiles at a time into `v[(ξ·C + channel)·BLOCK + lane]`.
+    /// transformed 16 tiles at a time into `v[(channel·36 + ξ)·BLOCK + lane]`
+    /// (a channel's 36 rows together, written in one stream).
     /// A run's patches start 4 floats apart in a strip row, so column j of
     /// its 8 patches is every fourth float from j: two permutes pick it out
     /// of 32 floats.
@@ -340,7 +338,7 @@ impl Job<'_> {
                     for (k, column) in by_column.into_iter().enumerate() {
                         let col = bt(column);
                         for (i, val) in col.into_iter().enumerate() {
-                            let at = ((i * 6 + k) * c + ci) * BLOCK + 16 * vi;
+                            let at = (ci * POS + i * 6 + k) * BLOCK + 16 * vi;
                             _mm512_storeu_ps(v.as_mut_ptr().add(at), val);
                         }
                     }
@@ -350,7 +348,7 @@ impl Job<'_> {
     }
 
     /// Output channels `ms` of block `b` from their products
-    /// `prod[(ξ·CHUNK + channel - ms.start)·BLOCK + lane]`, plus bias, then the residual and
+    /// `prod[((channel - ms.start)·36 + ξ)·BLOCK + lane]`, plus bias, then the residual and
     /// activation over the block's output rectangle. Row r of a run's 8
     /// output tiles is 32 contiguous floats, interleaved from its four
     /// columns by permutes.
@@ -393,7 +391,7 @@ impl Job<'_> {
                     let at = |xi: usize| {
                         let p = prod
                             .as_ptr()
-                            .add((xi * CHUNK + m - ms.start) * BLOCK + 16 * vi);
+                            .add(((m - ms.start) * POS + xi) * BLOCK + 16 * vi);
                         _mm512_loadu_ps(p)
                     };
                     let t: [[__m512; 4]; 6] =
@@ -582,91 +580,6 @@ mod tests {
                     }
                 }
             }
-        }
-    }
-}
-
-#[cfg(test)]
-mod timing {
-    use super::*;
-    #[test]
-    #[ignore]
-    fn phases() {
-        for &(c, hw) in &[(64usize, 56usize), (128, 28), (256, 14), (16, 55)] {
-            let m = c;
-            let g = Geom {
-                input: vec![hw, hw],
-                output: vec![hw, hw],
-                kernel: vec![3, 3],
-                strides: vec![1, 1],
-                dilations: vec![1, 1],
-                pad_begin: vec![1, 1],
-                pad_end: vec![1, 1],
-            };
-            let x: Vec<f32> = (0..c * hw * hw).map(|i| (i % 7) as f32).collect();
-            let wt: Vec<f32> = (0..m * c * 9).map(|i| (i % 5) as f32).collect();
-            let u = Weights::new(&wt, m, c).unwrap();
-            let mut out = vec![0f32; m * hw * hw];
-            let n = 200;
-            let t = std::time::Instant::now();
-            for _ in 0..n {
-                conv(&u, &g, &x, None, &mut out, None, None, 1);
-            }
-            let total = t.elapsed().as_secs_f64() / n as f64 * 1e6;
-            // phases on one block
-            let th = hw.div_ceil(4);
-            let tw = th;
-            let bc = tw.min(BLOCK);
-            let br = (HALVES / bc.div_ceil(8)).min(th);
-            let b = Block::new(0..br, 0..bc);
-            let blocks = (th.div_ceil(br) * tw.div_ceil(bc)) as f64;
-            let job = Job {
-                u: &u,
-                g: &g,
-                x: &x,
-                bias: None,
-                out: Disjoint::new(&mut out),
-                z: None,
-                act: None,
-            };
-            let mut v = vec![0f32; POS * c * BLOCK];
-            let mut prod = vec![0f32; POS * CHUNK * BLOCK];
-            let mut strip = vec![0f32; 10000];
-            let t = std::time::Instant::now();
-            for _ in 0..n {
-                unsafe { job.input(&b, &mut strip, &mut v) }
-            }
-            let tin = t.elapsed().as_secs_f64() / n as f64 * 1e6 * blocks;
-            let t = std::time::Instant::now();
-            for _ in 0..n {
-                for cm in (0..m).step_by(CHUNK) {
-                    let ce = (cm + CHUNK).min(m);
-                    for (xi, (ux, px)) in u.u.iter().zip(prod.chunks_mut(CHUNK * BLOCK)).enumerate()
-                    {
-                        sgemm_avx512::sgemm_packed_rows(
-                            ux,
-                            cm / MR..ce.div_ceil(MR),
-                            (&v, &u.rows[xi * c..(xi + 1) * c]),
-                            b.columns(),
-                            px,
-                            BLOCK,
-                        );
-                    }
-                }
-            }
-            let tg = t.elapsed().as_secs_f64() / n as f64 * 1e6 * blocks;
-            let t = std::time::Instant::now();
-            for _ in 0..n {
-                for cm in (0..m).step_by(CHUNK) {
-                    let ce = (cm + CHUNK).min(m);
-                    unsafe { job.output(&b, &prod, cm..ce) }
-                }
-            }
-            let tout = t.elapsed().as_secs_f64() / n as f64 * 1e6 * blocks;
-            let gf = 2.0 * 36.0 * (c * m) as f64 * (b.ty.len() as f64 * b.tx.len() as f64 * blocks)
-                / tg
-                / 1e3;
-            eprintln!("c=m={c} {hw}x{hw}: total {total:.0} us; input {tin:.0} gemm {tg:.0} ({gf:.0} GF/s) output {tout:.0}");
         }
     }
 }
