@@ -25,8 +25,12 @@ const BAND_FLOATS: usize = 32 * 1024;
 
 /// What the window computes.
 pub(super) enum Fold<'a> {
-    /// Depthwise convolution: `w` holds one kernel per channel, `b` the bias.
-    Conv { w: &'a [f32], b: Option<&'a [f32]> },
+    /// Depthwise convolution: `w` holds the kernels as `pack` lays them out,
+    /// `b` the bias.
+    Conv {
+        w: &'a [[f32; L]],
+        b: Option<&'a [f32]>,
+    },
     /// Max pooling. The padding is -inf, so it never wins, and NaNs are
     /// skipped as `f32::max` does.
     Max,
@@ -37,8 +41,20 @@ pub(super) fn available() -> bool {
     is_x86_feature_detected!("avx512f")
 }
 
-/// Per block of channels: a weight vector per tap, and a bias vector.
-type Weights = (Vec<[f32; L]>, Vec<[f32; L]>);
+/// One kernel of `taps` weights per channel (`c` of them, in `w`) as
+/// [block][tap][lane], so that a tap's weights for a block are one vector;
+/// lanes past the last channel are zero. Constant kernels are packed once,
+/// at session creation.
+pub(super) fn pack(w: &[f32], c: usize, taps: usize) -> Vec<[f32; L]> {
+    assert!(w.len() == c * taps);
+    let mut wt = vec![[0.0; L]; c.div_ceil(L) * taps];
+    for (ch, k) in w.chunks_exact(taps).enumerate() {
+        for (t, &v) in k.iter().enumerate() {
+            wt[(ch / L) * taps + t][ch % L] = v;
+        }
+    }
+    wt
+}
 
 /// The geometry of one run, in padded-buffer units.
 struct Plan {
@@ -126,23 +142,9 @@ pub(super) fn run(
         p.band = p.band.div_ceil(2);
     }
     let bands = oh.div_ceil(p.band);
-    // The kernels as [block][tap][lane], so that a tap's weights are one vector.
-    let weights: Option<Weights> = match fold {
-        Fold::Conv { w, b } => {
-            let taps = p.taps.len();
-            assert!(w.len() == c * taps && b.is_none_or(|b| b.len() == c));
-            let mut wt = vec![[0.0; L]; blocks * taps];
-            let mut bias = vec![[0.0; L]; blocks];
-            for ch in 0..c {
-                for t in 0..taps {
-                    wt[(ch / L) * taps + t][ch % L] = w[ch * taps + t];
-                }
-                bias[ch / L][ch % L] = b.map_or(0.0, |b| b[ch]);
-            }
-            Some((wt, bias))
-        }
-        Fold::Max => None,
-    };
+    if let Fold::Conv { w, b } = fold {
+        assert!(w.len() == blocks * p.taps.len() && b.is_none_or(|b| b.len() == c));
+    }
     let dst = Out(out.as_mut_ptr(), out.len());
     // The residual and the common activations are applied to each vector as it
     // is stored; the others per channel after each band.
@@ -152,10 +154,18 @@ pub(super) fn run(
         // as the convolutions around split theirs (`parallel::Job::work`).
         let (ri, bi) = (t / blocks, t % blocks);
         let rows = ri * p.band..((ri + 1) * p.band).min(oh);
-        let w = weights.as_ref().map(|(wt, bias)| {
-            let n = p.taps.len();
-            (&wt[bi * n..(bi + 1) * n], bias[bi])
-        });
+        let w = match fold {
+            Fold::Conv { w, b } => {
+                let n = p.taps.len();
+                let mut bias = [0.0; L];
+                if let Some(b) = b {
+                    let lanes = b[bi * L..].len().min(L);
+                    bias[..lanes].copy_from_slice(&b[bi * L..bi * L + lanes]);
+                }
+                Some((&w[bi * n..(bi + 1) * n], bias))
+            }
+            Fold::Max => None,
+        };
         with_scratch(p.scratch(), |buf: &mut [f32]| {
             // SAFETY: the CPU has AVX-512F (asserted on entry); tasks write
             // disjoint (block, band) parts of `out`.
@@ -278,7 +288,7 @@ unsafe fn block_band(
 
 /// An activation computed on whole vectors (none: the residual alone).
 #[derive(Clone, Copy)]
-enum Lanewise {
+pub(super) enum Lanewise {
     None,
     Relu,
     LeakyRelu(f32),
@@ -289,7 +299,7 @@ enum Lanewise {
 }
 
 impl Lanewise {
-    fn of(act: Option<Act>) -> Option<Lanewise> {
+    pub(super) fn of(act: Option<Act>) -> Option<Lanewise> {
         Some(match act {
             None => Lanewise::None,
             Some(Act::Relu) => Lanewise::Relu,
@@ -308,7 +318,7 @@ impl Lanewise {
     /// return their second operand for a NaN).
     #[inline]
     #[target_feature(enable = "avx512f")]
-    fn apply(self, v: __m512) -> __m512 {
+    pub(super) fn apply(self, v: __m512) -> __m512 {
         let zero = _mm512_setzero_ps();
         match self {
             Lanewise::None => v,
@@ -471,7 +481,7 @@ fn transpose16(r: &mut [__m512; L]) {
 }
 
 #[cfg(test)]
-mod tests {
+pub(super) mod tests {
     use super::*;
 
     #[test]
@@ -493,7 +503,7 @@ mod tests {
 
     /// A window problem: channels, input, kernel, strides, dilations, pads
     /// (begin then end).
-    type Case = (
+    pub(crate) type Case = (
         usize,
         [usize; 2],
         [usize; 2],
@@ -502,7 +512,7 @@ mod tests {
         [usize; 4],
     );
 
-    fn geom(&(_, input, kernel, strides, dilations, pads): &Case) -> Geom {
+    pub(crate) fn geom(&(_, input, kernel, strides, dilations, pads): &Case) -> Geom {
         let out = |i: usize| {
             let span = (kernel[i] - 1) * dilations[i] + 1;
             (input[i] + pads[i] + pads[i + 2] - span) / strides[i] + 1
@@ -519,7 +529,7 @@ mod tests {
     }
 
     /// The window straight from its definition, position by position.
-    fn naive(g: &Geom, c: usize, x: &[f32], w: Option<(&[f32], &[f32])>) -> Vec<f32> {
+    pub(crate) fn naive(g: &Geom, c: usize, x: &[f32], w: Option<(&[f32], &[f32])>) -> Vec<f32> {
         let (oh, ow, kh, kw) = (g.output[0], g.output[1], g.kernel[0], g.kernel[1]);
         let mut out = Vec::new();
         for ch in 0..c {
@@ -596,7 +606,11 @@ mod tests {
                     z: Some(&z),
                     act: Some(act),
                 };
-                let fold = Fold::Conv { w: &w, b: Some(&b) };
+                let packed = pack(&w, c, taps);
+                let fold = Fold::Conv {
+                    w: &packed,
+                    b: Some(&b),
+                };
                 run(&g, c, &x, &fold, &mut got, ep, threads);
                 let want = naive(&g, c, &x, Some((&w, &b)));
                 for (i, (g, w)) in got.iter().zip(&want).enumerate() {

@@ -26,6 +26,9 @@ struct Conv {
     /// Or, for 3×3 stride-1 convolutions whose planes hold enough tiles,
     /// their Winograd transform (see `winograd`).
     winograd: Option<(winograd::Weights, ConstId)>,
+    /// Or, for depthwise float32 convolutions on AVX-512, the kernels with
+    /// channels as lanes (`channel_blocks::pack`).
+    lanes: Option<(Vec<[f32; 16]>, ConstId)>,
 }
 
 /// The shapes of one convolution: channels in and out, groups, window.
@@ -65,6 +68,9 @@ fn parse(info: &NodeInfo<'_, '_>, fused: bool) -> Result<Box<dyn Kernel>, Error>
             .constant_with_id(1)
             .and_then(|(w, id)| Some((prepack(w, group as usize)?, id))),
     };
+    let lanes = info
+        .constant_with_id(1)
+        .and_then(|(w, id)| Some((prepack_lanes(w, group as usize)?, id)));
     Ok(Box::new(Conv {
         window,
         group: group as usize,
@@ -72,7 +78,25 @@ fn parse(info: &NodeInfo<'_, '_>, fused: bool) -> Result<Box<dyn Kernel>, Error>
         residual: fused,
         packed,
         winograd,
+        lanes,
     }))
+}
+
+/// Constant float32 depthwise kernels (one input and one output channel per
+/// group, 1-D or 2-D) packed for `lanes`, where that runs.
+fn prepack_lanes(w: &ort_core::Tensor, group: usize) -> Option<Vec<[f32; 16]>> {
+    #[cfg(target_arch = "x86_64")]
+    if super::channel_blocks::available() {
+        let data = w.as_slice::<f32>().ok()?;
+        let ws = dims(w.shape());
+        if ws.len() > 4 || ws.len() < 3 || ws[0] != group || ws[1] != 1 {
+            return None;
+        }
+        let taps = numel(&ws[2..]);
+        return Some(super::channel_blocks::pack(data, group, taps));
+    }
+    let _ = (w, group);
+    None
 }
 
 /// The Winograd form of constant float32 weights, where the convolution has
@@ -167,13 +191,16 @@ impl Kernel for Conv {
                 let packed = self.packed.as_ref().filter(|(_, id)| id.matches(w));
                 let packed = packed.map(|(p, _)| &p[..]);
                 let epilogue = Epilogue { z: zd.as_deref(), act };
+                let lanes = self.lanes.as_ref().filter(|(_, id)| id.matches(w));
+                let lanes = lanes.map(|(l, _)| &l[..]);
                 let wino = self.winograd.as_ref().filter(|(_, id)| id.matches(w));
                 if let Some((u, _)) = wino {
                     if by_winograd(&p, u, &xd, bd.as_deref(), o, epilogue, ctx.threads) {
                         return;
                     }
                 }
-                conv(&p, &xd, &wd, bd.as_deref(), packed, o, epilogue, ctx.threads);
+                let pre = Prepacked { gemm: packed, lanes };
+                conv(&p, &xd, &wd, bd.as_deref(), pre, o, epilogue, ctx.threads);
             })
         })?)
     }
@@ -214,6 +241,15 @@ fn by_winograd<F: Flt>(
     true
 }
 
+/// What was packed at session creation from constant weights.
+#[derive(Clone, Copy, Default)]
+pub(super) struct Prepacked<'a> {
+    /// Per group, the GEMM operand.
+    pub gemm: Option<&'a [PackedA]>,
+    /// Depthwise kernels with channels as lanes.
+    pub lanes: Option<&'a [[f32; 16]]>,
+}
+
 /// What FusedConv does after the convolution: add a residual, then an activation.
 #[derive(Clone, Copy)]
 pub(super) struct Epilogue<'a, F> {
@@ -232,12 +268,12 @@ pub(super) fn conv<F: Flt>(
     x: &[F],
     w: &[F],
     b: Option<&[F]>,
-    packed: Option<&[PackedA]>,
+    pre: Prepacked<'_>,
     out: &mut [F],
     epilogue: Epilogue<'_, F>,
     threads: usize,
 ) {
-    let g = &p.g;
+    let (g, packed) = (&p.g, pre.gemm);
     let (cg, mg) = (p.c / p.group, p.m / p.group);
     let (in_sz, out_sz) = (numel(&g.input), numel(&g.output));
     let kdim = cg * numel(&g.kernel);
@@ -245,7 +281,7 @@ pub(super) fn conv<F: Flt>(
         return;
     }
     if p.group > 1 && cg == 1 && g.rank() <= 2 {
-        if lanes(p, x, w, b, out, epilogue, threads) {
+        if lanes(p, x, w, b, pre.lanes, out, epilogue, threads) {
             return;
         }
         depthwise(p, x, w, b, out, threads);
@@ -373,11 +409,13 @@ pub(super) fn im2col<F: Flt>(x: &[F], g: &Geom, col: &mut [F], threads: usize) {
 /// Depthwise f32 convolutions with one output channel per input channel, on
 /// AVX-512: channels as vector lanes (`channel_blocks`), epilogue included.
 /// False, doing nothing, elsewhere.
+#[allow(clippy::too_many_arguments)]
 fn lanes<F: Flt>(
     p: &Shape,
     x: &[F],
     w: &[F],
     b: Option<&[F]>,
+    packed: Option<&[[f32; 16]]>,
     out: &mut [F],
     ep: Epilogue<'_, F>,
     threads: usize,
@@ -390,6 +428,27 @@ fn lanes<F: Flt>(
         let (b, z) = (b.and_then(as_f32), ep.z.and_then(as_f32));
         let g = p.g.lifted(2);
         let (image_in, image_out) = (p.c * numel(&g.input), p.m * numel(&g.output));
+        if super::depthwise_rows::fits(&g) {
+            for (ni, (xn, on)) in x
+                .chunks(image_in)
+                .zip(out.chunks_mut(image_out))
+                .enumerate()
+            {
+                let zn = z.map(|z| &z[ni * image_out..(ni + 1) * image_out]);
+                let ep = Epilogue { z: zn, act: ep.act };
+                super::depthwise_rows::depthwise(&g, p.c, xn, w, b, on, ep, threads);
+            }
+            return true;
+        }
+        let taps = numel(&g.kernel);
+        let packed_now;
+        let w = match packed {
+            Some(w) if w.len() == p.c.div_ceil(16) * taps => w,
+            _ => {
+                packed_now = super::channel_blocks::pack(w, p.c, taps);
+                &packed_now
+            }
+        };
         let fold = super::channel_blocks::Fold::Conv { w, b };
         for (ni, (xn, on)) in x
             .chunks(image_in)
@@ -402,7 +461,7 @@ fn lanes<F: Flt>(
         }
         return true;
     }
-    let _ = (p, x, w, b, out, ep, threads);
+    let _ = (p, x, w, b, packed, out, ep, threads);
     false
 }
 

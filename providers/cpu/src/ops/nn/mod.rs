@@ -93,6 +93,8 @@ mod conv_shift;
 mod conv_transpose;
 mod deform_conv;
 mod depthwise_blocked;
+#[cfg(target_arch = "x86_64")]
+mod depthwise_rows;
 mod dropout;
 pub(crate) mod gelu;
 pub(crate) mod gemm;
