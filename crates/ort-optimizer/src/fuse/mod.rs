@@ -8,6 +8,7 @@ mod conv_bn;
 mod gelu;
 mod layer_norm;
 mod quantize_dequantize;
+mod quantized_hard_swish;
 mod rows_gemm;
 mod skip_layer_norm;
 mod transpose_matmul;
@@ -21,6 +22,7 @@ pub use conv_bn::ConvBatchNorm;
 pub use gelu::GeluFusion;
 pub use layer_norm::LayerNormFusion;
 pub use quantize_dequantize::QuantizeDequantize;
+pub use quantized_hard_swish::QuantizedHardSwish;
 pub use rows_gemm::RowsGemm;
 pub use skip_layer_norm::SkipLayerNorm;
 pub use transpose_matmul::TransposeMatMul;
@@ -38,5 +40,6 @@ pub fn passes() -> Vec<Box<dyn Pass>> {
         Box::new(ActivationFusion),
         Box::new(RowsGemm),
         Box::new(QuantizeDequantize),
+        Box::new(QuantizedHardSwish),
     ]
 }

@@ -8,6 +8,7 @@ pub mod gelu;
 pub mod layer_normalization;
 pub mod multi_head_attention;
 pub mod quantize_dequantize;
+pub mod quantized_hard_swish;
 pub mod skip_layer_normalization;
 #[cfg(test)]
 mod tests_attention;

@@ -3,10 +3,10 @@
 //! computed in one pass with the arithmetic of the two ops.
 
 use ort_core::ElemType::{F32, I8, U8};
-use ort_core::{Error, Value};
+use ort_core::{Error, Tensor, Value};
 
 use crate::kernel::{input, one, Ctx, Kernel, NodeInfo};
-use crate::ops::quant::loops::round_trip;
+use crate::ops::quant::loops::{round_trip, RoundTrip};
 use crate::ops::LATEST;
 
 struct QuantizeDequantize;
@@ -21,28 +21,32 @@ impl Kernel for QuantizeDequantize {
         inputs: &[Option<&Value>],
         ctx: &Ctx<'_>,
     ) -> Result<Vec<Option<Value>>, Error> {
-        let (x, scale, zp) = (input(inputs, 0)?, input(inputs, 1)?, input(inputs, 2)?);
-        if scale.len() != 1 || zp.len() != 1 || scale.elem() != F32 {
-            return Err(Error::invalid(format!(
-                "QuantizeDequantize takes one float32 scale and one zero point, got {} {:?} and {} {:?}",
-                scale.elem(),
-                scale.shape(),
-                zp.elem(),
-                zp.shape()
-            )));
-        }
-        let s = scale.as_slice::<f32>()?[0];
-        let (z, range) = match zp.elem() {
-            U8 => (zp.as_slice::<u8>()?[0] as i32, (0, 255)),
-            I8 => (zp.as_slice::<i8>()?[0] as i32, (-128, 127)),
-            e => {
-                return Err(Error::invalid(format!(
-                    "QuantizeDequantize takes a uint8 or int8 zero point, got {e}"
-                )))
-            }
-        };
+        let x = input(inputs, 0)?;
+        let (s, z, range) = params(input(inputs, 1)?, input(inputs, 2)?)?;
         let xs = x.as_slice::<f32>()?;
         one(ctx.tensor(x.shape(), |o: &mut [f32]| round_trip(xs, o, s, z, range))?)
+    }
+}
+
+/// One float32 scale and one uint8 or int8 zero point: the scale, the zero
+/// point and the integer type's range.
+pub(super) fn params(scale: &Tensor, zp: &Tensor) -> Result<RoundTrip, Error> {
+    if scale.len() != 1 || zp.len() != 1 || scale.elem() != F32 {
+        return Err(Error::invalid(format!(
+            "a round trip takes one float32 scale and one zero point, got {} {:?} and {} {:?}",
+            scale.elem(),
+            scale.shape(),
+            zp.elem(),
+            zp.shape()
+        )));
+    }
+    let s = scale.as_slice::<f32>()?[0];
+    match zp.elem() {
+        U8 => Ok((s, zp.as_slice::<u8>()?[0] as i32, (0, 255))),
+        I8 => Ok((s, zp.as_slice::<i8>()?[0] as i32, (-128, 127))),
+        e => Err(Error::invalid(format!(
+            "a round trip takes a uint8 or int8 zero point, got {e}"
+        ))),
     }
 }
 

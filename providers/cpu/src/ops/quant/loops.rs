@@ -74,6 +74,34 @@ pub(crate) fn round_trip(x: &[f32], o: &mut [f32], scale: f32, zp: i32, range: (
     elementwise(x, o, |x, o| round_trip_run(x, o, scale, zp, lo, hi));
 }
 
+simd_fn! {
+    fn hard_swish_run[](x: &[f32], o: &mut [f32], ab: [f32; 2], gate: [f32; 4], out: [f32; 4]) {
+        for (o, &v) in o.iter_mut().zip(x) {
+            // HardSigmoid's expression, then the two round trips.
+            let h = (ab[0] * v + ab[1]).clamp(0.0, 1.0);
+            let hq = round_trip_one(h, gate[0], gate[1], gate[2], gate[3]);
+            *o = round_trip_one(v * hq, out[0], out[1], out[2], out[3]);
+        }
+    }
+}
+
+/// A round trip's parameters: scale, zero point, and the integer range.
+pub(crate) type RoundTrip = (f32, i32, (i32, i32));
+
+/// `o = qdq(x · qdq(clamp(alpha·x + beta, 0, 1), gate), out)` with `qdq` as
+/// `round_trip`: the HardSwish that QDQ models split into four ops, in one pass.
+pub(crate) fn quantized_hard_swish(
+    x: &[f32],
+    o: &mut [f32],
+    (alpha, beta): (f32, f32),
+    gate: RoundTrip,
+    out: RoundTrip,
+) {
+    let flat = |(s, z, (lo, hi)): RoundTrip| [s, z as f32, lo as f32, hi as f32];
+    let (gate, out) = (flat(gate), flat(out));
+    elementwise(x, o, |x, o| hard_swish_run(x, o, [alpha, beta], gate, out));
+}
+
 /// `o = saturate(round_half_even(x / scale) + zp)` with the saturation range
 /// `(lo, hi)` of `T`.
 pub(crate) fn quantize<T: QInt + Send>(
