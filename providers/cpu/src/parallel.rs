@@ -1,7 +1,10 @@
 //! Parallel loops for kernels, on spinning helpers while a run lasts.
 //!
-//! During a run (`Helpers::run`, from the provider's `run_scope`) the pool's
-//! other workers spin: each polls the run's one job slot, then rayon's queues.
+//! A run (`Helpers::run`, from the provider's `run_scope`) executes on the
+//! caller's own thread, as onnxruntime's does, while the pool's workers spin:
+//! each polls the run's one job slot, then rayon's queues. (Handing the run to
+//! a pool thread instead left the caller asleep, and waking it at the end cost
+//! tens of microseconds per run.)
 //! A loop ([`for_each`], [`for_each_chunk`]) is published in the slot, its tasks
 //! are claimed from one counter by the caller and the helpers, and the caller
 //! waits for the helpers' last tasks by spinning. With rayon's fork-join the
@@ -9,8 +12,10 @@
 //! and waking it costs 15-50 µs on the 2-vCPU machines here: on every parallel
 //! region, more than many kernels take. onnxruntime's pool spins the same way.
 //!
-//! Outside a run, on a helper, or nested in a loop, the loops run on rayon
-//! (the current pool), so kernels called directly (tests) behave the same.
+//! A loop nested in a task of another runs serially on the run's thread (the
+//! outer loop already spreads the work); outside a run, or on a helper, loops
+//! run on rayon (the current pool), so kernels called directly (tests) behave
+//! the same.
 
 use std::cell::Cell;
 use std::panic::{catch_unwind, AssertUnwindSafe};
@@ -23,6 +28,8 @@ use rayon::prelude::*;
 
 /// The run's helpers and the job slot they poll.
 pub(crate) struct Helpers {
+    /// The threads a loop of this run spreads over: the helpers and the caller.
+    threads: usize,
     stop: AtomicBool,
     /// The published `Job`, or null.
     slot: AtomicPtr<Job<'static>>,
@@ -87,20 +94,22 @@ thread_local! {
 }
 
 impl Helpers {
-    /// Runs `f` (on a pool thread) with `n` helpers spinning on the current
-    /// pool until it returns.
-    pub(crate) fn run<R>(n: usize, f: impl FnOnce() -> R) -> R {
+    /// Runs `f` on this thread with `n` helpers from `pool` spinning until it
+    /// returns.
+    pub(crate) fn run<R>(pool: &rayon::ThreadPool, n: usize, f: impl FnOnce() -> R) -> R {
         let helpers = Arc::new(Helpers {
+            threads: n + 1,
             stop: AtomicBool::new(false),
             slot: AtomicPtr::new(ptr::null_mut()),
             active: AtomicUsize::new(0),
         });
-        let home = rayon::current_thread_index();
+        let home = std::thread::current().id();
         for _ in 0..n {
             let h = helpers.clone();
-            rayon::spawn(move || {
-                // The run's own thread must not spin: its run would wait on it.
-                if rayon::current_thread_index() != home {
+            pool.spawn(move || {
+                // The run's own thread must not spin (when it is a pool
+                // thread): its run would wait on it.
+                if std::thread::current().id() != home {
                     h.spin();
                 }
             });
@@ -110,8 +119,6 @@ impl Helpers {
             fn drop(&mut self) {
                 CURRENT.with(|c| c.set(self.0));
                 self.1.stop.store(true, Relaxed);
-                // This thread lingers too, once the run has returned.
-                rayon::spawn(linger);
             }
         }
         let _reset = Reset(CURRENT.with(|c| c.replace(Arc::as_ptr(&helpers))), helpers);
@@ -203,17 +210,28 @@ pub(crate) fn for_each(threads: usize, n: usize, f: impl Fn(usize) + Sync) {
     // SAFETY: CURRENT points at the Arc that `Helpers::run` holds on this
     // thread's stack for as long as it is set.
     if let Some(h) = unsafe { h.as_ref() } {
-        if h.publish(n, &f) {
-            return;
+        if !h.publish(n, &f) {
+            // Nested in a task of this run's loop, which already spreads the
+            // work over the threads (and this thread may be off the pool).
+            (0..n).for_each(f);
         }
+        return;
     }
     (0..n).into_par_iter().for_each(&f);
 }
 
-/// The threads of the pool this thread is on (1 off the pool): for loops
-/// whose callers have no thread count of their own.
+/// Whether this thread is running a run (`Helpers::run`).
+pub(crate) fn in_run() -> bool {
+    !CURRENT.with(|c| c.get()).is_null()
+}
+
+/// The threads of the run this thread runs, else of the pool it is on (1 off
+/// the pool): for loops whose callers have no thread count of their own.
 pub(crate) fn pool_threads() -> usize {
-    if rayon::current_thread_index().is_some() {
+    // SAFETY: as in `for_each`.
+    if let Some(h) = unsafe { CURRENT.with(|c| c.get()).as_ref() } {
+        h.threads
+    } else if rayon::current_thread_index().is_some() {
         rayon::current_num_threads()
     } else {
         1
@@ -368,20 +386,19 @@ mod tests {
                 for _ in 0..50 {
                     for_each(3, counts.len(), |i| {
                         counts[i].fetch_add(1, Relaxed);
-                        // Nested: runs on rayon, not in the taken slot.
+                        // Nested: serially on the run's thread, on rayon on
+                        // a helper.
                         for_each(3, 2, |_| {
                             counts[i].fetch_add(1, Relaxed);
                         });
                     });
                 }
             };
-            pool.install(|| {
-                if helpers {
-                    Helpers::run(2, body)
-                } else {
-                    body()
-                }
-            });
+            if helpers {
+                Helpers::run(&pool, 2, body)
+            } else {
+                pool.install(body)
+            }
             assert!(counts.iter().all(|c| c.load(Relaxed) == 150));
         }
     }
@@ -390,11 +407,9 @@ mod tests {
     fn chunks_cover_the_slice_exactly() {
         let pool = pool();
         let mut v = vec![0usize; 1003];
-        pool.install(|| {
-            Helpers::run(2, || {
-                for_each_chunk(3, &mut v, 10, |i, c| {
-                    c.iter_mut().enumerate().for_each(|(j, x)| *x += i * 10 + j)
-                })
+        Helpers::run(&pool, 2, || {
+            for_each_chunk(3, &mut v, 10, |i, c| {
+                c.iter_mut().enumerate().for_each(|(j, x)| *x += i * 10 + j)
             })
         });
         assert!(v.iter().enumerate().all(|(i, &x)| x == i));
@@ -403,10 +418,8 @@ mod tests {
     #[test]
     fn a_panicking_task_reaches_the_caller() {
         let pool = pool();
-        let r = pool.install(|| {
-            Helpers::run(2, || {
-                catch_unwind(|| for_each(3, 100, |i| assert!(i != 57, "task 57")))
-            })
+        let r = Helpers::run(&pool, 2, || {
+            catch_unwind(|| for_each(3, 100, |i| assert!(i != 57, "task 57")))
         });
         assert!(r.is_err());
     }

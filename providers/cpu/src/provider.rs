@@ -71,16 +71,11 @@ impl Provider for CpuProvider {
     }
 
     fn run_scope(&self, f: &mut (dyn FnMut() + Send)) {
-        // On a pool thread, each partition's `install` below is a plain call, and
-        // parallel kernels wake only the other workers.
-        if self.threads > 1 {
-            self.pool.install(|| {
-                if self.spin {
-                    crate::parallel::Helpers::run(self.threads - 1, f)
-                } else {
-                    f()
-                }
-            })
+        // The run stays on the caller's thread; with spinning on, the pool's
+        // workers help its loops (`parallel::Helpers`), otherwise each large
+        // kernel is handed to the pool.
+        if self.threads > 1 && self.spin {
+            crate::parallel::Helpers::run(&self.pool, self.threads - 1, f)
         } else {
             f()
         }
@@ -186,7 +181,7 @@ impl Partition for CpuPartition {
             host,
             threads: if inline { 1 } else { self.threads },
         };
-        let result = if inline {
+        let result = if inline || crate::parallel::in_run() {
             self.kernel.compute(&ins, &ctx)
         } else {
             self.pool.install(|| self.kernel.compute(&ins, &ctx))

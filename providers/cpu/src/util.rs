@@ -168,12 +168,12 @@ pub(crate) fn broadcast_zip<A: Copy + Sync, B: Copy + Sync, O: Send>(
 
 const PAR_MIN: usize = 1 << 15;
 
-/// Whether parallel iterators would run on the provider's pool. A kernel run
-/// inline (one thread, or too little work to hand over) is on the caller's
-/// thread, where a parallel iterator would go to rayon's global pool: other
-/// threads than the session asked for, and a wake-up per call.
+/// Whether the parallel loops of `crate::parallel` have threads to spread
+/// over: in a run with helpers, or on the provider's pool. Elsewhere (a kernel
+/// called inline, off both) a parallel iterator would go to rayon's global
+/// pool: other threads than the session asked for, and a wake-up per call.
 pub fn in_pool() -> bool {
-    rayon::current_thread_index().is_some()
+    crate::parallel::in_run() || rayon::current_thread_index().is_some()
 }
 
 /// The pool's threads for a loop over `len` elements (1 below `PAR_MIN`).

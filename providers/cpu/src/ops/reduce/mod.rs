@@ -131,7 +131,7 @@ fn run<T: Copy + Sync, A: Copy + Send + Sync>(
             // Rows of k1 accumulate column-wise; split work by outer block, or by
             // column ranges when there is a single block.
             let cols = if k0 == 1 && par {
-                k1.div_ceil(rayon::current_num_threads()).max(64)
+                k1.div_ceil(pool_threads()).max(64)
             } else {
                 k1
             };
