@@ -71,8 +71,8 @@ pub(super) fn depthwise(
         // SAFETY: AVX-512F is present (`fits`).
         unsafe {
             match g.strides[0] {
-                1 => rows::<1>(g, xc, &t, o),
-                _ => rows::<2>(g, xc, &t, o),
+                1 => rows::<1, false>(g, xc, &t, o),
+                _ => rows::<2, false>(g, xc, &t, o),
             }
         }
         if inline.is_none() {
@@ -87,7 +87,39 @@ pub(super) fn depthwise(
     crate::parallel::for_each_chunk(threads, out, out_sz, plane);
 }
 
-/// One plane's kernel, bias, and what is applied as outputs are stored.
+/// 3×3 max pooling of one image's `c` planes (`fits(g)` holds), the same way:
+/// the padding is -inf, so it never wins, and NaNs are skipped as `f32::max`
+/// skips them.
+pub(super) fn max_pool(g: &Geom, c: usize, x: &[f32], out: &mut [f32], threads: usize) {
+    assert!(fits(g));
+    let (in_sz, out_sz) = (g.input[0] * g.input[1], g.output[0] * g.output[1]);
+    assert!(x.len() == c * in_sz && out.len() == c * out_sz);
+    let t = Taps {
+        w: &[],
+        bias: f32::NEG_INFINITY,
+        z: None,
+        act: Lanewise::None,
+    };
+    let plane = |ch: usize, o: &mut [f32]| {
+        let xc = &x[ch * in_sz..(ch + 1) * in_sz];
+        // SAFETY: AVX-512F is present (`fits`).
+        unsafe {
+            match g.strides[0] {
+                1 => rows::<1, true>(g, xc, &t, o),
+                _ => rows::<2, true>(g, xc, &t, o),
+            }
+        }
+    };
+    let threads = if out.len() * K * K >= PAR_WORK {
+        threads
+    } else {
+        1
+    };
+    crate::parallel::for_each_chunk(threads, out, out_sz, plane);
+}
+
+/// One plane's kernel (none: max pooling), bias (or -inf), and what is
+/// applied as outputs are stored.
 struct Taps<'a> {
     w: &'a [f32],
     bias: f32,
@@ -114,12 +146,16 @@ fn inside(start: isize, width: usize) -> __mmask16 {
 /// # Safety
 /// The CPU has AVX-512F.
 #[target_feature(enable = "avx512f")]
-unsafe fn rows<const S: usize>(g: &Geom, xc: &[f32], t: &Taps<'_>, o: &mut [f32]) {
+unsafe fn rows<const S: usize, const MAX: bool>(g: &Geom, xc: &[f32], t: &Taps<'_>, o: &mut [f32]) {
     let (ih, iw, oh, ow) = (g.input[0], g.input[1], g.output[0], g.output[1]);
     let (top, left) = (g.pad_begin[0] as isize, g.pad_begin[1] as isize);
-    assert!(t.w.len() == K * K && o.len() == oh * ow && xc.len() == ih * iw);
+    assert!(t.w.len() == if MAX { 0 } else { K * K });
+    assert!(o.len() == oh * ow && xc.len() == ih * iw);
     assert!(t.z.is_none_or(|z| z.len() == o.len()));
-    let w: [__m512; K * K] = std::array::from_fn(|i| _mm512_set1_ps(t.w[i]));
+    let w: [__m512; K * K] =
+        std::array::from_fn(|i| _mm512_set1_ps(t.w.get(i).copied().unwrap_or(0.0)));
+    // What masked-out lanes read as: zero for sums, -inf for maxima.
+    let pad = _mm512_set1_ps(if MAX { f32::NEG_INFINITY } else { 0.0 });
     let evens = _mm512_set_epi32(30, 28, 26, 24, 22, 20, 18, 16, 14, 12, 10, 8, 6, 4, 2, 0);
     let odds = _mm512_set_epi32(31, 29, 27, 25, 23, 21, 19, 17, 15, 13, 11, 9, 7, 5, 3, 1);
     // The loads of one row of taps, as offsets from S·j0 - left: K vectors at
@@ -150,24 +186,21 @@ unsafe fn rows<const S: usize>(g: &Geom, xc: &[f32], t: &Taps<'_>, o: &mut [f32]
                 if S == 1 {
                     for kx in 0..K {
                         let v = unsafe {
-                            _mm512_maskz_loadu_ps(masks[kx] & valid, row.wrapping_add(kx))
+                            _mm512_mask_loadu_ps(pad, masks[kx] & valid, row.wrapping_add(kx))
                         };
-                        acc = _mm512_fmadd_ps(w[ky * K + kx], v, acc);
+                        acc = fold::<MAX>(acc, w[ky * K + kx], v);
                     }
                 } else {
                     for kx in (0..K).step_by(2) {
-                        let lo = unsafe {
-                            _mm512_maskz_loadu_ps(masks[kx] & valid, row.wrapping_add(kx))
-                        };
-                        let hi = unsafe {
-                            _mm512_maskz_loadu_ps(masks[kx + 1] & valid, row.wrapping_add(kx + L))
-                        };
+                        let (m0, m1) = (masks[kx] & valid, masks[kx + 1] & valid);
+                        let lo = unsafe { _mm512_mask_loadu_ps(pad, m0, row.wrapping_add(kx)) };
+                        let hi = unsafe { _mm512_mask_loadu_ps(pad, m1, row.wrapping_add(kx + L)) };
                         // Taps kx and kx + 1: the even and odd floats of the pair.
                         let e = _mm512_permutex2var_ps(lo, evens, hi);
-                        acc = _mm512_fmadd_ps(w[ky * K + kx], e, acc);
+                        acc = fold::<MAX>(acc, w[ky * K + kx], e);
                         if kx + 1 < K {
                             let od = _mm512_permutex2var_ps(lo, odds, hi);
-                            acc = _mm512_fmadd_ps(w[ky * K + kx + 1], od, acc);
+                            acc = fold::<MAX>(acc, w[ky * K + kx + 1], od);
                         }
                     }
                 }
@@ -184,6 +217,18 @@ unsafe fn rows<const S: usize>(g: &Geom, xc: &[f32], t: &Taps<'_>, o: &mut [f32]
             // SAFETY: `m` floats at `at` lie in `o` (asserted).
             unsafe { _mm512_mask_storeu_ps(o.as_mut_ptr().add(at), store, acc) };
         }
+    }
+}
+
+/// One tap into the accumulator: the larger (a NaN tap is skipped: `max`
+/// returns its second operand then), or the weighted sum.
+#[inline]
+#[target_feature(enable = "avx512f")]
+fn fold<const MAX: bool>(acc: __m512, w: __m512, v: __m512) -> __m512 {
+    if MAX {
+        _mm512_max_ps(v, acc)
+    } else {
+        _mm512_fmadd_ps(w, v, acc)
     }
 }
 
@@ -220,6 +265,9 @@ mod tests {
             let w: Vec<f32> = (0..c * taps).map(|i| val(i, 11)).collect();
             let b: Vec<f32> = (0..c).map(|i| val(i, 13)).collect();
             let z: Vec<f32> = (0..c * out_sz).map(|i| val(i, 7)).collect();
+            let mut got = vec![f32::NAN; c * out_sz];
+            max_pool(&g, c, &x, &mut got, 2);
+            assert_eq!(got, naive(&g, c, &x, None), "{case:?} max");
             let want = naive(&g, c, &x, Some((&w, &b)));
             // None; a residual and an activation applied as stored; one
             // applied afterwards.

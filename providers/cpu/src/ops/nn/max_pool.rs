@@ -105,8 +105,10 @@ impl MaxPool {
 }
 
 impl MaxPool {
-    /// f32 1-D and 2-D pooling without indices on AVX-512: channels as vector
-    /// lanes (`channel_blocks`). None where that does not run.
+    /// f32 1-D and 2-D pooling without indices on AVX-512: 3×3 windows over
+    /// rows a vector wide or more plane by plane (`depthwise_rows`), others
+    /// with channels as vector lanes (`channel_blocks`). None where neither
+    /// runs.
     #[cfg(target_arch = "x86_64")]
     fn lanes(&self, p: &Pool, x: &Tensor, ctx: &Ctx<'_>) -> Result<Option<Tensor>, Error> {
         use super::channel_blocks::{available, run, Fold};
@@ -118,9 +120,14 @@ impl MaxPool {
         // 1-D and 2-D windows are lifted to 3-D with a unit leading axis.
         let g = p.g.trailing(2);
         let (c, in_sz) = (xs[1], p.in_size());
+        let rows = super::depthwise_rows::fits(&g);
         let y = ctx.tensor::<f32>(&p.out_shape, |out| {
             let image_out = c * p.out_size();
             for (xn, on) in xd.chunks(c * in_sz).zip(out.chunks_mut(image_out)) {
+                if rows {
+                    super::depthwise_rows::max_pool(&g, c, xn, on, ctx.threads);
+                    continue;
+                }
                 let ep = Epilogue { z: None, act: None };
                 run(&g, c, xn, &Fold::Max, on, ep, ctx.threads);
             }
