@@ -335,3 +335,26 @@ pub fn str_attr<'n>(n: &'n Node, name: &str) -> Option<&'n str> {
 pub fn is(n: &Node, op: &str) -> bool {
     n.op_type == op && (n.domain.is_empty() || n.domain == "ai.onnx")
 }
+
+/// A test graph: input `x` (float32, [4]), the named outputs of the same type,
+/// `nodes`, and the constants `inits` (scalars of any type).
+#[cfg(test)]
+pub fn scalar_graph(nodes: Vec<Node>, outputs: &[&str], inits: &[(&str, Tensor)]) -> Graph {
+    let ty = ort_core::TypeInfo::tensor(ElemType::F32, Some(vec![ort_core::Dim::Known(4)]));
+    let d = |n: &str| ort_graph::ValueDecl {
+        name: n.into(),
+        ty: ty.clone(),
+    };
+    let mut g = Graph {
+        inputs: vec![d("x")],
+        outputs: outputs.iter().map(|o| d(o)).collect(),
+        nodes,
+        initializers: inits
+            .iter()
+            .map(|(n, t)| (n.to_string(), t.clone()))
+            .collect(),
+        ..Graph::default()
+    };
+    g.types.insert("x".into(), ty);
+    g
+}

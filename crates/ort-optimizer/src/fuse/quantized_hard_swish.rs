@@ -95,29 +95,20 @@ fn try_fuse(g: &mut Graph, uses: &Uses, i: usize) -> bool {
 mod tests {
     use super::*;
     use crate::edit::node;
-    use ort_core::{Dim, Tensor, TypeInfo};
-    use ort_graph::{Node, ValueDecl};
+    use ort_core::Tensor;
+    use ort_graph::Node;
 
     fn graph(nodes: Vec<Node>, outputs: &[&str]) -> Graph {
-        let ty = TypeInfo::tensor(ElemType::F32, Some(vec![Dim::Known(4)]));
-        let d = |n: &str| ValueDecl {
-            name: n.into(),
-            ty: ty.clone(),
-        };
-        let mut g = Graph {
-            inputs: vec![d("x")],
-            outputs: outputs.iter().map(|o| d(o)).collect(),
+        edit::scalar_graph(
             nodes,
-            initializers: vec![
-                ("s".into(), Tensor::from_vec(&[], vec![0.5f32]).unwrap()),
-                ("z".into(), Tensor::from_vec(&[], vec![3u8]).unwrap()),
-                ("s2".into(), Tensor::from_vec(&[], vec![0.25f32]).unwrap()),
-                ("z2".into(), Tensor::from_vec(&[], vec![-1i8]).unwrap()),
+            outputs,
+            &[
+                ("s", Tensor::from_vec(&[], vec![0.5f32]).unwrap()),
+                ("z", Tensor::from_vec(&[], vec![3u8]).unwrap()),
+                ("s2", Tensor::from_vec(&[], vec![0.25f32]).unwrap()),
+                ("z2", Tensor::from_vec(&[], vec![-1i8]).unwrap()),
             ],
-            ..Graph::default()
-        };
-        g.types.insert("x".into(), ty);
-        g
+        )
     }
 
     fn qdq(name: &str, x: &str, s: &str, z: &str, y: &str) -> Node {
