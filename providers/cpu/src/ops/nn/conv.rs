@@ -70,7 +70,7 @@ fn parse(info: &NodeInfo<'_, '_>, fused: bool) -> Result<Box<dyn Kernel>, Error>
     };
     let lanes = info
         .constant_with_id(1)
-        .and_then(|(w, id)| Some((prepack_lanes(w, group as usize)?, id)));
+        .and_then(|(w, id)| Some((prepack_lanes(info, &window, w, group as usize)?, id)));
     Ok(Box::new(Conv {
         window,
         group: group as usize,
@@ -83,8 +83,15 @@ fn parse(info: &NodeInfo<'_, '_>, fused: bool) -> Result<Box<dyn Kernel>, Error>
 }
 
 /// Constant float32 depthwise kernels (one input and one output channel per
-/// group, 1-D or 2-D) packed for `lanes`, where that runs.
-fn prepack_lanes(w: &ort_core::Tensor, group: usize) -> Option<Vec<[f32; 16]>> {
+/// group, 1-D or 2-D) packed for `lanes`, where that runs: not where the
+/// declared input planes send the convolution to `depthwise_rows`, which
+/// reads the kernels as they are.
+fn prepack_lanes(
+    info: &NodeInfo<'_, '_>,
+    window: &Window,
+    w: &ort_core::Tensor,
+    group: usize,
+) -> Option<Vec<[f32; 16]>> {
     #[cfg(target_arch = "x86_64")]
     if super::channel_blocks::available() {
         let data = w.as_slice::<f32>().ok()?;
@@ -92,10 +99,19 @@ fn prepack_lanes(w: &ort_core::Tensor, group: usize) -> Option<Vec<[f32; 16]>> {
         if ws.len() > 4 || ws.len() < 3 || ws[0] != group || ws[1] != 1 {
             return None;
         }
+        let spatial: Option<Vec<usize>> = info
+            .input_dims(0)
+            .and_then(|xs| xs.get(2..)?.iter().copied().collect());
+        let by_rows = spatial
+            .and_then(|sp| window.geom(&sp, Some(&ws[2..])).ok())
+            .is_some_and(|g| super::depthwise_rows::fits(&g.lifted(2)));
+        if by_rows {
+            return None;
+        }
         let taps = numel(&ws[2..]);
         return Some(super::channel_blocks::pack(data, group, taps));
     }
-    let _ = (w, group);
+    let _ = (info, window, w, group);
     None
 }
 
