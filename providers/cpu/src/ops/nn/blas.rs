@@ -4,7 +4,7 @@
 use ::gemm::Parallelism;
 use num_traits::{WrappingAdd, WrappingMul, Zero};
 
-use super::sgemm_avx512::{ASrc, BSrc, PackedA, PackedB, RowsDone, Strided};
+use super::sgemm_avx512::{ASrc, BSrc, PackedA, PackedB, Strided, Then};
 use super::{as_f32, as_f32_mut, Flt};
 
 /// Float32 products of at least this many multiply-adds take the AVX-512
@@ -285,8 +285,7 @@ pub(crate) fn runs_f32_kernel<F: Flt>() -> bool {
 /// row-major `a`. Returns false, doing nothing, when F is not f32, this CPU
 /// does not run the AVX-512 kernel, or the product is too thin for it (fewer
 /// than [`THIN`] columns: a squeeze-and-excite block's 1×1 convolutions have one).
-/// With `after`, tasks take whole rows and call it on them when done
-/// (`sgemm_then`).
+/// With `after`, each task hands what it computed to it (`sgemm_then`).
 #[allow(clippy::too_many_arguments)]
 pub(crate) fn gemm_rows<F: Flt>(
     (m, n, k): (usize, usize, usize),
@@ -297,7 +296,7 @@ pub(crate) fn gemm_rows<F: Flt>(
     ldc: usize,
     acc: bool,
     threads: usize,
-    after: Option<RowsDone<'_>>,
+    after: Option<Then<'_>>,
 ) -> bool {
     if !runs_f32_kernel::<F>() || m == 0 || n < THIN || k == 0 {
         return false;

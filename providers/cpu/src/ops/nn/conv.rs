@@ -5,12 +5,12 @@ use super::blas::{self, gemm, gemm_prepacked_a, gemm_rows, prepack_a, Mat};
 use super::conv_loops::{depthwise_plane, depthwise_scratch, im2col_row};
 use super::conv_shift;
 use super::depthwise_blocked;
-use super::sgemm_avx512::PackedA;
+use super::sgemm_avx512::{PackedA, Then};
 use super::window::{Geom, Window};
 use super::winograd;
 use super::{as_f32, as_f32_mut, data, numel, output, with_scratch, Flt, PAR_WORK};
 use crate::kernel::{input, one, opt_input, ConstId, Ctx, Kernel, NodeInfo};
-use crate::ops::fused::activation::{finish, Act};
+use crate::ops::fused::activation::{add_then_apply, finish, Act};
 use crate::ops::{FLOATS, LATEST};
 use crate::parallel::for_each_chunk;
 use crate::util::{dims, shape_i64};
@@ -306,6 +306,9 @@ pub(super) fn conv<F: Flt>(
     let pointwise = g.kernel.iter().all(|&k| k == 1)
         && g.strides.iter().all(|&s| s == 1)
         && g.pad_begin.iter().chain(&g.pad_end).all(|&p| p == 0);
+    if pointwise && p.group == 1 && self::pointwise(p, x, w, b, packed, out, epilogue, threads) {
+        return;
+    }
     let group_work = mg * out_sz * kdim;
     // Many small groups: run the groups side by side, each single-threaded.
     let split = p.group > 1 && threads > 1 && (p.group >= threads || group_work < PAR_WORK * 16);
@@ -408,6 +411,62 @@ pub(super) fn conv<F: Flt>(
         }
     }
     finish(out, epilogue.z, epilogue.act, threads);
+}
+
+/// A 1×1 unit-stride convolution of one group as one GEMM per image that
+/// reads the input's channel planes in place. Each task adds the bias and
+/// the epilogue to the columns it computed (as it stores each tile, for ReLU
+/// and Clip), so that a layer's output stays split by columns across the
+/// cores, as the next layer's GEMM reads it. (A bias written ahead by the
+/// calling thread and an epilogue pass split another way made each core read
+/// what the other had written: twice the time where the two vCPUs sat on
+/// different CCDs.) False, doing nothing, where the AVX-512 kernel does not
+/// take the product.
+#[allow(clippy::too_many_arguments)]
+fn pointwise<F: Flt>(
+    p: &Shape,
+    x: &[F],
+    w: &[F],
+    b: Option<&[F]>,
+    packed: Option<&[PackedA]>,
+    out: &mut [F],
+    ep: Epilogue<'_, F>,
+    threads: usize,
+) -> bool {
+    if !blas::runs_f32_kernel::<F>() {
+        return false;
+    }
+    let sz = numel(&p.g.output);
+    let (image_in, image_out) = (p.c * sz, p.m * sz);
+    let rows: Vec<usize> = (0..p.c).map(|c| c * sz).collect();
+    let (bias, z) = (b.and_then(as_f32), ep.z.and_then(as_f32));
+    let pa = packed.and_then(|p| p.first());
+    for (ni, on) in out.chunks_mut(image_out).enumerate() {
+        let xn = &x[ni * image_in..][..image_in];
+        let zn = z.map(|z| &z[ni * image_out..][..image_out]);
+        let part = |m: usize, j: usize, o: &mut [f32]| {
+            if let Some(b) = bias {
+                o.iter_mut().for_each(|v| *v += b[m]);
+            }
+            let zp = zn.map(|z| &z[m * sz + j..][..o.len()]);
+            add_then_apply(o, zp, ep.act);
+        };
+        let dims = (p.m, sz, p.c);
+        let a = Mat::rows(w, p.c);
+        let then = match (zn, ep.act) {
+            (None, None) if bias.is_none() => None,
+            (None, None) => Some(Then::Clamp(bias, f32::NEG_INFINITY, f32::INFINITY)),
+            (None, Some(Act::Relu)) => Some(Then::Clamp(bias, 0.0, f32::INFINITY)),
+            (None, Some(Act::Clip(lo, hi))) => Some(Then::Clamp(bias, lo as f32, hi as f32)),
+            _ => Some(Then::Parts(&part)),
+        };
+        if !gemm_rows(dims, pa, a, (xn, &rows), on, sz, false, threads, then) {
+            // Too thin for the kernel: the same for every image, so this is
+            // the first and nothing was written.
+            return false;
+        }
+    }
+    true
 }
 
 /// Unfolds one group's input into `col`: a row per (channel, kernel tap), a column

@@ -11,7 +11,7 @@
 
 use super::blas::{gemm_rows, runs_f32_kernel, Mat, THIN};
 use super::conv::{Epilogue, Shape};
-use super::sgemm_avx512::PackedA;
+use super::sgemm_avx512::{PackedA, Then};
 use super::window::Geom;
 use super::{as_floats, numel, with_scratch, Flt, PAR_WORK};
 use crate::ops::fused::activation::finish;
@@ -323,7 +323,7 @@ fn by_channels<F: Flt>(
             wide,
             false,
             threads,
-            Some(&store),
+            Some(Then::Rows(&store)),
         );
         debug_assert!(ran, "the product is at least THIN wide");
     })

@@ -185,14 +185,27 @@ pub(crate) fn sgemm(
     sgemm_then((m, n, k), a, b, c, ldc, alpha, acc, threads, None)
 }
 
-/// What a task of [`sgemm_then`] does with the rows of C it has finished:
-/// their range, and C from the first of them (`ldc` apart, `n` in the last).
-pub(crate) type RowsDone<'a> = &'a (dyn Fn(std::ops::Range<usize>, &[f32]) + Sync);
+/// What a task of [`sgemm_then`] does with the part of C it has finished, on
+/// the thread that computed it, while it is in that core's cache.
+#[derive(Clone, Copy)]
+pub(crate) enum Then<'a> {
+    /// Tasks take whole rows; called with their range and C from the first
+    /// of them (`ldc` apart, `n` in the last): a convolution compacts and
+    /// activates its output channels.
+    Rows(&'a (dyn Fn(std::ops::Range<usize>, &[f32]) + Sync)),
+    /// Tasks keep the least-traffic grid; called once per row of each task's
+    /// tile, with the row, its first column and its values there: an
+    /// epilogue (bias, residual, activation) that leaves each column range on
+    /// the core that computed it, as the next layer's split expects.
+    Parts(&'a (dyn Fn(usize, usize, &mut [f32]) + Sync)),
+    /// Each row's bias (when given) added and the values clamped to
+    /// `lo..=hi` (ReLU, Clip) on each tile as soon as its last k block is
+    /// stored, while it is in L1: no pass of their own.
+    Clamp(Option<&'a [f32]>, f32, f32),
+}
 
-/// [`sgemm`], and with `after` (B not strided), tasks that each take whole
-/// rows of C and then call `after` on them, on the thread that computed
-/// them (a convolution compacts and activates its output channels while
-/// they are in that core's cache).
+/// [`sgemm`], and with `after` (B not strided), each task then hands what it
+/// computed to `after`.
 #[allow(clippy::too_many_arguments)]
 pub(crate) fn sgemm_then(
     (m, n, k): (usize, usize, usize),
@@ -203,7 +216,7 @@ pub(crate) fn sgemm_then(
     alpha: f32,
     acc: bool,
     threads: usize,
-    after: Option<RowsDone<'_>>,
+    after: Option<Then<'_>>,
 ) {
     assert!(after.is_none() || !matches!(b, BSrc::Strided(_)));
     if let ASrc::Packed(p) = a {
@@ -221,6 +234,13 @@ pub(crate) fn sgemm_then(
     if let BSrc::Rows(data, rows) = b {
         assert!(rows.len() == k && rows.iter().all(|&r| r + n <= data.len()));
     }
+    let clamp = match after {
+        Some(Then::Clamp(bias, lo, hi)) => {
+            assert!(bias.is_none_or(|b| b.len() >= m));
+            Some((bias, lo, hi))
+        }
+        _ => None,
+    };
     let job = Job {
         m,
         k,
@@ -231,6 +251,7 @@ pub(crate) fn sgemm_then(
         alpha,
         acc,
         row0: 0,
+        clamp,
     };
     let blocks = m.div_ceil(MC);
     if !matches!(b, BSrc::Strided(_)) {
@@ -241,8 +262,8 @@ pub(crate) fn sgemm_then(
         // each block of B is reused across its row blocks while in cache.
         let (row_tiles, panels) = (m.div_ceil(MR), n.div_ceil(NR));
         let (rg, cg) = match after {
-            Some(_) => ((2 * threads).min(row_tiles), 1),
-            None => task_grid(threads, (row_tiles, panels), (m, n)),
+            Some(Then::Rows(_)) => ((2 * threads).min(row_tiles), 1),
+            _ => task_grid(threads, (row_tiles, panels), (m, n)),
         };
         let task = |t: usize| {
             let (ri, ci) = (t / cg, t % cg);
@@ -252,15 +273,34 @@ pub(crate) fn sgemm_then(
                 return;
             }
             job.run(n, r0..r1, first..last);
-            if let Some(after) = after {
-                let rows = r0 * MR..(r1 * MR).min(m);
-                let len = (rows.len() - 1) * job.ldc + n;
-                // SAFETY: these rows of C are finished (their tiles ran on this
-                // thread, above) and no other task writes them: row tasks own
-                // whole rows when `after` is given.
-                let done =
-                    unsafe { std::slice::from_raw_parts(job.out.0.add(rows.start * job.ldc), len) };
-                after(rows, done);
+            match after {
+                Some(Then::Rows(after)) => {
+                    let rows = r0 * MR..(r1 * MR).min(m);
+                    let len = (rows.len() - 1) * job.ldc + n;
+                    // SAFETY: these rows of C are finished (their tiles ran on
+                    // this thread, above) and no other task writes them: row
+                    // tasks own whole rows when `after` is `Rows`.
+                    let done = unsafe {
+                        std::slice::from_raw_parts(job.out.0.add(rows.start * job.ldc), len)
+                    };
+                    after(rows, done);
+                }
+                Some(Then::Parts(after)) => {
+                    let cols = first * NR..(last * NR).min(n);
+                    for r in r0 * MR..(r1 * MR).min(m) {
+                        // SAFETY: this task computed C's rows r0·MR.. in
+                        // columns `cols` (above), no other task touches them,
+                        // and sgemm's caller checked that row r holds n values.
+                        let part = unsafe {
+                            std::slice::from_raw_parts_mut(
+                                job.out.0.add(r * job.ldc + cols.start),
+                                cols.len(),
+                            )
+                        };
+                        after(r, cols.start, part);
+                    }
+                }
+                Some(Then::Clamp(..)) | None => {}
             }
         };
         crate::parallel::for_each(threads, rg * cg, task);
@@ -320,6 +360,7 @@ pub(crate) fn sgemm_packed_rows(
         alpha: 1.0,
         acc: false,
         row0: tiles.start * MR,
+        clamp: None,
     };
     job.run(n, tiles, 0..n.div_ceil(NR));
 }
@@ -336,6 +377,8 @@ struct Job<'a> {
     acc: bool,
     /// The row of C at `out` (C's rows before it belong to someone else).
     row0: usize,
+    /// `Then::Clamp`: the rows' bias and the clamp.
+    clamp: Option<(Option<&'a [f32]>, f32, f32)>,
 }
 
 impl Job<'_> {
@@ -392,6 +435,7 @@ impl Job<'_> {
             return;
         }
         let load_c = self.acc || pc > 0;
+        let clamp = self.clamp.filter(|_| pc + kc == self.k);
         debug_assert!(pc + kc <= self.k);
         // A row-major A is read in place (as MLAS does): packing it would
         // cost a pass over A for every product.
@@ -414,6 +458,7 @@ impl Job<'_> {
                     cols: NR.min(nc - jr),
                     offset: (ic + ir - self.row0) * ldc + jc + jr,
                 };
+
                 let bpanel = match (bp, b) {
                     (Some(bp), _) => BPanel::Packed(&bp[jr * kc..][..NR * kc]),
                     (None, BSrc::Rows(data, rows)) => {
@@ -443,6 +488,11 @@ impl Job<'_> {
                         _ => kernel::<MR>(kc, apanel, bpanel, out, ldc, tile, load_c),
                     }
                 };
+                if let Some((bias, lo, hi)) = clamp {
+                    let bias = bias.map(|b| &b[ic + ir..]);
+                    // SAFETY: as for the kernel above.
+                    unsafe { clamp_tile(out, ldc, tile, bias, lo, hi) };
+                }
             }
         }
     }
@@ -702,6 +752,42 @@ unsafe fn kernel<const R: usize>(
     }
 }
 
+/// `Then::Clamp` on a tile the kernel has just stored (in L1): each row's
+/// bias added, then the values clamped. (Done in the kernel's own epilogue,
+/// it slowed the kernel's k loop by half: the compiler then kept the
+/// accumulators in memory as well.)
+///
+/// # Safety
+/// The CPU has AVX-512F; the tile lies inside c; `bias` holds its rows.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f")]
+unsafe fn clamp_tile(c: Out, ldc: usize, t: Tile, bias: Option<&[f32]>, lo: f32, hi: f32) {
+    let n = t.cols.min(16);
+    let (m0, m1) = (
+        ((1u32 << n) - 1) as __mmask16,
+        ((1u32 << (t.cols - n)) - 1) as __mmask16,
+    );
+    let (lo, hi) = (_mm512_set1_ps(lo), _mm512_set1_ps(hi));
+    for i in 0..t.rows {
+        let at = t.offset + i * ldc;
+        assert!(at + t.cols <= c.1);
+        let b = _mm512_set1_ps(bias.map_or(0.0, |b| b[i]));
+        // SAFETY: the masked lanes are the tile's columns, inside c (asserted).
+        unsafe {
+            let cp = c.0.add(at);
+            let v0 = _mm512_add_ps(_mm512_maskz_loadu_ps(m0, cp), b);
+            let v1 = _mm512_add_ps(_mm512_maskz_loadu_ps(m1, cp.add(16)), b);
+            _mm512_mask_storeu_ps(cp, m0, _mm512_min_ps(_mm512_max_ps(v0, lo), hi));
+            _mm512_mask_storeu_ps(cp.add(16), m1, _mm512_min_ps(_mm512_max_ps(v1, lo), hi));
+        }
+    }
+}
+
+#[cfg(not(target_arch = "x86_64"))]
+unsafe fn clamp_tile(_: Out, _: usize, _: Tile, _: Option<&[f32]>, _: f32, _: f32) {
+    unreachable!("available() is false off x86_64")
+}
+
 #[cfg(not(target_arch = "x86_64"))]
 unsafe fn kernel<const R: usize>(
     _: usize,
@@ -819,6 +905,71 @@ mod tests {
                         );
                     }
                 }
+            }
+        }
+    }
+
+    #[test]
+    fn epilogues_see_each_finished_part_once() {
+        if !available() {
+            eprintln!("skipping: no AVX-512 here");
+            return;
+        }
+        let mut seed = 11u32;
+        let mut rnd = || {
+            seed = seed.wrapping_mul(1_664_525).wrapping_add(1_013_904_223);
+            (seed >> 9) as f32 / (1 << 23) as f32 - 0.5
+        };
+        // Depths of one and of two k blocks (the clamp goes on the last).
+        for &(m, n, k) in &[(13, 70, 9), (64, 3025, 16), (30, 200, 300)] {
+            let av: Vec<f32> = (0..m * k).map(|_| rnd()).collect();
+            let bv: Vec<f32> = (0..k * n).map(|_| rnd()).collect();
+            let bias: Vec<f32> = (0..m).map(|_| rnd()).collect();
+            let a = Strided {
+                data: &av,
+                rs: k,
+                cs: 1,
+            };
+            let b = Strided {
+                data: &bv,
+                rs: n,
+                cs: 1,
+            };
+            let plain = naive(m, n, k, a, b, 1.0, &vec![0.0; m * n], false);
+            let rows: Vec<usize> = (0..k).map(|p| p * n).collect();
+            let pa = PackedA::new(a, m, k);
+            for threads in [1, 3] {
+                // Clamp: bias per row, then clamped to [-0.1, 0.2].
+                let mut c = vec![f32::NAN; m * n];
+                let then = Some(Then::Clamp(Some(&bias), -0.1, 0.2));
+                let (asrc, bsrc) = (ASrc::Packed(&pa), BSrc::Rows(&bv, &rows));
+                sgemm_then((m, n, k), asrc, bsrc, &mut c, n, 1.0, false, threads, then);
+                for (i, (g, p)) in c.iter().zip(&plain).enumerate() {
+                    let w = (p + bias[i / n]).clamp(-0.1, 0.2);
+                    assert!(
+                        (g - w).abs() <= 1e-4,
+                        "clamp {m}x{n}x{k} at {i}: {g} vs {w}"
+                    );
+                }
+                // Parts: every element handed over exactly once, finished.
+                let seen: Vec<std::sync::atomic::AtomicU32> =
+                    (0..m * n).map(|_| Default::default()).collect();
+                let part = |r: usize, j: usize, o: &mut [f32]| {
+                    for (q, v) in o.iter_mut().enumerate() {
+                        let at = r * n + j + q;
+                        assert!((*v - plain[at]).abs() <= 1e-4, "part {m}x{n}x{k} at {at}");
+                        seen[at].fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                        *v = -*v;
+                    }
+                };
+                let mut c = vec![f32::NAN; m * n];
+                let (asrc, bsrc) = (ASrc::Strided(a), BSrc::Rows(&bv, &rows));
+                let then = Some(Then::Parts(&part));
+                sgemm_then((m, n, k), asrc, bsrc, &mut c, n, 1.0, false, threads, then);
+                assert!(seen
+                    .iter()
+                    .all(|s| s.load(std::sync::atomic::Ordering::Relaxed) == 1));
+                assert!(c.iter().zip(&plain).all(|(g, p)| (g + p).abs() <= 1e-4));
             }
         }
     }

@@ -4,6 +4,10 @@ use crate::kernel::{one, Ctx, Kernel};
 use crate::ops::{ANY, LATEST};
 use crate::util::{axis, Movable, PAR_MIN_LEN};
 
+/// The fewest columns per thread for which a concatenation of few planes
+/// splits them by columns.
+const COLUMNS: usize = 512;
+
 struct Concat {
     axis: i64,
 }
@@ -59,9 +63,33 @@ impl Kernel for Concat {
                 if row == 0 {
                     return;
                 }
-                if out.len() >= PAR_MIN_LEN && outer > 1 && crate::util::in_pool() {
-                                        let threads = crate::parallel::pool_threads();
+                let threads = crate::parallel::pool_threads();
+                let parallel = out.len() >= PAR_MIN_LEN && crate::util::in_pool();
+                if parallel && outer > 1 {
                     crate::parallel::for_each_chunk(threads, out, row, fill_row);
+                } else if parallel && inner >= COLUMNS * threads {
+                    // A channel concatenation of one image: each thread copies
+                    // the same columns of every plane, as the convolutions
+                    // around it split their outputs, so that what a core wrote
+                    // it reads back from its own cache.
+                    let parts = 2 * threads;
+                    let dst = crate::parallel::Disjoint::new(out);
+                    crate::parallel::for_each(threads, parts, |t| {
+                        let cols = t * inner / parts..(t + 1) * inner / parts;
+                        for o in 0..outer {
+                            let mut at = o * row;
+                            for s in &srcs {
+                                let n = s.len() / outer;
+                                for src in s[o * n..(o + 1) * n].chunks_exact(inner) {
+                                    let span = at + cols.start..at + cols.end;
+                                    // SAFETY: task t alone writes columns
+                                    // `cols` of every plane.
+                                    unsafe { dst.part(span) }.clone_from_slice(&src[cols.clone()]);
+                                    at += inner;
+                                }
+                            }
+                        }
+                    });
                 } else {
                     out.chunks_mut(row).enumerate().for_each(|(o, c)| fill_row(o, c));
                 }
