@@ -132,6 +132,16 @@ pub fn out_f32(outs: &[Option<Value>], i: usize) -> (Vec<i64>, Vec<f32>) {
 }
 
 /// Asserts two float slices agree within `tol` (absolute + relative).
+/// Deterministic values in [-0.5, 0.5) from `seed` (a linear congruential
+/// generator), for tests that want many operands without a crate.
+pub fn noise(seed: u32) -> impl FnMut() -> f32 {
+    let mut state = seed;
+    move || {
+        state = state.wrapping_mul(1_664_525).wrapping_add(1_013_904_223);
+        (state >> 9) as f32 / (1 << 23) as f32 - 0.5
+    }
+}
+
 pub fn assert_close(got: &[f32], want: &[f32], tol: f32) {
     assert_eq!(got.len(), want.len(), "length differs");
     for (i, (g, w)) in got.iter().zip(want).enumerate() {

@@ -835,11 +835,7 @@ mod tests {
             eprintln!("skipping: no AVX-512 here");
             return;
         }
-        let mut seed = 7u32;
-        let mut rnd = || {
-            seed = seed.wrapping_mul(1_664_525).wrapping_add(1_013_904_223);
-            (seed >> 9) as f32 / (1 << 23) as f32 - 0.5
-        };
+        let mut rnd = crate::testing::noise(7);
         for &(m, n, k) in &[
             (1, 1, 1),
             (13, 33, 7),
@@ -915,11 +911,7 @@ mod tests {
             eprintln!("skipping: no AVX-512 here");
             return;
         }
-        let mut seed = 11u32;
-        let mut rnd = || {
-            seed = seed.wrapping_mul(1_664_525).wrapping_add(1_013_904_223);
-            (seed >> 9) as f32 / (1 << 23) as f32 - 0.5
-        };
+        let mut rnd = crate::testing::noise(11);
         // Depths of one and of two k blocks (the clamp goes on the last).
         for &(m, n, k) in &[(13, 70, 9), (64, 3025, 16), (30, 200, 300)] {
             let av: Vec<f32> = (0..m * k).map(|_| rnd()).collect();

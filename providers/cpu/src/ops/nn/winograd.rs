@@ -528,11 +528,7 @@ mod tests {
             eprintln!("skipping: no AVX-512 here");
             return;
         }
-        let mut seed = 11u32;
-        let mut rnd = || {
-            seed = seed.wrapping_mul(1_664_525).wrapping_add(1_013_904_223);
-            (seed >> 9) as f32 / (1 << 23) as f32 - 0.5
-        };
+        let mut rnd = crate::testing::noise(11);
         // (c, m, h, w, pads): edges of partial tiles, blocks over several tile
         // rows and columns, channel counts across GEMM row tiles and chunks.
         for &(c, m, h, w, pad) in &[
