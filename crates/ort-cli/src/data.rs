@@ -4,8 +4,8 @@
 use std::path::Path;
 
 use ort_core::{TypeInfo, Value};
-use ort_graph::value_io::{decode_value, encode_value};
-use ort_graph::ValueDecl;
+use ort_runtime::model::{decode_value, encode_value};
+use ort_runtime::ValueDecl;
 
 /// Reads the inputs a session expects from `dir`.
 pub fn read_inputs(dir: &Path, decls: &[ValueDecl]) -> Result<Vec<Option<Value>>, String> {

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 use clap::Args;
-use ort_graph::Graph;
+use ort_runtime::model::Graph;
 
 use crate::SessionArgs;
 
@@ -21,7 +21,7 @@ pub struct OptimizeArgs {
 }
 
 pub fn main(a: OptimizeArgs) -> Result<i32, String> {
-    let model = ort_graph::load(&a.model).map_err(|e| e.to_string())?;
+    let model = ort_runtime::model::load(&a.model).map_err(|e| e.to_string())?;
     let before = model.graph.node_count_deep();
     let (model, reports) = a
         .session
@@ -40,7 +40,7 @@ pub fn main(a: OptimizeArgs) -> Result<i32, String> {
     count_ops(&model.graph, &mut ops);
     let list: Vec<String> = ops.iter().map(|(k, v)| format!("{k} {v}")).collect();
     println!("  ops: {}", list.join(", "));
-    ort_graph::save(&model, &a.output)?;
+    ort_runtime::model::save(&model, &a.output).map_err(|e| e.to_string())?;
     println!("  wrote {}", a.output.display());
     Ok(0)
 }

@@ -2,8 +2,11 @@
 //!
 //! A [`Pass`] rewrites a [`Graph`] in place and says what it changed. The
 //! [`PassManager`] runs the passes of the chosen [`Level`] (and any the user
-//! registered) to a fixed point. Levels follow ONNX Runtime: `disable`, `basic`
-//! (provider-independent cleanups), `extended` (fusions), `all` (adds layout).
+//! registered) to a fixed point, or for at most [`MAX_ROUNDS`] rounds. Levels
+//! follow ONNX Runtime: `disable`, `basic` (provider-independent cleanups),
+//! `extended` (fusions) and `all`. Today `all` runs the same passes as
+//! `extended`: it is where layout passes (NCHWc) go, once `ort bench` shows
+//! one to gain.
 //!
 //! - [`basic`]: standard ONNX in, standard ONNX out: constant folding, redundant
 //!   node elimination, common subexpressions, dead code (and, at the extended
@@ -106,6 +109,10 @@ pub struct PassReport {
     pub nodes_removed: i64,
 }
 
+/// The most rounds of all passes over one graph. Passes that undo each
+/// other's changes would otherwise never stop; hitting it is logged.
+pub const MAX_ROUNDS: usize = 8;
+
 /// Runs passes up to a level, repeating until nothing changes.
 pub struct PassManager {
     passes: Vec<Box<dyn Pass>>,
@@ -181,7 +188,7 @@ impl PassManager {
             is_main,
             eval,
         };
-        for _round in 0..8 {
+        for round in 1..=MAX_ROUNDS {
             let mut changed = 0;
             for p in self.passes.iter().filter(|p| p.level() <= level) {
                 let before = graph.node_count_deep() as i64;
@@ -207,6 +214,13 @@ impl PassManager {
             }
             if changed == 0 {
                 break;
+            }
+            if round == MAX_ROUNDS {
+                tracing::warn!(
+                    graph = graph.name,
+                    changes = changed,
+                    "the optimizer stopped after {MAX_ROUNDS} rounds with passes still changing the graph"
+                );
             }
         }
         Ok(())

@@ -8,9 +8,15 @@ pub enum Error {
     /// No usable provider, or a provider refused to start.
     #[error("{0}")]
     Provider(String),
+    /// An optimizer pass failed.
+    #[error("{0}")]
+    Optimize(String),
     /// A node no provider can run, or a provider's capability or compile failed.
     #[error("{0}")]
     Partition(String),
+    /// A file could not be written.
+    #[error("{0}")]
+    Io(String),
     /// Wrong inputs from the caller.
     #[error("{0}")]
     Input(String),

@@ -2,9 +2,10 @@
 //!
 //! The data flow, one module per stage:
 //!
-//! 1. load: [`ort_graph::load`] parses, validates and infers types;
-//! 2. optimize: [`ort_optimizer::PassManager`] at the session's [`Level`];
-//! 3. [`discovery`]: provider libraries are found, version-checked and probed;
+//! 1. load: [`model::load`] parses, validates and infers types;
+//! 2. [`discovery`]: provider libraries are found, version-checked and probed
+//!    (before optimizing: constant folding runs nodes on the CPU provider);
+//! 3. optimize: [`ort_optimizer::PassManager`] at the session's [`Level`];
 //! 4. [`partition`]: providers in priority order claim node groups (GetCapability);
 //! 5. [`plan`]: each group is compiled into one step, copies are inserted where a
 //!    value changes memory, and each value's last use is recorded;
@@ -27,12 +28,14 @@ pub mod error;
 pub mod execute;
 mod fold;
 pub mod host_ops;
+pub mod model;
 pub mod partition;
 pub mod plan;
 pub mod profile;
 mod session;
 
 pub use error::{Error, Result};
+pub use model::{Model, ValueDecl};
 pub use ndarray;
 pub use ort_core::{ElemType, Element, Tensor, TypeInfo, Value};
 pub use ort_optimizer::{Level, Pass, PassContext, PassReport, FUSED_DOMAIN};

@@ -15,7 +15,6 @@ use crate::error::{Error, Result};
 use crate::partition::{assign, Owner};
 
 pub struct Plan {
-    pub graph_name: String,
     pub names: Vec<String>,
     /// Runtime inputs (declared inputs without an initializer), in order.
     pub inputs: Vec<usize>,
@@ -25,9 +24,9 @@ pub struct Plan {
     pub outputs: Vec<usize>,
     pub output_decls: Vec<ValueDecl>,
     pub constants: Vec<(usize, Value)>,
-    /// Ids of the values read from enclosing graphs, in `capture_names` order.
+    /// Ids of the values read from enclosing graphs, in the order of the
+    /// names the plan was built with (`Builder::build`'s `outer`).
     pub captures: Vec<usize>,
-    pub capture_names: Vec<String>,
     pub steps: Vec<Step>,
     pub free_after: Vec<Vec<usize>>,
 }
@@ -449,7 +448,6 @@ impl Builder<'_> {
 
         let free_after = lifetimes(&steps, names.len(), &outputs);
         Ok(Plan {
-            graph_name: g.name.clone(),
             names,
             inputs,
             input_decls,
@@ -458,7 +456,6 @@ impl Builder<'_> {
             output_decls: g.outputs.clone(),
             constants,
             captures,
-            capture_names: outer.to_vec(),
             steps,
             free_after,
         })

@@ -174,7 +174,7 @@ impl SessionBuilder {
                 self.level,
                 eval.as_ref().map(|e| e as &dyn ort_optimizer::Evaluator),
             )
-            .map_err(|e| Error::Partition(format!("{file}: optimizer: {e}")))?;
+            .map_err(|e| Error::Optimize(format!("{file}: optimizer: {e}")))?;
         if reports.iter().any(|r| r.changes > 0) && !model.opsets.contains_key(FUSED_DOMAIN) {
             let fused = model.graph.nodes.iter().any(uses_fused);
             if fused {

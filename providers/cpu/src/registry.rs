@@ -64,11 +64,6 @@ pub fn lookup(
     })
 }
 
-/// Every registered op, for listings.
-pub fn all() -> impl Iterator<Item = &'static KernelDef> {
-    inventory::iter::<KernelDef>.into_iter()
-}
-
 /// Registers a kernel: `register!("Relu", [6, LATEST], &[F32, F64], build_fn)`;
 /// the long form also names the domain and the type-deciding input.
 #[macro_export]
