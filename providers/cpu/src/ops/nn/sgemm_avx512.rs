@@ -458,7 +458,6 @@ impl Job<'_> {
                     cols: NR.min(nc - jr),
                     offset: (ic + ir - self.row0) * ldc + jc + jr,
                 };
-
                 let bpanel = match (bp, b) {
                     (Some(bp), _) => BPanel::Packed(&bp[jr * kc..][..NR * kc]),
                     (None, BSrc::Rows(data, rows)) => {
@@ -612,6 +611,16 @@ struct Tile {
     offset: usize,
 }
 
+#[cfg(target_arch = "x86_64")]
+impl Tile {
+    /// The lane masks of the tile's columns in its two 16-float vectors.
+    fn masks(&self) -> (__mmask16, __mmask16) {
+        let mask =
+            |from: usize| ((1u32 << self.cols.saturating_sub(from).min(16)) - 1) as __mmask16;
+        (mask(0), mask(16))
+    }
+}
+
 /// The A side of one tile: a packed panel (element (r, p) at p·MR + r, alpha
 /// applied), or the tile's rows read in place, `lda` apart, scaled by alpha
 /// when stored. Rows past the tile's last repeat it, and are not stored.
@@ -675,11 +684,7 @@ unsafe fn kernel<const R: usize>(
 ) {
     let mut acc = [[_mm512_setzero_ps(); 2]; R];
     assert!(t.rows >= 1 && t.rows <= R && R <= MR && t.cols >= 1 && t.cols <= NR);
-    let mask = |from: usize| -> __mmask16 {
-        let n = t.cols.saturating_sub(from).min(16);
-        ((1u32 << n) - 1) as __mmask16
-    };
-    let (m0, m1) = (mask(0), mask(16));
+    let (m0, m1) = t.masks();
     // Row i of A at step p: a packed panel's p·MR + i, or row i's pointer + p.
     let (apack, rp, alpha) = match a {
         APanel::Packed(ap) => {
@@ -762,11 +767,7 @@ unsafe fn kernel<const R: usize>(
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx512f")]
 unsafe fn clamp_tile(c: Out, ldc: usize, t: Tile, bias: Option<&[f32]>, lo: f32, hi: f32) {
-    let n = t.cols.min(16);
-    let (m0, m1) = (
-        ((1u32 << n) - 1) as __mmask16,
-        ((1u32 << (t.cols - n)) - 1) as __mmask16,
-    );
+    let (m0, m1) = t.masks();
     let (lo, hi) = (_mm512_set1_ps(lo), _mm512_set1_ps(hi));
     for i in 0..t.rows {
         let at = t.offset + i * ldc;
