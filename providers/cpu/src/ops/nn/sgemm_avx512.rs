@@ -25,6 +25,13 @@ const NC: usize = NR * 24;
 /// across row tiles. Overlapping rows (conv_shift's shifted runs) are read in
 /// place: packing would copy the input once per tap.
 const PACK_ROWS_DEPTH: usize = 256;
+/// How far ahead of the kernel a packed A is prefetched, in floats (4 KiB).
+/// A packed weight larger than L2 streams from memory once per run, and in a
+/// deep product with few columns (a late 3×3 layer: 512 channels at 7×7) each
+/// value serves only two tiles: left to the hardware prefetcher, the kernel
+/// waits on memory (resnet18 runs 14% faster with it on a Xeon with 2 MiB
+/// L2; 512 to 2048 floats measure the same).
+const A_AHEAD: usize = 1024;
 /// Row tiles in a row block.
 const BLOCK_TILES: usize = MC / MR;
 
@@ -690,7 +697,11 @@ enum BPanel<'a> {
 macro_rules! k_loop {
     ($acc:ident, $kc:expr, $a:expr, $apack:ident, $rp:ident, |$p:ident| $b:expr) => {
         match $a {
-            APanel::Packed(_) => k_loop!(@steps $acc, $kc, |$p| $b, |i| unsafe {
+            APanel::Packed(_) => k_loop!(@steps $acc, $kc, |$p| {
+                // A hint only: no access, so an address past the panel is fine.
+                _mm_prefetch::<_MM_HINT_T0>($apack.wrapping_add($p * MR + A_AHEAD) as *const i8);
+                $b
+            }, |i| unsafe {
                 *$apack.add($p * MR + i)
             }),
             APanel::Rows(..) => k_loop!(@steps $acc, $kc, |$p| $b, |i| unsafe { *$rp[i].add($p) }),
