@@ -17,7 +17,15 @@ fn t(shape: &[i64], seed: usize) -> Option<Value> {
 #[test]
 fn skip_layernorm_matches_add_and_layernorm() {
     // Skip the same shape as X, and broadcast over the leading axes.
-    for &(rows, d, skip_rows) in &[(1, 1, 1), (3, 17, 3), (5, 1023, 1), (64, 64, 64)] {
+    // 256×512 is large enough to be split over the threads.
+    let cases = [
+        (1, 1, 1),
+        (3, 17, 3),
+        (5, 1023, 1),
+        (64, 64, 64),
+        (256, 512, 256),
+    ];
+    for &(rows, d, skip_rows) in &cases {
         let x = t(&[rows, d], 1);
         let skip = t(&[skip_rows, d], 2);
         let (scale, beta, bias) = (t(&[d], 3), t(&[d], 4), t(&[d], 5));
@@ -34,19 +42,26 @@ fn skip_layernorm_matches_add_and_layernorm() {
             1,
         )
         .unwrap();
-        let got = run_node_in(
-            "ai.ort_rs.fused",
-            "SkipLayerNormalization",
-            1,
-            &[x, skip, scale, beta, bias],
-            eps(),
-            2,
-        )
-        .unwrap();
+        let inputs = [x, skip, scale, beta, bias];
+        let fused = |outputs| {
+            run_node_in(
+                "ai.ort_rs.fused",
+                "SkipLayerNormalization",
+                1,
+                &inputs,
+                eps(),
+                outputs,
+            )
+        };
+        // With the Sum output, and without it (then summed in place per row).
+        let got = fused(2).unwrap();
         let (ys, yv) = out_f32(&got, 0);
         assert_eq!(ys, vec![rows, d]);
         assert_close(&yv, &out_f32(&want, 0).1, 1e-5);
         assert_close(&out_f32(&got, 1).1, &out_f32(&sum, 0).1, 1e-6);
+        let alone = fused(1).unwrap();
+        assert_eq!(alone.len(), 1);
+        assert_close(&out_f32(&alone, 0).1, &out_f32(&want, 0).1, 1e-5);
     }
 }
 

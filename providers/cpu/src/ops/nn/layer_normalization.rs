@@ -107,4 +107,20 @@ simd_fn! {
     }
 }
 
+simd_fn! {
+    /// [`norm_row`] of a row normalized where it lies.
+    pub(crate) fn norm_in_place[F: Flt](o: &mut [F], scale: &[F], bias: Option<&[F]>, eps: F) {
+        let (mean, var) = moments(o);
+        let k = F::one() / (var + eps).sqrt();
+        match bias {
+            Some(b) => {
+                for (o, (&g, &b)) in o.iter_mut().zip(scale.iter().zip(b)) {
+                    *o = (*o - mean) * k * g + b;
+                }
+            }
+            None => o.iter_mut().zip(scale).for_each(|(o, &g)| *o = (*o - mean) * k * g),
+        }
+    }
+}
+
 crate::register!("LayerNormalization", [17, LATEST], FLOATS, build);
