@@ -402,9 +402,10 @@ struct Job<'a> {
 }
 
 impl Job<'_> {
-    /// Row tiles `r0..r1` over column panels `first..last`, through every k
-    /// block, for a B that needs no packing per call (each block of B is
-    /// reused across the row blocks while in cache).
+    /// Row tiles `tiles` over column panels `panels`, through every k block,
+    /// for a B not packed up front by the call: packed already, or rows read
+    /// in place, or rows this task packs a k block at a time (`pack_rows`).
+    /// Each block of B is reused across the row blocks while in cache.
     fn run(&self, n: usize, tiles: std::ops::Range<usize>, panels: std::ops::Range<usize>) {
         if !self.pack_rows {
             return self.blocks(n, tiles, panels, &mut []);
