@@ -18,8 +18,8 @@
 //!   size), compressed, with `run.sh` (`xtask/gpu/`), which runs the suites with
 //!   `cuda,cpu` and `vulkan,cpu`, exports and benchmarks the larger models
 //!   against PyTorch eager, and prints one table.
-//! - `bench [--threads 1,2]`: the GEMM micro-benchmark (GFLOP/s against the
-//!   measured FMA peak), then each shared model's `ort bench` median, side by side
+//! - `bench [--threads 1,2]`: a line naming the CPU and its cache sizes, the
+//!   GEMM micro-benchmark (GFLOP/s against the measured FMA peak), then each shared model's `ort bench` median, side by side
 //!   with onnxruntime through `../shared/bench/compare.py` when a Python that
 //!   imports onnxruntime is found (`ORT_BENCH_PYTHON`, else `python3`).
 //! - `demo`: builds and runs the built-in demo model.
@@ -359,6 +359,7 @@ fn bench(args: &[String]) -> Result<(), String> {
         .cloned()
         .unwrap_or_else(|| "1,2".into());
     let out = build(true)?;
+    println!("{}", cpu_line());
     let mut c = cargo();
     c.args(["run", "--release", "--quiet", "-p", "ort-provider-cpu"]);
     c.args(["--example", "gemm_bench"]);
@@ -391,6 +392,31 @@ fn bench(args: &[String]) -> Result<(), String> {
         }
     }
     Ok(())
+}
+
+/// The CPU the numbers come from: ratios against onnxruntime differ between
+/// CPUs of the same ISA (a Zen 5 and a Xeon with AVX-512 differ by 20% on
+/// resnet18), so a table without it cannot be compared with another.
+fn cpu_line() -> String {
+    let info = std::fs::read_to_string("/proc/cpuinfo").unwrap_or_default();
+    let model = info
+        .lines()
+        .find_map(|l| {
+            l.strip_prefix("model name")?
+                .split_once(':')
+                .map(|(_, v)| v.trim())
+        })
+        .unwrap_or("unknown");
+    let cache = |level: &str| {
+        let dir = format!("/sys/devices/system/cpu/cpu0/cache/index{level}/size");
+        std::fs::read_to_string(dir).map_or("?".into(), |s| s.trim().to_string())
+    };
+    let cores = std::thread::available_parallelism().map_or(0, |n| n.get());
+    format!(
+        "CPU: {model}; {cores} logical cores; per core L1d {}, L2 {}",
+        cache("0"),
+        cache("2")
+    )
 }
 
 fn demo() -> Result<(), String> {
