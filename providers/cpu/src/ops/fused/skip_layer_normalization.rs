@@ -55,6 +55,10 @@ impl Kernel for SkipLayerNormalization {
             let bd = beta.map(data::<F>).transpose()?;
             let bias = bias.map(data::<F>).transpose()?;
             let eps = F::of(self.epsilon);
+            let n: usize = s.iter().product::<i64>() as usize;
+            // A few flops per value: splitting pays only on large tensors
+            // (bert_small's 128×256 ran slower on two threads).
+            let threads = if n >= 4 * PAR_WORK { ctx.threads } else { 1 };
             if skip.shape() == x.shape() && !self.sum {
                 // Each row summed into its output and normalized there, by
                 // one thread: no sum tensor, and no thread reads rows that
@@ -71,14 +75,10 @@ impl Kernel for SkipLayerNormalization {
                         }
                         norm_in_place(o, &sc, bd.as_deref(), eps);
                     };
-                    // A few flops per value: splitting pays only on large
-                    // tensors (bert_small's 128×256 ran slower on two threads).
-                    let threads = if o.len() >= 4 * PAR_WORK { ctx.threads } else { 1 };
                     for_each_chunk(threads, o, d, row);
                 })?;
                 Ok::<_, Error>((y, None))
             } else {
-            let n: usize = s.iter().product::<i64>() as usize;
             let mut sum = vec![F::zero(); n];
             broadcast_zip(&mut sum, &dims(s), &xd, x.shape(), &kd, skip.shape(), &|a: F, b: F| a + b);
             let y = output::<F>(ctx, elem, s, |o| {
@@ -91,7 +91,6 @@ impl Kernel for SkipLayerNormalization {
                     }
                     norm_row(t, o, &sc, bd.as_deref(), eps);
                 };
-                let threads = if o.len() >= PAR_WORK { ctx.threads } else { 1 };
                 for_each_chunk_pair(threads, (o, d), (&mut sum, d), row);
             })?;
             let sum = if self.sum {
