@@ -825,6 +825,8 @@ unsafe fn kernel<const R: usize>(
 #[target_feature(enable = "avx512f")]
 unsafe fn clamp_tile(c: Out, ldc: usize, t: Tile, bias: Option<&[f32]>, lo: f32, hi: f32) {
     let (m0, m1) = t.masks();
+    // Infinite bounds clamp nothing, but max and min would turn NaN into one.
+    let clamps = lo > f32::NEG_INFINITY || hi < f32::INFINITY;
     let (lo, hi) = (_mm512_set1_ps(lo), _mm512_set1_ps(hi));
     for i in 0..t.rows {
         let at = t.offset + i * ldc;
@@ -833,10 +835,14 @@ unsafe fn clamp_tile(c: Out, ldc: usize, t: Tile, bias: Option<&[f32]>, lo: f32,
         // SAFETY: the masked lanes are the tile's columns, inside c (asserted).
         unsafe {
             let cp = c.0.add(at);
-            let v0 = _mm512_add_ps(_mm512_maskz_loadu_ps(m0, cp), b);
-            let v1 = _mm512_add_ps(_mm512_maskz_loadu_ps(m1, cp.add(16)), b);
-            _mm512_mask_storeu_ps(cp, m0, _mm512_min_ps(_mm512_max_ps(v0, lo), hi));
-            _mm512_mask_storeu_ps(cp.add(16), m1, _mm512_min_ps(_mm512_max_ps(v1, lo), hi));
+            let mut v0 = _mm512_add_ps(_mm512_maskz_loadu_ps(m0, cp), b);
+            let mut v1 = _mm512_add_ps(_mm512_maskz_loadu_ps(m1, cp.add(16)), b);
+            if clamps {
+                v0 = _mm512_min_ps(_mm512_max_ps(v0, lo), hi);
+                v1 = _mm512_min_ps(_mm512_max_ps(v1, lo), hi);
+            }
+            _mm512_mask_storeu_ps(cp, m0, v0);
+            _mm512_mask_storeu_ps(cp.add(16), m1, v1);
         }
     }
 }

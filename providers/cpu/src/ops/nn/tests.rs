@@ -1410,6 +1410,23 @@ fn conv_valid() {
     );
 }
 
+/// NaN in an input pixel is NaN in every output channel there, with a bias
+/// and no activation (the bias is added as each GEMM tile is stored, where a
+/// clamp to ±inf would have turned NaN into -inf).
+#[test]
+fn conv_pointwise_bias_keeps_nan() {
+    let (c, m, hw) = (4, 16, 64);
+    let mut x = seq_data(c * hw, 1);
+    x[5] = f32::NAN;
+    let x = Some(Tensor::from_vec(&[1, c as i64, 8, 8], x).unwrap().into());
+    let ins = [x, seq(&[m as i64, c as i64, 1, 1], 2), seq(&[m as i64], 3)];
+    let outs = run_node("Conv", 11, &ins, vec![], 1).unwrap();
+    let (_, y) = out_f32(&outs, 0);
+    for (i, v) in y.iter().enumerate() {
+        assert_eq!(v.is_nan(), i % hw == 5, "output {i} is {v}");
+    }
+}
+
 #[test]
 fn conv_pointwise() {
     check(
