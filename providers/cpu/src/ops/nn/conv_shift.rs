@@ -14,7 +14,7 @@ use super::conv::{Epilogue, Shape};
 use super::sgemm_avx512::{PackedA, Then};
 use super::window::Geom;
 use super::{as_floats, numel, with_scratch, Flt, PAR_WORK};
-use crate::ops::fused::activation::finish;
+use crate::ops::fused::activation::{finish, Act};
 use crate::parallel::{for_each, for_each_chunk, Disjoint};
 
 simd_fn! {
@@ -27,6 +27,18 @@ simd_fn! {
         dst[..whole].iter_mut().zip(pairs).for_each(|(d, p)| *d = p[0]);
         if whole < n {
             dst[whole] = src[2 * whole];
+        }
+    }
+}
+
+simd_fn! {
+    /// `dst[j] = src[j] + b`, clamped to `lo..=hi` when given (as `apply`
+    /// clamps: NaN becomes a bound).
+    fn add_clamp[F: Flt](src: &[F], dst: &mut [F], b: F, clamp: Option<(F, F)>) {
+        let pairs = dst.iter_mut().zip(src);
+        match clamp {
+            None => pairs.for_each(|(o, &v)| *o = v + b),
+            Some((lo, hi)) => pairs.for_each(|(o, &v)| *o = (v + b).max(lo).min(hi)),
         }
     }
 }
@@ -204,6 +216,14 @@ impl<F: Flt> Out<'_, F> {
     /// (channel, output rows) part is written by one caller only.
     fn store(&self, ms: std::ops::Range<usize>, r0: usize, wide: &[F], ld: usize) {
         let (ow, qw) = (self.ow, self.qw);
+        // ReLU and Clip (without a residual) go with the bias, in one pass.
+        let fused = match (self.ep.z, self.ep.act) {
+            (None, None) => Some(None),
+            (None, Some(Act::Relu)) => Some(Some((F::zero(), F::infinity()))),
+            (None, Some(Act::Clip(lo, hi))) => Some(Some((F::of(lo), F::of(hi)))),
+            _ => None,
+        };
+        let clamp = fused.flatten();
         for (i, m) in ms.enumerate() {
             let w = &wide[i * ld..];
             let rows = w.len().min(ld) / qw;
@@ -212,11 +232,11 @@ impl<F: Flt> Out<'_, F> {
             let o = unsafe { self.og.part(span.clone()) };
             let b = self.bias.map_or(F::zero(), |b| b[m]);
             for (orow, wrow) in o.chunks_exact_mut(ow).zip(w.chunks(qw)) {
-                orow.iter_mut()
-                    .zip(&wrow[..ow])
-                    .for_each(|(o, &v)| *o = v + b);
+                add_clamp(&wrow[..ow], orow, b, clamp);
             }
-            finish(o, self.ep.z.map(|z| &z[span]), self.ep.act, 1);
+            if fused.is_none() {
+                finish(o, self.ep.z.map(|z| &z[span]), self.ep.act, 1);
+            }
         }
     }
 }
