@@ -66,6 +66,18 @@ impl Act {
     }
 }
 
+/// When `act` is no more than a clamp (none, ReLU, Clip), its bounds, for
+/// kernels that fold it into the store that adds the bias. `Some(None)` is
+/// "no clamp": a max/min against infinite bounds would turn NaN into a bound.
+pub(crate) fn clamp_bounds(act: Option<Act>) -> Option<Option<(f64, f64)>> {
+    match act {
+        None => Some(None),
+        Some(Act::Relu) => Some(Some((0.0, f64::INFINITY))),
+        Some(Act::Clip(lo, hi)) => Some(Some((lo, hi))),
+        Some(_) => None,
+    }
+}
+
 simd_fn! {
     /// Applies the activation in place; one loop per kind so each vectorizes.
     fn apply[F: Flt](act: Act, o: &mut [F]) {

@@ -10,7 +10,7 @@ use super::window::{Geom, Window};
 use super::winograd;
 use super::{as_f32, as_f32_mut, data, numel, output, with_scratch, Flt, PAR_WORK};
 use crate::kernel::{input, one, opt_input, ConstId, Ctx, Kernel, NodeInfo};
-use crate::ops::fused::activation::{add_then_apply, finish, Act};
+use crate::ops::fused::activation::{add_then_apply, clamp_bounds, finish, Act};
 use crate::ops::{FLOATS, LATEST};
 use crate::parallel::for_each_chunk;
 use crate::util::{dims, shape_i64};
@@ -453,11 +453,12 @@ fn pointwise<F: Flt>(
         };
         let dims = (p.m, sz, p.c);
         let a = Mat::rows(w, p.c);
-        let then = match (zn, ep.act) {
-            (None, None) if bias.is_none() => None,
-            (None, None) => Some(Then::Clamp(bias, f32::NEG_INFINITY, f32::INFINITY)),
-            (None, Some(Act::Relu)) => Some(Then::Clamp(bias, 0.0, f32::INFINITY)),
-            (None, Some(Act::Clip(lo, hi))) => Some(Then::Clamp(bias, lo as f32, hi as f32)),
+        let then = match (zn, clamp_bounds(ep.act)) {
+            (None, Some(None)) if bias.is_none() => None,
+            (None, Some(c)) => {
+                let (lo, hi) = c.unwrap_or((f64::NEG_INFINITY, f64::INFINITY));
+                Some(Then::Clamp(bias, lo as f32, hi as f32))
+            }
             _ => Some(Then::Parts(&part)),
         };
         if !gemm_rows(dims, pa, a, (xn, &rows), on, sz, false, threads, then) {

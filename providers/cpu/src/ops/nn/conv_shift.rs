@@ -14,7 +14,7 @@ use super::conv::{Epilogue, Shape};
 use super::sgemm_avx512::{PackedA, Then};
 use super::window::Geom;
 use super::{as_floats, numel, with_scratch, Flt, PAR_WORK};
-use crate::ops::fused::activation::{finish, Act};
+use crate::ops::fused::activation::{clamp_bounds, finish};
 use crate::parallel::{for_each, for_each_chunk, Disjoint};
 
 simd_fn! {
@@ -217,13 +217,8 @@ impl<F: Flt> Out<'_, F> {
     fn store(&self, ms: std::ops::Range<usize>, r0: usize, wide: &[F], ld: usize) {
         let (ow, qw) = (self.ow, self.qw);
         // ReLU and Clip (without a residual) go with the bias, in one pass.
-        let fused = match (self.ep.z, self.ep.act) {
-            (None, None) => Some(None),
-            (None, Some(Act::Relu)) => Some(Some((F::zero(), F::infinity()))),
-            (None, Some(Act::Clip(lo, hi))) => Some(Some((F::of(lo), F::of(hi)))),
-            _ => None,
-        };
-        let clamp = fused.flatten();
+        let fused = self.ep.z.map_or(clamp_bounds(self.ep.act), |_| None);
+        let clamp = fused.flatten().map(|(lo, hi)| (F::of(lo), F::of(hi)));
         for (i, m) in ms.enumerate() {
             let w = &wide[i * ld..];
             let rows = w.len().min(ld) / qw;
