@@ -524,10 +524,14 @@ impl Job<'_> {
                 // tasks write disjoint tiles (their row blocks or panels
                 // differ).
                 unsafe {
-                    match tile.rows {
-                        1..=4 => kernel::<4>(kc, apanel, bpanel, out, ldc, tile, load_c),
-                        5..=8 => kernel::<8>(kc, apanel, bpanel, out, ldc, tile, load_c),
-                        _ => kernel::<MR>(kc, apanel, bpanel, out, ldc, tile, load_c),
+                    let (a, b) = (apanel, bpanel);
+                    match (tile.rows, tile.cols) {
+                        (1..=4, 1..=16) => kernel::<4, 1>(kc, a, b, out, ldc, tile, load_c),
+                        (5..=8, 1..=16) => kernel::<8, 1>(kc, a, b, out, ldc, tile, load_c),
+                        (_, 1..=16) => kernel::<MR, 1>(kc, a, b, out, ldc, tile, load_c),
+                        (1..=4, _) => kernel::<4, 2>(kc, a, b, out, ldc, tile, load_c),
+                        (5..=8, _) => kernel::<8, 2>(kc, a, b, out, ldc, tile, load_c),
+                        _ => kernel::<MR, 2>(kc, a, b, out, ldc, tile, load_c),
                     }
                 };
                 if let Some((bias, lo, hi)) = clamp {
@@ -710,27 +714,30 @@ macro_rules! k_loop {
     };
     (@steps $acc:ident, $kc:expr, |$p:ident| $b:expr, |$i:ident| $a:expr) => {
         for $p in 0..$kc {
-            let (b0, b1) = $b;
+            let bv = $b;
             for ($i, row) in $acc.iter_mut().enumerate() {
                 let av = _mm512_set1_ps($a);
-                row[0] = _mm512_fmadd_ps(av, b0, row[0]);
-                row[1] = _mm512_fmadd_ps(av, b1, row[1]);
+                for (r, b) in row.iter_mut().zip(bv) {
+                    *r = _mm512_fmadd_ps(av, b, *r);
+                }
             }
         }
     };
 }
 
-/// `c_tile (+)= a_panel · b_panel` over kc steps: R×32 accumulators in 2R zmm
-/// registers, one broadcast of a per row and two loads of b per step. R is 12,
-/// or 8 or 4 for a last row tile, so that no product rounds its rows up to 12
-/// (M = 64 would compute 72 rows).
+/// `c_tile (+)= a_panel · b_panel` over kc steps: R×16W accumulators in W·R
+/// zmm registers, one broadcast of a per row and W loads of b per step. R is
+/// 12, or 8 or 4 for a last row tile, so that no product rounds its rows up to
+/// 12 (M = 64 would compute 72 rows); W is 2, or 1 for a tile of at most 16
+/// columns (a last panel, or a Winograd block of 16 tiles), which would
+/// otherwise spend half its multiply-adds on zeros.
 ///
 /// # Safety
 /// The CPU has AVX-512F; a `BPanel::Rows` operand holds `col + t.cols` values
 /// from each of its kc row offsets (`sgemm` asserts it for the whole operand).
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx512f")]
-unsafe fn kernel<const R: usize>(
+unsafe fn kernel<const R: usize, const W: usize>(
     kc: usize,
     a: APanel<'_>,
     b: BPanel<'_>,
@@ -739,8 +746,9 @@ unsafe fn kernel<const R: usize>(
     t: Tile,
     load_c: bool,
 ) {
-    let mut acc = [[_mm512_setzero_ps(); 2]; R];
-    assert!(t.rows >= 1 && t.rows <= R && R <= MR && t.cols >= 1 && t.cols <= NR);
+    let mut acc = [[_mm512_setzero_ps(); W]; R];
+    assert!(t.rows >= 1 && t.rows <= R && R <= MR && t.cols >= 1 && t.cols <= 16 * W);
+    assert!(W == 1 || W == 2);
     let (m0, m1) = t.masks();
     // Row i of A at step p: a packed panel's p·MR + i, or row i's pointer + p.
     let (apack, rp, alpha) = match a {
@@ -766,10 +774,10 @@ unsafe fn kernel<const R: usize>(
             macro_rules! bload {
                 ($p:ident) => {
                     unsafe {
-                        (
-                            _mm512_loadu_ps(bp.add($p * NR)),
-                            _mm512_loadu_ps(bp.add($p * NR + 16)),
-                        )
+                        let at = bp.add($p * NR);
+                        let b: [__m512; W] =
+                            std::array::from_fn(|w| _mm512_loadu_ps(at.add(16 * w)));
+                        b
                     }
                 };
             }
@@ -782,10 +790,10 @@ unsafe fn kernel<const R: usize>(
                 ($p:ident) => {
                     unsafe {
                         let r = base.add(*rows.get_unchecked($p));
-                        (
-                            _mm512_maskz_loadu_ps(m0, r),
-                            _mm512_maskz_loadu_ps(m1, r.add(16)),
-                        )
+                        let b: [__m512; W] = std::array::from_fn(|w| {
+                            _mm512_maskz_loadu_ps([m0, m1][w], r.add(16 * w))
+                        });
+                        b
                     }
                 };
             }
@@ -799,17 +807,16 @@ unsafe fn kernel<const R: usize>(
         // SAFETY: the masked lanes are the tile's columns, inside c (asserted).
         unsafe {
             let cp = c.0.add(at);
-            let (mut v0, mut v1) = (row[0], row[1]);
-            if alpha != 1.0 {
-                v0 = _mm512_mul_ps(v0, scale);
-                v1 = _mm512_mul_ps(v1, scale);
+            for (w, (&v, mask)) in row.iter().zip([m0, m1]).enumerate() {
+                let mut v = v;
+                if alpha != 1.0 {
+                    v = _mm512_mul_ps(v, scale);
+                }
+                if load_c {
+                    v = _mm512_add_ps(v, _mm512_maskz_loadu_ps(mask, cp.add(16 * w)));
+                }
+                _mm512_mask_storeu_ps(cp.add(16 * w), mask, v);
             }
-            if load_c {
-                v0 = _mm512_add_ps(v0, _mm512_maskz_loadu_ps(m0, cp));
-                v1 = _mm512_add_ps(v1, _mm512_maskz_loadu_ps(m1, cp.add(16)));
-            }
-            _mm512_mask_storeu_ps(cp, m0, v0);
-            _mm512_mask_storeu_ps(cp.add(16), m1, v1);
         }
     }
 }
@@ -853,7 +860,7 @@ unsafe fn clamp_tile(_: Out, _: usize, _: Tile, _: Option<&[f32]>, _: f32, _: f3
 }
 
 #[cfg(not(target_arch = "x86_64"))]
-unsafe fn kernel<const R: usize>(
+unsafe fn kernel<const R: usize, const W: usize>(
     _: usize,
     _: APanel<'_>,
     _: BPanel<'_>,
