@@ -107,13 +107,12 @@ pub(crate) fn fits(g: &Geom) -> bool {
 /// channels over `oh`×`ow` outputs. Planes of few tiles pay for U's four-fold
 /// size in memory traffic (a 7×7 plane has four tiles for 36 GEMMs of 512×512
 /// weights), and thin channel counts leave the transforms the larger part.
-/// Sixteen tiles (planes of 13² to 16², half a column panel) still win while
-/// U stays near L2's size: squeezenet's 64 → 256 at 13×13 ran 14% faster in
-/// the model, resnet18's 256 → 256 at 14×14 (U 9.4 MB) 2% slower.
+/// Sixteen tiles (planes of 13² to 16², one vector of four-tile pieces) win
+/// even where U is far larger than L2: resnet18's 256 → 256 at 14×14 (U 9.4
+/// MB) ran in 0.53× the time, squeezenet's 64 → 256 at 13×13 in 0.66×.
 pub(crate) fn worth(c: usize, m: usize, (oh, ow): (usize, usize)) -> bool {
     let tiles = oh.div_ceil(4) * ow.div_ceil(4);
-    let enough = tiles >= 32 || (tiles >= 16 && c * m <= 128 * 128);
-    c >= 8 && m >= 8 && enough && c * m <= 256 * 256
+    c >= 8 && m >= 8 && tiles >= 16 && c * m <= 256 * 256
 }
 
 /// The convolution of one image `x` (C planes) into `out` (M planes) with
@@ -132,11 +131,11 @@ pub(crate) fn conv(
     let (oh, ow) = (g.output[0], g.output[1]);
     assert!(fits(g) && x.len() == u.c * g.input[0] * g.input[1] && out.len() == u.m * oh * ow);
     let (th, tw) = (oh.div_ceil(4), ow.div_ceil(4));
-    // Blocks of whole tile rows, in runs of at most 8 tiles (half a vector),
-    // four runs to a block.
+    // Blocks of whole tile rows, cut into pieces of at most 4 tiles (a
+    // quarter vector): eight pieces to a block.
     let bc = tw.min(BLOCK);
     let nbx = tw.div_ceil(bc);
-    let nby = th.div_ceil((HALVES / bc.div_ceil(8)).min(th));
+    let nby = th.div_ceil((PIECES / Block::pieces_per_row(bc)).min(th));
     let blocks = nby * nbx;
     // Few blocks for the threads, and uneven: split each block's output
     // channels too (each part transforms the block's input again).
@@ -169,55 +168,68 @@ pub(crate) fn conv(
     });
 }
 
-/// Runs of tiles in a block, each in half a vector.
-const HALVES: usize = BLOCK / 8;
+/// Pieces of 4 tiles in a block (4 to a vector).
+const PIECES: usize = BLOCK / 4;
 
-/// A rectangle of tiles (tile rows `ty`, tile columns `tx`), taken as runs of
-/// at most 8 tiles of one row: run h fills lanes 8h..8h + 8 of the block's
-/// BLOCK columns (the GEMM's columns, the transforms' vector lanes), the
-/// lanes past a short run unused.
+/// A rectangle of tiles (tile rows `ty`, tile columns `tx`), taken as pieces
+/// of at most 4 tiles of one row: piece p fills lanes 4p..4p + 4 of the
+/// block's BLOCK columns (the GEMM's columns, the transforms' vector lanes),
+/// the lanes past a short piece unused. Rows wider than 4 tiles are cut into
+/// runs of 8 (two pieces, half a vector, read and written as one stretch);
+/// rows of 4 tiles or fewer (planes up to 16²) fill a piece each, so that
+/// such a plane's 16 tiles fill one vector instead of two half ones.
 struct Block {
     ty: Range<usize>,
     tx: Range<usize>,
-    /// Each run's tile row and first column (in tiles, from the block's
-    /// corner) and length.
-    runs: [(usize, usize, usize); HALVES],
-    halves: usize,
+    /// Each piece's tile row and first column (in tiles, from the block's
+    /// corner) and length; a piece of length 0 fills the vector's unused
+    /// lanes from its first piece's place.
+    pieces: [(usize, usize, usize); PIECES],
+    vectors: usize,
 }
 
 impl Block {
+    /// The pieces one row of `cols` tiles takes.
+    fn pieces_per_row(cols: usize) -> usize {
+        if cols <= 4 {
+            1
+        } else {
+            2 * cols.div_ceil(8)
+        }
+    }
+
     fn new(ty: Range<usize>, tx: Range<usize>) -> Block {
-        let mut runs = [(0, 0, 0); HALVES];
-        let mut halves = 0;
+        let mut pieces = [(0, 0, 0); PIECES];
+        let per_row = Self::pieces_per_row(tx.len());
+        let mut n = 0;
         for r in 0..ty.len() {
-            for c in (0..tx.len()).step_by(8) {
-                runs[halves] = (r, c, 8.min(tx.len() - c));
-                halves += 1;
+            for i in 0..per_row {
+                let c = 4 * i;
+                pieces[n] = (r, c, tx.len().saturating_sub(c).min(4));
+                n += 1;
             }
+        }
+        let vectors = n.div_ceil(4);
+        for i in n..4 * vectors {
+            let first = pieces[4 * (i / 4)];
+            pieces[i] = (first.0, first.1, 0);
         }
         Block {
             ty,
             tx,
-            runs,
-            halves,
+            pieces,
+            vectors,
         }
     }
 
     /// The GEMM's columns: whole vectors.
     fn columns(&self) -> usize {
-        16 * self.halves.div_ceil(2)
+        16 * self.vectors
     }
 
-    /// The runs in vector `v`'s low and high lanes (a missing high run repeats
-    /// the low one, its lanes unused).
-    fn pair(&self, v: usize) -> ((usize, usize, usize), (usize, usize, usize)) {
-        let lo = self.runs[2 * v];
-        let hi = if 2 * v + 1 < self.halves {
-            self.runs[2 * v + 1]
-        } else {
-            (lo.0, lo.1, 0)
-        };
-        (lo, hi)
+    /// The four pieces in vector `v`'s lanes.
+    fn quarters(&self, v: usize) -> &[(usize, usize, usize)] {
+        &self.pieces[4 * v..4 * v + 4]
     }
 }
 
@@ -263,8 +275,8 @@ impl Job<'_> {
     }
 
     /// The padded input under a block, one channel at a time: its rows and
-    /// their stride, wide enough for every run's two 32-float windows read 4
-    /// floats apart.
+    /// their stride, wide enough for every piece's 16-float windows read 4
+    /// floats apart (rows padded to 8 tiles).
     fn strip_dims(b: &Block) -> (usize, usize) {
         (4 * b.ty.len() + 2, 4 * b.tx.len().next_multiple_of(8) + 4)
     }
@@ -277,9 +289,9 @@ impl Job<'_> {
     /// V for block `b`: every input channel's patches, padded into `strip`,
     /// transformed 16 tiles at a time into `v[(channel·36 + ξ)·BLOCK + lane]`
     /// (a channel's 36 rows together, written in one stream).
-    /// A run's patches start 4 floats apart in a strip row, so column j of
-    /// its 8 patches is every fourth float from j: two permutes pick it out
-    /// of 32 floats.
+    /// A piece's patches start 4 floats apart in a strip row, so column j of
+    /// its 4 patches is every fourth float from j: two permutes pick it out
+    /// of four pieces' 16 floats.
     ///
     /// # Safety
     /// The CPU has AVX-512F.
@@ -311,28 +323,19 @@ impl Job<'_> {
                 row[j1..].fill(0.0);
                 row[j0..j1].copy_from_slice(&src[(x0 + j0 as isize) as usize..][..j1 - j0]);
             }
-            for vi in 0..b.halves.div_ceil(2) {
-                let (lo, hi) = b.pair(vi);
-                let at = |run: (usize, usize, usize)| 4 * run.0 * sw + 4 * run.1;
-                let (plo, phi) = (at(lo), at(hi));
-                // SAFETY: a run's windows end 36 floats past its first patch
-                // in row 4·(rows-1)+5, inside the strip (strip_dims); the
-                // stores are inside v (asserted).
+            for vi in 0..b.vectors {
+                let at = |piece: &(usize, usize, usize)| 4 * piece.0 * sw + 4 * piece.1;
+                let p: [usize; 4] = std::array::from_fn(|q| at(&b.quarters(vi)[q]));
+                // SAFETY: a piece's window ends 20 floats past its first
+                // patch in row 4·(rows-1)+5, inside the strip (strip_dims:
+                // rows padded to 8 tiles); the stores are inside v (asserted).
                 unsafe {
                     let s = strip.as_ptr();
                     let column = |row: usize, j: usize| {
                         let (shift, j) = (4 * (j / 4), j % 4);
-                        let (l, h) = (s.add(plo + row + shift), s.add(phi + row + shift));
-                        let lo = _mm512_permutex2var_ps(
-                            _mm512_loadu_ps(l),
-                            every4[j],
-                            _mm512_loadu_ps(l.add(16)),
-                        );
-                        let hi = _mm512_permutex2var_ps(
-                            _mm512_loadu_ps(h),
-                            every4[j],
-                            _mm512_loadu_ps(h.add(16)),
-                        );
+                        let w = p.map(|p| _mm512_loadu_ps(s.add(p + row + shift)));
+                        let lo = _mm512_permutex2var_ps(w[0], every4[j], w[1]);
+                        let hi = _mm512_permutex2var_ps(w[2], every4[j], w[3]);
                         _mm512_mask_blend_ps(0xFF00, lo, hi)
                     };
                     let t: [[__m512; 6]; 6] =
@@ -353,8 +356,8 @@ impl Job<'_> {
 
     /// Output channels `ms` of block `b` from their products
     /// `prod[((channel - ms.start)·36 + ξ)·BLOCK + lane]`, plus bias, then the residual and
-    /// activation over the block's output rectangle. Row r of a run's 8
-    /// output tiles is 32 contiguous floats, interleaved from its four
+    /// activation over the block's output rectangle. Row r of a piece's 4
+    /// output tiles is 16 contiguous floats, interleaved from its four
     /// columns by permutes.
     ///
     /// # Safety
@@ -372,25 +375,33 @@ impl Job<'_> {
             // SAFETY: 16 i32 values.
             unsafe { _mm512_loadu_si512(v.as_ptr().cast()) }
         };
-        // Pairs (s, s + 1) of a run's lanes 8h.., then rows of four tiles.
+        // Pairs (s, s + 1) of lanes 8h.. (pieces 2h and 2h + 1), then each
+        // piece's row of four tiles.
         let pairs = [
             idx(&|l| l / 2 + 16 * (l % 2)),
             idx(&|l| 8 + l / 2 + 16 * (l % 2)),
         ];
         let quads = [0, 8].map(|o| idx(&|l| o + 2 * (l / 4) + (l % 2) + 16 * (l % 4 / 2)));
-        // A run's floats in each output row: 4 per tile, up to the plane's edge.
-        let width = |run: (usize, usize, usize)| {
-            let x = 4 * (b.tx.start + run.1);
-            (4 * run.2).min(ow.saturating_sub(x))
+        // A piece's floats in an output row (4 per tile, up to the plane's
+        // edge), and that row.
+        let place = |piece: &(usize, usize, usize), r: usize| {
+            let x = 4 * (b.tx.start + piece.1);
+            let oy = 4 * (b.ty.start + piece.0) + r;
+            let w = if oy < oh {
+                (4 * piece.2).min(ow.saturating_sub(x))
+            } else {
+                0
+            };
+            (w, oy * ow + x)
         };
         for m in ms.clone() {
             let bias = _mm512_set1_ps(self.bias.map_or(0.0, |b| b[m]));
-            for vi in 0..b.halves.div_ceil(2) {
-                let runs = b.pair(vi);
+            for vi in 0..b.vectors {
+                let pieces = b.quarters(vi);
                 // SAFETY: the loads are inside prod (asserted: rows of BLOCK
-                // floats); each store is masked to its run's floats in an
-                // output row inside the plane (width, and the row check),
-                // written by this task alone (the caller's contract).
+                // floats); each store is masked to its piece's floats in an
+                // output row inside the plane (`place`), written by this task
+                // alone (the caller's contract).
                 unsafe {
                     let at = |xi: usize| {
                         let p = prod
@@ -405,21 +416,18 @@ impl Job<'_> {
                     });
                     let by_row: [[__m512; 4]; 4] =
                         std::array::from_fn(|r| std::array::from_fn(|s| cols[s][r]));
-                    for (r, row) in by_row.iter().enumerate() {
-                        let y = |s: usize| row[s];
-                        for (h, run) in [runs.0, runs.1].into_iter().enumerate() {
-                            let (w, oy) = (width(run), 4 * (b.ty.start + run.0) + r);
-                            if w == 0 || oy >= oh {
+                    for (r, y) in by_row.iter().enumerate() {
+                        for (h, two) in pieces.chunks_exact(2).enumerate() {
+                            let places = [place(&two[0], r), place(&two[1], r)];
+                            if places.iter().all(|&(w, _)| w == 0) {
                                 continue;
                             }
-                            let p01 = _mm512_permutex2var_ps(y(0), pairs[h], y(1));
-                            let p23 = _mm512_permutex2var_ps(y(2), pairs[h], y(3));
-                            let dst = base.add(m * plane + oy * ow + 4 * (b.tx.start + run.1));
-                            for (q, quad) in quads.iter().enumerate() {
-                                let n = w.saturating_sub(16 * q).min(16);
-                                let keep = ((1u32 << n) - 1) as __mmask16;
+                            let p01 = _mm512_permutex2var_ps(y[0], pairs[h], y[1]);
+                            let p23 = _mm512_permutex2var_ps(y[2], pairs[h], y[3]);
+                            for (&(w, at), quad) in places.iter().zip(&quads) {
+                                let keep = ((1u32 << w) - 1) as __mmask16;
                                 let v = _mm512_permutex2var_ps(p01, *quad, p23);
-                                _mm512_mask_storeu_ps(dst.add(16 * q), keep, v);
+                                _mm512_mask_storeu_ps(base.add(m * plane + at), keep, v);
                             }
                         }
                     }
@@ -539,6 +547,7 @@ mod tests {
             (3, 5, 9, 11, 1),
             (16, 100, 14, 14, 1),
             (48, 30, 13, 13, 1),
+            (5, 20, 34, 14, 1),
             (8, 13, 30, 150, 1),
             (20, 30, 7, 6, 0),
             (9, 200, 18, 5, 2),
