@@ -138,12 +138,15 @@ pub(crate) fn conv(
     let nby = th.div_ceil((PIECES / Block::pieces_per_row(bc)).min(th));
     let blocks = nby * nbx;
     // Few blocks for the threads, and uneven: split each block's output
-    // channels too (each part transforms the block's input again).
+    // channels too, into as few groups as make the tasks a multiple of the
+    // threads (each group transforms the block's input again: squeezenet's
+    // 13×13 layers, one block each, ran 13-25% faster at 2 threads in two
+    // groups than in six).
     let row_tiles = u.m.div_ceil(MR);
-    let groups = if threads <= 1 || blocks >= 3 * threads || blocks % threads == 0 {
+    let groups = if threads <= 1 || blocks >= 3 * threads {
         1
     } else {
-        (3 * threads).div_ceil(blocks).min(row_tiles)
+        (threads / gcd(blocks, threads)).min(row_tiles)
     };
     let job = Job {
         u,
@@ -166,6 +169,14 @@ pub(crate) fn conv(
             gi * row_tiles / groups..(gi + 1) * row_tiles / groups,
         );
     });
+}
+
+fn gcd(a: usize, b: usize) -> usize {
+    if b == 0 {
+        a
+    } else {
+        gcd(b, a % b)
+    }
 }
 
 /// Pieces of 4 tiles in a block (4 to a vector).
