@@ -185,10 +185,10 @@ const PIECES: usize = BLOCK / 4;
 /// A rectangle of tiles (tile rows `ty`, tile columns `tx`), taken as pieces
 /// of at most 4 tiles of one row: piece p fills lanes 4p..4p + 4 of the
 /// block's BLOCK columns (the GEMM's columns, the transforms' vector lanes),
-/// the lanes past a short piece unused. Rows wider than 4 tiles are cut into
-/// runs of 8 (two pieces, half a vector, read and written as one stretch);
-/// rows of 4 tiles or fewer (planes up to 16²) fill a piece each, so that
-/// such a plane's 16 tiles fill one vector instead of two half ones.
+/// the lanes past a short piece unused. Pieces are independent (each has its
+/// own row and place), so a plane of up to 16² fills one vector with its 16
+/// tiles, and a row of 10 tiles takes three pieces, not a half vector and a
+/// part of another.
 struct Block {
     ty: Range<usize>,
     tx: Range<usize>,
@@ -202,11 +202,7 @@ struct Block {
 impl Block {
     /// The pieces one row of `cols` tiles takes.
     fn pieces_per_row(cols: usize) -> usize {
-        if cols <= 4 {
-            1
-        } else {
-            2 * cols.div_ceil(8)
-        }
+        cols.div_ceil(4)
     }
 
     fn new(ty: Range<usize>, tx: Range<usize>) -> Block {
