@@ -7,7 +7,7 @@ use ort_core::{AttrValue, Error};
 use crate::kernel::NodeInfo;
 use crate::ops::nn::gelu::{erf, tanh_of};
 use crate::ops::nn::{simd_fn, Flt, PAR_WORK};
-use crate::ops::quant::loops::round_trip_one;
+use crate::ops::quant::loops::Qdq;
 
 #[derive(Clone, Copy, Debug)]
 pub(crate) enum Act {
@@ -103,8 +103,12 @@ simd_fn! {
                     .for_each(|v| *v = (a * *v + b).max(zero).min(one))
             }
             Act::QuantizeDequantize(s, z, lo, hi) => {
-                let (s, z, lo, hi) = (F::of(s), F::of(z), F::of(lo), F::of(hi));
-                o.iter_mut().for_each(|v| *v = round_trip_one(*v, s, z, lo, hi))
+                let q = Qdq::new(F::of(s), F::of(z), F::of(lo), F::of(hi));
+                if q.product {
+                    o.iter_mut().for_each(|v| *v = q.by_product(*v))
+                } else {
+                    o.iter_mut().for_each(|v| *v = q.by_division(*v))
+                }
             }
             Act::HardSwish => {
                 let (a, b) = (F::of(1.0 / 6.0), F::of(0.5));

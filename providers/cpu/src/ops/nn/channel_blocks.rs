@@ -17,6 +17,7 @@ use super::conv::Epilogue;
 use super::window::Geom;
 use super::{with_scratch, PAR_WORK};
 use crate::ops::fused::activation::{add_then_apply, Act};
+use crate::ops::quant::loops::Qdq;
 
 /// Channels per block: the lanes of one vector.
 const L: usize = 16;
@@ -295,7 +296,7 @@ pub(super) enum Lanewise {
     Clip(f32, f32),
     HardSigmoid(f32, f32),
     HardSwish,
-    QuantizeDequantize(f32, f32, f32, f32),
+    QuantizeDequantize(Qdq<f32>),
 }
 
 impl Lanewise {
@@ -308,7 +309,7 @@ impl Lanewise {
             Some(Act::HardSigmoid(a, b)) => Lanewise::HardSigmoid(a as f32, b as f32),
             Some(Act::HardSwish) => Lanewise::HardSwish,
             Some(Act::QuantizeDequantize(s, z, lo, hi)) => {
-                Lanewise::QuantizeDequantize(s as f32, z as f32, lo as f32, hi as f32)
+                Lanewise::QuantizeDequantize(Qdq::new(s as f32, z as f32, lo as f32, hi as f32))
             }
             Some(_) => return None,
         })
@@ -332,14 +333,7 @@ impl Lanewise {
             }
             Lanewise::HardSigmoid(a, b) => unit(v, a, b),
             Lanewise::HardSwish => _mm512_mul_ps(v, unit(v, 1.0 / 6.0, 0.5)),
-            Lanewise::QuantizeDequantize(s, z, lo, hi) => {
-                let (s, z) = (_mm512_set1_ps(s), _mm512_set1_ps(z));
-                // Round to nearest, ties to even (0), exceptions suppressed (8).
-                let q = _mm512_roundscale_ps::<0x08>(_mm512_div_ps(v, s));
-                let q = _mm512_max_ps(_mm512_add_ps(q, z), _mm512_set1_ps(lo));
-                let q = _mm512_min_ps(q, _mm512_set1_ps(hi));
-                _mm512_mul_ps(_mm512_sub_ps(q, z), s)
-            }
+            Lanewise::QuantizeDequantize(q) => q.lanes(v),
         }
     }
 }

@@ -67,12 +67,14 @@ macro_rules! simd_fn {
                 return unsafe { avx512($($arg),*) };
             }
             #[cfg(target_arch = "x86_64")]
-            if std::arch::is_x86_feature_detected!("avx2") {
-                #[target_feature(enable = "avx2")]
+            if std::arch::is_x86_feature_detected!("avx2")
+                && std::arch::is_x86_feature_detected!("fma")
+            {
+                #[target_feature(enable = "avx2,fma")]
                 unsafe fn avx2<$($gen)*>($($arg: $ty),*) $(-> $ret)? {
                     body($($arg),*)
                 }
-                // SAFETY: the CPU supports AVX2 (checked just above).
+                // SAFETY: the CPU supports AVX2 and FMA (checked just above).
                 return unsafe { avx2($($arg),*) };
             }
             body($($arg),*)
@@ -127,6 +129,9 @@ mod tests;
 pub(crate) trait Flt:
     PodElement + num_traits::Float + AddAssign + MulAssign + Sum + Debug + Send + Sync + 'static
 {
+    /// 1.5 · 2^(mantissa bits): `x + ROUND - ROUND` rounds x half to even
+    /// while |x| < 2^(mantissa bits - 1).
+    const ROUND: Self;
     fn of(x: f64) -> Self;
     fn f64(self) -> f64;
     /// Rounds half-way cases to the even integer (as QuantizeLinear does).
@@ -138,6 +143,7 @@ pub(crate) trait Flt:
 }
 
 impl Flt for f32 {
+    const ROUND: f32 = 12_582_912.0;
     fn of(x: f64) -> f32 {
         x as f32
     }
@@ -152,10 +158,9 @@ impl Flt for f32 {
     /// it vectorize (libm's expf is a scalar call). Within a few ulp of expf.
     #[inline(always)]
     fn fast_exp(self) -> f32 {
-        const MAGIC: f32 = 12_582_912.0; // 1.5 · 2^23: adding it rounds to an integer
         let x = self.clamp(-87.336_55, 88.376_26);
-        let t = x * std::f32::consts::LOG2_E + MAGIC;
-        let n = t - MAGIC;
+        let t = x * std::f32::consts::LOG2_E + Self::ROUND;
+        let n = t - Self::ROUND;
         let r = x - n * 0.693_359_4 - n * -2.121_944_4e-4;
         let p = 1.987_569_1e-4;
         let p = p * r + 1.398_199_9e-3;
@@ -176,6 +181,7 @@ impl Flt for f32 {
 }
 
 impl Flt for f64 {
+    const ROUND: f64 = 6_755_399_441_055_744.0;
     fn of(x: f64) -> f64 {
         x
     }

@@ -3,6 +3,9 @@
 //! the other and one scale per run of elements. They are written to vectorize
 //! (AVX2 where present, through `simd_fn!`) and split large runs over the pool.
 
+#[cfg(target_arch = "x86_64")]
+use std::arch::x86_64::*;
+
 use super::QInt;
 use crate::ops::nn::{simd_fn, Flt};
 use crate::parallel::{for_each_chunk, pool_threads};
@@ -52,35 +55,130 @@ simd_fn! {
     }
 }
 
-simd_fn! {
-    fn round_trip_run[](x: &[f32], o: &mut [f32], scale: f32, zp: f32, lo: f32, hi: f32) {
-        o.iter_mut().zip(x).for_each(|(o, &v)| *o = round_trip_one(v, scale, zp, lo, hi));
+/// QuantizeLinear then DequantizeLinear with one scale and zero point, as one
+/// map `v ↦ (saturate(round_half_even(v / scale) + zp) - zp) · scale`.
+///
+/// `by_product` gives the same bits as `by_division` (the definition) without
+/// a division, which dominates these loops otherwise: `v` is clamped first
+/// to the values that saturate (NaN to the low end, as `max` does below),
+/// the quotient is `v · (1/scale)` corrected by one FMA step, which is the
+/// correctly rounded `v / scale` (Markstein's theorem: the reciprocal is
+/// correctly rounded and nothing under- or overflows once `v` is clamped),
+/// and adding `F::ROUND` rounds it half to even. It needs a positive
+/// normal scale with a normal reciprocal (`product`).
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Qdq<F> {
+    scale: F,
+    inv: F,
+    zp: F,
+    /// The integer type's range.
+    lo: F,
+    hi: F,
+    /// `(lo - zp) · scale` and `(hi - zp) · scale`: inputs past them saturate.
+    v_lo: F,
+    v_hi: F,
+    pub product: bool,
+}
+
+impl<F: Flt> Qdq<F> {
+    pub fn new(scale: F, zp: F, lo: F, hi: F) -> Qdq<F> {
+        let inv = F::one() / scale;
+        let product = scale > F::zero() && scale.is_normal() && inv.is_normal();
+        let (v_lo, v_hi) = ((lo - zp) * scale, (hi - zp) * scale);
+        Qdq {
+            scale,
+            inv,
+            zp,
+            lo,
+            hi,
+            v_lo,
+            v_hi,
+            product: product && v_lo.is_finite() && v_hi.is_finite(),
+        }
+    }
+
+    /// The map as QuantizeLinear and DequantizeLinear define it.
+    #[inline(always)]
+    pub fn by_division(self, v: F) -> F {
+        let q = ((v / self.scale).round_even() + self.zp)
+            .max(self.lo)
+            .min(self.hi);
+        // q and zp are small integers, so q - zp is exact as in the integer ops.
+        (q - self.zp) * self.scale
+    }
+
+    /// The same bits as `by_division`, when `product` holds.
+    #[inline(always)]
+    pub fn by_product(self, v: F) -> F {
+        // Written as selects so they compile to one max/min each, NaN → v_lo.
+        let v = if v > self.v_lo { v } else { self.v_lo };
+        let v = if v < self.v_hi { v } else { self.v_hi };
+        let y = v * self.inv;
+        let r = (-y).mul_add(self.scale, v);
+        let y = r.mul_add(self.inv, y);
+        (y + F::ROUND - F::ROUND) * self.scale
     }
 }
 
-/// One value through `quantize_run`, then `dequantize_run` on its integer: q
-/// and zp are small integers, so q - zp is exact as in the integer subtraction.
-/// (Also the fused ops' QuantizeDequantize activation.)
-#[inline(always)]
-pub(crate) fn round_trip_one<F: Flt>(v: F, scale: F, zp: F, lo: F, hi: F) -> F {
-    let q = ((v / scale).round_even() + zp).max(lo).min(hi);
-    (q - zp) * scale
+#[cfg(target_arch = "x86_64")]
+impl Qdq<f32> {
+    /// The map on 16 lanes, with the same bits as the scalar forms.
+    #[inline]
+    #[target_feature(enable = "avx512f")]
+    pub(crate) fn lanes(self, v: __m512) -> __m512 {
+        let s = _mm512_set1_ps(self.scale);
+        if self.product {
+            // `max` and `min` return their second operand for a NaN.
+            let v = _mm512_max_ps(v, _mm512_set1_ps(self.v_lo));
+            let v = _mm512_min_ps(v, _mm512_set1_ps(self.v_hi));
+            let inv = _mm512_set1_ps(self.inv);
+            let y = _mm512_mul_ps(v, inv);
+            let y = _mm512_fmadd_ps(_mm512_fnmadd_ps(y, s, v), inv, y);
+            let round = _mm512_set1_ps(f32::ROUND);
+            return _mm512_mul_ps(_mm512_sub_ps(_mm512_add_ps(y, round), round), s);
+        }
+        let z = _mm512_set1_ps(self.zp);
+        // Round to nearest, ties to even (0), exceptions suppressed (8).
+        let q = _mm512_roundscale_ps::<0x08>(_mm512_div_ps(v, s));
+        let q = _mm512_max_ps(_mm512_add_ps(q, z), _mm512_set1_ps(self.lo));
+        let q = _mm512_min_ps(q, _mm512_set1_ps(self.hi));
+        _mm512_mul_ps(_mm512_sub_ps(q, z), s)
+    }
+}
+
+simd_fn! {
+    fn round_trip_run[](x: &[f32], o: &mut [f32], q: Qdq<f32>) {
+        if q.product {
+            o.iter_mut().zip(x).for_each(|(o, &v)| *o = q.by_product(v));
+        } else {
+            o.iter_mut().zip(x).for_each(|(o, &v)| *o = q.by_division(v));
+        }
+    }
 }
 
 /// `o = (saturate(round_half_even(x / scale) + zp) - zp) * scale`: QuantizeLinear
 /// then DequantizeLinear with the same scale and zero point, in one pass.
 pub(crate) fn round_trip(x: &[f32], o: &mut [f32], scale: f32, zp: i32, range: (i32, i32)) {
-    let (zp, lo, hi) = (zp as f32, range.0 as f32, range.1 as f32);
-    elementwise(x, o, |x, o| round_trip_run(x, o, scale, zp, lo, hi));
+    let q = Qdq::new(scale, zp as f32, range.0 as f32, range.1 as f32);
+    elementwise(x, o, |x, o| round_trip_run(x, o, q));
 }
 
 simd_fn! {
-    fn hard_swish_run[](x: &[f32], o: &mut [f32], ab: [f32; 2], gate: [f32; 4], out: [f32; 4]) {
-        for (o, &v) in o.iter_mut().zip(x) {
-            // HardSigmoid's expression, then the two round trips.
-            let h = (ab[0] * v + ab[1]).clamp(0.0, 1.0);
-            let hq = round_trip_one(h, gate[0], gate[1], gate[2], gate[3]);
-            *o = round_trip_one(v * hq, out[0], out[1], out[2], out[3]);
+    fn hard_swish_run[](x: &[f32], o: &mut [f32], ab: [f32; 2], gate: Qdq<f32>, out: Qdq<f32>) {
+        if gate.product && out.product {
+            for (o, &v) in o.iter_mut().zip(x) {
+                // HardSigmoid's expression (a NaN gate is lost in v · gate), then
+                // the two round trips.
+                let h = ab[0] * v + ab[1];
+                let h = if h > 0.0 { h } else { 0.0 };
+                let h = if h < 1.0 { h } else { 1.0 };
+                *o = out.by_product(v * gate.by_product(h));
+            }
+        } else {
+            for (o, &v) in o.iter_mut().zip(x) {
+                let h = (ab[0] * v + ab[1]).clamp(0.0, 1.0);
+                *o = out.by_division(v * gate.by_division(h));
+            }
         }
     }
 }
@@ -97,8 +195,8 @@ pub(crate) fn quantized_hard_swish(
     gate: RoundTrip,
     out: RoundTrip,
 ) {
-    let flat = |(s, z, (lo, hi)): RoundTrip| [s, z as f32, lo as f32, hi as f32];
-    let (gate, out) = (flat(gate), flat(out));
+    let qdq = |(s, z, (lo, hi)): RoundTrip| Qdq::new(s, z as f32, lo as f32, hi as f32);
+    let (gate, out) = (qdq(gate), qdq(out));
     elementwise(x, o, |x, o| hard_swish_run(x, o, [alpha, beta], gate, out));
 }
 
@@ -182,5 +280,62 @@ mod tests {
             .fold((0f32, 0f32), |(l, h), &v| (l.min(v), h.max(v)));
         assert_eq!(range_with_zero(&x[..1000]), want);
         assert_eq!(range_with_zero(&[3.0, 4.0]), (0.0, 4.0));
+    }
+
+    #[test]
+    fn the_product_form_of_a_round_trip_has_the_division_bits() {
+        // Random scales (mantissas all ones among them, the hard case for a
+        // reciprocal) and inputs near every tie, plus arbitrary bit patterns.
+        let mut seed = 0x9e37_79b9_7f4a_7c15u64;
+        let mut next = move || {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed
+        };
+        let mut checked = 0;
+        for k in 0..300u32 {
+            let scale = if k < 8 {
+                f32::from_bits(0x3c7f_ffff - k)
+            } else {
+                f32::from_bits((next() as u32 & 0x007f_ffff) | ((100 + (next() % 40) as u32) << 23))
+            };
+            for (zp, lo, hi) in [
+                (0.0, 0.0, 255.0),
+                (-3.0, -128.0, 127.0),
+                (200.0, 0.0, 255.0),
+            ] {
+                let q = Qdq::new(scale, zp, lo, hi);
+                assert!(q.product, "scale {scale:e}");
+                for _ in 0..1000 {
+                    let tie = (next() % 700) as f32 - 350.0 + 0.5;
+                    let v = match next() % 4 {
+                        0 => f32::from_bits(next() as u32),
+                        1 => tie * scale,
+                        2 => f32::from_bits((tie * scale).to_bits().wrapping_add(1)),
+                        _ => f32::from_bits((tie * scale).to_bits().wrapping_sub(1)),
+                    };
+                    let (want, got) = (q.by_division(v), q.by_product(v));
+                    assert_eq!(got.to_bits(), want.to_bits(), "{v:e} at scale {scale:e}");
+                    checked += 1;
+                }
+            }
+        }
+        assert_eq!(checked, 900_000);
+        for v in [
+            f32::NAN,
+            f32::INFINITY,
+            -f32::INFINITY,
+            1e38,
+            -1e38,
+            0.0,
+            -0.0,
+        ] {
+            let q = Qdq::new(0.02f32, 3.0, -128.0, 127.0);
+            assert_eq!(q.by_product(v).to_bits(), q.by_division(v).to_bits(), "{v}");
+        }
+        assert!(!Qdq::new(0.0f32, 0.0, 0.0, 255.0).product);
+        assert!(!Qdq::new(-0.5f32, 0.0, 0.0, 255.0).product);
+        assert!(!Qdq::new(1e-39f32, 0.0, 0.0, 255.0).product);
     }
 }
