@@ -9,8 +9,9 @@
 //! one to gain.
 //!
 //! - [`basic`]: standard ONNX in, standard ONNX out: constant folding, redundant
-//!   node elimination, common subexpressions, dead code (and, at the extended
-//!   level, the folding of DequantizeLinear of constants).
+//!   node elimination, common subexpressions, dead code (and, run at the
+//!   extended level among the fusions, the folding of DequantizeLinear of
+//!   constants).
 //! - [`fuse`]: node fusions into ops of the project's own domain [`FUSED_DOMAIN`]
 //!   (specified in `docs/fused-ops.md`), which the CPU provider implements.
 //! - [`edit`]: what the passes share: readers and producers of values, constants,

@@ -36,6 +36,20 @@ pub fn run_node_in(
     attrs: Vec<Attribute<'static>>,
     num_outputs: usize,
 ) -> Result<Vec<Option<Value>>, Error> {
+    run_node_consts(domain, op, opset, inputs, &[], attrs, num_outputs)
+}
+
+/// As [`run_node_in`], with the inputs at `consts` given as initializers, as
+/// a session gives a model's weights (kernels may prepare them at build).
+pub fn run_node_consts(
+    domain: &str,
+    op: &str,
+    opset: i64,
+    inputs: &[Option<Value>],
+    consts: &[usize],
+    attrs: Vec<Attribute<'static>>,
+    num_outputs: usize,
+) -> Result<Vec<Option<Value>>, Error> {
     let in_names: Vec<String> = (0..inputs.len())
         .map(|i| {
             if inputs[i].is_some() {
@@ -79,15 +93,22 @@ pub fn run_node_in(
         nodes: vec![node].into(),
         inputs: in_names
             .iter()
-            .filter(|s| !s.is_empty())
-            .map(|s| RString::from(s.as_str()))
+            .enumerate()
+            .filter(|(i, s)| !s.is_empty() && !consts.contains(i))
+            .map(|(_, s)| RString::from(s.as_str()))
             .collect(),
         outputs: out_names
             .iter()
             .map(|s| RString::from(s.as_str()))
             .collect(),
         values,
-        initializers: RVec::new(),
+        initializers: consts
+            .iter()
+            .filter_map(|&i| match &inputs[i] {
+                Some(Value::Tensor(t)) => Some(Tuple2(RString::from(in_names[i].as_str()), t)),
+                _ => None,
+            })
+            .collect(),
         outer_scope: RVec::new(),
     };
     let provider = CpuProvider::create(&Options(vec![("threads".into(), "2".into())]))?;
@@ -95,7 +116,11 @@ pub fn run_node_in(
         name: "test".into(),
         graph: &graph,
         nodes: vec![0u32].into(),
-        inputs: graph.inputs.clone(),
+        inputs: in_names
+            .iter()
+            .filter(|s| !s.is_empty())
+            .map(|s| RString::from(s.as_str()))
+            .collect(),
         outputs: graph.outputs.clone(),
     };
     let part = provider.compile(&fused)?;

@@ -1,5 +1,6 @@
-//! Basic level: provider-independent rewrites that keep the graph in standard ONNX
-//! (and, at the extended level, the folding of dequantized constants).
+//! Basic level: provider-independent rewrites that keep the graph in standard
+//! ONNX. `DequantizeConstants` lives here with the other folding but is an
+//! extended-level pass, listed among the fusions (`fuse::passes`).
 
 mod constant_folding;
 mod cse;
@@ -17,6 +18,5 @@ pub fn passes() -> Vec<Box<dyn Pass>> {
         Box::new(ConstantFolding),
         Box::new(RedundantNodes),
         Box::new(CommonSubexpressions),
-        Box::new(DequantizeConstants),
     ]
 }

@@ -135,7 +135,10 @@ fn fuse(g: &Graph, uses: &Uses, i: usize, ctx: &PassContext<'_>) -> Option<Fusio
         ("" | "ai.onnx", "Conv") => "FusedConv",
         ("" | "ai.onnx", "Gemm") => "FusedGemm",
         ("" | "ai.onnx", "MatMul") => "FusedMatMul",
-        (FUSED_DOMAIN, op @ ("FusedConv" | "FusedGemm" | "FusedMatMul")) => op,
+        (
+            FUSED_DOMAIN,
+            op @ ("FusedConv" | "FusedGemm" | "FusedMatMul" | "QuantizedWeightGemm"),
+        ) => op,
         _ => return None,
     };
     if pn.attr("activation").is_some() || pn.outputs.len() != 1 {

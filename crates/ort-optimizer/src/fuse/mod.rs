@@ -9,10 +9,12 @@ mod gelu;
 mod layer_norm;
 mod quantize_dequantize;
 mod quantized_hard_swish;
+mod quantized_weight_gemm;
 mod rows_gemm;
 mod skip_layer_norm;
 mod transpose_matmul;
 
+use crate::basic::DequantizeConstants;
 use crate::Pass;
 
 pub use activation::ActivationFusion;
@@ -23,13 +25,18 @@ pub use gelu::GeluFusion;
 pub use layer_norm::LayerNormFusion;
 pub use quantize_dequantize::QuantizeDequantize;
 pub use quantized_hard_swish::QuantizedHardSwish;
+pub use quantized_weight_gemm::QuantizedWeightGemm;
 pub use rows_gemm::RowsGemm;
 pub use skip_layer_norm::SkipLayerNorm;
 pub use transpose_matmul::TransposeMatMul;
 
-/// The fusions, in the order they run.
+/// The fusions, in the order they run. The weights that a fused op keeps
+/// quantized are taken first; then the other dequantized constants fold to
+/// floats, for the fusions that read weights as numbers (ConvBatchNorm).
 pub fn passes() -> Vec<Box<dyn Pass>> {
     vec![
+        Box::new(QuantizedWeightGemm),
+        Box::new(DequantizeConstants),
         Box::new(ConvBatchNorm),
         Box::new(GeluFusion),
         Box::new(BiasAddFusion),

@@ -110,3 +110,89 @@ fn quantized_hard_swish_equals_the_four_ops() {
         }
     }
 }
+
+#[test]
+fn quantized_weight_gemm_equals_dequantize_then_fused_gemm() {
+    // (m, k, n, transA, transB, per-column parameters, zero point, B constant):
+    // the dot-product path (m ≤ 2) with K and N off the 16- and 4-tails, B
+    // [K, N] transposed per run or once at build, and the dequantizing path.
+    type Case = (usize, usize, usize, bool, bool, bool, bool, bool);
+    let cases: [Case; 5] = [
+        (1, 37, 23, false, true, true, false, false),
+        (2, 64, 9, true, false, false, true, false),
+        (1, 50, 30, false, false, true, true, true),
+        (5, 21, 7, false, true, true, true, false),
+        (1, 4096, 300, false, true, false, true, true),
+    ];
+    let fused = "ai.ort_rs.fused";
+    for (ci, &(m, k, n, ta, tb, per_col, with_zp, constant)) in cases.iter().enumerate() {
+        let mut r = crate::testing::noise(40 + ci as u32);
+        let a_shape = if ta { [k, m] } else { [m, k] };
+        let b_shape = if tb { [n, k] } else { [k, n] }.map(|d| d as i64);
+        let a: Vec<f32> = (0..m * k).map(|_| r()).collect();
+        let c: Vec<f32> = (0..n).map(|_| r()).collect();
+        let np = if per_col { n } else { 1 };
+        let scales: Vec<f32> = (0..np).map(|_| 0.01 + r().abs() * 0.05).collect();
+        for signed in [true, false] {
+            let q: Vec<i32> = (0..k * n).map(|_| (r() * 255.0) as i32).collect();
+            let (b, zp) = if signed {
+                let b = v::<i8>(&b_shape, &q.iter().map(|&x| x as i8).collect::<Vec<_>>());
+                (
+                    b,
+                    v::<i8>(
+                        &[np as i64],
+                        &(0..np).map(|j| j as i8 - 2).collect::<Vec<_>>(),
+                    ),
+                )
+            } else {
+                let b = v::<u8>(
+                    &b_shape,
+                    &q.iter().map(|&x| (x + 128) as u8).collect::<Vec<_>>(),
+                );
+                (
+                    b,
+                    v::<u8>(
+                        &[np as i64],
+                        &(0..np).map(|j| 120 + j as u8 % 9).collect::<Vec<_>>(),
+                    ),
+                )
+            };
+            let zp = if with_zp { zp } else { None };
+            let s = v::<f32>(&[np as i64], &scales);
+            let axis = if tb { 0 } else { 1 };
+            let dq_ins = [b.clone(), s.clone(), zp.clone()];
+            let dq_ins = if with_zp { &dq_ins[..] } else { &dq_ins[..2] };
+            let axis_attr = vec![attr("axis", AttrValue::Int(axis))];
+            let bf = run_node("DequantizeLinear", 13, dq_ins, axis_attr, 1).unwrap();
+            let attrs = || {
+                vec![
+                    attr("transA", AttrValue::Int(ta as i64)),
+                    attr("transB", AttrValue::Int(tb as i64)),
+                    attr("alpha", AttrValue::Float(0.75)),
+                    attr("beta", AttrValue::Float(1.5)),
+                    attr("activation", AttrValue::String("Relu".into())),
+                ]
+            };
+            let av = v(&a_shape.map(|d| d as i64), &a);
+            let cv = v(&[n as i64], &c);
+            let ins = [av.clone(), bf[0].clone(), cv.clone()];
+            let want = run_node_in(fused, "FusedGemm", 1, &ins, attrs(), 1).unwrap();
+            let ins = [av, b, cv, s, zp];
+            let consts: &[usize] = if constant { &[1, 3, 4] } else { &[] };
+            let got = crate::testing::run_node_consts(
+                fused,
+                "QuantizedWeightGemm",
+                1,
+                &ins,
+                consts,
+                attrs(),
+                1,
+            )
+            .unwrap();
+            let ((gs, gv), (ws, wv)) = (out_f32(&got, 0), out_f32(&want, 0));
+            assert_eq!(gs, ws, "case {ci}");
+            // Sums of k terms of about 0.5 · 6 in different orders.
+            crate::testing::assert_close(&gv, &wv, 2e-6 * k as f32);
+        }
+    }
+}

@@ -7,38 +7,40 @@ use crate::kernel::{input, one, opt_input, Ctx, Kernel, NodeInfo};
 use crate::ops::fused::activation::{finish, Act};
 use crate::ops::LATEST;
 
-struct Gemm {
-    alpha: f32,
-    beta: f32,
-    trans_a: bool,
-    trans_b: bool,
+pub(crate) struct Gemm {
+    pub alpha: f32,
+    pub beta: f32,
+    pub trans_a: bool,
+    pub trans_b: bool,
     /// FusedGemm's activation.
-    act: Option<Act>,
+    pub act: Option<Act>,
 }
 
 const TYPES: &[ElemType] = &[F32, F64, F16, BF16, I32, I64, U32, U64];
 
 fn build(info: &NodeInfo<'_, '_>) -> Result<Box<dyn Kernel>, Error> {
-    parse(info, false)
+    Ok(Box::new(Gemm::parse(info, false)?))
 }
 
 /// FusedGemm: Gemm plus an activation (`docs/fused-ops.md`); floats only.
 pub(crate) fn build_fused(info: &NodeInfo<'_, '_>) -> Result<Box<dyn Kernel>, Error> {
-    parse(info, true)
+    Ok(Box::new(Gemm::parse(info, true)?))
 }
 
-fn parse(info: &NodeInfo<'_, '_>, fused: bool) -> Result<Box<dyn Kernel>, Error> {
-    Ok(Box::new(Gemm {
-        alpha: info.float("alpha", 1.0)?,
-        beta: info.float("beta", 1.0)?,
-        trans_a: info.int("transA", 0)? != 0,
-        trans_b: info.int("transB", 0)? != 0,
-        act: if fused { Act::parse(info)? } else { None },
-    }))
+impl Gemm {
+    pub(crate) fn parse(info: &NodeInfo<'_, '_>, fused: bool) -> Result<Gemm, Error> {
+        Ok(Gemm {
+            alpha: info.float("alpha", 1.0)?,
+            beta: info.float("beta", 1.0)?,
+            trans_a: info.int("transA", 0)? != 0,
+            trans_b: info.int("transB", 0)? != 0,
+            act: if fused { Act::parse(info)? } else { None },
+        })
+    }
 }
 
 /// The (row, column) strides that broadcast C over an m×n output.
-fn c_strides(c: &Tensor, m: usize, n: usize) -> Result<(usize, usize), Error> {
+pub(crate) fn c_strides(c: &Tensor, m: usize, n: usize) -> Result<(usize, usize), Error> {
     let s = c.shape();
     let (cm, cn) = match s.len() {
         0 => (1, 1),
@@ -62,30 +64,10 @@ impl Kernel for Gemm {
     ) -> Result<Vec<Option<Value>>, Error> {
         let (a, b, c) = (input(inputs, 0)?, input(inputs, 1)?, opt_input(inputs, 2)?);
         let (sa, sb) = (a.shape(), b.shape());
-        if sa.len() != 2 || sb.len() != 2 {
-            return Err(Error::invalid(format!(
-                "Gemm needs 2-D A and B, got {sa:?} and {sb:?}"
-            )));
-        }
         if b.elem() != a.elem() || c.is_some_and(|c| c.elem() != a.elem()) {
             return Err(Error::invalid("A, B and C must share one element type"));
         }
-        let (m, k) = if self.trans_a {
-            (sa[1], sa[0])
-        } else {
-            (sa[0], sa[1])
-        };
-        let (k2, n) = if self.trans_b {
-            (sb[1], sb[0])
-        } else {
-            (sb[0], sb[1])
-        };
-        if k != k2 {
-            return Err(Error::invalid(format!(
-                "Gemm inner sizes differ: A {sa:?}, B {sb:?}"
-            )));
-        }
-        let (m, n, k) = (m as usize, n as usize, k as usize);
+        let (m, n, k) = self.dims(sa, sb)?;
         let c = c.filter(|_| self.beta != 0.0);
         let cs = c.map(|c| c_strides(c, m, n)).transpose()?;
         let shape = [m as i64, n as i64];
@@ -128,6 +110,31 @@ impl Kernel for Gemm {
 }
 
 impl Gemm {
+    /// (m, n, k) of the product of A and B, shapes `sa` and `sb`.
+    pub(crate) fn dims(&self, sa: &[i64], sb: &[i64]) -> Result<(usize, usize, usize), Error> {
+        if sa.len() != 2 || sb.len() != 2 {
+            return Err(Error::invalid(format!(
+                "Gemm needs 2-D A and B, got {sa:?} and {sb:?}"
+            )));
+        }
+        let (m, k) = if self.trans_a {
+            (sa[1], sa[0])
+        } else {
+            (sa[0], sa[1])
+        };
+        let (k2, n) = if self.trans_b {
+            (sb[1], sb[0])
+        } else {
+            (sb[0], sb[1])
+        };
+        if k != k2 {
+            return Err(Error::invalid(format!(
+                "Gemm inner sizes differ: A {sa:?}, B {sb:?}"
+            )));
+        }
+        Ok((m as usize, n as usize, k as usize))
+    }
+
     fn mats<'a, T>(
         &self,
         a: &'a [T],
