@@ -7,6 +7,7 @@ mod bias_add;
 mod conv_bn;
 mod gelu;
 mod layer_norm;
+mod matmul_integer_to_float;
 mod quantize_dequantize;
 mod quantized_hard_swish;
 mod quantized_weight_gemm;
@@ -23,6 +24,7 @@ pub use bias_add::BiasAddFusion;
 pub use conv_bn::ConvBatchNorm;
 pub use gelu::GeluFusion;
 pub use layer_norm::LayerNormFusion;
+pub use matmul_integer_to_float::MatMulIntegerToFloat;
 pub use quantize_dequantize::QuantizeDequantize;
 pub use quantized_hard_swish::QuantizedHardSwish;
 pub use quantized_weight_gemm::QuantizedWeightGemm;
@@ -48,5 +50,6 @@ pub fn passes() -> Vec<Box<dyn Pass>> {
         Box::new(RowsGemm),
         Box::new(QuantizeDequantize),
         Box::new(QuantizedHardSwish),
+        Box::new(MatMulIntegerToFloat),
     ]
 }

@@ -6,6 +6,7 @@ pub mod fused_gemm;
 pub mod fused_matmul;
 pub mod gelu;
 pub mod layer_normalization;
+pub mod matmul_integer_to_float;
 pub mod multi_head_attention;
 pub mod quantize_dequantize;
 pub mod quantized_hard_swish;

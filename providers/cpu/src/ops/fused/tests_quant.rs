@@ -196,3 +196,43 @@ fn quantized_weight_gemm_equals_dequantize_then_fused_gemm() {
         }
     }
 }
+
+#[test]
+fn matmul_integer_to_float_equals_the_four_ops() {
+    // A [2, 3, k] uint8 with one zero point, B [k, n] int8 with one per column;
+    // scale per tensor or per column, with and without a bias: bit-equal.
+    let (k, n) = (37usize, 21usize);
+    let mut r = crate::testing::noise(77);
+    let a: Vec<u8> = (0..6 * k).map(|_| (r() * 255.0 + 128.0) as u8).collect();
+    let b: Vec<i8> = (0..k * n).map(|_| (r() * 255.0) as i8).collect();
+    let (av, bv) = (
+        v::<u8>(&[2, 3, k as i64], &a),
+        v::<i8>(&[k as i64, n as i64], &b),
+    );
+    let (za, zb) = (v::<u8>(&[], &[131]), v::<i8>(&[n as i64], &vec![-3i8; n]));
+    let bias: Vec<f32> = (0..n).map(|_| r()).collect();
+    let fused = "ai.ort_rs.fused";
+    for scale in [
+        vec![0.0123f32],
+        (0..n).map(|j| 1e-3 * (j as f32 + 1.0)).collect(),
+    ] {
+        let s = v::<f32>(&[scale.len() as i64], &scale);
+        let mm = [av.clone(), bv.clone(), za.clone(), zb.clone()];
+        let p = run_node("MatMulInteger", 10, &mm, vec![], 1).unwrap();
+        let to = vec![attr("to", AttrValue::Int(1))];
+        let f = run_node("Cast", 13, &p, to, 1).unwrap();
+        let scaled = run_node("Mul", 14, &[f[0].clone(), s.clone()], vec![], 1).unwrap();
+        let biased = v::<f32>(&[n as i64], &bias);
+        let with_bias =
+            run_node("Add", 14, &[biased.clone(), scaled[0].clone()], vec![], 1).unwrap();
+        for (want, bias) in [(scaled, None), (with_bias, biased)] {
+            let mut ins = mm.to_vec();
+            ins.extend([s.clone(), bias]);
+            let got = run_node_in(fused, "MatMulIntegerToFloat", 1, &ins, vec![], 1).unwrap();
+            let ((gs, gv), (ws, wv)) = (out_f32(&got, 0), out_f32(&want, 0));
+            assert_eq!(gs, ws);
+            let bits = |v: &[f32]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+            assert_eq!(bits(&gv), bits(&wv));
+        }
+    }
+}

@@ -15,13 +15,17 @@ use crate::util::in_pool;
 const PAR_MIN: usize = 1 << 16;
 
 simd_fn! {
-    fn quantize_run[T: QInt](x: &[f32], o: &mut [T], scale: f32, zp: f32, lo: f32, hi: f32) {
-        for (o, &v) in o.iter_mut().zip(x) {
-            // The same steps as `requant`.
-            let q = ((v / scale).round_ties_even() + zp).max(lo).min(hi);
-            // SAFETY: `max` maps NaN to `lo`, so `q` is an integer in [lo, hi], and
-            // the range is a subset of i32's.
-            *o = T::from_i32(unsafe { q.to_int_unchecked::<i32>() });
+    fn quantize_run[T: QInt](x: &[f32], o: &mut [T], q: Qdq<f32>) {
+        // SAFETY (both loops): the levels are integers in [lo, hi] (NaN maps
+        // to lo), and the range is a subset of i32's.
+        if q.product {
+            for (o, &v) in o.iter_mut().zip(x) {
+                *o = T::from_i32(unsafe { q.level_by_product(v).to_int_unchecked::<i32>() });
+            }
+        } else {
+            for (o, &v) in o.iter_mut().zip(x) {
+                *o = T::from_i32(unsafe { q.level_by_division(v).to_int_unchecked::<i32>() });
+            }
         }
     }
 }
@@ -97,26 +101,45 @@ impl<F: Flt> Qdq<F> {
         }
     }
 
+    /// The integer QuantizeLinear gives, as a float, as it defines it (the
+    /// same steps as `requant`).
+    #[inline(always)]
+    pub fn level_by_division(self, v: F) -> F {
+        ((v / self.scale).round_even() + self.zp)
+            .max(self.lo)
+            .min(self.hi)
+    }
+
+    /// The same bits as `level_by_division`, when `product` holds.
+    #[inline(always)]
+    pub fn level_by_product(self, v: F) -> F {
+        self.steps(v) + self.zp
+    }
+
     /// The map as QuantizeLinear and DequantizeLinear define it.
     #[inline(always)]
     pub fn by_division(self, v: F) -> F {
-        let q = ((v / self.scale).round_even() + self.zp)
-            .max(self.lo)
-            .min(self.hi);
-        // q and zp are small integers, so q - zp is exact as in the integer ops.
-        (q - self.zp) * self.scale
+        // The level and zp are small integers, so level - zp is exact as in
+        // the integer ops.
+        (self.level_by_division(v) - self.zp) * self.scale
     }
 
     /// The same bits as `by_division`, when `product` holds.
     #[inline(always)]
     pub fn by_product(self, v: F) -> F {
+        self.steps(v) * self.scale
+    }
+
+    /// `level - zp`: `round_half_even(v / scale)` within [lo - zp, hi - zp].
+    #[inline(always)]
+    fn steps(self, v: F) -> F {
         // Written as selects so they compile to one max/min each, NaN → v_lo.
         let v = if v > self.v_lo { v } else { self.v_lo };
         let v = if v < self.v_hi { v } else { self.v_hi };
         let y = v * self.inv;
         let r = (-y).mul_add(self.scale, v);
         let y = r.mul_add(self.inv, y);
-        (y + F::ROUND - F::ROUND) * self.scale
+        y + F::ROUND - F::ROUND
     }
 }
 
@@ -209,8 +232,8 @@ pub(crate) fn quantize<T: QInt + Send>(
     zp: i32,
     range: (i32, i32),
 ) {
-    let (zp, lo, hi) = (zp as f32, range.0 as f32, range.1 as f32);
-    elementwise(x, o, |x, o| quantize_run(x, o, scale, zp, lo, hi));
+    let q = Qdq::new(scale, zp as f32, range.0 as f32, range.1 as f32);
+    elementwise(x, o, |x, o| quantize_run(x, o, q));
 }
 
 /// `o = (x - zp) * scale`.
@@ -317,6 +340,8 @@ mod tests {
                     };
                     let (want, got) = (q.by_division(v), q.by_product(v));
                     assert_eq!(got.to_bits(), want.to_bits(), "{v:e} at scale {scale:e}");
+                    let (want, got) = (q.level_by_division(v), q.level_by_product(v));
+                    assert_eq!(got.to_bits(), want.to_bits(), "{v:e} at scale {scale:e}");
                     checked += 1;
                 }
             }
@@ -333,6 +358,8 @@ mod tests {
         ] {
             let q = Qdq::new(0.02f32, 3.0, -128.0, 127.0);
             assert_eq!(q.by_product(v).to_bits(), q.by_division(v).to_bits(), "{v}");
+            let (want, got) = (q.level_by_division(v), q.level_by_product(v));
+            assert_eq!(got.to_bits(), want.to_bits(), "{v}");
         }
         assert!(!Qdq::new(0.0f32, 0.0, 0.0, 255.0).product);
         assert!(!Qdq::new(-0.5f32, 0.0, 0.0, 255.0).product);

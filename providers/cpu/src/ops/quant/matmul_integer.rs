@@ -1,12 +1,15 @@
+//! MatMulInteger: the integer product with zero points, on the u8/i8 GEMM
+//! (`qgemm`) over B packed at session creation when it is constant.
+
 use ort_core::ElemType::{I8, U8};
-use ort_core::{Error, Tensor, Value};
+use ort_core::{Error, PodElement, Tensor, Value};
 
 use super::qgemm::{qgemm, PackedB};
 use super::{ints, stored, MatmulPlan};
 use crate::kernel::{input, one, opt_input, ConstId, Ctx, Kernel, NodeInfo};
 use crate::ops::LATEST;
 
-struct MatMulInteger {
+pub(crate) struct MatMulInteger {
     /// B packed at session creation when it is a constant matrix.
     packed: Option<(PackedB, ConstId)>,
 }
@@ -17,6 +20,20 @@ impl Kernel for MatMulInteger {
         inputs: &[Option<&Value>],
         ctx: &Ctx<'_>,
     ) -> Result<Vec<Option<Value>>, Error> {
+        one(self.product::<i32>(inputs, ctx, |_, _, v, o| o.copy_from_slice(v))?)
+    }
+}
+
+impl MatMulInteger {
+    /// The product of inputs 0..4 (A, B, A_zero_point, B_zero_point) into a
+    /// tensor of `O`, each run of an output row handed to `store` as `qgemm`
+    /// does: (row, first column, int32 values, output run).
+    pub(crate) fn product<O: PodElement + Send>(
+        &self,
+        inputs: &[Option<&Value>],
+        ctx: &Ctx<'_>,
+        store: impl Fn(usize, usize, &[i32], &mut [O]) + Sync,
+    ) -> Result<Tensor, Error> {
         let (a, b) = (input(inputs, 0)?, input(inputs, 1)?);
         let plan = MatmulPlan::new(a.shape(), b.shape())?;
         let zp = |i: usize, t: &Tensor| match opt_input(inputs, i)? {
@@ -63,9 +80,9 @@ impl Kernel for MatMulInteger {
             }
         };
         let sa = stored(a)?;
-        let t = dispatch_q!(sa.elem(), TA => {
+        dispatch_q!(sa.elem(), TA => {
             let av = sa.as_slice::<TA>()?;
-            ctx.tensor(&plan.out_shape, |o: &mut [i32]| {
+            ctx.tensor(&plan.out_shape, |o: &mut [O]| {
                 for (p, &(ia, ib)) in plan.pairs.iter().enumerate() {
                     let za = if za.len() == 1 { &za[..] } else { &za[ia * m..(ia + 1) * m] };
                     let zb = if zb.len() == 1 { &zb[..] } else { &zb[ib * n..(ib + 1) * n] };
@@ -78,12 +95,17 @@ impl Kernel for MatMulInteger {
                         zb,
                         &mut o[p * m * n..][..m * n],
                         ctx.threads,
-                        |_, _, v, o| o.copy_from_slice(v),
+                        &store,
                     );
                 }
             })
-        })?;
-        one(t)
+        })
+    }
+
+    pub(crate) fn build(info: &NodeInfo<'_, '_>) -> MatMulInteger {
+        MatMulInteger {
+            packed: prepack(info.constant_with_id(1)),
+        }
     }
 }
 
@@ -100,9 +122,7 @@ pub(crate) fn prepack(b: Option<(&Tensor, ConstId)>) -> Option<(PackedB, ConstId
 }
 
 fn build(info: &NodeInfo<'_, '_>) -> Result<Box<dyn Kernel>, Error> {
-    Ok(Box::new(MatMulInteger {
-        packed: prepack(info.constant_with_id(1)),
-    }))
+    Ok(Box::new(MatMulInteger::build(info)))
 }
 
 crate::register!("MatMulInteger", [10, LATEST], &[U8, I8], build);

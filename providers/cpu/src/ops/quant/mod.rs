@@ -49,7 +49,7 @@ mod conv_integer;
 mod dequantize_linear;
 mod dynamic_quantize_linear;
 pub(crate) mod loops;
-mod matmul_integer;
+pub(crate) mod matmul_integer;
 mod qgemm;
 mod qlinear_conv;
 mod qlinear_matmul;
