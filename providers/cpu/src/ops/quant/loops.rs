@@ -13,6 +13,8 @@ use crate::util::in_pool;
 
 /// Runs longer than this are split over the pool.
 const PAR_MIN: usize = 1 << 16;
+/// The same for the round trips, several times the work per element.
+const HEAVY_MIN: usize = 1 << 13;
 
 simd_fn! {
     fn quantize_run[T: QInt](x: &[f32], o: &mut [T], q: Qdq<f32>) {
@@ -183,7 +185,7 @@ simd_fn! {
 /// then DequantizeLinear with the same scale and zero point, in one pass.
 pub(crate) fn round_trip(x: &[f32], o: &mut [f32], scale: f32, zp: i32, range: (i32, i32)) {
     let q = Qdq::new(scale, zp as f32, range.0 as f32, range.1 as f32);
-    elementwise(x, o, |x, o| round_trip_run(x, o, q));
+    elementwise(x, o, HEAVY_MIN, |x, o| round_trip_run(x, o, q));
 }
 
 simd_fn! {
@@ -220,7 +222,9 @@ pub(crate) fn quantized_hard_swish(
 ) {
     let qdq = |(s, z, (lo, hi)): RoundTrip| Qdq::new(s, z as f32, lo as f32, hi as f32);
     let (gate, out) = (qdq(gate), qdq(out));
-    elementwise(x, o, |x, o| hard_swish_run(x, o, [alpha, beta], gate, out));
+    elementwise(x, o, HEAVY_MIN, |x, o| {
+        hard_swish_run(x, o, [alpha, beta], gate, out)
+    });
 }
 
 /// `o = saturate(round_half_even(x / scale) + zp)` with the saturation range
@@ -233,19 +237,31 @@ pub(crate) fn quantize<T: QInt + Send>(
     range: (i32, i32),
 ) {
     let q = Qdq::new(scale, zp as f32, range.0 as f32, range.1 as f32);
-    elementwise(x, o, |x, o| quantize_run(x, o, q));
+    elementwise(x, o, PAR_MIN, |x, o| quantize_run(x, o, q));
 }
 
 /// `o = (x - zp) * scale`.
 pub(crate) fn dequantize<T: QInt + Sync>(x: &[T], o: &mut [f32], scale: f32, zp: i32) {
-    elementwise(x, o, |x, o| dequantize_run(x, o, scale, zp));
+    elementwise(x, o, PAR_MIN, |x, o| dequantize_run(x, o, scale, zp));
 }
 
-/// `f(x, o)` over the whole run, or over chunks on the pool when it is long.
-fn elementwise<A: Sync, B: Send>(x: &[A], o: &mut [B], f: impl Fn(&[A], &mut [B]) + Sync) {
-    if o.len() >= PAR_MIN && in_pool() {
-        let c = PAR_MIN / 4;
-        for_each_chunk(pool_threads(), o, c, |i, o| f(&x[i * c..][..o.len()], o));
+/// `f(x, o)` over the whole run, or over chunks on the pool when it has at
+/// least `min` elements: one chunk per thread and then some, in whole cache
+/// lines.
+fn elementwise<A: Sync, B: Send>(
+    x: &[A],
+    o: &mut [B],
+    min: usize,
+    f: impl Fn(&[A], &mut [B]) + Sync,
+) {
+    if o.len() >= min && in_pool() {
+        let threads = pool_threads();
+        let c = o
+            .len()
+            .div_ceil(2 * threads)
+            .next_multiple_of(16)
+            .min(PAR_MIN / 4);
+        for_each_chunk(threads, o, c, |i, o| f(&x[i * c..][..o.len()], o));
     } else {
         f(x, o);
     }
