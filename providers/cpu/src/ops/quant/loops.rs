@@ -71,7 +71,8 @@ simd_fn! {
 /// correctly rounded `v / scale` (Markstein's theorem: the reciprocal is
 /// correctly rounded and nothing under- or overflows once `v` is clamped),
 /// and adding `F::ROUND` rounds it half to even. It needs a positive
-/// normal scale with a normal reciprocal (`product`).
+/// normal scale with a normal reciprocal and a range of under 2^22 steps
+/// either side of the zero point (`product`).
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct Qdq<F> {
     scale: F,
@@ -91,6 +92,11 @@ impl<F: Flt> Qdq<F> {
         let inv = F::one() / scale;
         let product = scale > F::zero() && scale.is_normal() && inv.is_normal();
         let (v_lo, v_hi) = ((lo - zp) * scale, (hi - zp) * scale);
+        // Adding ROUND rounds only below 2^(mantissa bits - 1) = ROUND / 3
+        // (the integer types here span 2^16 at most; a fused activation's
+        // parameters could say more).
+        let span = F::ROUND / F::of(3.0);
+        let product = product && hi - zp <= span && zp - lo <= span;
         Qdq {
             scale,
             inv,
@@ -380,5 +386,7 @@ mod tests {
         assert!(!Qdq::new(0.0f32, 0.0, 0.0, 255.0).product);
         assert!(!Qdq::new(-0.5f32, 0.0, 0.0, 255.0).product);
         assert!(!Qdq::new(1e-39f32, 0.0, 0.0, 255.0).product);
+        assert!(!Qdq::new(0.5f32, 0.0, -1e9, 1e9).product);
+        assert!(Qdq::new(0.5f32, 0.0, -32768.0, 32767.0).product);
     }
 }
