@@ -8,13 +8,13 @@ use ort_core::{
     AttrValue, ElemType, Error, GraphView, NodeView, PodElement, Tensor, TypeInfo, Value,
 };
 
+/// What a kernel returns: one value per declared output (None for an omitted
+/// optional one).
+pub type Outputs = Result<Vec<Option<Value>>, Error>;
+
 /// A compiled node. Stateless: `compute` takes `&self`.
 pub trait Kernel: Send + Sync {
-    fn compute(
-        &self,
-        inputs: &[Option<&Value>],
-        ctx: &Ctx<'_>,
-    ) -> Result<Vec<Option<Value>>, Error>;
+    fn compute(&self, inputs: &[Option<&Value>], ctx: &Ctx<'_>) -> Outputs;
 }
 
 /// The per-call context: host services (arena allocation) and the intra-op pool size.
@@ -208,6 +208,6 @@ pub fn opt_input<'v>(inputs: &[Option<&'v Value>], i: usize) -> Result<Option<&'
 }
 
 /// Wraps one output tensor.
-pub fn one(t: Tensor) -> Result<Vec<Option<Value>>, Error> {
+pub fn one(t: Tensor) -> Outputs {
     Ok(vec![Some(Value::Tensor(t))])
 }

@@ -7,7 +7,7 @@ use ort_core::abi::{Capability, FusedNode, ProviderInfo, RString, RVec, Tuple2};
 use ort_core::plugin::{value_types, Host, Options, Partition, Provider};
 use ort_core::{Error, GraphView, Value};
 
-use crate::kernel::{Ctx, Kernel, NodeInfo};
+use crate::kernel::{Ctx, Kernel, NodeInfo, Outputs};
 use crate::registry;
 
 pub struct CpuProvider {
@@ -156,11 +156,7 @@ struct CpuPartition {
 }
 
 impl Partition for CpuPartition {
-    fn compute(
-        &self,
-        inputs: &[Option<&Value>],
-        host: &Host<'_>,
-    ) -> Result<Vec<Option<Value>>, Error> {
+    fn compute(&self, inputs: &[Option<&Value>], host: &Host<'_>) -> Outputs {
         let ins: Vec<Option<&Value>> = self
             .input_map
             .iter()

@@ -3,8 +3,9 @@
 use ort_core::abi::{AttrValue, Attribute, FusedNode, GraphView, NodeView, RString, RVec, Tuple2};
 use ort_core::host::{with_host_services, HeapAllocator};
 use ort_core::plugin::{Host, Options, Provider};
-use ort_core::{Error, Tensor, TypeInfo, Value};
+use ort_core::{Tensor, TypeInfo, Value};
 
+use crate::kernel::Outputs;
 use crate::CpuProvider;
 
 /// An attribute for [`run_node`].
@@ -23,7 +24,7 @@ pub fn run_node(
     inputs: &[Option<Value>],
     attrs: Vec<Attribute<'static>>,
     num_outputs: usize,
-) -> Result<Vec<Option<Value>>, Error> {
+) -> Outputs {
     run_node_in("", op, opset, inputs, attrs, num_outputs)
 }
 
@@ -35,7 +36,7 @@ pub fn run_node_in(
     inputs: &[Option<Value>],
     attrs: Vec<Attribute<'static>>,
     num_outputs: usize,
-) -> Result<Vec<Option<Value>>, Error> {
+) -> Outputs {
     run_node_consts(domain, op, opset, inputs, &[], attrs, num_outputs)
 }
 
@@ -49,7 +50,7 @@ pub fn run_node_consts(
     consts: &[usize],
     attrs: Vec<Attribute<'static>>,
     num_outputs: usize,
-) -> Result<Vec<Option<Value>>, Error> {
+) -> Outputs {
     let in_names: Vec<String> = (0..inputs.len())
         .map(|i| {
             if inputs[i].is_some() {

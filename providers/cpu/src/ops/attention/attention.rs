@@ -5,7 +5,7 @@
 use ort_core::{ElemType, Error, Tensor, Value};
 
 use super::{rounder, wants};
-use crate::kernel::{input, opt_input, Ctx, Kernel, NodeInfo};
+use crate::kernel::{input, opt_input, Ctx, Kernel, NodeInfo, Outputs};
 use crate::ops::nn::{data, narrow, Flt, PAR_WORK};
 use crate::ops::{FLOATS, LATEST};
 use crate::util::{gemm_strided, GemmScalar, MatRef};
@@ -353,22 +353,14 @@ fn softmax<F: Flt>(x: &mut [F], exact: bool, r: fn(F) -> F) {
 }
 
 impl Kernel for Attention {
-    fn compute(
-        &self,
-        inputs: &[Option<&Value>],
-        ctx: &Ctx<'_>,
-    ) -> Result<Vec<Option<Value>>, Error> {
+    fn compute(&self, inputs: &[Option<&Value>], ctx: &Ctx<'_>) -> Outputs {
         let q = input(inputs, 0)?;
         float_as!(q.elem(), F => self.run::<F>(inputs, ctx))
     }
 }
 
 impl Attention {
-    fn run<F: Flt + GemmScalar>(
-        &self,
-        inputs: &[Option<&Value>],
-        ctx: &Ctx<'_>,
-    ) -> Result<Vec<Option<Value>>, Error> {
+    fn run<F: Flt + GemmScalar>(&self, inputs: &[Option<&Value>], ctx: &Ctx<'_>) -> Outputs {
         let (q, k, v) = (input(inputs, 0)?, input(inputs, 1)?, input(inputs, 2)?);
         let mask = opt_input(inputs, 3)?;
         let (past_k, past_v) = (opt_input(inputs, 4)?, opt_input(inputs, 5)?);

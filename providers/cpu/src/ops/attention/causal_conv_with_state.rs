@@ -5,7 +5,7 @@ use ort_core::{Error, Value};
 use rayon::prelude::*;
 
 use super::wants;
-use crate::kernel::{input, opt_input, Ctx, Kernel, NodeInfo};
+use crate::kernel::{input, opt_input, Ctx, Kernel, NodeInfo, Outputs};
 use crate::ops::nn::{data, narrow, Flt, PAR_WORK};
 use crate::ops::{FLOATS, LATEST};
 
@@ -27,22 +27,14 @@ fn build(info: &NodeInfo<'_, '_>) -> Result<Box<dyn Kernel>, Error> {
 }
 
 impl Kernel for CausalConvWithState {
-    fn compute(
-        &self,
-        inputs: &[Option<&Value>],
-        ctx: &Ctx<'_>,
-    ) -> Result<Vec<Option<Value>>, Error> {
+    fn compute(&self, inputs: &[Option<&Value>], ctx: &Ctx<'_>) -> Outputs {
         let x = input(inputs, 0)?;
         float_as!(x.elem(), F => self.run::<F>(inputs, ctx))
     }
 }
 
 impl CausalConvWithState {
-    fn run<F: Flt>(
-        &self,
-        inputs: &[Option<&Value>],
-        ctx: &Ctx<'_>,
-    ) -> Result<Vec<Option<Value>>, Error> {
+    fn run<F: Flt>(&self, inputs: &[Option<&Value>], ctx: &Ctx<'_>) -> Outputs {
         let (x, w) = (input(inputs, 0)?, input(inputs, 1)?);
         let (bias, past) = (opt_input(inputs, 2)?, opt_input(inputs, 3)?);
         let (xs, ws) = (x.shape(), w.shape());

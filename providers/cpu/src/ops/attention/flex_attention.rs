@@ -5,7 +5,7 @@
 use ort_core::{ElemType, Error, Value};
 use rayon::prelude::*;
 
-use crate::kernel::{input, one, Ctx, Kernel, NodeInfo};
+use crate::kernel::{input, one, Ctx, Kernel, NodeInfo, Outputs};
 use crate::ops::nn::{data, narrow, Flt, PAR_WORK};
 use crate::ops::{FLOATS, LATEST};
 use crate::util::{gemm_strided, GemmScalar, MatRef};
@@ -32,22 +32,14 @@ fn build(info: &NodeInfo<'_, '_>) -> Result<Box<dyn Kernel>, Error> {
 }
 
 impl Kernel for FlexAttention {
-    fn compute(
-        &self,
-        inputs: &[Option<&Value>],
-        ctx: &Ctx<'_>,
-    ) -> Result<Vec<Option<Value>>, Error> {
+    fn compute(&self, inputs: &[Option<&Value>], ctx: &Ctx<'_>) -> Outputs {
         let q = input(inputs, 0)?;
         float_as!(q.elem(), F => self.run::<F>(inputs, ctx))
     }
 }
 
 impl FlexAttention {
-    fn run<F: Flt + GemmScalar>(
-        &self,
-        inputs: &[Option<&Value>],
-        ctx: &Ctx<'_>,
-    ) -> Result<Vec<Option<Value>>, Error> {
+    fn run<F: Flt + GemmScalar>(&self, inputs: &[Option<&Value>], ctx: &Ctx<'_>) -> Outputs {
         let (q, k, v) = (input(inputs, 0)?, input(inputs, 1)?, input(inputs, 2)?);
         let (qs, ks, vs) = (q.shape(), k.shape(), v.shape());
         if qs.len() != 4 || ks.len() != 4 || vs.len() != 4 {

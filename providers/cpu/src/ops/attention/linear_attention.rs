@@ -5,7 +5,7 @@ use ort_core::{Error, Value};
 use rayon::prelude::*;
 
 use super::wants;
-use crate::kernel::{input, opt_input, Ctx, Kernel, NodeInfo};
+use crate::kernel::{input, opt_input, Ctx, Kernel, NodeInfo, Outputs};
 use crate::ops::nn::{data, narrow, Flt, PAR_WORK};
 use crate::ops::{FLOATS, LATEST};
 
@@ -44,22 +44,14 @@ fn build(info: &NodeInfo<'_, '_>) -> Result<Box<dyn Kernel>, Error> {
 }
 
 impl Kernel for LinearAttention {
-    fn compute(
-        &self,
-        inputs: &[Option<&Value>],
-        ctx: &Ctx<'_>,
-    ) -> Result<Vec<Option<Value>>, Error> {
+    fn compute(&self, inputs: &[Option<&Value>], ctx: &Ctx<'_>) -> Outputs {
         let q = input(inputs, 0)?;
         float_as!(q.elem(), F => self.run::<F>(inputs, ctx))
     }
 }
 
 impl LinearAttention {
-    fn run<F: Flt>(
-        &self,
-        inputs: &[Option<&Value>],
-        ctx: &Ctx<'_>,
-    ) -> Result<Vec<Option<Value>>, Error> {
+    fn run<F: Flt>(&self, inputs: &[Option<&Value>], ctx: &Ctx<'_>) -> Outputs {
         let (q, k, v) = (input(inputs, 0)?, input(inputs, 1)?, input(inputs, 2)?);
         let past = opt_input(inputs, 3)?;
         let (decay, beta) = (opt_input(inputs, 4)?, opt_input(inputs, 5)?);

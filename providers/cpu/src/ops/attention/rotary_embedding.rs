@@ -4,7 +4,7 @@
 use ort_core::{Error, Value};
 use rayon::prelude::*;
 
-use crate::kernel::{input, one, opt_input, Ctx, Kernel, NodeInfo};
+use crate::kernel::{input, one, opt_input, Ctx, Kernel, NodeInfo, Outputs};
 use crate::ops::nn::{data, output, Flt, PAR_WORK};
 use crate::ops::{FLOATS, LATEST};
 
@@ -27,11 +27,7 @@ fn build(info: &NodeInfo<'_, '_>) -> Result<Box<dyn Kernel>, Error> {
 }
 
 impl Kernel for RotaryEmbedding {
-    fn compute(
-        &self,
-        inputs: &[Option<&Value>],
-        ctx: &Ctx<'_>,
-    ) -> Result<Vec<Option<Value>>, Error> {
+    fn compute(&self, inputs: &[Option<&Value>], ctx: &Ctx<'_>) -> Outputs {
         let x = input(inputs, 0)?;
         let (cos, sin) = (input(inputs, 1)?, input(inputs, 2)?);
         let pos = opt_input(inputs, 3)?.map(|t| t.to_i64_vec()).transpose()?;

@@ -7,7 +7,7 @@
 use ort_core::ElemType::{F32, I8, U8};
 use ort_core::{Error, Tensor, Value};
 
-use crate::kernel::{input, one, opt_input, Ctx, Kernel, NodeInfo};
+use crate::kernel::{input, one, opt_input, Ctx, Kernel, NodeInfo, Outputs};
 use crate::ops::quant::matmul_integer::MatMulInteger;
 use crate::ops::LATEST;
 
@@ -31,11 +31,7 @@ fn per_column<'t>(t: &'t Tensor, n: usize, what: &str) -> Result<&'t [f32], Erro
 }
 
 impl Kernel for MatMulIntegerToFloat {
-    fn compute(
-        &self,
-        inputs: &[Option<&Value>],
-        ctx: &Ctx<'_>,
-    ) -> Result<Vec<Option<Value>>, Error> {
+    fn compute(&self, inputs: &[Option<&Value>], ctx: &Ctx<'_>) -> Outputs {
         let b = input(inputs, 1)?;
         // A 1-D B is one column.
         let n = match b.shape() {

@@ -7,7 +7,7 @@
 
 use ort_core::{ElemType, Error, Tensor, Value};
 
-use crate::kernel::{input, one, opt_input, Ctx, Kernel, NodeInfo};
+use crate::kernel::{input, one, opt_input, Ctx, Kernel, NodeInfo, Outputs};
 use crate::ops::nn::blas::{gemm, gemm_prepacked, pack_b, Mat};
 use crate::ops::nn::simd_fn;
 use crate::ops::nn::{data, output, Flt, PAR_WORK};
@@ -160,11 +160,7 @@ simd_fn! {
 }
 
 impl Kernel for MultiHeadAttention {
-    fn compute(
-        &self,
-        inputs: &[Option<&Value>],
-        ctx: &Ctx<'_>,
-    ) -> Result<Vec<Option<Value>>, Error> {
+    fn compute(&self, inputs: &[Option<&Value>], ctx: &Ctx<'_>) -> Outputs {
         match input(inputs, 0)?.elem() {
             ElemType::F64 => self.run::<f64>(inputs, ctx),
             ElemType::F32 | ElemType::F16 | ElemType::BF16 => self.run::<f32>(inputs, ctx),
@@ -191,11 +187,7 @@ fn packed(t: &Tensor, heads: usize, what: &str) -> Result<(usize, usize, usize),
 }
 
 impl MultiHeadAttention {
-    fn run<F: Flt + GemmScalar>(
-        &self,
-        inputs: &[Option<&Value>],
-        ctx: &Ctx<'_>,
-    ) -> Result<Vec<Option<Value>>, Error> {
+    fn run<F: Flt + GemmScalar>(&self, inputs: &[Option<&Value>], ctx: &Ctx<'_>) -> Outputs {
         let (q, k, v) = (input(inputs, 0)?, input(inputs, 1)?, input(inputs, 2)?);
         let heads = self.heads;
         let (b, sq, d) = packed(q, heads, "Q")?;

@@ -5,7 +5,7 @@
 use ort_core::ElemType::{F32, I8, U8};
 use ort_core::{Error, Tensor, Value};
 
-use crate::kernel::{input, one, Ctx, Kernel, NodeInfo};
+use crate::kernel::{input, one, Ctx, Kernel, NodeInfo, Outputs};
 use crate::ops::quant::loops::{round_trip, RoundTrip};
 use crate::ops::LATEST;
 
@@ -16,11 +16,7 @@ fn build(_: &NodeInfo<'_, '_>) -> Result<Box<dyn Kernel>, Error> {
 }
 
 impl Kernel for QuantizeDequantize {
-    fn compute(
-        &self,
-        inputs: &[Option<&Value>],
-        ctx: &Ctx<'_>,
-    ) -> Result<Vec<Option<Value>>, Error> {
+    fn compute(&self, inputs: &[Option<&Value>], ctx: &Ctx<'_>) -> Outputs {
         let x = input(inputs, 0)?;
         let (s, z, range) = params(input(inputs, 1)?, input(inputs, 2)?)?;
         let xs = x.as_slice::<f32>()?;

@@ -6,7 +6,7 @@ use ort_core::ElemType::F32;
 use ort_core::{Error, Value};
 
 use super::quantize_dequantize::params;
-use crate::kernel::{input, one, Ctx, Kernel, NodeInfo};
+use crate::kernel::{input, one, Ctx, Kernel, NodeInfo, Outputs};
 use crate::ops::quant::loops::quantized_hard_swish;
 use crate::ops::LATEST;
 
@@ -23,11 +23,7 @@ fn build(info: &NodeInfo<'_, '_>) -> Result<Box<dyn Kernel>, Error> {
 }
 
 impl Kernel for QuantizedHardSwish {
-    fn compute(
-        &self,
-        inputs: &[Option<&Value>],
-        ctx: &Ctx<'_>,
-    ) -> Result<Vec<Option<Value>>, Error> {
+    fn compute(&self, inputs: &[Option<&Value>], ctx: &Ctx<'_>) -> Outputs {
         let x = input(inputs, 0)?;
         let gate = params(input(inputs, 1)?, input(inputs, 2)?)?;
         let out = params(input(inputs, 3)?, input(inputs, 4)?)?;

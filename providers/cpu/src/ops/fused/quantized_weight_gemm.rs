@@ -8,7 +8,7 @@
 use ort_core::ElemType::{F32, I8, U8};
 use ort_core::{Error, Tensor, Value};
 
-use crate::kernel::{input, one, opt_input, ConstId, Ctx, Kernel, NodeInfo};
+use crate::kernel::{input, one, opt_input, ConstId, Ctx, Kernel, NodeInfo, Outputs};
 use crate::ops::fused::activation::finish;
 use crate::ops::nn::gemm::{c_strides, Gemm};
 use crate::ops::nn::PAR_WORK;
@@ -75,11 +75,7 @@ fn params<T: QInt>(s: &Tensor, z: Option<&Tensor>, n: usize) -> Result<Vec<(f32,
 }
 
 impl Kernel for QuantizedWeightGemm {
-    fn compute(
-        &self,
-        inputs: &[Option<&Value>],
-        ctx: &Ctx<'_>,
-    ) -> Result<Vec<Option<Value>>, Error> {
+    fn compute(&self, inputs: &[Option<&Value>], ctx: &Ctx<'_>) -> Outputs {
         let (a, b, c) = (input(inputs, 0)?, input(inputs, 1)?, opt_input(inputs, 2)?);
         let (s, z) = (input(inputs, 3)?, opt_input(inputs, 4)?);
         if a.elem() != F32 || s.elem() != F32 || c.is_some_and(|c| c.elem() != F32) {
@@ -104,7 +100,7 @@ impl QuantizedWeightGemm {
         (m, n, k): (usize, usize, usize),
         per: Vec<(f32, f32)>,
         ctx: &Ctx<'_>,
-    ) -> Result<Vec<Option<Value>>, Error> {
+    ) -> Outputs {
         let (a, b) = (input(inputs, 0)?, input(inputs, 1)?);
         let bq = b.as_slice::<T>()?;
         if m > SMALL_M {

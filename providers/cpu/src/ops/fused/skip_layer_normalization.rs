@@ -3,7 +3,7 @@
 
 use ort_core::{Error, Value};
 
-use crate::kernel::{input, opt_input, Ctx, Kernel, NodeInfo};
+use crate::kernel::{input, opt_input, Ctx, Kernel, NodeInfo, Outputs};
 use crate::ops::nn::layer_normalization::{norm_in_place, norm_row};
 use crate::ops::nn::{data, output, with_float, PAR_WORK};
 use crate::ops::{FLOATS, LATEST};
@@ -24,11 +24,7 @@ fn build(info: &NodeInfo<'_, '_>) -> Result<Box<dyn Kernel>, Error> {
 }
 
 impl Kernel for SkipLayerNormalization {
-    fn compute(
-        &self,
-        inputs: &[Option<&Value>],
-        ctx: &Ctx<'_>,
-    ) -> Result<Vec<Option<Value>>, Error> {
+    fn compute(&self, inputs: &[Option<&Value>], ctx: &Ctx<'_>) -> Outputs {
         let (x, skip, scale) = (input(inputs, 0)?, input(inputs, 1)?, input(inputs, 2)?);
         let (beta, bias) = (opt_input(inputs, 3)?, opt_input(inputs, 4)?);
         // X + Skip broadcasts like Add; the normalized axis is the sum's last.

@@ -2,7 +2,7 @@
 
 use ort_core::{Error, Value};
 
-use crate::kernel::{input, one, Ctx, Kernel, NodeInfo};
+use crate::kernel::{input, one, Ctx, Kernel, NodeInfo, Outputs};
 use crate::ops::nn::{data, output};
 use crate::ops::{FLOATS, LATEST};
 
@@ -36,11 +36,7 @@ impl AffineGrid {
 }
 
 impl Kernel for AffineGrid {
-    fn compute(
-        &self,
-        inputs: &[Option<&Value>],
-        ctx: &Ctx<'_>,
-    ) -> Result<Vec<Option<Value>>, Error> {
+    fn compute(&self, inputs: &[Option<&Value>], ctx: &Ctx<'_>) -> Outputs {
         let theta = input(inputs, 0)?;
         let size = input(inputs, 1)?.to_i64_vec()?;
         let ts = theta.shape();

@@ -6,7 +6,7 @@ use ort_core::{Error, Value};
 use rayon::prelude::*;
 
 use super::par;
-use crate::kernel::{input, one, Ctx, Kernel, NodeInfo};
+use crate::kernel::{input, one, Ctx, Kernel, NodeInfo, Outputs};
 use crate::ops::nn::{data, output, Flt};
 use crate::ops::{FLOATS, LATEST};
 use crate::util::dims;
@@ -223,11 +223,7 @@ impl GridSample {
 }
 
 impl Kernel for GridSample {
-    fn compute(
-        &self,
-        inputs: &[Option<&Value>],
-        ctx: &Ctx<'_>,
-    ) -> Result<Vec<Option<Value>>, Error> {
+    fn compute(&self, inputs: &[Option<&Value>], ctx: &Ctx<'_>) -> Outputs {
         let x = input(inputs, 0)?;
         let grid = input(inputs, 1)?;
         let xs = dims(x.shape());

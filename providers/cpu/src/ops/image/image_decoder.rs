@@ -4,7 +4,7 @@
 use image::{DynamicImage, ImageReader};
 use ort_core::{Error, Value};
 
-use crate::kernel::{input, one, Ctx, Kernel, NodeInfo};
+use crate::kernel::{input, one, Ctx, Kernel, NodeInfo, Outputs};
 use crate::ops::LATEST;
 
 #[derive(Clone, Copy, PartialEq)]
@@ -34,11 +34,7 @@ fn luma(r: u8, g: u8, b: u8) -> u8 {
 }
 
 impl Kernel for ImageDecoder {
-    fn compute(
-        &self,
-        inputs: &[Option<&Value>],
-        ctx: &Ctx<'_>,
-    ) -> Result<Vec<Option<Value>>, Error> {
+    fn compute(&self, inputs: &[Option<&Value>], ctx: &Ctx<'_>) -> Outputs {
         let bytes = input(inputs, 0)?.as_slice::<u8>()?;
         let img = ImageReader::new(std::io::Cursor::new(bytes))
             .with_guessed_format()

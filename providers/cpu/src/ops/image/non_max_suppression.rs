@@ -4,7 +4,7 @@
 use ort_core::{Error, Value};
 
 use super::f64s;
-use crate::kernel::{input, one, opt_input, Ctx, Kernel, NodeInfo};
+use crate::kernel::{input, one, opt_input, Ctx, Kernel, NodeInfo, Outputs};
 use crate::ops::{FLOATS, LATEST};
 
 struct NonMaxSuppression {
@@ -53,11 +53,7 @@ fn suppresses(a: &[f64; 4], b: &[f64; 4], threshold: f64) -> bool {
 }
 
 impl Kernel for NonMaxSuppression {
-    fn compute(
-        &self,
-        inputs: &[Option<&Value>],
-        ctx: &Ctx<'_>,
-    ) -> Result<Vec<Option<Value>>, Error> {
+    fn compute(&self, inputs: &[Option<&Value>], ctx: &Ctx<'_>) -> Outputs {
         let boxes_t = input(inputs, 0)?;
         let scores_t = input(inputs, 1)?;
         let (bs, ss) = (boxes_t.shape(), scores_t.shape());

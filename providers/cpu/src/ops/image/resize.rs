@@ -7,7 +7,7 @@ use ort_core::{ElemType, Error, PodElement, Tensor, Value};
 use rayon::prelude::*;
 
 use super::{f64s, par};
-use crate::kernel::{input, one, opt_input, Ctx, Kernel, NodeInfo};
+use crate::kernel::{input, one, opt_input, Ctx, Kernel, NodeInfo, Outputs};
 use crate::ops::nn::{data, output, Flt};
 use crate::ops::{ANY, LATEST};
 use crate::util::dims;
@@ -556,11 +556,7 @@ where
 }
 
 impl Kernel for Resize {
-    fn compute(
-        &self,
-        inputs: &[Option<&Value>],
-        ctx: &Ctx<'_>,
-    ) -> Result<Vec<Option<Value>>, Error> {
+    fn compute(&self, inputs: &[Option<&Value>], ctx: &Ctx<'_>) -> Outputs {
         let x = input(inputs, 0)?;
         let (out, maps) = self.plan(inputs, x)?;
         let shape = dims(x.shape());

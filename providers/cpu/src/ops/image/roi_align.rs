@@ -5,7 +5,7 @@ use ort_core::{Error, Value};
 use rayon::prelude::*;
 
 use super::{f64s, par};
-use crate::kernel::{input, one, Ctx, Kernel, NodeInfo};
+use crate::kernel::{input, one, Ctx, Kernel, NodeInfo, Outputs};
 use crate::ops::nn::{data, output, Flt};
 use crate::ops::{FLOATS, LATEST};
 use crate::util::dims;
@@ -155,11 +155,7 @@ impl RoiAlign {
 }
 
 impl Kernel for RoiAlign {
-    fn compute(
-        &self,
-        inputs: &[Option<&Value>],
-        ctx: &Ctx<'_>,
-    ) -> Result<Vec<Option<Value>>, Error> {
+    fn compute(&self, inputs: &[Option<&Value>], ctx: &Ctx<'_>) -> Outputs {
         let x = input(inputs, 0)?;
         let rois_t = input(inputs, 1)?;
         let bi = input(inputs, 2)?.to_i64_vec()?;

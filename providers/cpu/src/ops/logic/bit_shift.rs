@@ -1,7 +1,7 @@
 use ort_core::{Error, Value};
 
 use super::bitwise::INTS;
-use crate::kernel::{input, one, Ctx, Kernel};
+use crate::kernel::{input, one, Ctx, Kernel, Outputs};
 use crate::ops::LATEST;
 use crate::util::binary;
 
@@ -12,11 +12,7 @@ struct BitShift {
 }
 
 impl Kernel for BitShift {
-    fn compute(
-        &self,
-        inputs: &[Option<&Value>],
-        ctx: &Ctx<'_>,
-    ) -> Result<Vec<Option<Value>>, Error> {
+    fn compute(&self, inputs: &[Option<&Value>], ctx: &Ctx<'_>) -> Outputs {
         let (x, y) = (input(inputs, 0)?, input(inputs, 1)?);
         if x.elem() != y.elem() {
             return Err(Error::invalid(format!(

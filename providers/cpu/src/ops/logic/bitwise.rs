@@ -3,7 +3,7 @@
 use ort_core::ElemType::{self, *};
 use ort_core::{Error, Value};
 
-use crate::kernel::{input, one, Ctx, Kernel};
+use crate::kernel::{input, one, Ctx, Kernel, Outputs};
 use crate::util::binary;
 
 /// Integer element types.
@@ -16,11 +16,7 @@ pub(crate) struct Bitwise(pub fn(u64, u64) -> u64);
 impl Kernel for Bitwise {
     // `x as u64` is a no-op for u64 itself.
     #[allow(clippy::unnecessary_cast)]
-    fn compute(
-        &self,
-        inputs: &[Option<&Value>],
-        ctx: &Ctx<'_>,
-    ) -> Result<Vec<Option<Value>>, Error> {
+    fn compute(&self, inputs: &[Option<&Value>], ctx: &Ctx<'_>) -> Outputs {
         let (a, b) = (input(inputs, 0)?, input(inputs, 1)?);
         if a.elem() != b.elem() {
             return Err(Error::invalid(format!(

@@ -1,17 +1,13 @@
-use ort_core::{Error, Value};
+use ort_core::Value;
 
-use crate::kernel::{input, one, Ctx, Kernel};
+use crate::kernel::{input, one, Ctx, Kernel, Outputs};
 use crate::ops::LATEST;
 use crate::util::unary;
 
 struct BitwiseNot;
 
 impl Kernel for BitwiseNot {
-    fn compute(
-        &self,
-        inputs: &[Option<&Value>],
-        ctx: &Ctx<'_>,
-    ) -> Result<Vec<Option<Value>>, Error> {
+    fn compute(&self, inputs: &[Option<&Value>], ctx: &Ctx<'_>) -> Outputs {
         let x = input(inputs, 0)?;
         one(crate::dispatch_int!(x.elem(), T => unary(ctx, x, |v: T| !v))?)
     }

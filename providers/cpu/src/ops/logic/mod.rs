@@ -20,7 +20,7 @@ mod xor;
 use ndarray::{ArrayViewD, ArrayViewMutD, IxDyn, Zip};
 use ort_core::{ElemType, Error, Tensor, Value};
 
-use crate::kernel::{input, one, Ctx, Kernel};
+use crate::kernel::{input, one, Ctx, Kernel, Outputs};
 use crate::util::{binary, broadcast_shapes, dims};
 
 #[derive(Clone, Copy)]
@@ -51,11 +51,7 @@ fn compare<T: ort_core::Element + Copy + PartialOrd>(
 }
 
 impl Kernel for Compare {
-    fn compute(
-        &self,
-        inputs: &[Option<&Value>],
-        ctx: &Ctx<'_>,
-    ) -> Result<Vec<Option<Value>>, Error> {
+    fn compute(&self, inputs: &[Option<&Value>], ctx: &Ctx<'_>) -> Outputs {
         let (a, b) = (input(inputs, 0)?, input(inputs, 1)?);
         if a.elem() != b.elem() {
             return Err(Error::invalid(format!(
@@ -100,11 +96,7 @@ pub(crate) struct Logic {
 }
 
 impl Kernel for Logic {
-    fn compute(
-        &self,
-        inputs: &[Option<&Value>],
-        ctx: &Ctx<'_>,
-    ) -> Result<Vec<Option<Value>>, Error> {
+    fn compute(&self, inputs: &[Option<&Value>], ctx: &Ctx<'_>) -> Outputs {
         let f = self.f;
         let a = input(inputs, 0)?;
         one(if self.unary {

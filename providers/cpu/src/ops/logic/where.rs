@@ -1,7 +1,7 @@
 use ndarray::{ArrayViewD, ArrayViewMutD, IxDyn, Zip};
 use ort_core::{Error, Value};
 
-use crate::kernel::{input, one, Ctx, Kernel};
+use crate::kernel::{input, one, Ctx, Kernel, Outputs};
 use crate::ops::{ANY, LATEST};
 use crate::util::{broadcast_shapes, dims, Movable, PAR_MIN_LEN};
 
@@ -9,11 +9,7 @@ use crate::util::{broadcast_shapes, dims, Movable, PAR_MIN_LEN};
 struct Where;
 
 impl Kernel for Where {
-    fn compute(
-        &self,
-        inputs: &[Option<&Value>],
-        ctx: &Ctx<'_>,
-    ) -> Result<Vec<Option<Value>>, Error> {
+    fn compute(&self, inputs: &[Option<&Value>], ctx: &Ctx<'_>) -> Outputs {
         let (c, x, y) = (input(inputs, 0)?, input(inputs, 1)?, input(inputs, 2)?);
         if x.elem() != y.elem() {
             return Err(Error::invalid(format!(

@@ -1,7 +1,7 @@
-use ort_core::{Error, Value};
+use ort_core::Value;
 
 use super::{f64s, float_tensor, loss_dims, nll, LossAttrs};
-use crate::kernel::{input, one, opt_input, Ctx, Kernel};
+use crate::kernel::{input, one, opt_input, Ctx, Kernel, Outputs};
 use crate::ops::{FLOATS, LATEST};
 
 /// `-input[n, target[n, d], d] · weight[target]`, reduced; ignored targets add nothing.
@@ -10,11 +10,7 @@ struct NegativeLogLikelihoodLoss {
 }
 
 impl Kernel for NegativeLogLikelihoodLoss {
-    fn compute(
-        &self,
-        inputs: &[Option<&Value>],
-        ctx: &Ctx<'_>,
-    ) -> Result<Vec<Option<Value>>, Error> {
+    fn compute(&self, inputs: &[Option<&Value>], ctx: &Ctx<'_>) -> Outputs {
         let (x, target) = (input(inputs, 0)?, input(inputs, 1)?);
         let dims = loss_dims(x.shape(), target.shape())?;
         let weight = opt_input(inputs, 2)?.map(f64s).transpose()?;

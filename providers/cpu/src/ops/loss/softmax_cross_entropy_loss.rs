@@ -1,7 +1,7 @@
-use ort_core::{Error, Value};
+use ort_core::Value;
 
 use super::{f64s, float_tensor, loss_dims, nll, LossAttrs};
-use crate::kernel::{input, opt_input, Ctx, Kernel};
+use crate::kernel::{input, opt_input, Ctx, Kernel, Outputs};
 use crate::ops::{FLOATS, LATEST};
 
 /// Log-softmax over the class axis, then the negative log likelihood; the second
@@ -11,11 +11,7 @@ struct SoftmaxCrossEntropyLoss {
 }
 
 impl Kernel for SoftmaxCrossEntropyLoss {
-    fn compute(
-        &self,
-        inputs: &[Option<&Value>],
-        ctx: &Ctx<'_>,
-    ) -> Result<Vec<Option<Value>>, Error> {
+    fn compute(&self, inputs: &[Option<&Value>], ctx: &Ctx<'_>) -> Outputs {
         let (x, target) = (input(inputs, 0)?, input(inputs, 1)?);
         let (n, c, inner) = loss_dims(x.shape(), target.shape())?;
         let mut lp = f64s(x)?;

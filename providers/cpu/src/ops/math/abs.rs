@@ -1,18 +1,14 @@
 use ort_core::ElemType::*;
-use ort_core::{Error, Value};
+use ort_core::Value;
 
-use crate::kernel::{input, one, Ctx, Kernel};
+use crate::kernel::{input, one, Ctx, Kernel, Outputs};
 use crate::ops::{LATEST, NUMERIC};
 use crate::util::unary;
 
 struct Abs;
 
 impl Kernel for Abs {
-    fn compute(
-        &self,
-        inputs: &[Option<&Value>],
-        ctx: &Ctx<'_>,
-    ) -> Result<Vec<Option<Value>>, Error> {
+    fn compute(&self, inputs: &[Option<&Value>], ctx: &Ctx<'_>) -> Outputs {
         let x = input(inputs, 0)?;
         one(match x.elem() {
             U8 | U16 | U32 | U64 => Ok(x.clone()),

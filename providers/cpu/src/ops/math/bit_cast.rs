@@ -1,7 +1,7 @@
 use ort_core::{ElemType, Error, Tensor, Value};
 
 use super::convert::wrap_bits;
-use crate::kernel::{input, one, Ctx, Kernel};
+use crate::kernel::{input, one, Ctx, Kernel, Outputs};
 use crate::ops::LATEST;
 
 /// Reinterprets each element's bits as another type of the same bit width.
@@ -10,11 +10,7 @@ struct BitCast {
 }
 
 impl Kernel for BitCast {
-    fn compute(
-        &self,
-        inputs: &[Option<&Value>],
-        ctx: &Ctx<'_>,
-    ) -> Result<Vec<Option<Value>>, Error> {
+    fn compute(&self, inputs: &[Option<&Value>], ctx: &Ctx<'_>) -> Outputs {
         let x = input(inputs, 0)?;
         let (from, to) = (x.elem(), self.to);
         if from == ElemType::String || from.packed_bits() != to.packed_bits() {

@@ -1,7 +1,7 @@
 use ort_core::{ElemType, Error, Value};
 
 use super::convert::{cast_with, CastOpts, E8M0Round};
-use crate::kernel::{input, one, Ctx, Kernel, NodeInfo};
+use crate::kernel::{input, one, Ctx, Kernel, NodeInfo, Outputs};
 use crate::ops::{ANY, LATEST};
 
 struct Cast {
@@ -10,11 +10,7 @@ struct Cast {
 }
 
 impl Kernel for Cast {
-    fn compute(
-        &self,
-        inputs: &[Option<&Value>],
-        ctx: &Ctx<'_>,
-    ) -> Result<Vec<Option<Value>>, Error> {
+    fn compute(&self, inputs: &[Option<&Value>], ctx: &Ctx<'_>) -> Outputs {
         one(cast_with(ctx, input(inputs, 0)?, self.to, self.opts)?)
     }
 }

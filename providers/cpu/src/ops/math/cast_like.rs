@@ -1,8 +1,8 @@
-use ort_core::{Error, Value};
+use ort_core::Value;
 
 use super::cast::cast_opts;
 use super::convert::{cast_with, CastOpts};
-use crate::kernel::{input, one, Ctx, Kernel};
+use crate::kernel::{input, one, Ctx, Kernel, Outputs};
 use crate::ops::{ANY, LATEST};
 
 struct CastLike {
@@ -10,11 +10,7 @@ struct CastLike {
 }
 
 impl Kernel for CastLike {
-    fn compute(
-        &self,
-        inputs: &[Option<&Value>],
-        ctx: &Ctx<'_>,
-    ) -> Result<Vec<Option<Value>>, Error> {
+    fn compute(&self, inputs: &[Option<&Value>], ctx: &Ctx<'_>) -> Outputs {
         let (x, like) = (input(inputs, 0)?, input(inputs, 1)?);
         one(cast_with(ctx, x, like.elem(), self.opts)?)
     }

@@ -1,6 +1,6 @@
 use ort_core::{Error, Tensor, Value};
 
-use crate::kernel::{input, one, opt_input, Ctx, Kernel};
+use crate::kernel::{input, one, opt_input, Ctx, Kernel, Outputs};
 use crate::ops::{LATEST, NUMERIC};
 use crate::util::{unary, Num};
 
@@ -22,11 +22,7 @@ fn bound<T: Num>(t: Option<&Tensor>, default: T) -> Result<T, Error> {
 }
 
 impl Kernel for Clip {
-    fn compute(
-        &self,
-        inputs: &[Option<&Value>],
-        ctx: &Ctx<'_>,
-    ) -> Result<Vec<Option<Value>>, Error> {
+    fn compute(&self, inputs: &[Option<&Value>], ctx: &Ctx<'_>) -> Outputs {
         let x = input(inputs, 0)?;
         one(crate::dispatch_numeric!(x.elem(), T => {
             let (lo, hi) = match self.attrs {

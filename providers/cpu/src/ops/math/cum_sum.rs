@@ -1,6 +1,6 @@
 use ort_core::{Error, Value};
 
-use crate::kernel::{input, one, Ctx, Kernel};
+use crate::kernel::{input, one, Ctx, Kernel, Outputs};
 use crate::ops::{LATEST, NUMERIC};
 use crate::util::Num;
 
@@ -39,11 +39,7 @@ fn scan<T: Num>(x: &[T], out: &mut [T], len: usize, inner: usize, c: &Cumulative
 }
 
 impl Kernel for Cumulative {
-    fn compute(
-        &self,
-        inputs: &[Option<&Value>],
-        ctx: &Ctx<'_>,
-    ) -> Result<Vec<Option<Value>>, Error> {
+    fn compute(&self, inputs: &[Option<&Value>], ctx: &Ctx<'_>) -> Outputs {
         let x = input(inputs, 0)?;
         let a = input(inputs, 1)?.to_i64_vec()?;
         let &[a] = a.as_slice() else {

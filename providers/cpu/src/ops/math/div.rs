@@ -1,7 +1,7 @@
 use ort_core::{Error, Value};
 
 use super::arith;
-use crate::kernel::{input, one, Ctx, Kernel};
+use crate::kernel::{input, one, Ctx, Kernel, Outputs};
 use crate::ops::{LATEST, NUMERIC};
 use crate::util::binary;
 
@@ -10,11 +10,7 @@ use crate::util::binary;
 struct Div;
 
 impl Kernel for Div {
-    fn compute(
-        &self,
-        inputs: &[Option<&Value>],
-        ctx: &Ctx<'_>,
-    ) -> Result<Vec<Option<Value>>, Error> {
+    fn compute(&self, inputs: &[Option<&Value>], ctx: &Ctx<'_>) -> Outputs {
         let (a, b) = (input(inputs, 0)?, input(inputs, 1)?);
         if a.elem() != b.elem() {
             return Err(Error::invalid(format!(

@@ -6,7 +6,7 @@
 
 use ort_core::{Error, Tensor, Value};
 
-use crate::kernel::{one, Ctx, Kernel};
+use crate::kernel::{one, Ctx, Kernel, Outputs};
 use crate::ops::{LATEST, NUMERIC};
 use crate::util::{gemm_strided, MatRef, Num};
 
@@ -370,11 +370,7 @@ fn run<N: Elem>(mut ops: Vec<Operand<N>>, out: &[usize], size: &[usize], threads
 }
 
 impl Kernel for Einsum {
-    fn compute(
-        &self,
-        inputs: &[Option<&Value>],
-        ctx: &Ctx<'_>,
-    ) -> Result<Vec<Option<Value>>, Error> {
+    fn compute(&self, inputs: &[Option<&Value>], ctx: &Ctx<'_>) -> Outputs {
         let xs = inputs
             .iter()
             .map(|v| {

@@ -1,7 +1,7 @@
-use ort_core::{Error, Value};
+use ort_core::Value;
 
 use super::is_nan::{classify, FLOATS_F8};
-use crate::kernel::{input, one, Ctx, Kernel};
+use crate::kernel::{input, one, Ctx, Kernel, Outputs};
 use crate::ops::LATEST;
 
 /// True for infinities of the signs asked for.
@@ -11,11 +11,7 @@ struct IsInf {
 }
 
 impl Kernel for IsInf {
-    fn compute(
-        &self,
-        inputs: &[Option<&Value>],
-        ctx: &Ctx<'_>,
-    ) -> Result<Vec<Option<Value>>, Error> {
+    fn compute(&self, inputs: &[Option<&Value>], ctx: &Ctx<'_>) -> Outputs {
         let (pos, neg) = (self.pos, self.neg);
         one(classify(ctx, input(inputs, 0)?, move |_, inf, n| {
             inf && if n { neg } else { pos }

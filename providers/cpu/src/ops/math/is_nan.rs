@@ -1,7 +1,7 @@
 use ort_core::ElemType::*;
 use ort_core::{ElemType, Error, Tensor, Value};
 
-use crate::kernel::{input, one, Ctx, Kernel};
+use crate::kernel::{input, one, Ctx, Kernel, Outputs};
 use crate::ops::LATEST;
 use crate::util::{par_map, unary, Num};
 
@@ -50,11 +50,7 @@ pub(crate) fn classify(
 struct IsNaN;
 
 impl Kernel for IsNaN {
-    fn compute(
-        &self,
-        inputs: &[Option<&Value>],
-        ctx: &Ctx<'_>,
-    ) -> Result<Vec<Option<Value>>, Error> {
+    fn compute(&self, inputs: &[Option<&Value>], ctx: &Ctx<'_>) -> Outputs {
         one(classify(ctx, input(inputs, 0)?, |nan, _, _| nan)?)
     }
 }

@@ -1,18 +1,14 @@
-use ort_core::{Error, Value};
+use ort_core::Value;
 
 use super::{fold, variadic};
-use crate::kernel::{one, Ctx, Kernel};
+use crate::kernel::{one, Ctx, Kernel, Outputs};
 use crate::ops::{FLOATS, LATEST};
 use crate::util::{unary, Num};
 
 struct Mean;
 
 impl Kernel for Mean {
-    fn compute(
-        &self,
-        inputs: &[Option<&Value>],
-        ctx: &Ctx<'_>,
-    ) -> Result<Vec<Option<Value>>, Error> {
+    fn compute(&self, inputs: &[Option<&Value>], ctx: &Ctx<'_>) -> Outputs {
         let ts = variadic(inputs)?;
         let n = ts.len() as f64;
         one(crate::dispatch_float!(ts[0].elem(), T => {

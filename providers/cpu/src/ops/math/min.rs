@@ -1,18 +1,14 @@
-use ort_core::{Error, Value};
+use ort_core::Value;
 
 use super::{fold, variadic};
-use crate::kernel::{one, Ctx, Kernel};
+use crate::kernel::{one, Ctx, Kernel, Outputs};
 use crate::ops::{LATEST, NUMERIC};
 use crate::util::Num;
 
 struct Min;
 
 impl Kernel for Min {
-    fn compute(
-        &self,
-        inputs: &[Option<&Value>],
-        ctx: &Ctx<'_>,
-    ) -> Result<Vec<Option<Value>>, Error> {
+    fn compute(&self, inputs: &[Option<&Value>], ctx: &Ctx<'_>) -> Outputs {
         let ts = variadic(inputs)?;
         // NaN wins, as in numpy.minimum.
         one(

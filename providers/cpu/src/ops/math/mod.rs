@@ -64,7 +64,7 @@ mod thresholded_relu;
 use half::{bf16, f16};
 use ort_core::{ElemType, Error, Tensor, Value};
 
-use crate::kernel::{input, one, Ctx, Kernel};
+use crate::kernel::{input, one, Ctx, Kernel, Outputs};
 use crate::util::{binary, unary, Num};
 
 /// A binary arithmetic kernel over numeric types, given one closure per kind so
@@ -89,11 +89,7 @@ where
     F: Fn(f64, f64) -> f64 + Copy + Send + Sync,
     I: Fn(i64, i64) -> Result<i64, Error> + Copy + Send + Sync,
 {
-    fn compute(
-        &self,
-        inputs: &[Option<&Value>],
-        ctx: &Ctx<'_>,
-    ) -> Result<Vec<Option<Value>>, Error> {
+    fn compute(&self, inputs: &[Option<&Value>], ctx: &Ctx<'_>) -> Outputs {
         let (a, b) = (input(inputs, 0)?, input(inputs, 1)?);
         if a.elem() != b.elem() {
             return Err(Error::invalid(format!(
@@ -154,11 +150,7 @@ where
     A: Fn(f32, [f32; 2]) -> f32 + Copy + Send + Sync,
     B: Fn(f64, [f64; 2]) -> f64 + Copy + Send + Sync,
 {
-    fn compute(
-        &self,
-        inputs: &[Option<&Value>],
-        ctx: &Ctx<'_>,
-    ) -> Result<Vec<Option<Value>>, Error> {
+    fn compute(&self, inputs: &[Option<&Value>], ctx: &Ctx<'_>) -> Outputs {
         let x = input(inputs, 0)?;
         let (p32, p64) = ([self.p[0] as f32, self.p[1] as f32], self.p);
         let (f, g) = (self.f32, self.f64);

@@ -6,7 +6,7 @@ use half::{bf16, f16};
 use ort_core::ElemType::*;
 use ort_core::{Error, Value};
 
-use crate::kernel::{input, one, Ctx, Kernel};
+use crate::kernel::{input, one, Ctx, Kernel, Outputs};
 use crate::ops::{LATEST, NUMERIC};
 use crate::util::binary;
 
@@ -38,11 +38,7 @@ fn int_mod(a: i128, b: i128, fmod: bool) -> i128 {
 }
 
 impl Kernel for Mod {
-    fn compute(
-        &self,
-        inputs: &[Option<&Value>],
-        ctx: &Ctx<'_>,
-    ) -> Result<Vec<Option<Value>>, Error> {
+    fn compute(&self, inputs: &[Option<&Value>], ctx: &Ctx<'_>) -> Outputs {
         let (a, b) = (input(inputs, 0)?, input(inputs, 1)?);
         if a.elem() != b.elem() {
             return Err(Error::invalid(format!(

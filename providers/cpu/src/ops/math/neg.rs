@@ -1,17 +1,13 @@
-use ort_core::{Error, Value};
+use ort_core::Value;
 
-use crate::kernel::{input, one, Ctx, Kernel};
+use crate::kernel::{input, one, Ctx, Kernel, Outputs};
 use crate::ops::{LATEST, SIGNED};
 use crate::util::unary;
 
 struct Neg;
 
 impl Kernel for Neg {
-    fn compute(
-        &self,
-        inputs: &[Option<&Value>],
-        ctx: &Ctx<'_>,
-    ) -> Result<Vec<Option<Value>>, Error> {
+    fn compute(&self, inputs: &[Option<&Value>], ctx: &Ctx<'_>) -> Outputs {
         let x = input(inputs, 0)?;
         one(if x.elem().is_float() {
             crate::dispatch_float!(x.elem(), T => unary(ctx, x, |v: T| -v))

@@ -1,7 +1,7 @@
 use ort_core::ElemType::{self, *};
 use ort_core::{Error, Tensor, Value};
 
-use crate::kernel::{input, one, Ctx, Kernel};
+use crate::kernel::{input, one, Ctx, Kernel, Outputs};
 use crate::ops::LATEST;
 use crate::util::{binary, Num};
 
@@ -36,11 +36,7 @@ fn widen(t: &Tensor, to_f64: bool) -> Result<Tensor, Error> {
 impl Kernel for Pow {
     // `x as i64` is a no-op for i64 bases.
     #[allow(clippy::unnecessary_cast)]
-    fn compute(
-        &self,
-        inputs: &[Option<&Value>],
-        ctx: &Ctx<'_>,
-    ) -> Result<Vec<Option<Value>>, Error> {
+    fn compute(&self, inputs: &[Option<&Value>], ctx: &Ctx<'_>) -> Outputs {
         let (a, b) = (input(inputs, 0)?, input(inputs, 1)?);
         one(match (a.elem(), b.elem()) {
             (F32, F32) if b.len() == 1 && b.as_slice::<f32>()?[0] == 2.0 => {

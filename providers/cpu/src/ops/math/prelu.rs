@@ -1,6 +1,6 @@
 use ort_core::{Error, Value};
 
-use crate::kernel::{input, one, Ctx, Kernel};
+use crate::kernel::{input, one, Ctx, Kernel, Outputs};
 use crate::ops::{LATEST, NUMERIC};
 use crate::util::{binary, Num};
 
@@ -16,11 +16,7 @@ fn prelu<T: Num>(x: T, s: T) -> T {
 }
 
 impl Kernel for PRelu {
-    fn compute(
-        &self,
-        inputs: &[Option<&Value>],
-        ctx: &Ctx<'_>,
-    ) -> Result<Vec<Option<Value>>, Error> {
+    fn compute(&self, inputs: &[Option<&Value>], ctx: &Ctx<'_>) -> Outputs {
         let (x, slope) = (input(inputs, 0)?, input(inputs, 1)?);
         if x.elem() != slope.elem() {
             return Err(Error::invalid(format!(

@@ -1,6 +1,6 @@
-use ort_core::{Error, Value};
+use ort_core::Value;
 
-use crate::kernel::{input, one, Ctx, Kernel};
+use crate::kernel::{input, one, Ctx, Kernel, Outputs};
 use crate::ops::{LATEST, NUMERIC};
 use crate::util::{unary, Num};
 
@@ -11,11 +11,7 @@ struct Shrink {
 }
 
 impl Kernel for Shrink {
-    fn compute(
-        &self,
-        inputs: &[Option<&Value>],
-        ctx: &Ctx<'_>,
-    ) -> Result<Vec<Option<Value>>, Error> {
+    fn compute(&self, inputs: &[Option<&Value>], ctx: &Ctx<'_>) -> Outputs {
         let x = input(inputs, 0)?;
         let (bias, lambd) = (self.bias, self.lambd);
         let f = move |v: f64| {

@@ -1,6 +1,6 @@
-use ort_core::{Error, Value};
+use ort_core::Value;
 
-use crate::kernel::{input, one, Ctx, Kernel};
+use crate::kernel::{input, one, Ctx, Kernel, Outputs};
 use crate::ops::{LATEST, NUMERIC};
 use crate::util::{unary, Num};
 
@@ -19,11 +19,7 @@ fn sign<T: Num>(v: T) -> T {
 }
 
 impl Kernel for Sign {
-    fn compute(
-        &self,
-        inputs: &[Option<&Value>],
-        ctx: &Ctx<'_>,
-    ) -> Result<Vec<Option<Value>>, Error> {
+    fn compute(&self, inputs: &[Option<&Value>], ctx: &Ctx<'_>) -> Outputs {
         let x = input(inputs, 0)?;
         one(crate::dispatch_numeric!(x.elem(), T => unary(ctx, x, sign::<T>))?)
     }

@@ -1,18 +1,14 @@
-use ort_core::{Error, Value};
+use ort_core::Value;
 
 use super::{fold, variadic};
-use crate::kernel::{one, Ctx, Kernel};
+use crate::kernel::{one, Ctx, Kernel, Outputs};
 use crate::ops::{FLOATS, LATEST};
 use crate::util::Num;
 
 struct Sum;
 
 impl Kernel for Sum {
-    fn compute(
-        &self,
-        inputs: &[Option<&Value>],
-        ctx: &Ctx<'_>,
-    ) -> Result<Vec<Option<Value>>, Error> {
+    fn compute(&self, inputs: &[Option<&Value>], ctx: &Ctx<'_>) -> Outputs {
         let ts = variadic(inputs)?;
         one(crate::dispatch_numeric!(ts[0].elem(), T => fold(ctx, &ts, |a: T, b: T| a.wadd(b)))?)
     }

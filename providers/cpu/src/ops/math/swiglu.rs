@@ -1,7 +1,7 @@
 use half::{bf16, f16};
 use ort_core::{ElemType, Error, Value};
 
-use crate::kernel::{input, one, Ctx, Kernel};
+use crate::kernel::{input, one, Ctx, Kernel, Outputs};
 use crate::ops::{FLOATS, LATEST};
 use crate::util::par_zip2;
 
@@ -15,11 +15,7 @@ fn swiglu(a: f64, b: f64, alpha: f64) -> f64 {
 }
 
 impl Kernel for SwiGlu {
-    fn compute(
-        &self,
-        inputs: &[Option<&Value>],
-        ctx: &Ctx<'_>,
-    ) -> Result<Vec<Option<Value>>, Error> {
+    fn compute(&self, inputs: &[Option<&Value>], ctx: &Ctx<'_>) -> Outputs {
         let (a, b) = (input(inputs, 0)?, input(inputs, 1)?);
         if a.elem() != b.elem() || a.shape() != b.shape() {
             return Err(Error::invalid(format!(

@@ -1,6 +1,6 @@
 use ort_core::{Error, Value};
 
-use crate::kernel::{input, one, Ctx, Kernel};
+use crate::kernel::{input, one, Ctx, Kernel, Outputs};
 use crate::ops::{ANY, LATEST};
 use crate::util::Movable;
 
@@ -10,11 +10,7 @@ struct ArrayFeatureExtractor;
 impl Kernel for ArrayFeatureExtractor {
     // The element stand-ins are Copy words, except RString.
     #[allow(clippy::clone_on_copy)]
-    fn compute(
-        &self,
-        inputs: &[Option<&Value>],
-        ctx: &Ctx<'_>,
-    ) -> Result<Vec<Option<Value>>, Error> {
+    fn compute(&self, inputs: &[Option<&Value>], ctx: &Ctx<'_>) -> Outputs {
         let (x, ind) = (input(inputs, 0)?, input(inputs, 1)?);
         let Some((&c, lead)) = x.shape().split_last() else {
             return Err(Error::invalid(

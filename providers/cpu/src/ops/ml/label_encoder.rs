@@ -3,7 +3,7 @@ use std::collections::HashMap;
 use ort_core::abi::RString;
 use ort_core::{ElemType, Error, Tensor, Value};
 
-use crate::kernel::{input, one, Ctx, Kernel, NodeInfo};
+use crate::kernel::{input, one, Ctx, Kernel, NodeInfo, Outputs};
 use crate::ops::{ANY, LATEST};
 use crate::util::Movable;
 
@@ -58,11 +58,7 @@ struct LabelEncoder {
 impl Kernel for LabelEncoder {
     // The element stand-ins are Copy words, except RString.
     #[allow(clippy::clone_on_copy)]
-    fn compute(
-        &self,
-        inputs: &[Option<&Value>],
-        ctx: &Ctx<'_>,
-    ) -> Result<Vec<Option<Value>>, Error> {
+    fn compute(&self, inputs: &[Option<&Value>], ctx: &Ctx<'_>) -> Outputs {
         let x = input(inputs, 0)?;
         let idx: Vec<Option<usize>> = keys_of(x)?
             .iter()

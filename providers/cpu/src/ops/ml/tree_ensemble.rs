@@ -1,7 +1,7 @@
 use ort_core::{Error, Tensor, Value};
 
 use super::tree::{rows_cols, Agg, Child, Cmp, Forest, Node, Post};
-use crate::kernel::{input, one, Ctx, Kernel, NodeInfo};
+use crate::kernel::{input, one, Ctx, Kernel, NodeInfo, Outputs};
 use crate::ops::signal::from_f64s;
 use crate::ops::{FLOATS, LATEST};
 
@@ -13,11 +13,7 @@ struct TreeEnsemble {
 }
 
 impl Kernel for TreeEnsemble {
-    fn compute(
-        &self,
-        inputs: &[Option<&Value>],
-        ctx: &Ctx<'_>,
-    ) -> Result<Vec<Option<Value>>, Error> {
+    fn compute(&self, inputs: &[Option<&Value>], ctx: &Ctx<'_>) -> Outputs {
         let x = input(inputs, 0)?;
         let (rows, cols) = rows_cols(x.shape())?;
         let mut s = self

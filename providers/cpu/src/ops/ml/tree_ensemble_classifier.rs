@@ -2,7 +2,7 @@ use ort_core::abi::RString;
 use ort_core::{Error, Tensor, Value};
 
 use super::tree::{base_values, legacy_forest, rows_cols, Agg, Forest, Post};
-use crate::kernel::{input, Ctx, Kernel, NodeInfo};
+use crate::kernel::{input, Ctx, Kernel, NodeInfo, Outputs};
 use crate::ops::{ANY, LATEST};
 
 /// Class labels: integers or strings.
@@ -61,11 +61,7 @@ struct TreeEnsembleClassifier {
 }
 
 impl Kernel for TreeEnsembleClassifier {
-    fn compute(
-        &self,
-        inputs: &[Option<&Value>],
-        ctx: &Ctx<'_>,
-    ) -> Result<Vec<Option<Value>>, Error> {
+    fn compute(&self, inputs: &[Option<&Value>], ctx: &Ctx<'_>) -> Outputs {
         let x = input(inputs, 0)?;
         let (rows, cols) = rows_cols(x.shape())?;
         let s = self

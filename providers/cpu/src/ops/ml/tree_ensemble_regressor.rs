@@ -1,7 +1,7 @@
 use ort_core::{Error, Value};
 
 use super::tree::{base_values, legacy_forest, rows_cols, Agg, Forest, Post};
-use crate::kernel::{input, one, Ctx, Kernel, NodeInfo};
+use crate::kernel::{input, one, Ctx, Kernel, NodeInfo, Outputs};
 use crate::ops::{ANY, LATEST};
 
 /// TreeEnsembleRegressor: float scores `[N, n_targets]`.
@@ -13,11 +13,7 @@ struct TreeEnsembleRegressor {
 }
 
 impl Kernel for TreeEnsembleRegressor {
-    fn compute(
-        &self,
-        inputs: &[Option<&Value>],
-        ctx: &Ctx<'_>,
-    ) -> Result<Vec<Option<Value>>, Error> {
+    fn compute(&self, inputs: &[Option<&Value>], ctx: &Ctx<'_>) -> Outputs {
         let x = input(inputs, 0)?;
         let (rows, cols) = rows_cols(x.shape())?;
         let mut s = self

@@ -3,7 +3,7 @@ use ort_core::{Error, Value};
 use super::pool::{stencil, Pool, Span};
 use super::window::Window;
 use super::{data, output, Flt};
-use crate::kernel::{input, one, Ctx, Kernel, NodeInfo};
+use crate::kernel::{input, one, Ctx, Kernel, NodeInfo, Outputs};
 use crate::ops::{FLOATS, LATEST};
 
 struct AveragePool {
@@ -19,11 +19,7 @@ fn build(info: &NodeInfo<'_, '_>) -> Result<Box<dyn Kernel>, Error> {
 }
 
 impl Kernel for AveragePool {
-    fn compute(
-        &self,
-        inputs: &[Option<&Value>],
-        ctx: &Ctx<'_>,
-    ) -> Result<Vec<Option<Value>>, Error> {
+    fn compute(&self, inputs: &[Option<&Value>], ctx: &Ctx<'_>) -> Outputs {
         let x = input(inputs, 0)?;
         let p = Pool::new(&self.window, x)?;
         one(with_float!(x.elem(), F => {

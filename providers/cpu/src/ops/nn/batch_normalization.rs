@@ -1,7 +1,7 @@
 use ort_core::{Error, Tensor, Value};
 
 use super::{data, narrow, output, Flt, PAR_WORK};
-use crate::kernel::{input, Ctx, Kernel, NodeInfo};
+use crate::kernel::{input, Ctx, Kernel, NodeInfo, Outputs};
 use crate::ops::{FLOATS, LATEST};
 
 struct BatchNormalization {
@@ -22,11 +22,7 @@ fn build(info: &NodeInfo<'_, '_>) -> Result<Box<dyn Kernel>, Error> {
 }
 
 impl Kernel for BatchNormalization {
-    fn compute(
-        &self,
-        inputs: &[Option<&Value>],
-        ctx: &Ctx<'_>,
-    ) -> Result<Vec<Option<Value>>, Error> {
+    fn compute(&self, inputs: &[Option<&Value>], ctx: &Ctx<'_>) -> Outputs {
         let x = input(inputs, 0)?;
         let params: Vec<&Tensor> = (1..5).map(|i| input(inputs, i)).collect::<Result<_, _>>()?;
         let xs = x.shape();

@@ -5,7 +5,7 @@ use ort_core::{Error, Value};
 use rayon::prelude::*;
 
 use super::{data, output, Flt, PAR_WORK};
-use crate::kernel::{input, one, Ctx, Kernel, NodeInfo};
+use crate::kernel::{input, one, Ctx, Kernel, NodeInfo, Outputs};
 use crate::ops::{FLOATS, LATEST};
 
 struct Col2Im {
@@ -132,11 +132,7 @@ fn run<F: Flt>(a: &Axes, x: &[F], out: &mut [F], kprod: usize, threads: usize) {
 }
 
 impl Kernel for Col2Im {
-    fn compute(
-        &self,
-        inputs: &[Option<&Value>],
-        ctx: &Ctx<'_>,
-    ) -> Result<Vec<Option<Value>>, Error> {
+    fn compute(&self, inputs: &[Option<&Value>], ctx: &Ctx<'_>) -> Outputs {
         let x = input(inputs, 0)?;
         let image = input(inputs, 1)?.to_i64_vec()?;
         let block = input(inputs, 2)?.to_i64_vec()?;

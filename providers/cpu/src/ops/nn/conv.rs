@@ -9,7 +9,7 @@ use super::sgemm_avx512::{PackedA, Then};
 use super::window::{Geom, Window};
 use super::winograd;
 use super::{as_f32, as_f32_mut, data, numel, output, with_scratch, Flt, PAR_WORK};
-use crate::kernel::{input, one, opt_input, ConstId, Ctx, Kernel, NodeInfo};
+use crate::kernel::{input, one, opt_input, ConstId, Ctx, Kernel, NodeInfo, Outputs};
 use crate::ops::fused::activation::{add_then_apply, clamp_bounds, finish, Act};
 use crate::ops::{FLOATS, LATEST};
 use crate::parallel::for_each_chunk;
@@ -150,11 +150,7 @@ fn prepack(w: &ort_core::Tensor, group: usize) -> Option<Vec<PackedA>> {
 }
 
 impl Kernel for Conv {
-    fn compute(
-        &self,
-        inputs: &[Option<&Value>],
-        ctx: &Ctx<'_>,
-    ) -> Result<Vec<Option<Value>>, Error> {
+    fn compute(&self, inputs: &[Option<&Value>], ctx: &Ctx<'_>) -> Outputs {
         let (x, w, b) = (input(inputs, 0)?, input(inputs, 1)?, opt_input(inputs, 2)?);
         let (xs, ws) = (dims(x.shape()), dims(w.shape()));
         if xs.len() < 3 || ws.len() != xs.len() {

@@ -4,7 +4,7 @@ use rayon::prelude::*;
 use super::blas::{gemm, Mat};
 use super::window::{AutoPad, Window};
 use super::{data, numel, output, Flt, PAR_WORK};
-use crate::kernel::{input, one, opt_input, Ctx, Kernel, NodeInfo};
+use crate::kernel::{input, one, opt_input, Ctx, Kernel, NodeInfo, Outputs};
 use crate::ops::{FLOATS, LATEST};
 use crate::util::{dims, shape_i64};
 
@@ -110,11 +110,7 @@ impl ConvTranspose {
 }
 
 impl Kernel for ConvTranspose {
-    fn compute(
-        &self,
-        inputs: &[Option<&Value>],
-        ctx: &Ctx<'_>,
-    ) -> Result<Vec<Option<Value>>, Error> {
+    fn compute(&self, inputs: &[Option<&Value>], ctx: &Ctx<'_>) -> Outputs {
         let (x, w, b) = (input(inputs, 0)?, input(inputs, 1)?, opt_input(inputs, 2)?);
         let (xs, ws) = (dims(x.shape()), dims(w.shape()));
         if xs.len() < 3 || ws.len() != xs.len() {

@@ -6,7 +6,7 @@ use ort_core::{Error, Value};
 use rayon::prelude::*;
 
 use super::{data, output, Flt, PAR_WORK};
-use crate::kernel::{input, one, opt_input, Ctx, Kernel, NodeInfo};
+use crate::kernel::{input, one, opt_input, Ctx, Kernel, NodeInfo, Outputs};
 use crate::ops::{FLOATS, LATEST};
 use crate::util::dims;
 
@@ -59,11 +59,7 @@ fn sample<F: Flt>(plane: &[F], h: usize, w: usize, y: f64, x: f64) -> f64 {
 }
 
 impl Kernel for DeformConv {
-    fn compute(
-        &self,
-        inputs: &[Option<&Value>],
-        ctx: &Ctx<'_>,
-    ) -> Result<Vec<Option<Value>>, Error> {
+    fn compute(&self, inputs: &[Option<&Value>], ctx: &Ctx<'_>) -> Outputs {
         let x = input(inputs, 0)?;
         let wt = input(inputs, 1)?;
         let off = input(inputs, 2)?;

@@ -1,7 +1,7 @@
 use ort_core::{ElemType, Error, Value};
 
 use super::{data, output};
-use crate::kernel::{input, opt_input, Ctx, Kernel, NodeInfo};
+use crate::kernel::{input, opt_input, Ctx, Kernel, NodeInfo, Outputs};
 use crate::ops::{FLOATS, LATEST};
 
 struct Dropout {
@@ -27,11 +27,7 @@ fn build(info: &NodeInfo<'_, '_>) -> Result<Box<dyn Kernel>, Error> {
 }
 
 impl Kernel for Dropout {
-    fn compute(
-        &self,
-        inputs: &[Option<&Value>],
-        ctx: &Ctx<'_>,
-    ) -> Result<Vec<Option<Value>>, Error> {
+    fn compute(&self, inputs: &[Option<&Value>], ctx: &Ctx<'_>) -> Outputs {
         let x = input(inputs, 0)?;
         let training = match opt_input(inputs, 2)? {
             Some(t) => t.as_slice::<bool>()?.first().copied().unwrap_or(false),

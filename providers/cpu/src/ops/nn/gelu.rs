@@ -2,7 +2,7 @@ use ort_core::ElemType::F32;
 use ort_core::{Error, Value};
 
 use super::{data, output, Flt, PAR_WORK};
-use crate::kernel::{input, one, Ctx, Kernel, NodeInfo};
+use crate::kernel::{input, one, Ctx, Kernel, NodeInfo, Outputs};
 use crate::ops::{FLOATS, LATEST};
 
 struct Gelu {
@@ -19,11 +19,7 @@ pub(crate) fn build(info: &NodeInfo<'_, '_>) -> Result<Box<dyn Kernel>, Error> {
 }
 
 impl Kernel for Gelu {
-    fn compute(
-        &self,
-        inputs: &[Option<&Value>],
-        ctx: &Ctx<'_>,
-    ) -> Result<Vec<Option<Value>>, Error> {
+    fn compute(&self, inputs: &[Option<&Value>], ctx: &Ctx<'_>) -> Outputs {
         let x = input(inputs, 0)?;
         let tanh = self.tanh;
         one(with_float!(x.elem(), F => {

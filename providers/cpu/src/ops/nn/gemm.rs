@@ -3,7 +3,7 @@ use ort_core::{ElemType, Error, Tensor, Value};
 
 use super::blas::{gemm, gemm_int, Mat};
 use super::{data, output};
-use crate::kernel::{input, one, opt_input, Ctx, Kernel, NodeInfo};
+use crate::kernel::{input, one, opt_input, Ctx, Kernel, NodeInfo, Outputs};
 use crate::ops::fused::activation::{finish, Act};
 use crate::ops::LATEST;
 
@@ -57,11 +57,7 @@ pub(crate) fn c_strides(c: &Tensor, m: usize, n: usize) -> Result<(usize, usize)
 }
 
 impl Kernel for Gemm {
-    fn compute(
-        &self,
-        inputs: &[Option<&Value>],
-        ctx: &Ctx<'_>,
-    ) -> Result<Vec<Option<Value>>, Error> {
+    fn compute(&self, inputs: &[Option<&Value>], ctx: &Ctx<'_>) -> Outputs {
         let (a, b, c) = (input(inputs, 0)?, input(inputs, 1)?, opt_input(inputs, 2)?);
         let (sa, sb) = (a.shape(), b.shape());
         if b.elem() != a.elem() || c.is_some_and(|c| c.elem() != a.elem()) {

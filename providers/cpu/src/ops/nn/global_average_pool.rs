@@ -1,7 +1,7 @@
 use ort_core::{Error, Value};
 
 use super::{data, output, sum_by};
-use crate::kernel::{input, one, Ctx, Kernel};
+use crate::kernel::{input, one, Ctx, Kernel, Outputs};
 use crate::ops::{FLOATS, LATEST};
 
 struct GlobalAveragePool;
@@ -19,11 +19,7 @@ pub(super) fn global_shape(shape: &[i64]) -> Result<(Vec<i64>, usize), Error> {
 }
 
 impl Kernel for GlobalAveragePool {
-    fn compute(
-        &self,
-        inputs: &[Option<&Value>],
-        ctx: &Ctx<'_>,
-    ) -> Result<Vec<Option<Value>>, Error> {
+    fn compute(&self, inputs: &[Option<&Value>], ctx: &Ctx<'_>) -> Outputs {
         let x = input(inputs, 0)?;
         let (shape, n) = global_shape(x.shape())?;
         one(with_float!(x.elem(), F => {

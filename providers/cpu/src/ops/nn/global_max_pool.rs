@@ -1,18 +1,14 @@
-use ort_core::{Error, Value};
+use ort_core::Value;
 
 use super::global_average_pool::global_shape;
 use super::{data, max, output};
-use crate::kernel::{input, one, Ctx, Kernel};
+use crate::kernel::{input, one, Ctx, Kernel, Outputs};
 use crate::ops::{FLOATS, LATEST};
 
 struct GlobalMaxPool;
 
 impl Kernel for GlobalMaxPool {
-    fn compute(
-        &self,
-        inputs: &[Option<&Value>],
-        ctx: &Ctx<'_>,
-    ) -> Result<Vec<Option<Value>>, Error> {
+    fn compute(&self, inputs: &[Option<&Value>], ctx: &Ctx<'_>) -> Outputs {
         let x = input(inputs, 0)?;
         let (shape, n) = global_shape(x.shape())?;
         one(with_float!(x.elem(), F => {

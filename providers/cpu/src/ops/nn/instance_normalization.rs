@@ -3,7 +3,7 @@ use rayon::prelude::*;
 
 use super::layer_normalization::moments;
 use super::{data, output, PAR_WORK};
-use crate::kernel::{input, one, Ctx, Kernel, NodeInfo};
+use crate::kernel::{input, one, Ctx, Kernel, NodeInfo, Outputs};
 use crate::ops::{FLOATS, LATEST};
 
 struct InstanceNormalization {
@@ -11,11 +11,7 @@ struct InstanceNormalization {
 }
 
 impl Kernel for InstanceNormalization {
-    fn compute(
-        &self,
-        inputs: &[Option<&Value>],
-        ctx: &Ctx<'_>,
-    ) -> Result<Vec<Option<Value>>, Error> {
+    fn compute(&self, inputs: &[Option<&Value>], ctx: &Ctx<'_>) -> Outputs {
         let (x, scale, bias) = (input(inputs, 0)?, input(inputs, 1)?, input(inputs, 2)?);
         let s = x.shape();
         if s.len() < 2 {

@@ -1,7 +1,7 @@
 use ort_core::{ElemType, Error, Value};
 
 use super::{data, expand, narrow, output, sum_by, Flt, PAR_WORK};
-use crate::kernel::{input, opt_input, Ctx, Kernel, NodeInfo};
+use crate::kernel::{input, opt_input, Ctx, Kernel, NodeInfo, Outputs};
 use crate::ops::{FLOATS, LATEST};
 use crate::parallel::for_each_chunk_pair;
 use crate::util::axis;
@@ -42,11 +42,7 @@ pub(super) fn moments<F: Flt>(x: &[F]) -> (F, F) {
 }
 
 impl Kernel for LayerNormalization {
-    fn compute(
-        &self,
-        inputs: &[Option<&Value>],
-        ctx: &Ctx<'_>,
-    ) -> Result<Vec<Option<Value>>, Error> {
+    fn compute(&self, inputs: &[Option<&Value>], ctx: &Ctx<'_>) -> Outputs {
         let (x, scale, bias) = (input(inputs, 0)?, input(inputs, 1)?, opt_input(inputs, 2)?);
         let s = x.shape();
         let ax = axis(self.axis, s.len())?;

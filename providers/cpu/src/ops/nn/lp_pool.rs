@@ -7,7 +7,7 @@ use super::global_average_pool::global_shape;
 use super::pool::{stencil, Pool};
 use super::window::Window;
 use super::{data, output, sum_by, Flt};
-use crate::kernel::{input, one, Ctx, Kernel, NodeInfo};
+use crate::kernel::{input, one, Ctx, Kernel, NodeInfo, Outputs};
 use crate::ops::{FLOATS, LATEST};
 
 /// `|v|^p`, with the common small integer powers exact.
@@ -64,11 +64,7 @@ fn build(info: &NodeInfo<'_, '_>) -> Result<Box<dyn Kernel>, Error> {
 }
 
 impl Kernel for LpPool {
-    fn compute(
-        &self,
-        inputs: &[Option<&Value>],
-        ctx: &Ctx<'_>,
-    ) -> Result<Vec<Option<Value>>, Error> {
+    fn compute(&self, inputs: &[Option<&Value>], ctx: &Ctx<'_>) -> Outputs {
         let x = input(inputs, 0)?;
         let pool = Pool::new(&self.window, x)?;
         let p = self.p;
@@ -92,11 +88,7 @@ struct GlobalLpPool {
 }
 
 impl Kernel for GlobalLpPool {
-    fn compute(
-        &self,
-        inputs: &[Option<&Value>],
-        ctx: &Ctx<'_>,
-    ) -> Result<Vec<Option<Value>>, Error> {
+    fn compute(&self, inputs: &[Option<&Value>], ctx: &Ctx<'_>) -> Outputs {
         let x = input(inputs, 0)?;
         let (shape, n) = global_shape(x.shape())?;
         let p = self.p;

@@ -4,7 +4,7 @@ use ort_core::{ElemType, Error, PodElement, Tensor, Value};
 use super::blas::{gemm, gemm_int, gemm_prepacked, prepack_b, takes_prepacked_b, Mat};
 use super::sgemm_avx512::PackedB;
 use super::{data, output, PAR_WORK};
-use crate::kernel::{input, one, opt_input, ConstId, Ctx, Kernel, NodeInfo};
+use crate::kernel::{input, one, opt_input, ConstId, Ctx, Kernel, NodeInfo, Outputs};
 use crate::ops::fused::activation::{finish, Act};
 use crate::ops::LATEST;
 use crate::util::broadcast_shapes;
@@ -171,11 +171,7 @@ impl Plan {
 }
 
 impl Kernel for MatMul {
-    fn compute(
-        &self,
-        inputs: &[Option<&Value>],
-        ctx: &Ctx<'_>,
-    ) -> Result<Vec<Option<Value>>, Error> {
+    fn compute(&self, inputs: &[Option<&Value>], ctx: &Ctx<'_>) -> Outputs {
         let (a, b) = (input(inputs, 0)?, input(inputs, 1)?);
         if a.elem() != b.elem() {
             return Err(Error::invalid(format!(

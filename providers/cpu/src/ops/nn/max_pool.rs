@@ -4,7 +4,7 @@ use ort_core::{ElemType, Error, PodElement, Tensor, Value};
 use super::conv::Epilogue;
 use super::pool::{stencil, Pool};
 use super::window::Window;
-use crate::kernel::{input, Ctx, Kernel, NodeInfo};
+use crate::kernel::{input, Ctx, Kernel, NodeInfo, Outputs};
 use crate::ops::LATEST;
 use crate::util::dims;
 
@@ -25,11 +25,7 @@ fn build(info: &NodeInfo<'_, '_>) -> Result<Box<dyn Kernel>, Error> {
 }
 
 impl Kernel for MaxPool {
-    fn compute(
-        &self,
-        inputs: &[Option<&Value>],
-        ctx: &Ctx<'_>,
-    ) -> Result<Vec<Option<Value>>, Error> {
+    fn compute(&self, inputs: &[Option<&Value>], ctx: &Ctx<'_>) -> Outputs {
         let x = input(inputs, 0)?;
         let p = Pool::new(&self.window, x)?;
         let (y, i) = crate::dispatch_numeric!(x.elem(), T => self.run::<T>(&p, x, ctx))?;

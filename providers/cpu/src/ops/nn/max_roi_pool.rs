@@ -4,7 +4,7 @@
 use ort_core::{Error, Value};
 
 use super::{data, output};
-use crate::kernel::{input, one, Ctx, Kernel, NodeInfo};
+use crate::kernel::{input, one, Ctx, Kernel, NodeInfo, Outputs};
 use crate::ops::{FLOATS, LATEST};
 
 struct MaxRoiPool {
@@ -28,11 +28,7 @@ fn build(info: &NodeInfo<'_, '_>) -> Result<Box<dyn Kernel>, Error> {
 }
 
 impl Kernel for MaxRoiPool {
-    fn compute(
-        &self,
-        inputs: &[Option<&Value>],
-        ctx: &Ctx<'_>,
-    ) -> Result<Vec<Option<Value>>, Error> {
+    fn compute(&self, inputs: &[Option<&Value>], ctx: &Ctx<'_>) -> Outputs {
         let (x, rois) = (input(inputs, 0)?, input(inputs, 1)?);
         let &[n, c, h, w] = x.shape() else {
             return Err(Error::invalid(format!(

@@ -4,7 +4,7 @@
 use ort_core::{Error, Value};
 
 use super::window::Window;
-use crate::kernel::{input, one, opt_input, Ctx, Kernel, NodeInfo};
+use crate::kernel::{input, one, opt_input, Ctx, Kernel, NodeInfo, Outputs};
 use crate::ops::{LATEST, NUMERIC};
 use crate::util::dims;
 
@@ -21,11 +21,7 @@ fn build(info: &NodeInfo<'_, '_>) -> Result<Box<dyn Kernel>, Error> {
 }
 
 impl Kernel for MaxUnpool {
-    fn compute(
-        &self,
-        inputs: &[Option<&Value>],
-        ctx: &Ctx<'_>,
-    ) -> Result<Vec<Option<Value>>, Error> {
+    fn compute(&self, inputs: &[Option<&Value>], ctx: &Ctx<'_>) -> Outputs {
         let x = input(inputs, 0)?;
         let idx = input(inputs, 1)?.to_i64_vec()?;
         let xs = dims(x.shape());

@@ -4,7 +4,7 @@
 use ort_core::{Error, Value};
 
 use super::{data, expand, output, sum_by, Flt, PAR_WORK};
-use crate::kernel::{input, one, Ctx, Kernel, NodeInfo};
+use crate::kernel::{input, one, Ctx, Kernel, NodeInfo, Outputs};
 use crate::ops::{FLOATS, LATEST};
 use crate::util::axis;
 
@@ -29,11 +29,7 @@ fn build(info: &NodeInfo<'_, '_>) -> Result<Box<dyn Kernel>, Error> {
 }
 
 impl Kernel for RmsNormalization {
-    fn compute(
-        &self,
-        inputs: &[Option<&Value>],
-        ctx: &Ctx<'_>,
-    ) -> Result<Vec<Option<Value>>, Error> {
+    fn compute(&self, inputs: &[Option<&Value>], ctx: &Ctx<'_>) -> Outputs {
         let (x, scale) = (input(inputs, 0)?, input(inputs, 1)?);
         let s = x.shape();
         let ax = axis(self.axis, s.len())?;

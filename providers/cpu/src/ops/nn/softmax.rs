@@ -1,7 +1,7 @@
 use ort_core::{ElemType, Error, Tensor, Value};
 
 use super::{data, output, sum_by, Flt, PAR_WORK};
-use crate::kernel::{input, one, Ctx, Kernel, NodeInfo};
+use crate::kernel::{input, one, Ctx, Kernel, NodeInfo, Outputs};
 use crate::ops::{FLOATS, LATEST};
 use crate::parallel::for_each_chunk;
 use crate::util::axis;
@@ -32,11 +32,7 @@ pub(super) fn build(info: &NodeInfo<'_, '_>, kind: Kind) -> Result<Box<dyn Kerne
 }
 
 impl Kernel for SoftmaxLike {
-    fn compute(
-        &self,
-        inputs: &[Option<&Value>],
-        ctx: &Ctx<'_>,
-    ) -> Result<Vec<Option<Value>>, Error> {
+    fn compute(&self, inputs: &[Option<&Value>], ctx: &Ctx<'_>) -> Outputs {
         let x = input(inputs, 0)?;
         let s = x.shape();
         let ax = if self.flatten && self.axis == s.len() as i64 {

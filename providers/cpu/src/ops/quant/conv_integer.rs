@@ -2,7 +2,7 @@ use ort_core::ElemType::{I8, U8};
 use ort_core::{Error, Value};
 
 use super::{centered, ints, scalar, wrap_i32, ConvAttrs};
-use crate::kernel::{input, one, opt_input, Ctx, Kernel, NodeInfo};
+use crate::kernel::{input, one, opt_input, Ctx, Kernel, NodeInfo, Outputs};
 use crate::ops::LATEST;
 
 struct ConvInteger {
@@ -10,11 +10,7 @@ struct ConvInteger {
 }
 
 impl Kernel for ConvInteger {
-    fn compute(
-        &self,
-        inputs: &[Option<&Value>],
-        ctx: &Ctx<'_>,
-    ) -> Result<Vec<Option<Value>>, Error> {
+    fn compute(&self, inputs: &[Option<&Value>], ctx: &Ctx<'_>) -> Outputs {
         let (x, w) = (input(inputs, 0)?, input(inputs, 1)?);
         let g = self.attrs.geom(x.shape(), w.shape())?;
         let x_zp = match opt_input(inputs, 2)? {

@@ -6,7 +6,7 @@ use ort_core::{Error, Tensor, Value};
 
 use super::loops::dequantize;
 use super::{check_zero_point, dtype_attr, floats, ints, stored, FromF32, ParamLayout, QInt};
-use crate::kernel::{input, one, opt_input, ConstId, Ctx, Kernel, NodeInfo};
+use crate::kernel::{input, one, opt_input, ConstId, Ctx, Kernel, NodeInfo, Outputs};
 use crate::ops::math::convert::{is_small_float, small_floats};
 use crate::ops::LATEST;
 
@@ -21,11 +21,7 @@ struct DequantizeLinear {
 }
 
 impl Kernel for DequantizeLinear {
-    fn compute(
-        &self,
-        inputs: &[Option<&Value>],
-        ctx: &Ctx<'_>,
-    ) -> Result<Vec<Option<Value>>, Error> {
+    fn compute(&self, inputs: &[Option<&Value>], ctx: &Ctx<'_>) -> Outputs {
         let same = |ids: &Vec<Option<ConstId>>| {
             ids.iter()
                 .enumerate()
@@ -51,11 +47,7 @@ impl Kernel for DequantizeLinear {
 }
 
 impl DequantizeLinear {
-    fn dequantize(
-        &self,
-        inputs: &[Option<&Value>],
-        ctx: &Ctx<'_>,
-    ) -> Result<Vec<Option<Value>>, Error> {
+    fn dequantize(&self, inputs: &[Option<&Value>], ctx: &Ctx<'_>) -> Outputs {
         let (x, scale, zp) = (input(inputs, 0)?, input(inputs, 1)?, opt_input(inputs, 2)?);
         if let Some(z) = zp {
             if z.elem() != x.elem() {

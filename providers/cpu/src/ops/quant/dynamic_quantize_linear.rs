@@ -1,19 +1,15 @@
 use ort_core::ElemType::F32;
-use ort_core::{Error, Tensor, Value};
+use ort_core::{Tensor, Value};
 
 use super::loops::{quantize, range_with_zero};
 use super::requant;
-use crate::kernel::{input, Ctx, Kernel};
+use crate::kernel::{input, Ctx, Kernel, Outputs};
 use crate::ops::LATEST;
 
 struct DynamicQuantizeLinear;
 
 impl Kernel for DynamicQuantizeLinear {
-    fn compute(
-        &self,
-        inputs: &[Option<&Value>],
-        ctx: &Ctx<'_>,
-    ) -> Result<Vec<Option<Value>>, Error> {
+    fn compute(&self, inputs: &[Option<&Value>], ctx: &Ctx<'_>) -> Outputs {
         let x = input(inputs, 0)?;
         let xs = x.as_slice::<f32>()?;
         // The range always includes 0 so that 0 is exactly representable.

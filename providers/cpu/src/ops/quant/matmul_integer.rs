@@ -6,7 +6,7 @@ use ort_core::{Error, PodElement, Tensor, Value};
 
 use super::qgemm::{qgemm, PackedB};
 use super::{ints, stored, MatmulPlan};
-use crate::kernel::{input, one, opt_input, ConstId, Ctx, Kernel, NodeInfo};
+use crate::kernel::{input, one, opt_input, ConstId, Ctx, Kernel, NodeInfo, Outputs};
 use crate::ops::LATEST;
 
 pub(crate) struct MatMulInteger {
@@ -15,11 +15,7 @@ pub(crate) struct MatMulInteger {
 }
 
 impl Kernel for MatMulInteger {
-    fn compute(
-        &self,
-        inputs: &[Option<&Value>],
-        ctx: &Ctx<'_>,
-    ) -> Result<Vec<Option<Value>>, Error> {
+    fn compute(&self, inputs: &[Option<&Value>], ctx: &Ctx<'_>) -> Outputs {
         one(self.product::<i32>(inputs, ctx, |_, _, v, o| o.copy_from_slice(v))?)
     }
 }

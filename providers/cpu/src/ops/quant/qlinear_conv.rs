@@ -2,7 +2,7 @@ use ort_core::ElemType::{I8, U8};
 use ort_core::{Error, Value};
 
 use super::{centered, floats, ints, qrange, requant, scalar, wrap_i32, ConvAttrs, QInt};
-use crate::kernel::{input, one, opt_input, Ctx, Kernel, NodeInfo};
+use crate::kernel::{input, one, opt_input, Ctx, Kernel, NodeInfo, Outputs};
 use crate::ops::LATEST;
 
 struct QLinearConv {
@@ -10,11 +10,7 @@ struct QLinearConv {
 }
 
 impl Kernel for QLinearConv {
-    fn compute(
-        &self,
-        inputs: &[Option<&Value>],
-        ctx: &Ctx<'_>,
-    ) -> Result<Vec<Option<Value>>, Error> {
+    fn compute(&self, inputs: &[Option<&Value>], ctx: &Ctx<'_>) -> Outputs {
         let t = |i| input(inputs, i);
         let (x, x_scale, x_zp, w) = (t(0)?, t(1)?, t(2)?, t(3)?);
         let (w_scale, w_zp, y_scale, y_zp) = (t(4)?, t(5)?, t(6)?, t(7)?);

@@ -2,17 +2,13 @@ use ort_core::ElemType::{I8, U8};
 use ort_core::{Error, Value};
 
 use super::{centered, floats, ints, qrange, requant, scalar, wrap_i32, MatmulPlan, QInt};
-use crate::kernel::{input, one, Ctx, Kernel};
+use crate::kernel::{input, one, Ctx, Kernel, Outputs};
 use crate::ops::LATEST;
 
 struct QLinearMatMul;
 
 impl Kernel for QLinearMatMul {
-    fn compute(
-        &self,
-        inputs: &[Option<&Value>],
-        ctx: &Ctx<'_>,
-    ) -> Result<Vec<Option<Value>>, Error> {
+    fn compute(&self, inputs: &[Option<&Value>], ctx: &Ctx<'_>) -> Outputs {
         let t = |i| input(inputs, i);
         let (a, a_scale, a_zp, b) = (t(0)?, t(1)?, t(2)?, t(3)?);
         let (b_scale, b_zp, y_scale, y_zp) = (t(4)?, t(5)?, t(6)?, t(7)?);

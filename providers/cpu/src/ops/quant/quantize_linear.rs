@@ -6,7 +6,7 @@ use super::loops::quantize;
 use super::{
     check_zero_point, dtype_attr, floats, ints, qrange, requant, retag, storage, ParamLayout, QInt,
 };
-use crate::kernel::{input, one, opt_input, Ctx, Kernel, NodeInfo};
+use crate::kernel::{input, one, opt_input, Ctx, Kernel, NodeInfo, Outputs};
 use crate::ops::math::convert::{from_codes, small_floats, MiniFloat};
 use crate::ops::LATEST;
 
@@ -21,11 +21,7 @@ struct QuantizeLinear {
 }
 
 impl Kernel for QuantizeLinear {
-    fn compute(
-        &self,
-        inputs: &[Option<&Value>],
-        ctx: &Ctx<'_>,
-    ) -> Result<Vec<Option<Value>>, Error> {
+    fn compute(&self, inputs: &[Option<&Value>], ctx: &Ctx<'_>) -> Outputs {
         let (x, scale, zp) = (input(inputs, 0)?, input(inputs, 1)?, opt_input(inputs, 2)?);
         let out = match (zp.map(|z| z.elem()), self.output_dtype) {
             (Some(z), Some(o)) if z != o => {

@@ -2,7 +2,7 @@ use ort_core::{ElemType, Error, Value};
 use rand::Rng;
 
 use super::{dtype_attr, rng, seed_attr, tensor_of};
-use crate::kernel::{input, one, Ctx, Kernel};
+use crate::kernel::{input, one, Ctx, Kernel, Outputs};
 use crate::ops::{FLOATS, LATEST};
 
 /// 1 with probability `p` (each input element), else 0; the output type is `dtype`,
@@ -13,11 +13,7 @@ struct Bernoulli {
 }
 
 impl Kernel for Bernoulli {
-    fn compute(
-        &self,
-        inputs: &[Option<&Value>],
-        ctx: &Ctx<'_>,
-    ) -> Result<Vec<Option<Value>>, Error> {
+    fn compute(&self, inputs: &[Option<&Value>], ctx: &Ctx<'_>) -> Outputs {
         let x = input(inputs, 0)?;
         let p: Vec<f64> = crate::dispatch_float!(x.elem(), T => Ok::<_, Error>(
             x.as_slice::<T>()?.iter().map(|&v| crate::util::Num::to_f64(v)).collect()

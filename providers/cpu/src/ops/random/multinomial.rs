@@ -2,7 +2,7 @@ use ort_core::{ElemType, Error, Value};
 use rand::Rng;
 
 use super::{dtype_attr, rng, seed_attr, tensor_of};
-use crate::kernel::{input, one, Ctx, Kernel};
+use crate::kernel::{input, one, Ctx, Kernel, Outputs};
 use crate::ops::{FLOATS, LATEST};
 
 /// For each batch row of unnormalized log-probabilities, `sample_size` class indices
@@ -14,11 +14,7 @@ struct Multinomial {
 }
 
 impl Kernel for Multinomial {
-    fn compute(
-        &self,
-        inputs: &[Option<&Value>],
-        ctx: &Ctx<'_>,
-    ) -> Result<Vec<Option<Value>>, Error> {
+    fn compute(&self, inputs: &[Option<&Value>], ctx: &Ctx<'_>) -> Outputs {
         let x = input(inputs, 0)?;
         if x.rank() != 2 {
             return Err(Error::invalid(format!(

@@ -2,7 +2,7 @@ use ort_core::{ElemType, Error, Value};
 use rand_distr::{Distribution, StandardNormal};
 
 use super::{check_float_dtype, dtype_attr, rng, seed_attr, shape_attr, tensor_of};
-use crate::kernel::{input, one, Ctx, Kernel};
+use crate::kernel::{input, one, Ctx, Kernel, Outputs};
 use crate::ops::{ANY, LATEST};
 
 /// Normally distributed values: of the `shape` attribute (RandomNormal), or of input
@@ -17,11 +17,7 @@ struct RandomNormal {
 }
 
 impl Kernel for RandomNormal {
-    fn compute(
-        &self,
-        inputs: &[Option<&Value>],
-        ctx: &Ctx<'_>,
-    ) -> Result<Vec<Option<Value>>, Error> {
+    fn compute(&self, inputs: &[Option<&Value>], ctx: &Ctx<'_>) -> Outputs {
         let (shape, elem) = match &self.shape {
             Some(s) => (s.clone(), self.elem.unwrap_or(ElemType::F32)),
             None => {

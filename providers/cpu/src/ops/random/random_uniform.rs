@@ -2,7 +2,7 @@ use ort_core::{ElemType, Error, Value};
 use rand::Rng;
 
 use super::{check_float_dtype, dtype_attr, rng, seed_attr, shape_attr, tensor_of};
-use crate::kernel::{input, one, Ctx, Kernel};
+use crate::kernel::{input, one, Ctx, Kernel, Outputs};
 use crate::ops::{ANY, LATEST};
 
 /// Uniformly distributed values in `[low, high)`: of the `shape` attribute
@@ -18,11 +18,7 @@ struct RandomUniform {
 }
 
 impl Kernel for RandomUniform {
-    fn compute(
-        &self,
-        inputs: &[Option<&Value>],
-        ctx: &Ctx<'_>,
-    ) -> Result<Vec<Option<Value>>, Error> {
+    fn compute(&self, inputs: &[Option<&Value>], ctx: &Ctx<'_>) -> Outputs {
         let (shape, elem) = match &self.shape {
             Some(s) => (s.clone(), self.elem.unwrap_or(ElemType::F32)),
             None => {

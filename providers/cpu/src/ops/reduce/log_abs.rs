@@ -4,7 +4,7 @@
 use ort_core::{Error, Value};
 
 use super::{groups, run};
-use crate::kernel::{input, one, Ctx, Kernel, NodeInfo};
+use crate::kernel::{input, one, Ctx, Kernel, NodeInfo, Outputs};
 use crate::util::{par_map, IntsArg, Num};
 
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -107,11 +107,7 @@ fn reduce<T: Num>(kind: Kind, x: &[T], g: &[(usize, bool)], out: &mut [T]) {
 }
 
 impl Kernel for LogAbsReduce {
-    fn compute(
-        &self,
-        inputs: &[Option<&Value>],
-        ctx: &Ctx<'_>,
-    ) -> Result<Vec<Option<Value>>, Error> {
+    fn compute(&self, inputs: &[Option<&Value>], ctx: &Ctx<'_>) -> Outputs {
         let x = input(inputs, 0)?;
         let r = x.rank();
         let axes = self.axes.get(inputs)?.unwrap_or_default();

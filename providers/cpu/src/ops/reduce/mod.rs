@@ -17,7 +17,7 @@ mod reduce_sum_square;
 use ort_core::ElemType::{self, *};
 use ort_core::{Error, Value};
 
-use crate::kernel::{input, one, Ctx, Kernel, NodeInfo};
+use crate::kernel::{input, one, Ctx, Kernel, NodeInfo, Outputs};
 use crate::parallel::{for_each_chunk, pool_threads};
 use crate::util::{par_map, IntsArg, Num, PAR_MIN_LEN};
 
@@ -248,11 +248,7 @@ fn reduce<T: Num>(kind: Kind, x: &[T], g: &[(usize, bool)], n_out: usize, n: usi
 }
 
 impl Kernel for Reduce {
-    fn compute(
-        &self,
-        inputs: &[Option<&Value>],
-        ctx: &Ctx<'_>,
-    ) -> Result<Vec<Option<Value>>, Error> {
+    fn compute(&self, inputs: &[Option<&Value>], ctx: &Ctx<'_>) -> Outputs {
         let x = input(inputs, 0)?;
         let r = x.rank();
         let axes = self.axes.get(inputs)?.unwrap_or_default();
@@ -349,11 +345,7 @@ fn arg<T: Num>(
 }
 
 impl Kernel for ArgReduce {
-    fn compute(
-        &self,
-        inputs: &[Option<&Value>],
-        ctx: &Ctx<'_>,
-    ) -> Result<Vec<Option<Value>>, Error> {
+    fn compute(&self, inputs: &[Option<&Value>], ctx: &Ctx<'_>) -> Outputs {
         let x = input(inputs, 0)?;
         let a = crate::util::axis(self.axis, x.rank())?;
         let dims = x.shape();

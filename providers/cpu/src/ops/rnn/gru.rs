@@ -1,7 +1,7 @@
 use ort_core::{ElemType, Error, Value};
 
 use super::{Common, Real, RNN_TYPES};
-use crate::kernel::{input, Ctx, Kernel, NodeInfo};
+use crate::kernel::{input, Ctx, Kernel, NodeInfo, Outputs};
 use crate::ops::LATEST;
 use crate::util::{gemm_strided, MatRef};
 
@@ -15,11 +15,7 @@ struct Gru {
 }
 
 impl Kernel for Gru {
-    fn compute(
-        &self,
-        inputs: &[Option<&Value>],
-        ctx: &Ctx<'_>,
-    ) -> Result<Vec<Option<Value>>, Error> {
+    fn compute(&self, inputs: &[Option<&Value>], ctx: &Ctx<'_>) -> Outputs {
         match input(inputs, 0)?.elem() {
             ElemType::F64 => self.run::<f64>(inputs, ctx),
             _ => self.run::<f32>(inputs, ctx),
@@ -28,11 +24,7 @@ impl Kernel for Gru {
 }
 
 impl Gru {
-    fn run<F: Real>(
-        &self,
-        inputs: &[Option<&Value>],
-        ctx: &Ctx<'_>,
-    ) -> Result<Vec<Option<Value>>, Error> {
+    fn run<F: Real>(&self, inputs: &[Option<&Value>], ctx: &Ctx<'_>) -> Outputs {
         let s = self.c.read::<F>(inputs, GATES)?;
         let (hs, batch) = (s.hidden, s.batch);
         let biases: Vec<_> = (0..self.c.dirs).map(|d| s.biases(d, GATES)).collect();

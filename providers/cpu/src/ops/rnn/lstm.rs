@@ -1,7 +1,7 @@
 use ort_core::{ElemType, Error, Value};
 
 use super::{read, Common, Real, RNN_TYPES};
-use crate::kernel::{input, opt_input, Ctx, Kernel, NodeInfo};
+use crate::kernel::{input, opt_input, Ctx, Kernel, NodeInfo, Outputs};
 use crate::ops::LATEST;
 use crate::util::{gemm_strided, MatRef};
 
@@ -15,11 +15,7 @@ struct Lstm {
 }
 
 impl Kernel for Lstm {
-    fn compute(
-        &self,
-        inputs: &[Option<&Value>],
-        ctx: &Ctx<'_>,
-    ) -> Result<Vec<Option<Value>>, Error> {
+    fn compute(&self, inputs: &[Option<&Value>], ctx: &Ctx<'_>) -> Outputs {
         match input(inputs, 0)?.elem() {
             ElemType::F64 => self.run::<f64>(inputs, ctx),
             _ => self.run::<f32>(inputs, ctx),
@@ -28,11 +24,7 @@ impl Kernel for Lstm {
 }
 
 impl Lstm {
-    fn run<F: Real>(
-        &self,
-        inputs: &[Option<&Value>],
-        ctx: &Ctx<'_>,
-    ) -> Result<Vec<Option<Value>>, Error> {
+    fn run<F: Real>(&self, inputs: &[Option<&Value>], ctx: &Ctx<'_>) -> Outputs {
         let s = self.c.read::<F>(inputs, GATES)?;
         let hs = s.hidden;
         let p = match opt_input(inputs, 7)? {

@@ -9,7 +9,7 @@ mod rnn;
 
 use ort_core::{ElemType, Error, Tensor, Value};
 
-use crate::kernel::{input, opt_input, Ctx, NodeInfo};
+use crate::kernel::{input, opt_input, Ctx, NodeInfo, Outputs};
 use crate::ops::FLOATS;
 use crate::util::{gemm_strided, GemmScalar, MatRef};
 
@@ -397,7 +397,7 @@ impl Common {
         s: &Seq<F>,
         st: States<F>,
         n: usize,
-    ) -> Result<Vec<Option<Value>>, Error> {
+    ) -> Outputs {
         let (seq, batch, hs, dirs) = (
             s.seq as i64,
             s.batch as i64,

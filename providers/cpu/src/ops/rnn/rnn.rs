@@ -1,7 +1,7 @@
 use ort_core::{ElemType, Error, Value};
 
 use super::{Common, Real, RNN_TYPES};
-use crate::kernel::{input, Ctx, Kernel, NodeInfo};
+use crate::kernel::{input, Ctx, Kernel, NodeInfo, Outputs};
 use crate::ops::LATEST;
 use crate::util::{gemm_strided, MatRef};
 
@@ -10,11 +10,7 @@ struct Rnn {
 }
 
 impl Kernel for Rnn {
-    fn compute(
-        &self,
-        inputs: &[Option<&Value>],
-        ctx: &Ctx<'_>,
-    ) -> Result<Vec<Option<Value>>, Error> {
+    fn compute(&self, inputs: &[Option<&Value>], ctx: &Ctx<'_>) -> Outputs {
         match input(inputs, 0)?.elem() {
             ElemType::F64 => self.run::<f64>(inputs, ctx),
             _ => self.run::<f32>(inputs, ctx),
@@ -23,11 +19,7 @@ impl Kernel for Rnn {
 }
 
 impl Rnn {
-    fn run<F: Real>(
-        &self,
-        inputs: &[Option<&Value>],
-        ctx: &Ctx<'_>,
-    ) -> Result<Vec<Option<Value>>, Error> {
+    fn run<F: Real>(&self, inputs: &[Option<&Value>], ctx: &Ctx<'_>) -> Outputs {
         let s = self.c.read::<F>(inputs, 1)?;
         let hs = s.hidden;
         let bias: Vec<Vec<F>> = (0..self.c.dirs)

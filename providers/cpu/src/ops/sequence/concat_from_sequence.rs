@@ -1,7 +1,7 @@
 use ort_core::{Error, Tensor, Value};
 
 use super::seq_input;
-use crate::kernel::{one, Ctx, Kernel};
+use crate::kernel::{one, Ctx, Kernel, Outputs};
 use crate::ops::{ANY, LATEST};
 use crate::util::Movable;
 
@@ -13,11 +13,7 @@ struct ConcatFromSequence {
 }
 
 impl Kernel for ConcatFromSequence {
-    fn compute(
-        &self,
-        inputs: &[Option<&Value>],
-        ctx: &Ctx<'_>,
-    ) -> Result<Vec<Option<Value>>, Error> {
+    fn compute(&self, inputs: &[Option<&Value>], ctx: &Ctx<'_>) -> Outputs {
         let (_, items) = seq_input(inputs, 0)?;
         let ts = items
             .iter()

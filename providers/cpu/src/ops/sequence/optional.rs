@@ -1,7 +1,7 @@
 use ort_core::abi::{RBox, ROption};
 use ort_core::{Error, Value};
 
-use crate::kernel::{Ctx, Kernel};
+use crate::kernel::{Ctx, Kernel, Outputs};
 use crate::ops::{ANY, LATEST};
 
 /// An optional holding the input, or an empty optional when the input is left out
@@ -9,7 +9,7 @@ use crate::ops::{ANY, LATEST};
 struct Optional;
 
 impl Kernel for Optional {
-    fn compute(&self, inputs: &[Option<&Value>], _: &Ctx<'_>) -> Result<Vec<Option<Value>>, Error> {
+    fn compute(&self, inputs: &[Option<&Value>], _: &Ctx<'_>) -> Outputs {
         let inner = match inputs.first().copied().flatten() {
             Some(v) => ROption::RSome(RBox::new(v.clone())),
             None => ROption::RNone,

@@ -1,6 +1,6 @@
 use ort_core::{Error, Value};
 
-use crate::kernel::{Ctx, Kernel};
+use crate::kernel::{Ctx, Kernel, Outputs};
 use crate::ops::{ANY, LATEST};
 
 /// The value an optional holds (an error when it is empty). From opset 18 a plain
@@ -9,7 +9,7 @@ use crate::ops::{ANY, LATEST};
 struct OptionalGetElement;
 
 impl Kernel for OptionalGetElement {
-    fn compute(&self, inputs: &[Option<&Value>], _: &Ctx<'_>) -> Result<Vec<Option<Value>>, Error> {
+    fn compute(&self, inputs: &[Option<&Value>], _: &Ctx<'_>) -> Outputs {
         let v = match inputs.first().copied().flatten() {
             Some(Value::Optional(o)) => match o.as_ref().into_option() {
                 Some(v) => (**v).clone(),

@@ -1,6 +1,6 @@
-use ort_core::{Error, Tensor, Value};
+use ort_core::{Tensor, Value};
 
-use crate::kernel::{one, Ctx, Kernel};
+use crate::kernel::{one, Ctx, Kernel, Outputs};
 use crate::ops::{ANY, LATEST};
 
 /// Whether an optional holds a value. From opset 18 the input may be a plain tensor
@@ -9,7 +9,7 @@ use crate::ops::{ANY, LATEST};
 struct OptionalHasElement;
 
 impl Kernel for OptionalHasElement {
-    fn compute(&self, inputs: &[Option<&Value>], _: &Ctx<'_>) -> Result<Vec<Option<Value>>, Error> {
+    fn compute(&self, inputs: &[Option<&Value>], _: &Ctx<'_>) -> Outputs {
         let has = match inputs.first().copied().flatten() {
             Some(Value::Optional(o)) => o.is_some(),
             Some(_) => true,

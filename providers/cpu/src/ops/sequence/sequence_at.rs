@@ -1,14 +1,14 @@
-use ort_core::{Error, Value};
+use ort_core::Value;
 
 use super::{position, seq_input};
-use crate::kernel::{input, Ctx, Kernel};
+use crate::kernel::{input, Ctx, Kernel, Outputs};
 use crate::ops::{ANY, LATEST};
 
 /// The sequence item at `position` (negative counts from the back).
 struct SequenceAt;
 
 impl Kernel for SequenceAt {
-    fn compute(&self, inputs: &[Option<&Value>], _: &Ctx<'_>) -> Result<Vec<Option<Value>>, Error> {
+    fn compute(&self, inputs: &[Option<&Value>], _: &Ctx<'_>) -> Outputs {
         let (_, items) = seq_input(inputs, 0)?;
         let at = position(Some(input(inputs, 1)?), items.len(), false, 0)?;
         Ok(vec![Some(items[at].clone())])

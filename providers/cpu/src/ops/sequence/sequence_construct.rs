@@ -1,14 +1,14 @@
 use ort_core::{Error, Value};
 
 use super::{check_item, item_elem, seq};
-use crate::kernel::{Ctx, Kernel};
+use crate::kernel::{Ctx, Kernel, Outputs};
 use crate::ops::{ANY, LATEST};
 
 /// A sequence of the inputs, in order; they must share one element type.
 struct SequenceConstruct;
 
 impl Kernel for SequenceConstruct {
-    fn compute(&self, inputs: &[Option<&Value>], _: &Ctx<'_>) -> Result<Vec<Option<Value>>, Error> {
+    fn compute(&self, inputs: &[Option<&Value>], _: &Ctx<'_>) -> Outputs {
         let items: Vec<Value> = inputs
             .iter()
             .enumerate()

@@ -1,7 +1,7 @@
 use ort_core::{ElemType, Error, Value};
 
 use super::seq;
-use crate::kernel::{Ctx, Kernel};
+use crate::kernel::{Ctx, Kernel, Outputs};
 use crate::ops::{ANY, LATEST};
 
 /// An empty sequence of tensors of type `dtype` (float by default).
@@ -10,7 +10,7 @@ struct SequenceEmpty {
 }
 
 impl Kernel for SequenceEmpty {
-    fn compute(&self, _: &[Option<&Value>], _: &Ctx<'_>) -> Result<Vec<Option<Value>>, Error> {
+    fn compute(&self, _: &[Option<&Value>], _: &Ctx<'_>) -> Outputs {
         Ok(vec![Some(seq(self.elem, Vec::new()))])
     }
 }

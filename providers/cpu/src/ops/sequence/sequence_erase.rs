@@ -1,14 +1,14 @@
 use ort_core::{Error, Value};
 
 use super::{position, seq, seq_input};
-use crate::kernel::{opt_input, Ctx, Kernel};
+use crate::kernel::{opt_input, Ctx, Kernel, Outputs};
 use crate::ops::{ANY, LATEST};
 
 /// The sequence without the item at `position` (the last one by default).
 struct SequenceErase;
 
 impl Kernel for SequenceErase {
-    fn compute(&self, inputs: &[Option<&Value>], _: &Ctx<'_>) -> Result<Vec<Option<Value>>, Error> {
+    fn compute(&self, inputs: &[Option<&Value>], _: &Ctx<'_>) -> Outputs {
         let (elem, items) = seq_input(inputs, 0)?;
         if items.is_empty() {
             return Err(Error::invalid("cannot erase from an empty sequence"));

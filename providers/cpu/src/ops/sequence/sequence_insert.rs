@@ -1,14 +1,14 @@
 use ort_core::{ElemType, Error, Value};
 
 use super::{check_item, item_elem, position, seq, seq_input};
-use crate::kernel::{opt_input, Ctx, Kernel};
+use crate::kernel::{opt_input, Ctx, Kernel, Outputs};
 use crate::ops::{ANY, LATEST};
 
 /// The sequence with `tensor` inserted at `position` (appended by default).
 struct SequenceInsert;
 
 impl Kernel for SequenceInsert {
-    fn compute(&self, inputs: &[Option<&Value>], _: &Ctx<'_>) -> Result<Vec<Option<Value>>, Error> {
+    fn compute(&self, inputs: &[Option<&Value>], _: &Ctx<'_>) -> Outputs {
         let (elem, items) = seq_input(inputs, 0)?;
         let v = inputs
             .get(1)

@@ -1,7 +1,7 @@
 use ort_core::{Error, Value};
 
 use super::{seq, slice_axis};
-use crate::kernel::{input, opt_input, Ctx, Kernel};
+use crate::kernel::{input, opt_input, Ctx, Kernel, Outputs};
 use crate::ops::{ANY, LATEST};
 use crate::util::axis;
 
@@ -14,11 +14,7 @@ struct SplitToSequence {
 }
 
 impl Kernel for SplitToSequence {
-    fn compute(
-        &self,
-        inputs: &[Option<&Value>],
-        ctx: &Ctx<'_>,
-    ) -> Result<Vec<Option<Value>>, Error> {
+    fn compute(&self, inputs: &[Option<&Value>], ctx: &Ctx<'_>) -> Outputs {
         let t = input(inputs, 0)?;
         let a = axis(self.axis, t.rank())?;
         if t.rank() == 0 {

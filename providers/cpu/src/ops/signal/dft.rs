@@ -3,7 +3,7 @@ use rustfft::num_complex::Complex;
 use rustfft::FftPlanner;
 
 use super::{complex_of, from_f64s, scalar_int};
-use crate::kernel::{input, one, Ctx, Kernel, NodeInfo};
+use crate::kernel::{input, one, Ctx, Kernel, NodeInfo, Outputs};
 use crate::ops::{FLOATS, LATEST};
 
 /// DFT. Opset 17 takes the axis as an attribute; opset 20 as input 2 (default -2).
@@ -16,11 +16,7 @@ struct Dft {
 
 impl Kernel for Dft {
     #[allow(clippy::needless_range_loop)]
-    fn compute(
-        &self,
-        inputs: &[Option<&Value>],
-        ctx: &Ctx<'_>,
-    ) -> Result<Vec<Option<Value>>, Error> {
+    fn compute(&self, inputs: &[Option<&Value>], ctx: &Ctx<'_>) -> Outputs {
         let x = input(inputs, 0)?;
         let shape = x.shape();
         let rank = shape.len();

@@ -1,7 +1,7 @@
 use ort_core::{ElemType, Error, Value};
 
 use super::{from_f64s, scalar_float, scalar_int};
-use crate::kernel::{one, Ctx, Kernel};
+use crate::kernel::{one, Ctx, Kernel, Outputs};
 use crate::ops::{ANY, LATEST};
 
 /// MelWeightMatrix: triangular filters mapping `dft_length / 2 + 1` linear frequency
@@ -19,11 +19,7 @@ fn mel_to_hz(mel: f64) -> f64 {
 }
 
 impl Kernel for MelWeightMatrix {
-    fn compute(
-        &self,
-        inputs: &[Option<&Value>],
-        ctx: &Ctx<'_>,
-    ) -> Result<Vec<Option<Value>>, Error> {
+    fn compute(&self, inputs: &[Option<&Value>], ctx: &Ctx<'_>) -> Outputs {
         let req = |v: Option<i64>, name: &str| {
             v.ok_or_else(|| Error::invalid(format!("{name} is required")))
         };

@@ -3,7 +3,7 @@ use rustfft::num_complex::Complex;
 use rustfft::FftPlanner;
 
 use super::{complex_of, from_f64s, scalar_int};
-use crate::kernel::{input, one, opt_input, Ctx, Kernel};
+use crate::kernel::{input, one, opt_input, Ctx, Kernel, Outputs};
 use crate::ops::{FLOATS, LATEST};
 
 /// STFT: windowed DFTs of frames of a `[batch, length, 1 or 2]` signal, giving
@@ -13,11 +13,7 @@ struct Stft {
 }
 
 impl Kernel for Stft {
-    fn compute(
-        &self,
-        inputs: &[Option<&Value>],
-        ctx: &Ctx<'_>,
-    ) -> Result<Vec<Option<Value>>, Error> {
+    fn compute(&self, inputs: &[Option<&Value>], ctx: &Ctx<'_>) -> Outputs {
         let x = input(inputs, 0)?;
         let shape = x.shape();
         if shape.len() != 3 {

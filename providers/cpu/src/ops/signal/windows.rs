@@ -3,7 +3,7 @@ use std::f64::consts::PI;
 use ort_core::{ElemType, Error, Value};
 
 use super::{from_f64s, scalar_int};
-use crate::kernel::{one, Ctx, Kernel};
+use crate::kernel::{one, Ctx, Kernel, Outputs};
 use crate::ops::LATEST;
 
 /// HannWindow, HammingWindow and BlackmanWindow: `w(n)` for `n` in `0..size`, the
@@ -16,11 +16,7 @@ struct Window {
 }
 
 impl Kernel for Window {
-    fn compute(
-        &self,
-        inputs: &[Option<&Value>],
-        ctx: &Ctx<'_>,
-    ) -> Result<Vec<Option<Value>>, Error> {
+    fn compute(&self, inputs: &[Option<&Value>], ctx: &Ctx<'_>) -> Outputs {
         let size = scalar_int(inputs, 0)?.ok_or_else(|| Error::invalid("size is required"))?;
         if size < 0 {
             return Err(Error::invalid(format!("window size {size} is negative")));

@@ -1,7 +1,7 @@
 use ort_core::{Error, Value};
 
 use super::{ints_input, norm_axes};
-use crate::kernel::{input, one, Ctx, Kernel};
+use crate::kernel::{input, one, Ctx, Kernel, Outputs};
 use crate::ops::{ANY, LATEST};
 use crate::util::{dims, strides_of, Movable};
 
@@ -14,11 +14,7 @@ struct CenterCropPad {
 impl Kernel for CenterCropPad {
     // The bodies are generic over movable words and strings; words are Copy.
     #[allow(clippy::clone_on_copy)]
-    fn compute(
-        &self,
-        inputs: &[Option<&Value>],
-        ctx: &Ctx<'_>,
-    ) -> Result<Vec<Option<Value>>, Error> {
+    fn compute(&self, inputs: &[Option<&Value>], ctx: &Ctx<'_>) -> Outputs {
         let x = input(inputs, 0)?;
         let sizes = ints_input(inputs, 1)?.ok_or_else(|| Error::invalid("shape is missing"))?;
         let r = x.rank();

@@ -1,7 +1,7 @@
 use ort_core::{Error, Value};
 
 use super::indexing::gather_blocks;
-use crate::kernel::{input, one, Ctx, Kernel};
+use crate::kernel::{input, one, Ctx, Kernel, Outputs};
 use crate::ops::{ANY, LATEST};
 use crate::util::axis;
 
@@ -12,11 +12,7 @@ struct Compress {
 }
 
 impl Kernel for Compress {
-    fn compute(
-        &self,
-        inputs: &[Option<&Value>],
-        ctx: &Ctx<'_>,
-    ) -> Result<Vec<Option<Value>>, Error> {
+    fn compute(&self, inputs: &[Option<&Value>], ctx: &Ctx<'_>) -> Outputs {
         let (x, cond) = (input(inputs, 0)?, input(inputs, 1)?);
         let c = cond.to_i64_vec()?;
         let (outer, d, inner, a) = match self.axis {

@@ -1,6 +1,6 @@
 use ort_core::{Error, Tensor, Value};
 
-use crate::kernel::{one, Ctx, Kernel};
+use crate::kernel::{one, Ctx, Kernel, Outputs};
 use crate::ops::{ANY, LATEST};
 use crate::util::{axis, Movable, PAR_MIN_LEN};
 
@@ -13,11 +13,7 @@ struct Concat {
 }
 
 impl Kernel for Concat {
-    fn compute(
-        &self,
-        inputs: &[Option<&Value>],
-        ctx: &Ctx<'_>,
-    ) -> Result<Vec<Option<Value>>, Error> {
+    fn compute(&self, inputs: &[Option<&Value>], ctx: &Ctx<'_>) -> Outputs {
         let ts = inputs
             .iter()
             .flatten()

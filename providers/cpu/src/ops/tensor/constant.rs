@@ -1,14 +1,14 @@
 use ort_core::abi::RString;
 use ort_core::{Error, Tensor, Value};
 
-use crate::kernel::{one, Ctx, Kernel, NodeInfo};
+use crate::kernel::{one, Ctx, Kernel, NodeInfo, Outputs};
 use crate::ops::{ANY, LATEST};
 
 /// The value is built once; each call hands out another reference to it.
 struct Constant(Tensor);
 
 impl Kernel for Constant {
-    fn compute(&self, _: &[Option<&Value>], _: &Ctx<'_>) -> Result<Vec<Option<Value>>, Error> {
+    fn compute(&self, _: &[Option<&Value>], _: &Ctx<'_>) -> Outputs {
         one(self.0.clone())
     }
 }

@@ -1,7 +1,7 @@
 use ort_core::{Error, Tensor, Value};
 
 use super::ints_input;
-use crate::kernel::{one, Ctx, Kernel};
+use crate::kernel::{one, Ctx, Kernel, Outputs};
 use crate::ops::{ANY, LATEST};
 use crate::util::Movable;
 
@@ -9,11 +9,7 @@ use crate::util::Movable;
 struct ConstantOfShape(Tensor);
 
 impl Kernel for ConstantOfShape {
-    fn compute(
-        &self,
-        inputs: &[Option<&Value>],
-        ctx: &Ctx<'_>,
-    ) -> Result<Vec<Option<Value>>, Error> {
+    fn compute(&self, inputs: &[Option<&Value>], ctx: &Ctx<'_>) -> Outputs {
         let shape =
             ints_input(inputs, 0)?.ok_or_else(|| Error::invalid("input 0 (shape) is missing"))?;
         if shape.iter().any(|&d| d < 0) {

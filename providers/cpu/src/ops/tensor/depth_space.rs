@@ -3,7 +3,7 @@
 use ort_core::{Error, Value};
 
 use super::strided;
-use crate::kernel::{input, one, Ctx, Kernel};
+use crate::kernel::{input, one, Ctx, Kernel, Outputs};
 use crate::ops::{ANY, LATEST};
 use crate::util::strides_of;
 
@@ -14,11 +14,7 @@ struct DepthSpace {
 }
 
 impl Kernel for DepthSpace {
-    fn compute(
-        &self,
-        inputs: &[Option<&Value>],
-        ctx: &Ctx<'_>,
-    ) -> Result<Vec<Option<Value>>, Error> {
+    fn compute(&self, inputs: &[Option<&Value>], ctx: &Ctx<'_>) -> Outputs {
         let x = input(inputs, 0)?;
         if x.rank() != 4 {
             return Err(Error::invalid(

@@ -1,18 +1,14 @@
 use ort_core::{Error, Value};
 
 use super::{ints_input, strided};
-use crate::kernel::{input, one, Ctx, Kernel};
+use crate::kernel::{input, one, Ctx, Kernel, Outputs};
 use crate::ops::{ANY, LATEST};
 use crate::util::{broadcast_shapes, dims, strides_of};
 
 struct Expand;
 
 impl Kernel for Expand {
-    fn compute(
-        &self,
-        inputs: &[Option<&Value>],
-        ctx: &Ctx<'_>,
-    ) -> Result<Vec<Option<Value>>, Error> {
+    fn compute(&self, inputs: &[Option<&Value>], ctx: &Ctx<'_>) -> Outputs {
         let x = input(inputs, 0)?;
         let req =
             ints_input(inputs, 1)?.ok_or_else(|| Error::invalid("input 1 (shape) is missing"))?;

@@ -1,6 +1,6 @@
 use ort_core::{ElemType, Error, Value};
 
-use crate::kernel::{input, one, Ctx, Kernel};
+use crate::kernel::{input, one, Ctx, Kernel, Outputs};
 use crate::ops::{ANY, LATEST};
 use crate::util::Num;
 
@@ -21,11 +21,7 @@ fn fill<T: Copy>(out: &mut [T], rows: i64, cols: i64, k: i64, zero: T, one: T) {
 }
 
 impl Kernel for EyeLike {
-    fn compute(
-        &self,
-        inputs: &[Option<&Value>],
-        ctx: &Ctx<'_>,
-    ) -> Result<Vec<Option<Value>>, Error> {
+    fn compute(&self, inputs: &[Option<&Value>], ctx: &Ctx<'_>) -> Outputs {
         let x = input(inputs, 0)?;
         if x.rank() != 2 {
             return Err(Error::invalid("EyeLike input must be 2-D"));

@@ -1,6 +1,6 @@
 use ort_core::{Error, Value};
 
-use crate::kernel::{input, one, Ctx, Kernel};
+use crate::kernel::{input, one, Ctx, Kernel, Outputs};
 use crate::ops::{ANY, LATEST};
 
 struct Flatten {
@@ -8,7 +8,7 @@ struct Flatten {
 }
 
 impl Kernel for Flatten {
-    fn compute(&self, inputs: &[Option<&Value>], _: &Ctx<'_>) -> Result<Vec<Option<Value>>, Error> {
+    fn compute(&self, inputs: &[Option<&Value>], _: &Ctx<'_>) -> Outputs {
         let x = input(inputs, 0)?;
         let r = x.rank() as i64;
         let a = if self.axis < 0 {

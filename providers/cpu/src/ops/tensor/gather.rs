@@ -1,6 +1,6 @@
 use ort_core::{Error, Value};
 
-use crate::kernel::{input, one, Ctx, Kernel};
+use crate::kernel::{input, one, Ctx, Kernel, Outputs};
 use crate::ops::{ANY, LATEST};
 use crate::util::{axis, Movable, PAR_MIN_LEN};
 
@@ -9,11 +9,7 @@ struct Gather {
 }
 
 impl Kernel for Gather {
-    fn compute(
-        &self,
-        inputs: &[Option<&Value>],
-        ctx: &Ctx<'_>,
-    ) -> Result<Vec<Option<Value>>, Error> {
+    fn compute(&self, inputs: &[Option<&Value>], ctx: &Ctx<'_>) -> Outputs {
         let (x, ind) = (input(inputs, 0)?, input(inputs, 1)?);
         if x.rank() == 0 {
             return Err(Error::invalid("Gather data must have rank 1 or more"));

@@ -1,7 +1,7 @@
 use ort_core::{Error, Value};
 
 use super::indexing::{element_offsets, gather_blocks, norm_index};
-use crate::kernel::{input, one, Ctx, Kernel};
+use crate::kernel::{input, one, Ctx, Kernel, Outputs};
 use crate::ops::{ANY, LATEST};
 use crate::util::{axis, dims};
 
@@ -10,11 +10,7 @@ struct GatherElements {
 }
 
 impl Kernel for GatherElements {
-    fn compute(
-        &self,
-        inputs: &[Option<&Value>],
-        ctx: &Ctx<'_>,
-    ) -> Result<Vec<Option<Value>>, Error> {
+    fn compute(&self, inputs: &[Option<&Value>], ctx: &Ctx<'_>) -> Outputs {
         let (x, ind) = (input(inputs, 0)?, input(inputs, 1)?);
         let r = x.rank();
         if r == 0 || ind.rank() != r {

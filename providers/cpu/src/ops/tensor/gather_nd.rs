@@ -1,7 +1,7 @@
 use ort_core::{Error, Value};
 
 use super::indexing::{gather_blocks, norm_index};
-use crate::kernel::{input, one, Ctx, Kernel};
+use crate::kernel::{input, one, Ctx, Kernel, Outputs};
 use crate::ops::{ANY, LATEST};
 use crate::util::{dims, strides_of};
 
@@ -56,11 +56,7 @@ pub(crate) fn nd_offsets(
 }
 
 impl Kernel for GatherNd {
-    fn compute(
-        &self,
-        inputs: &[Option<&Value>],
-        ctx: &Ctx<'_>,
-    ) -> Result<Vec<Option<Value>>, Error> {
+    fn compute(&self, inputs: &[Option<&Value>], ctx: &Ctx<'_>) -> Outputs {
         let (x, ind) = (input(inputs, 0)?, input(inputs, 1)?);
         let b = self.batch_dims;
         let (offs, _) = nd_offsets(x.shape(), ind.shape(), &ind.to_i64_vec()?, b)?;

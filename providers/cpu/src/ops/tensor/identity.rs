@@ -1,13 +1,13 @@
 use ort_core::{Error, Value};
 
-use crate::kernel::{Ctx, Kernel};
+use crate::kernel::{Ctx, Kernel, Outputs};
 use crate::ops::{ANY, LATEST};
 
 /// Passes any value through (tensors, sequences, optionals) without copying.
 struct Identity;
 
 impl Kernel for Identity {
-    fn compute(&self, inputs: &[Option<&Value>], _: &Ctx<'_>) -> Result<Vec<Option<Value>>, Error> {
+    fn compute(&self, inputs: &[Option<&Value>], _: &Ctx<'_>) -> Outputs {
         let v = inputs
             .first()
             .copied()

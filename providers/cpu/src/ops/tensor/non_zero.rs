@@ -1,6 +1,6 @@
 use ort_core::{ElemType, Error, Value};
 
-use crate::kernel::{input, one, Ctx, Kernel};
+use crate::kernel::{input, one, Ctx, Kernel, Outputs};
 use crate::ops::{ANY, LATEST};
 
 /// The coordinates of the non-zero elements, one row per axis, in row-major order.
@@ -12,11 +12,7 @@ fn flags<T: PartialEq + Default + Copy>(v: &[T]) -> Vec<usize> {
 }
 
 impl Kernel for NonZero {
-    fn compute(
-        &self,
-        inputs: &[Option<&Value>],
-        ctx: &Ctx<'_>,
-    ) -> Result<Vec<Option<Value>>, Error> {
+    fn compute(&self, inputs: &[Option<&Value>], ctx: &Ctx<'_>) -> Outputs {
         let x = input(inputs, 0)?;
         let pos = if x.elem() == ElemType::Bool {
             flags(x.as_slice::<bool>()?)

@@ -1,7 +1,7 @@
 use ort_core::{Error, Value};
 
 use super::indexing::{to_f64_vec, to_i64_lossy};
-use crate::kernel::{input, one, Ctx, Kernel};
+use crate::kernel::{input, one, Ctx, Kernel, Outputs};
 use crate::ops::{ANY, LATEST};
 use crate::util::Movable;
 
@@ -14,11 +14,7 @@ struct OneHot {
 impl Kernel for OneHot {
     // The bodies are generic over movable words and strings; words are Copy.
     #[allow(clippy::clone_on_copy)]
-    fn compute(
-        &self,
-        inputs: &[Option<&Value>],
-        ctx: &Ctx<'_>,
-    ) -> Result<Vec<Option<Value>>, Error> {
+    fn compute(&self, inputs: &[Option<&Value>], ctx: &Ctx<'_>) -> Outputs {
         let (ind, depth, vals) = (input(inputs, 0)?, input(inputs, 1)?, input(inputs, 2)?);
         let depth = *to_f64_vec(depth)?
             .first()

@@ -1,7 +1,7 @@
 use ort_core::{Error, Tensor, Value};
 
 use super::{ints_input, norm_axes};
-use crate::kernel::{input, one, opt_input, Ctx, Kernel};
+use crate::kernel::{input, one, opt_input, Ctx, Kernel, Outputs};
 use crate::ops::{ANY, LATEST};
 use crate::util::{dims, strides_of, Movable, Num};
 
@@ -52,11 +52,7 @@ fn fill_from_f32(x: &Tensor, v: f32) -> Result<Tensor, Error> {
 impl Kernel for Pad {
     // The bodies are generic over movable words and strings; words are Copy.
     #[allow(clippy::clone_on_copy)]
-    fn compute(
-        &self,
-        inputs: &[Option<&Value>],
-        ctx: &Ctx<'_>,
-    ) -> Result<Vec<Option<Value>>, Error> {
+    fn compute(&self, inputs: &[Option<&Value>], ctx: &Ctx<'_>) -> Outputs {
         let x = input(inputs, 0)?;
         let r = x.rank();
         let (raw, fill, axes) = match &self.attr_pads {

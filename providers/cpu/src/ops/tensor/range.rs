@@ -1,7 +1,7 @@
 use ort_core::ElemType::{self, *};
 use ort_core::{Error, Tensor, Value};
 
-use crate::kernel::{input, one, Ctx, Kernel};
+use crate::kernel::{input, one, Ctx, Kernel, Outputs};
 use crate::ops::LATEST;
 use crate::util::Num;
 
@@ -18,11 +18,7 @@ fn scalar<T: Num>(t: &Tensor, what: &str) -> Result<T, Error> {
 }
 
 impl Kernel for Range {
-    fn compute(
-        &self,
-        inputs: &[Option<&Value>],
-        ctx: &Ctx<'_>,
-    ) -> Result<Vec<Option<Value>>, Error> {
+    fn compute(&self, inputs: &[Option<&Value>], ctx: &Ctx<'_>) -> Outputs {
         let t = input(inputs, 0)?;
         one(crate::dispatch_numeric!(t.elem(), T => {
             let start: T = scalar(t, "start")?;

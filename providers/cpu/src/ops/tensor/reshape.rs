@@ -1,7 +1,7 @@
 use ort_core::{Error, Value};
 
 use super::ints_input;
-use crate::kernel::{input, one, Ctx, Kernel};
+use crate::kernel::{input, one, Ctx, Kernel, Outputs};
 use crate::ops::{ANY, LATEST};
 
 /// Zero-copy: the output shares the input's buffer.
@@ -38,7 +38,7 @@ fn target_shape(dims: &[i64], req: &[i64], allowzero: bool) -> Result<Vec<i64>, 
 }
 
 impl Kernel for Reshape {
-    fn compute(&self, inputs: &[Option<&Value>], _: &Ctx<'_>) -> Result<Vec<Option<Value>>, Error> {
+    fn compute(&self, inputs: &[Option<&Value>], _: &Ctx<'_>) -> Outputs {
         let x = input(inputs, 0)?;
         let req =
             ints_input(inputs, 1)?.ok_or_else(|| Error::invalid("input 1 (shape) is missing"))?;

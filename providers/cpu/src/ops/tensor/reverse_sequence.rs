@@ -1,6 +1,6 @@
 use ort_core::{Error, Value};
 
-use crate::kernel::{input, one, Ctx, Kernel};
+use crate::kernel::{input, one, Ctx, Kernel, Outputs};
 use crate::ops::{ANY, LATEST};
 use crate::util::Movable;
 
@@ -12,11 +12,7 @@ struct ReverseSequence {
 }
 
 impl Kernel for ReverseSequence {
-    fn compute(
-        &self,
-        inputs: &[Option<&Value>],
-        ctx: &Ctx<'_>,
-    ) -> Result<Vec<Option<Value>>, Error> {
+    fn compute(&self, inputs: &[Option<&Value>], ctx: &Ctx<'_>) -> Outputs {
         let (x, lens) = (input(inputs, 0)?, input(inputs, 1)?);
         let ok = matches!((self.time_axis, self.batch_axis), (0, 1) | (1, 0));
         if !ok || x.rank() < 2 {

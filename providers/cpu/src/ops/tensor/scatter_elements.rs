@@ -1,7 +1,7 @@
 use ort_core::{Error, Value};
 
 use super::indexing::{element_offsets, norm_index, scatter_blocks, Reduction};
-use crate::kernel::{input, one, Ctx, Kernel};
+use crate::kernel::{input, one, Ctx, Kernel, Outputs};
 use crate::ops::{ANY, LATEST};
 use crate::util::{axis, dims};
 
@@ -12,11 +12,7 @@ struct ScatterElements {
 }
 
 impl Kernel for ScatterElements {
-    fn compute(
-        &self,
-        inputs: &[Option<&Value>],
-        ctx: &Ctx<'_>,
-    ) -> Result<Vec<Option<Value>>, Error> {
+    fn compute(&self, inputs: &[Option<&Value>], ctx: &Ctx<'_>) -> Outputs {
         let (x, ind, upd) = (input(inputs, 0)?, input(inputs, 1)?, input(inputs, 2)?);
         let r = x.rank();
         if r == 0 || ind.rank() != r || upd.shape() != ind.shape() {

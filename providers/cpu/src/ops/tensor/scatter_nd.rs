@@ -2,7 +2,7 @@ use ort_core::{Error, Value};
 
 use super::gather_nd::nd_offsets;
 use super::indexing::{scatter_blocks, Reduction};
-use crate::kernel::{input, one, Ctx, Kernel};
+use crate::kernel::{input, one, Ctx, Kernel, Outputs};
 use crate::ops::{ANY, LATEST};
 
 struct ScatterNd {
@@ -10,11 +10,7 @@ struct ScatterNd {
 }
 
 impl Kernel for ScatterNd {
-    fn compute(
-        &self,
-        inputs: &[Option<&Value>],
-        ctx: &Ctx<'_>,
-    ) -> Result<Vec<Option<Value>>, Error> {
+    fn compute(&self, inputs: &[Option<&Value>], ctx: &Ctx<'_>) -> Outputs {
         let (x, ind, upd) = (input(inputs, 0)?, input(inputs, 1)?, input(inputs, 2)?);
         let (offs, inner) = nd_offsets(x.shape(), ind.shape(), &ind.to_i64_vec()?, 0)?;
         let q = ind.rank();

@@ -1,16 +1,12 @@
-use ort_core::{Error, Value};
+use ort_core::Value;
 
-use crate::kernel::{input, one, Ctx, Kernel};
+use crate::kernel::{input, one, Ctx, Kernel, Outputs};
 use crate::ops::{ANY, LATEST};
 
 struct Size;
 
 impl Kernel for Size {
-    fn compute(
-        &self,
-        inputs: &[Option<&Value>],
-        ctx: &Ctx<'_>,
-    ) -> Result<Vec<Option<Value>>, Error> {
+    fn compute(&self, inputs: &[Option<&Value>], ctx: &Ctx<'_>) -> Outputs {
         one(ctx.tensor_from(&[], &[input(inputs, 0)?.len() as i64])?)
     }
 }

@@ -1,7 +1,7 @@
 use ort_core::{Error, Value};
 
 use super::{ints_input, norm_axes, strided};
-use crate::kernel::{input, one, Ctx, Kernel};
+use crate::kernel::{input, one, Ctx, Kernel, Outputs};
 use crate::ops::{ANY, LATEST};
 use crate::util::{dims, strides_of};
 
@@ -27,11 +27,7 @@ fn range(d: i64, start: i64, end: i64, step: i64) -> (i64, i64) {
 }
 
 impl Kernel for Slice {
-    fn compute(
-        &self,
-        inputs: &[Option<&Value>],
-        ctx: &Ctx<'_>,
-    ) -> Result<Vec<Option<Value>>, Error> {
+    fn compute(&self, inputs: &[Option<&Value>], ctx: &Ctx<'_>) -> Outputs {
         let x = input(inputs, 0)?;
         let [starts, ends, axes, steps] = match &self.attrs {
             Some([s, e, a]) => [s.clone(), e.clone(), a.clone(), None],

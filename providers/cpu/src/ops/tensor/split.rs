@@ -1,7 +1,7 @@
 use ort_core::{Error, Value};
 
 use super::{strided, IntsArg};
-use crate::kernel::{input, Ctx, Kernel};
+use crate::kernel::{input, Ctx, Kernel, Outputs};
 use crate::ops::{ANY, LATEST};
 use crate::util::axis;
 
@@ -40,11 +40,7 @@ impl Split {
 }
 
 impl Kernel for Split {
-    fn compute(
-        &self,
-        inputs: &[Option<&Value>],
-        ctx: &Ctx<'_>,
-    ) -> Result<Vec<Option<Value>>, Error> {
+    fn compute(&self, inputs: &[Option<&Value>], ctx: &Ctx<'_>) -> Outputs {
         let x = input(inputs, 0)?;
         let a = axis(self.axis, x.rank())?;
         let sizes = self.sizes(inputs, x.shape()[a])?;

@@ -1,7 +1,7 @@
 use ort_core::{Error, Value};
 
 use super::{norm_axes, IntsArg};
-use crate::kernel::{input, one, Ctx, Kernel};
+use crate::kernel::{input, one, Ctx, Kernel, Outputs};
 use crate::ops::{ANY, LATEST};
 
 /// Axes are an attribute before opset 13 and an optional input after; none means
@@ -11,7 +11,7 @@ struct Squeeze {
 }
 
 impl Kernel for Squeeze {
-    fn compute(&self, inputs: &[Option<&Value>], _: &Ctx<'_>) -> Result<Vec<Option<Value>>, Error> {
+    fn compute(&self, inputs: &[Option<&Value>], _: &Ctx<'_>) -> Outputs {
         let x = input(inputs, 0)?;
         let dims = x.shape();
         let shape: Vec<i64> = match self.axes.get(inputs)? {

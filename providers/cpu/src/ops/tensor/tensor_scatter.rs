@@ -1,7 +1,7 @@
 use ort_core::{Error, Value};
 
 use super::indexing::{scatter_blocks, Reduction};
-use crate::kernel::{input, one, opt_input, Ctx, Kernel};
+use crate::kernel::{input, one, opt_input, Ctx, Kernel, Outputs};
 use crate::ops::{ANY, LATEST};
 use crate::util::axis;
 
@@ -13,11 +13,7 @@ struct TensorScatter {
 }
 
 impl Kernel for TensorScatter {
-    fn compute(
-        &self,
-        inputs: &[Option<&Value>],
-        ctx: &Ctx<'_>,
-    ) -> Result<Vec<Option<Value>>, Error> {
+    fn compute(&self, inputs: &[Option<&Value>], ctx: &Ctx<'_>) -> Outputs {
         let (cache, upd) = (input(inputs, 0)?, input(inputs, 1)?);
         let r = cache.rank();
         if r < 2 || upd.rank() != r {

@@ -1,7 +1,7 @@
 use ort_core::{Error, Value};
 
 use super::{ints_input, strided};
-use crate::kernel::{input, one, Ctx, Kernel};
+use crate::kernel::{input, one, Ctx, Kernel, Outputs};
 use crate::ops::{ANY, LATEST};
 use crate::util::{dims, strides_of};
 
@@ -10,11 +10,7 @@ use crate::util::{dims, strides_of};
 struct Tile;
 
 impl Kernel for Tile {
-    fn compute(
-        &self,
-        inputs: &[Option<&Value>],
-        ctx: &Ctx<'_>,
-    ) -> Result<Vec<Option<Value>>, Error> {
+    fn compute(&self, inputs: &[Option<&Value>], ctx: &Ctx<'_>) -> Outputs {
         let x = input(inputs, 0)?;
         let reps =
             ints_input(inputs, 1)?.ok_or_else(|| Error::invalid("input 1 (repeats) is missing"))?;

@@ -2,7 +2,7 @@ use std::cmp::Ordering;
 
 use ort_core::{Error, Value};
 
-use crate::kernel::{input, Ctx, Kernel};
+use crate::kernel::{input, Ctx, Kernel, Outputs};
 use crate::ops::{LATEST, NUMERIC};
 use crate::util::{axis, Num};
 
@@ -61,11 +61,7 @@ fn top_k<T: Num>(
 }
 
 impl Kernel for TopK {
-    fn compute(
-        &self,
-        inputs: &[Option<&Value>],
-        ctx: &Ctx<'_>,
-    ) -> Result<Vec<Option<Value>>, Error> {
+    fn compute(&self, inputs: &[Option<&Value>], ctx: &Ctx<'_>) -> Outputs {
         let x = input(inputs, 0)?;
         let k = match self.k {
             Some(k) => k,

@@ -1,7 +1,7 @@
 use ort_core::{Error, Value};
 
 use super::strided;
-use crate::kernel::{input, one, Ctx, Kernel};
+use crate::kernel::{input, one, Ctx, Kernel, Outputs};
 use crate::ops::{ANY, LATEST};
 use crate::util::{dims, simplify_strided, strides_of, Movable, PAR_MIN_LEN};
 
@@ -13,11 +13,7 @@ struct Transpose {
 const TILE: usize = 32;
 
 impl Kernel for Transpose {
-    fn compute(
-        &self,
-        inputs: &[Option<&Value>],
-        ctx: &Ctx<'_>,
-    ) -> Result<Vec<Option<Value>>, Error> {
+    fn compute(&self, inputs: &[Option<&Value>], ctx: &Ctx<'_>) -> Outputs {
         let x = input(inputs, 0)?;
         let r = x.rank();
         let perm: Vec<usize> = match &self.perm {

@@ -1,6 +1,6 @@
 use ort_core::{Error, Value};
 
-use crate::kernel::{input, one, opt_input, Ctx, Kernel};
+use crate::kernel::{input, one, opt_input, Ctx, Kernel, Outputs};
 use crate::ops::{ANY, LATEST};
 use crate::util::Movable;
 
@@ -12,11 +12,7 @@ struct Trilu {
 impl Kernel for Trilu {
     // The bodies are generic over movable words and strings; words are Copy.
     #[allow(clippy::clone_on_copy)]
-    fn compute(
-        &self,
-        inputs: &[Option<&Value>],
-        ctx: &Ctx<'_>,
-    ) -> Result<Vec<Option<Value>>, Error> {
+    fn compute(&self, inputs: &[Option<&Value>], ctx: &Ctx<'_>) -> Outputs {
         let x = input(inputs, 0)?;
         let r = x.rank();
         if r < 2 {

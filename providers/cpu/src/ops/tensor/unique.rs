@@ -4,7 +4,7 @@ use ort_core::abi::RString;
 use ort_core::{ElemType, Error, Value};
 
 use super::indexing::gather_blocks;
-use crate::kernel::{input, Ctx, Kernel};
+use crate::kernel::{input, Ctx, Kernel, Outputs};
 use crate::ops::{ANY, LATEST};
 use crate::util::axis;
 
@@ -75,11 +75,7 @@ fn groups<T: PartialOrd>(
 }
 
 impl Kernel for Unique {
-    fn compute(
-        &self,
-        inputs: &[Option<&Value>],
-        ctx: &Ctx<'_>,
-    ) -> Result<Vec<Option<Value>>, Error> {
+    fn compute(&self, inputs: &[Option<&Value>], ctx: &Ctx<'_>) -> Outputs {
         let x = input(inputs, 0)?;
         let (dims, a) = match self.axis {
             None => ((1usize, x.len(), 1usize), None),

@@ -1,7 +1,7 @@
 use ort_core::{Error, Value};
 
 use super::{norm_axes, IntsArg};
-use crate::kernel::{input, one, Ctx, Kernel};
+use crate::kernel::{input, one, Ctx, Kernel, Outputs};
 use crate::ops::{ANY, LATEST};
 
 /// Axes (an attribute before opset 13, an input after) index the output's dimensions.
@@ -10,7 +10,7 @@ struct Unsqueeze {
 }
 
 impl Kernel for Unsqueeze {
-    fn compute(&self, inputs: &[Option<&Value>], _: &Ctx<'_>) -> Result<Vec<Option<Value>>, Error> {
+    fn compute(&self, inputs: &[Option<&Value>], _: &Ctx<'_>) -> Outputs {
         let x = input(inputs, 0)?;
         let axes = self
             .axes

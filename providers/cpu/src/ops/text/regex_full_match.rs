@@ -1,7 +1,7 @@
 use ort_core::{Error, Tensor, Value};
 
 use super::strings;
-use crate::kernel::{input, one, Ctx, Kernel};
+use crate::kernel::{input, one, Ctx, Kernel, Outputs};
 use crate::ops::{ANY, LATEST};
 
 /// RegexFullMatch: whether each whole string matches an RE2-syntax pattern.
@@ -10,7 +10,7 @@ struct RegexFullMatch {
 }
 
 impl Kernel for RegexFullMatch {
-    fn compute(&self, inputs: &[Option<&Value>], _: &Ctx<'_>) -> Result<Vec<Option<Value>>, Error> {
+    fn compute(&self, inputs: &[Option<&Value>], _: &Ctx<'_>) -> Outputs {
         let x = input(inputs, 0)?;
         let out: Vec<bool> = strings(x)?
             .iter()

@@ -3,7 +3,7 @@ use ort_core::abi::RString;
 use ort_core::{Error, Tensor, Value};
 
 use super::strings;
-use crate::kernel::{input, one, Ctx, Kernel};
+use crate::kernel::{input, one, Ctx, Kernel, Outputs};
 use crate::ops::LATEST;
 use crate::util::{broadcast_shapes, dims};
 
@@ -16,7 +16,7 @@ fn view(t: &Tensor) -> Result<ndarray::ArrayViewD<'_, RString>, Error> {
 struct StringConcat;
 
 impl Kernel for StringConcat {
-    fn compute(&self, inputs: &[Option<&Value>], _: &Ctx<'_>) -> Result<Vec<Option<Value>>, Error> {
+    fn compute(&self, inputs: &[Option<&Value>], _: &Ctx<'_>) -> Outputs {
         let (x, y) = (input(inputs, 0)?, input(inputs, 1)?);
         let shape = broadcast_shapes(&[x.shape(), y.shape()])?;
         let d = IxDyn(&dims(&shape));

@@ -4,7 +4,7 @@ use ort_core::abi::RString;
 use ort_core::{Error, Tensor, Value};
 
 use super::strings;
-use crate::kernel::{input, one, Ctx, Kernel};
+use crate::kernel::{input, one, Ctx, Kernel, Outputs};
 use crate::ops::{ANY, LATEST};
 
 #[derive(Clone, Copy, PartialEq)]
@@ -24,7 +24,7 @@ struct StringNormalizer {
 }
 
 impl Kernel for StringNormalizer {
-    fn compute(&self, inputs: &[Option<&Value>], _: &Ctx<'_>) -> Result<Vec<Option<Value>>, Error> {
+    fn compute(&self, inputs: &[Option<&Value>], _: &Ctx<'_>) -> Outputs {
         let x = input(inputs, 0)?;
         let two_dim = match x.shape() {
             [_] => false,

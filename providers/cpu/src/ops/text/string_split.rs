@@ -1,8 +1,8 @@
 use ort_core::abi::RString;
-use ort_core::{Error, Tensor, Value};
+use ort_core::{Tensor, Value};
 
 use super::strings;
-use crate::kernel::{input, Ctx, Kernel};
+use crate::kernel::{input, Ctx, Kernel, Outputs};
 use crate::ops::{ANY, LATEST};
 
 /// StringSplit: splits each string by a delimiter (or by runs of whitespace when the
@@ -38,7 +38,7 @@ fn split_whitespace(s: &str, maxsplit: Option<usize>) -> Vec<&str> {
 }
 
 impl Kernel for StringSplit {
-    fn compute(&self, inputs: &[Option<&Value>], _: &Ctx<'_>) -> Result<Vec<Option<Value>>, Error> {
+    fn compute(&self, inputs: &[Option<&Value>], _: &Ctx<'_>) -> Outputs {
         let x = input(inputs, 0)?;
         let pieces: Vec<Vec<&str>> = strings(x)?
             .iter()

@@ -3,7 +3,7 @@ use std::collections::HashMap;
 use ort_core::abi::RString;
 use ort_core::{ElemType, Error, Value};
 
-use crate::kernel::{input, one, Ctx, Kernel, NodeInfo};
+use crate::kernel::{input, one, Ctx, Kernel, NodeInfo, Outputs};
 use crate::ops::{ANY, LATEST};
 
 #[derive(Clone, PartialEq, Eq, Hash)]
@@ -66,11 +66,7 @@ impl TfIdf {
 }
 
 impl Kernel for TfIdf {
-    fn compute(
-        &self,
-        inputs: &[Option<&Value>],
-        ctx: &Ctx<'_>,
-    ) -> Result<Vec<Option<Value>>, Error> {
+    fn compute(&self, inputs: &[Option<&Value>], ctx: &Ctx<'_>) -> Outputs {
         let x = input(inputs, 0)?;
         let toks: Vec<Tok> = match x.elem() {
             ElemType::String => x

@@ -1,7 +1,7 @@
-use ort_core::{Error, Value};
+use ort_core::Value;
 
 use super::run_optimizer;
-use crate::kernel::{Ctx, Kernel};
+use crate::kernel::{Ctx, Kernel, Outputs};
 use crate::ops::LATEST;
 
 /// Adagrad: per tensor (X, G, H) → (X', H') with a decaying learning rate.
@@ -12,11 +12,7 @@ struct Adagrad {
 }
 
 impl Kernel for Adagrad {
-    fn compute(
-        &self,
-        inputs: &[Option<&Value>],
-        ctx: &Ctx<'_>,
-    ) -> Result<Vec<Option<Value>>, Error> {
+    fn compute(&self, inputs: &[Option<&Value>], ctx: &Ctx<'_>) -> Outputs {
         run_optimizer(inputs, ctx, 3, |r, t, i, o| {
             let (x, g, h) = (i[0], i[1], i[2]);
             let rate = r / (1.0 + t as f64 * self.decay_factor);

@@ -1,7 +1,7 @@
-use ort_core::{Error, Value};
+use ort_core::Value;
 
 use super::run_optimizer;
-use crate::kernel::{Ctx, Kernel};
+use crate::kernel::{Ctx, Kernel, Outputs};
 use crate::ops::LATEST;
 
 /// Adam: per tensor (X, G, V, H) → (X', V', H'), with bias correction once T > 0.
@@ -14,11 +14,7 @@ struct Adam {
 }
 
 impl Kernel for Adam {
-    fn compute(
-        &self,
-        inputs: &[Option<&Value>],
-        ctx: &Ctx<'_>,
-    ) -> Result<Vec<Option<Value>>, Error> {
+    fn compute(&self, inputs: &[Option<&Value>], ctx: &Ctx<'_>) -> Outputs {
         let (a, b) = (self.alpha, self.beta);
         run_optimizer(inputs, ctx, 4, |r, t, i, o| {
             let (x, g, v, h) = (i[0], i[1], i[2], i[3]);

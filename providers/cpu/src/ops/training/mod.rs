@@ -7,7 +7,7 @@
 
 use ort_core::{ElemType, Error, Value};
 
-use crate::kernel::{input, Ctx};
+use crate::kernel::{input, Ctx, Outputs};
 
 /// The element types R and the tensors may have.
 pub(crate) const F32_F64: &[ElemType] = &[ElemType::F32, ElemType::F64];
@@ -23,7 +23,7 @@ pub(crate) fn run_optimizer(
     ctx: &Ctx<'_>,
     groups: usize,
     rule: impl Fn(f64, i64, &[f64], &mut [f64]),
-) -> Result<Vec<Option<Value>>, Error> {
+) -> Outputs {
     let r_t = input(inputs, 0)?;
     let t_t = input(inputs, 1)?;
     if r_t.len() != 1 || t_t.len() != 1 {

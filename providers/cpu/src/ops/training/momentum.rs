@@ -1,7 +1,7 @@
 use ort_core::{Error, Value};
 
 use super::run_optimizer;
-use crate::kernel::{Ctx, Kernel};
+use crate::kernel::{Ctx, Kernel, Outputs};
 use crate::ops::LATEST;
 
 /// Momentum: per tensor (X, G, V) → (X', V'), standard or Nesterov.
@@ -13,11 +13,7 @@ struct Momentum {
 }
 
 impl Kernel for Momentum {
-    fn compute(
-        &self,
-        inputs: &[Option<&Value>],
-        ctx: &Ctx<'_>,
-    ) -> Result<Vec<Option<Value>>, Error> {
+    fn compute(&self, inputs: &[Option<&Value>], ctx: &Ctx<'_>) -> Outputs {
         run_optimizer(inputs, ctx, 3, |r, t, i, o| {
             let (x, g, v) = (i[0], i[1], i[2]);
             let g = self.norm_coefficient * x + g;
