@@ -53,9 +53,6 @@ impl<'n, 'g> NodeInfo<'n, 'g> {
     pub fn opset(&self) -> i64 {
         self.node.opset
     }
-    fn err(&self, msg: impl std::fmt::Display) -> Error {
-        Error::invalid(format!("{}: {msg}", self.node.describe()))
-    }
     pub fn attr(&self, name: &str) -> Option<&AttrValue<'g>> {
         self.node.attr(name)
     }
@@ -66,7 +63,7 @@ impl<'n, 'g> NodeInfo<'n, 'g> {
         match self.attr(name) {
             None => Ok(default),
             Some(AttrValue::Int(v)) => Ok(*v),
-            Some(_) => Err(self.err(format!("attribute {name} must be an int"))),
+            Some(_) => Err(Error::invalid(format!("attribute {name} must be an int"))),
         }
     }
     pub fn float(&self, name: &str, default: f32) -> Result<f32, Error> {
@@ -74,14 +71,14 @@ impl<'n, 'g> NodeInfo<'n, 'g> {
             None => Ok(default),
             Some(AttrValue::Float(v)) => Ok(*v),
             Some(AttrValue::Int(v)) => Ok(*v as f32),
-            Some(_) => Err(self.err(format!("attribute {name} must be a float"))),
+            Some(_) => Err(Error::invalid(format!("attribute {name} must be a float"))),
         }
     }
     pub fn string(&self, name: &str, default: &str) -> Result<String, Error> {
         match self.attr(name) {
             None => Ok(default.to_string()),
             Some(AttrValue::String(v)) => Ok(String::from_utf8_lossy(v).into_owned()),
-            Some(_) => Err(self.err(format!("attribute {name} must be a string"))),
+            Some(_) => Err(Error::invalid(format!("attribute {name} must be a string"))),
         }
     }
     pub fn ints(&self, name: &str) -> Result<Option<Vec<i64>>, Error> {
@@ -89,14 +86,18 @@ impl<'n, 'g> NodeInfo<'n, 'g> {
             None => Ok(None),
             Some(AttrValue::Ints(v)) => Ok(Some(v.to_vec())),
             Some(AttrValue::Int(v)) => Ok(Some(vec![*v])),
-            Some(_) => Err(self.err(format!("attribute {name} must be a list of ints"))),
+            Some(_) => Err(Error::invalid(format!(
+                "attribute {name} must be a list of ints"
+            ))),
         }
     }
     pub fn floats(&self, name: &str) -> Result<Option<Vec<f32>>, Error> {
         match self.attr(name) {
             None => Ok(None),
             Some(AttrValue::Floats(v)) => Ok(Some(v.to_vec())),
-            Some(_) => Err(self.err(format!("attribute {name} must be a list of floats"))),
+            Some(_) => Err(Error::invalid(format!(
+                "attribute {name} must be a list of floats"
+            ))),
         }
     }
     pub fn strings(&self, name: &str) -> Result<Option<Vec<String>>, Error> {
@@ -107,7 +108,9 @@ impl<'n, 'g> NodeInfo<'n, 'g> {
                     .map(|s| String::from_utf8_lossy(s).into_owned())
                     .collect(),
             )),
-            Some(_) => Err(self.err(format!("attribute {name} must be a list of strings"))),
+            Some(_) => Err(Error::invalid(format!(
+                "attribute {name} must be a list of strings"
+            ))),
         }
     }
     /// A tensor attribute (cloned: a reference count, not a copy).
@@ -115,7 +118,7 @@ impl<'n, 'g> NodeInfo<'n, 'g> {
         match self.attr(name) {
             None => Ok(None),
             Some(AttrValue::Tensor(t)) => Ok(Some((*t).clone())),
-            Some(_) => Err(self.err(format!("attribute {name} must be a tensor"))),
+            Some(_) => Err(Error::invalid(format!("attribute {name} must be a tensor"))),
         }
     }
     /// The name of input `i`, or None when absent.

@@ -8,7 +8,7 @@ use ort_core::plugin::{value_types, Host, Options, Partition, Provider};
 use ort_core::{Error, GraphView, Value};
 
 use crate::kernel::{Ctx, Kernel, NodeInfo, Outputs};
-use crate::registry;
+use crate::registry::{self, SameType};
 
 pub struct CpuProvider {
     pool: Arc<rayon::ThreadPool>,
@@ -100,13 +100,9 @@ impl Provider for CpuProvider {
             .map_err(|e| Error::not_implemented(format!("{}: {e}", node.describe())))?;
         let def = registry::lookup(node, info.input_type(first.type_input))
             .map_err(|e| Error::not_implemented(format!("{}: {e}", node.describe())))?;
-        let kernel = (def.build)(&info).map_err(|e| {
-            if e.message().contains(node.name.as_str()) {
-                e
-            } else {
-                Error::new(e.code, format!("{}: {}", node.describe(), e.message()))
-            }
-        })?;
+        // Kernels report what is wrong; where is said here, once.
+        let kernel = (def.build)(&info)
+            .map_err(|e| Error::new(e.code, format!("{}: {}", node.describe(), e.message())))?;
         // Map the fused node's input order to the node's own input slots.
         let positions: HashMap<&str, usize> = fused
             .inputs
@@ -134,6 +130,7 @@ impl Provider for CpuProvider {
             kernel,
             input_map,
             output_map,
+            same_type: def.same_type,
             describe: node.describe(),
             pool: self.pool.clone(),
             threads: self.threads,
@@ -150,6 +147,7 @@ struct CpuPartition {
     input_map: Vec<Option<usize>>,
     /// For each fused output: the node output slot it is.
     output_map: Vec<Option<usize>>,
+    same_type: SameType,
     describe: String,
     pool: Arc<rayon::ThreadPool>,
     threads: usize,
@@ -177,7 +175,9 @@ impl Partition for CpuPartition {
             host,
             threads: if inline { 1 } else { self.threads },
         };
-        let result = if inline || crate::parallel::in_run() {
+        let result = if let Err(e) = self.same_type.check(&ins) {
+            Err(e)
+        } else if inline || crate::parallel::in_run() {
             self.kernel.compute(&ins, &ctx)
         } else {
             self.pool.install(|| self.kernel.compute(&ins, &ctx))

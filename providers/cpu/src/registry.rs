@@ -1,6 +1,6 @@
 //! The kernel registry: every op file submits a [`KernelDef`] with `inventory`.
 
-use ort_core::{ElemType, Error, NodeView};
+use ort_core::{ElemType, Error, NodeView, Value};
 
 use crate::kernel::{Kernel, NodeInfo};
 
@@ -16,10 +16,58 @@ pub struct KernelDef {
     pub types: &'static [ElemType],
     /// Which input decides the type constraint (usually 0).
     pub type_input: usize,
+    /// Inputs bound to one type variable, checked before every call.
+    pub same_type: SameType,
     pub build: fn(&NodeInfo<'_, '_>) -> Result<Box<dyn Kernel>, Error>,
 }
 
 inventory::collect!(KernelDef);
+
+/// Inputs that must share one element type: onnxruntime's type constraint `T`
+/// bound to several inputs. The host checks it before calling the kernel, so a
+/// kernel body may assume it.
+#[derive(Clone, Copy, Debug)]
+pub enum SameType {
+    /// No constraint across inputs.
+    Free,
+    /// These input slots (those present) share a type.
+    Inputs(&'static [usize]),
+    /// Every input shares a type (variadic ops).
+    All,
+}
+
+impl SameType {
+    fn binds(self, k: usize) -> bool {
+        match self {
+            SameType::Free => false,
+            SameType::Inputs(ks) => ks.contains(&k),
+            SameType::All => true,
+        }
+    }
+    /// An error naming the first two bound inputs whose element types differ.
+    pub fn check(self, inputs: &[Option<&Value>]) -> Result<(), Error> {
+        let mut first: Option<(usize, ElemType)> = None;
+        for (k, v) in inputs.iter().enumerate() {
+            let Some(t) = v.and_then(|v| v.as_tensor()) else {
+                continue;
+            };
+            if !self.binds(k) {
+                continue;
+            }
+            match first {
+                None => first = Some((k, t.elem())),
+                Some((j, e)) if e != t.elem() => {
+                    return Err(Error::invalid(format!(
+                        "input types differ: input {j} is {e} and input {k} is {}",
+                        t.elem()
+                    )))
+                }
+                Some(_) => {}
+            }
+        }
+        Ok(())
+    }
+}
 
 /// Why no kernel takes a node, or the kernel that does.
 pub fn lookup(
@@ -65,13 +113,23 @@ pub fn lookup(
 }
 
 /// Registers a kernel: `register!("Relu", [6, LATEST], &[F32, F64], build_fn)`;
-/// the long form also names the domain and the type-deciding input.
+/// `same: [0, 1]` (or `same: all`) after the types binds inputs to one type; the
+/// long form also names the domain and the type-deciding input.
 #[macro_export]
 macro_rules! register {
     ($op:literal, [$since:expr, $until:expr], $types:expr, $build:expr) => {
         $crate::register!($op, "", [$since, $until], $types, 0, $build);
     };
+    ($op:literal, [$since:expr, $until:expr], $types:expr, same: all, $build:expr) => {
+        $crate::register!(@def $op, "", [$since, $until], $types, 0, $crate::registry::SameType::All, $build);
+    };
+    ($op:literal, [$since:expr, $until:expr], $types:expr, same: [$($k:literal),+], $build:expr) => {
+        $crate::register!(@def $op, "", [$since, $until], $types, 0, $crate::registry::SameType::Inputs(&[$($k),+]), $build);
+    };
     ($op:literal, $domain:literal, [$since:expr, $until:expr], $types:expr, $type_input:literal, $build:expr) => {
+        $crate::register!(@def $op, $domain, [$since, $until], $types, $type_input, $crate::registry::SameType::Free, $build);
+    };
+    (@def $op:literal, $domain:literal, [$since:expr, $until:expr], $types:expr, $type_input:literal, $same:expr, $build:expr) => {
         inventory::submit! {
             $crate::registry::KernelDef {
                 op: $op,
@@ -80,6 +138,7 @@ macro_rules! register {
                 until: $until,
                 types: $types,
                 type_input: $type_input,
+                same_type: $same,
                 build: $build,
             }
         }

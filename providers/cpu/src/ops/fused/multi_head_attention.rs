@@ -24,8 +24,7 @@ fn build(info: &NodeInfo<'_, '_>) -> Result<Box<dyn Kernel>, Error> {
     let heads = info.int("num_heads", 0)?;
     if heads <= 0 {
         return Err(Error::invalid(format!(
-            "{}: num_heads must be positive, got {heads}",
-            info.node.describe()
+            "num_heads must be positive, got {heads}"
         )));
     }
     Ok(Box::new(MultiHeadAttention {

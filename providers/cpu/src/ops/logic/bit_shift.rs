@@ -14,13 +14,6 @@ struct BitShift {
 impl Kernel for BitShift {
     fn compute(&self, inputs: &[Option<&Value>], ctx: &Ctx<'_>) -> Outputs {
         let (x, y) = (input(inputs, 0)?, input(inputs, 1)?);
-        if x.elem() != y.elem() {
-            return Err(Error::invalid(format!(
-                "BitShift input types differ: {} and {}",
-                x.elem(),
-                y.elem()
-            )));
-        }
         let left = self.left;
         one(
             crate::dispatch_int!(x.elem(), T => binary(ctx, x, y, move |v: T, s: T| {
@@ -38,7 +31,7 @@ impl Kernel for BitShift {
     }
 }
 
-crate::register!("BitShift", [11, LATEST], INTS, |n| {
+crate::register!("BitShift", [11, LATEST], INTS, same: [0, 1], |n| {
     let d = n.string("direction", "")?;
     let left = match d.as_str() {
         "LEFT" => true,

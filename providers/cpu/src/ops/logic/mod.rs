@@ -1,30 +1,18 @@
 //! Comparisons, boolean logic and Where.
 
-mod and;
 mod bit_shift;
 mod bitwise;
-mod bitwise_and;
-mod bitwise_not;
-mod bitwise_or;
-mod bitwise_xor;
-mod equal;
-mod greater;
-mod greater_or_equal;
-mod less;
-mod less_or_equal;
-mod not;
-mod or;
 mod r#where;
-mod xor;
 
 use ndarray::{ArrayViewD, ArrayViewMutD, IxDyn, Zip};
 use ort_core::{ElemType, Error, Tensor, Value};
 
 use crate::kernel::{input, one, Ctx, Kernel, Outputs};
+use crate::ops::{ANY, LATEST, NUMERIC};
 use crate::util::{binary, broadcast_shapes, dims};
 
 #[derive(Clone, Copy)]
-pub(crate) enum Cmp {
+enum Cmp {
     Eq,
     Gt,
     Ge,
@@ -33,7 +21,7 @@ pub(crate) enum Cmp {
 }
 
 /// A broadcasting comparison with a bool output.
-pub(crate) struct Compare(pub Cmp);
+struct Compare(Cmp);
 
 fn compare<T: ort_core::Element + Copy + PartialOrd>(
     ctx: &Ctx<'_>,
@@ -53,13 +41,6 @@ fn compare<T: ort_core::Element + Copy + PartialOrd>(
 impl Kernel for Compare {
     fn compute(&self, inputs: &[Option<&Value>], ctx: &Ctx<'_>) -> Outputs {
         let (a, b) = (input(inputs, 0)?, input(inputs, 1)?);
-        if a.elem() != b.elem() {
-            return Err(Error::invalid(format!(
-                "input types differ: {} and {}",
-                a.elem(),
-                b.elem()
-            )));
-        }
         one(match (a.elem(), self.0) {
             (ElemType::String, Cmp::Eq) => string_equal(a, b),
             (e, op) => crate::dispatch_pod!(e, T => compare::<T>(ctx, a, b, op)),
@@ -90,9 +71,9 @@ fn string_equal(a: &Tensor, b: &Tensor) -> Result<Tensor, Error> {
 }
 
 /// A boolean kernel: `f` on one input, or on two with broadcasting.
-pub(crate) struct Logic {
-    pub f: fn(bool, bool) -> bool,
-    pub unary: bool,
+struct Logic {
+    f: fn(bool, bool) -> bool,
+    unary: bool,
 }
 
 impl Kernel for Logic {
@@ -106,6 +87,30 @@ impl Kernel for Logic {
         }?)
     }
 }
+
+crate::register!("Equal", [7, LATEST], ANY, same: [0, 1], |_| Ok(Box::new(Compare(Cmp::Eq))));
+crate::register!("Greater", [7, LATEST], NUMERIC, same: [0, 1], |_| Ok(Box::new(Compare(Cmp::Gt))));
+crate::register!("GreaterOrEqual", [12, LATEST], NUMERIC, same: [0, 1], |_| Ok(Box::new(Compare(Cmp::Ge))));
+crate::register!("Less", [7, LATEST], NUMERIC, same: [0, 1], |_| Ok(Box::new(Compare(Cmp::Lt))));
+crate::register!("LessOrEqual", [12, LATEST], NUMERIC, same: [0, 1], |_| Ok(Box::new(Compare(Cmp::Le))));
+
+const BOOL: &[ElemType] = &[ElemType::Bool];
+crate::register!("And", [7, LATEST], BOOL, |_| Ok(Box::new(Logic {
+    f: |a, b| a && b,
+    unary: false
+})));
+crate::register!("Or", [7, LATEST], BOOL, |_| Ok(Box::new(Logic {
+    f: |a, b| a || b,
+    unary: false
+})));
+crate::register!("Xor", [7, LATEST], BOOL, |_| Ok(Box::new(Logic {
+    f: |a, b| a ^ b,
+    unary: false
+})));
+crate::register!("Not", [1, LATEST], BOOL, |_| Ok(Box::new(Logic {
+    f: |a, _| !a,
+    unary: true
+})));
 
 #[cfg(test)]
 mod tests {

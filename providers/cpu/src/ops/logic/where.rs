@@ -11,13 +11,6 @@ struct Where;
 impl Kernel for Where {
     fn compute(&self, inputs: &[Option<&Value>], ctx: &Ctx<'_>) -> Outputs {
         let (c, x, y) = (input(inputs, 0)?, input(inputs, 1)?, input(inputs, 2)?);
-        if x.elem() != y.elem() {
-            return Err(Error::invalid(format!(
-                "X and Y types differ: {} and {}",
-                x.elem(),
-                y.elem()
-            )));
-        }
         let shape = broadcast_shapes(&[c.shape(), x.shape(), y.shape()])?;
         let d = dims(&shape);
         let cs = c.as_slice::<bool>()?;
@@ -49,4 +42,4 @@ fn pick<T: Movable>(o: &mut T, &c: &bool, x: &T, y: &T) {
     *o = if c { x.clone() } else { y.clone() };
 }
 
-crate::register!("Where", [9, LATEST], ANY, |_| Ok(Box::new(Where)));
+crate::register!("Where", [9, LATEST], ANY, same: [1, 2], |_| Ok(Box::new(Where)));

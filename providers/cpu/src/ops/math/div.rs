@@ -1,6 +1,6 @@
 use ort_core::{Error, Value};
 
-use super::arith;
+use super::arith::arith;
 use crate::kernel::{input, one, Ctx, Kernel, Outputs};
 use crate::ops::{LATEST, NUMERIC};
 use crate::util::binary;
@@ -12,13 +12,6 @@ struct Div;
 impl Kernel for Div {
     fn compute(&self, inputs: &[Option<&Value>], ctx: &Ctx<'_>) -> Outputs {
         let (a, b) = (input(inputs, 0)?, input(inputs, 1)?);
-        if a.elem() != b.elem() {
-            return Err(Error::invalid(format!(
-                "input types differ: {} and {}",
-                a.elem(),
-                b.elem()
-            )));
-        }
         if a.elem().is_float() {
             return one(arith(ctx, a, b, |x, y| x / y, |x, _| Ok(x))?);
         }
@@ -32,4 +25,4 @@ impl Kernel for Div {
     }
 }
 
-crate::register!("Div", [7, LATEST], NUMERIC, |_| Ok(Box::new(Div)));
+crate::register!("Div", [7, LATEST], NUMERIC, same: [0, 1], |_| Ok(Box::new(Div)));

@@ -5,7 +5,7 @@ use crate::ops::{FLOATS, LATEST};
 
 // f32 (and f16/bf16) results tolerate the one-exp tail; f64 keeps fdlibm's split.
 crate::register!("Erf", [9, LATEST], FLOATS, |_| Ok(Box::new(
-    super::FloatMap {
+    super::float_maps::FloatMap {
         p: [0.0; 2],
         f32: |x: f32, _| erf(x as f64, false) as f32,
         f64: |x: f64, _| erf(x, true),

@@ -1,216 +1,30 @@
 //! Elementwise arithmetic and math functions.
 
 mod abs;
-mod acos;
-mod acosh;
-mod add;
-mod asin;
-mod asinh;
-mod atan;
-mod atanh;
+mod arith;
 mod bit_cast;
 mod cast;
 mod cast_like;
-mod ceil;
-mod celu;
 mod clip;
 pub(crate) mod convert;
-mod cos;
-mod cosh;
 mod cum_prod;
 mod cum_sum;
 mod det;
 mod div;
 mod einsum;
-mod elu;
 mod erf;
-mod exp;
-mod floor;
-mod hard_sigmoid;
-mod hard_swish;
+mod float_maps;
 mod is_inf;
 mod is_nan;
-mod leaky_relu;
-mod log;
-mod max;
-mod mean;
-mod min;
-mod mish;
 mod modulo;
-mod mul;
 mod neg;
 mod pow;
 mod prelu;
-mod reciprocal;
 mod relu;
-mod round;
-mod selu;
 mod shrink;
-mod sigmoid;
 mod sign;
-mod sin;
-mod sinh;
-mod softplus;
-mod softsign;
-mod sqrt;
-mod sub;
-mod sum;
 mod swiglu;
-mod swish;
-mod tan;
-mod tanh;
-mod thresholded_relu;
-
-use half::{bf16, f16};
-use ort_core::{ElemType, Error, Tensor, Value};
-
-use crate::kernel::{input, one, Ctx, Kernel, Outputs};
-use crate::util::{binary, unary, Num};
-
-/// A binary arithmetic kernel over numeric types, given one closure per kind so
-/// integer semantics (wrapping, truncating division) stay exact. Generic over the
-/// closures (not fn pointers) so the per-element call inlines and vectorizes.
-pub(crate) struct Arith<F, I> {
-    pub f: F,
-    pub i: I,
-}
-
-/// The boxed kernel for [`Arith`], with the closure types inferred.
-pub(crate) fn arith_kernel<F, I>(f: F, i: I) -> Box<dyn Kernel>
-where
-    F: Fn(f64, f64) -> f64 + Copy + Send + Sync + 'static,
-    I: Fn(i64, i64) -> Result<i64, Error> + Copy + Send + Sync + 'static,
-{
-    Box::new(Arith { f, i })
-}
-
-impl<F, I> Kernel for Arith<F, I>
-where
-    F: Fn(f64, f64) -> f64 + Copy + Send + Sync,
-    I: Fn(i64, i64) -> Result<i64, Error> + Copy + Send + Sync,
-{
-    fn compute(&self, inputs: &[Option<&Value>], ctx: &Ctx<'_>) -> Outputs {
-        let (a, b) = (input(inputs, 0)?, input(inputs, 1)?);
-        if a.elem() != b.elem() {
-            return Err(Error::invalid(format!(
-                "input types differ: {} and {}",
-                a.elem(),
-                b.elem()
-            )));
-        }
-        one(arith(ctx, a, b, self.f, self.i)?)
-    }
-}
-
-// `x as i64` is a no-op for i64 itself.
-#[allow(clippy::unnecessary_cast)]
-pub(crate) fn arith(
-    ctx: &Ctx<'_>,
-    a: &Tensor,
-    b: &Tensor,
-    f: impl Fn(f64, f64) -> f64 + Copy + Send + Sync,
-    i: impl Fn(i64, i64) -> Result<i64, Error> + Copy + Send + Sync,
-) -> Result<Tensor, Error> {
-    use ort_core::ElemType::*;
-    match a.elem() {
-        // f32 through f64 is exact for + - * /: the f64 result rounds once to f32.
-        F32 => binary(ctx, a, b, move |x: f32, y: f32| {
-            f(x as f64, y as f64) as f32
-        }),
-        F64 => binary(ctx, a, b, f),
-        F16 => binary(ctx, a, b, move |x: f16, y: f16| {
-            f16::from_f64(f(x.to_f64(), y.to_f64()))
-        }),
-        BF16 => binary(ctx, a, b, move |x: bf16, y: bf16| {
-            bf16::from_f64(f(x.to_f64(), y.to_f64()))
-        }),
-        _ => crate::dispatch_int!(a.elem(), T => {
-            // Integers: compute in i64, then narrow with wrapping (as ONNX Runtime does).
-            let err = std::sync::Mutex::new(None);
-            let t = binary(ctx, a, b, |x: T, y: T| match i(x as i64, y as i64) {
-                Ok(v) => v as T,
-                Err(e) => { *err.lock().unwrap() = Some(e); 0 as T }
-            })?;
-            match err.into_inner().unwrap() { Some(e) => Err(e), None => Ok(t) }
-        }),
-    }
-}
-
-/// An elementwise float function with up to two attribute parameters, written once
-/// (see [`float_map!`]) and compiled for f32 and f64; f16/bf16 go through f32.
-/// Generic over the closures rather than holding fn pointers so they inline.
-pub(crate) struct FloatMap<A, B> {
-    pub p: [f64; 2],
-    pub f32: A,
-    pub f64: B,
-}
-
-impl<A, B> Kernel for FloatMap<A, B>
-where
-    A: Fn(f32, [f32; 2]) -> f32 + Copy + Send + Sync,
-    B: Fn(f64, [f64; 2]) -> f64 + Copy + Send + Sync,
-{
-    fn compute(&self, inputs: &[Option<&Value>], ctx: &Ctx<'_>) -> Outputs {
-        let x = input(inputs, 0)?;
-        let (p32, p64) = ([self.p[0] as f32, self.p[1] as f32], self.p);
-        let (f, g) = (self.f32, self.f64);
-        one(match x.elem() {
-            ElemType::F32 => unary(ctx, x, move |v: f32| f(v, p32)),
-            ElemType::F64 => unary(ctx, x, move |v: f64| g(v, p64)),
-            ElemType::F16 => unary(ctx, x, move |v: f16| f16::from_f32(f(v.to_f32(), p32))),
-            ElemType::BF16 => unary(ctx, x, move |v: bf16| bf16::from_f32(f(v.to_f32(), p32))),
-            e => Err(Error::not_implemented(format!(
-                "element type {e} is not supported here"
-            ))),
-        }?)
-    }
-}
-
-/// `float_map!([p0, p1], |x, p| body)` builds a boxed [`FloatMap`] kernel; `body` is
-/// compiled once with `x: f32, p: [f32; 2]` and once with f64.
-macro_rules! float_map {
-    ($p:expr, |$x:ident, $q:pat_param| $body:expr) => {
-        Ok(Box::new($crate::ops::math::FloatMap {
-            p: $p,
-            f32: |$x: f32, $q: [f32; 2]| -> f32 { $body },
-            f64: |$x: f64, $q: [f64; 2]| -> f64 { $body },
-        }))
-    };
-}
-pub(crate) use float_map;
-
-/// The inputs of a variadic op (Sum, Max, ...), which must share one element type.
-pub(crate) fn variadic<'v>(inputs: &[Option<&'v Value>]) -> Result<Vec<&'v Tensor>, Error> {
-    let ts = inputs
-        .iter()
-        .flatten()
-        .map(|v| v.tensor())
-        .collect::<Result<Vec<_>, _>>()?;
-    let Some(first) = ts.first() else {
-        return Err(Error::invalid("at least one input is required"));
-    };
-    if let Some(t) = ts.iter().find(|t| t.elem() != first.elem()) {
-        return Err(Error::invalid(format!(
-            "input types differ: {} and {}",
-            first.elem(),
-            t.elem()
-        )));
-    }
-    Ok(ts)
-}
-
-/// Folds a variadic op's inputs pairwise with broadcasting: `f(f(x0, x1), x2)...`.
-pub(crate) fn fold<T: Num>(
-    ctx: &Ctx<'_>,
-    ts: &[&Tensor],
-    f: impl Fn(T, T) -> T + Copy + Send + Sync,
-) -> Result<Tensor, Error> {
-    let mut acc = ts[0].clone();
-    for t in &ts[1..] {
-        acc = binary(ctx, &acc, t, f)?;
-    }
-    Ok(acc)
-}
+mod variadic;
 
 #[cfg(test)]
 mod tests {

@@ -40,13 +40,6 @@ fn int_mod(a: i128, b: i128, fmod: bool) -> i128 {
 impl Kernel for Mod {
     fn compute(&self, inputs: &[Option<&Value>], ctx: &Ctx<'_>) -> Outputs {
         let (a, b) = (input(inputs, 0)?, input(inputs, 1)?);
-        if a.elem() != b.elem() {
-            return Err(Error::invalid(format!(
-                "Mod input types differ: {} and {}",
-                a.elem(),
-                b.elem()
-            )));
-        }
         let f: fn(f64, f64) -> f64 = if self.fmod { |x, y| x % y } else { py_fmod };
         let fmod = self.fmod;
         one(match a.elem() {
@@ -74,6 +67,6 @@ impl Kernel for Mod {
     }
 }
 
-crate::register!("Mod", [10, LATEST], NUMERIC, |n| Ok(Box::new(Mod {
+crate::register!("Mod", [10, LATEST], NUMERIC, same: [0, 1], |n| Ok(Box::new(Mod {
     fmod: n.int("fmod", 0)? != 0,
 })));

@@ -18,13 +18,6 @@ fn prelu<T: Num>(x: T, s: T) -> T {
 impl Kernel for PRelu {
     fn compute(&self, inputs: &[Option<&Value>], ctx: &Ctx<'_>) -> Outputs {
         let (x, slope) = (input(inputs, 0)?, input(inputs, 1)?);
-        if x.elem() != slope.elem() {
-            return Err(Error::invalid(format!(
-                "PRelu input types differ: {} and {}",
-                x.elem(),
-                slope.elem()
-            )));
-        }
         let t = crate::dispatch_numeric!(x.elem(), T => binary(ctx, x, slope, prelu::<T>))?;
         if t.shape() != x.shape() {
             return Err(Error::invalid(format!(
@@ -37,4 +30,4 @@ impl Kernel for PRelu {
     }
 }
 
-crate::register!("PRelu", [6, LATEST], NUMERIC, |_| Ok(Box::new(PRelu)));
+crate::register!("PRelu", [6, LATEST], NUMERIC, same: [0, 1], |_| Ok(Box::new(PRelu)));

@@ -173,13 +173,6 @@ impl Plan {
 impl Kernel for MatMul {
     fn compute(&self, inputs: &[Option<&Value>], ctx: &Ctx<'_>) -> Outputs {
         let (a, b) = (input(inputs, 0)?, input(inputs, 1)?);
-        if a.elem() != b.elem() {
-            return Err(Error::invalid(format!(
-                "MatMul operand types differ: {} and {}",
-                a.elem(),
-                b.elem()
-            )));
-        }
         let p = Plan::new_t(a.shape(), b.shape(), self.trans_a, self.trans_b)?;
         let dims = (p.m, p.n, p.k);
         let bias = if self.bias {
@@ -259,7 +252,7 @@ where
     })
 }
 
-crate::register!("MatMul", [1, LATEST], TYPES, |info| Ok(Box::new(MatMul {
+crate::register!("MatMul", [1, LATEST], TYPES, same: [0, 1], |info| Ok(Box::new(MatMul {
     alpha: 1.0,
     packed: info
         .constant_with_id(1)

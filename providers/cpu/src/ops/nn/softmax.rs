@@ -178,3 +178,9 @@ fn half_softmax(ctx: &Ctx<'_>, x: &Tensor, n: usize, inner: usize) -> Result<Ten
 }
 
 crate::register!("Softmax", [1, LATEST], FLOATS, |i| build(i, Kind::Softmax));
+
+crate::register!("Hardmax", [1, LATEST], FLOATS, |i| build(i, Kind::Hardmax));
+crate::register!("LogSoftmax", [1, LATEST], FLOATS, |i| build(
+    i,
+    Kind::LogSoftmax
+));

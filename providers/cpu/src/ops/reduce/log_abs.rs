@@ -5,6 +5,7 @@ use ort_core::{Error, Value};
 
 use super::{groups, run};
 use crate::kernel::{input, one, Ctx, Kernel, NodeInfo, Outputs};
+use crate::ops::{LATEST, NUMERIC};
 use crate::util::{par_map, IntsArg, Num};
 
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -135,3 +136,14 @@ impl Kernel for LogAbsReduce {
         })?)
     }
 }
+
+crate::register!("ReduceL1", [1, LATEST], NUMERIC, |n| LogAbsReduce::build(
+    n,
+    Kind::L1
+));
+crate::register!("ReduceLogSum", [1, LATEST], NUMERIC, |n| {
+    LogAbsReduce::build(n, Kind::LogSum)
+});
+crate::register!("ReduceLogSumExp", [1, LATEST], NUMERIC, |n| {
+    LogAbsReduce::build(n, Kind::LogSumExp)
+});

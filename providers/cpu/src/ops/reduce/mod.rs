@@ -1,23 +1,12 @@
 //! Reductions over axes (ReduceSum, ReduceMean, ...) and ArgMax/ArgMin.
 
-mod arg_max;
-mod arg_min;
 mod log_abs;
-mod reduce_l1;
-mod reduce_l2;
-mod reduce_log_sum;
-mod reduce_log_sum_exp;
-mod reduce_max;
-mod reduce_mean;
-mod reduce_min;
-mod reduce_prod;
-mod reduce_sum;
-mod reduce_sum_square;
 
 use ort_core::ElemType::{self, *};
 use ort_core::{Error, Value};
 
 use crate::kernel::{input, one, Ctx, Kernel, NodeInfo, Outputs};
+use crate::ops::{LATEST, NUMERIC};
 use crate::parallel::{for_each_chunk, pool_threads};
 use crate::util::{par_map, IntsArg, Num, PAR_MIN_LEN};
 
@@ -370,6 +359,48 @@ impl Kernel for ArgReduce {
         })?)
     }
 }
+
+crate::register!("ArgMax", [1, LATEST], NUMERIC, |n| ArgReduce::build(
+    n, true
+));
+crate::register!("ArgMin", [1, LATEST], NUMERIC, |n| ArgReduce::build(
+    n, false
+));
+crate::register!("ReduceL2", [1, LATEST], NUMERIC, |n| Reduce::build(
+    n,
+    Kind::L2,
+    18
+));
+crate::register!("ReduceMax", [1, LATEST], NUMERIC_BOOL, |n| Reduce::build(
+    n,
+    Kind::Max,
+    18
+));
+crate::register!("ReduceMean", [1, LATEST], NUMERIC, |n| Reduce::build(
+    n,
+    Kind::Mean,
+    18
+));
+crate::register!("ReduceMin", [1, LATEST], NUMERIC_BOOL, |n| Reduce::build(
+    n,
+    Kind::Min,
+    18
+));
+crate::register!("ReduceProd", [1, LATEST], NUMERIC, |n| Reduce::build(
+    n,
+    Kind::Prod,
+    18
+));
+crate::register!("ReduceSum", [1, LATEST], NUMERIC, |n| Reduce::build(
+    n,
+    Kind::Sum,
+    13
+));
+crate::register!("ReduceSumSquare", [1, LATEST], NUMERIC, |n| Reduce::build(
+    n,
+    Kind::SumSquare,
+    18
+));
 
 #[cfg(test)]
 mod tests {

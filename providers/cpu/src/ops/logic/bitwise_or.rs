@@ -1,6 +1,0 @@
-use super::bitwise::Bitwise;
-use crate::ops::LATEST;
-
-crate::register!("BitwiseOr", [18, LATEST], super::bitwise::INTS, |_| Ok(
-    Box::new(Bitwise(|a, b| a | b))
-));

@@ -1,7 +1,0 @@
-use super::softmax::{build, Kind};
-use crate::ops::{FLOATS, LATEST};
-
-crate::register!("LogSoftmax", [1, LATEST], FLOATS, |i| build(
-    i,
-    Kind::LogSoftmax
-));

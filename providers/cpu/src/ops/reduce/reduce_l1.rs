@@ -1,7 +1,0 @@
-use super::log_abs::{Kind, LogAbsReduce};
-use crate::ops::{LATEST, NUMERIC};
-
-crate::register!("ReduceL1", [1, LATEST], NUMERIC, |n| LogAbsReduce::build(
-    n,
-    Kind::L1
-));
