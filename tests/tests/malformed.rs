@@ -166,3 +166,27 @@ fn unknown_op_names_node_op_domain_and_opset() {
         "{err}"
     );
 }
+
+/// An attribute of the wrong type is an error naming it, wherever it is read
+/// (inference, the optimizer's patterns, every provider), not a silent default.
+#[test]
+fn attribute_of_the_wrong_type() {
+    let mut n = node("Softmax", &["x"], &["y"]);
+    n.attribute.push(ort_graph::proto::AttributeProto {
+        name: "axis".into(),
+        r#type: 1, // FLOAT
+        f: 1.0,
+        ..Default::default()
+    });
+    let m = model(
+        vec![n],
+        vec![float_info("x", &[2, 3])],
+        vec![float_info("y", &[2, 3])],
+        vec![],
+    );
+    let err = load_err(&m.encode_to_vec(), "attrtype");
+    assert!(
+        err.contains("attribute axis must be an int") && err.contains("Softmax"),
+        "{err}"
+    );
+}

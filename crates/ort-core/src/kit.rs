@@ -5,38 +5,106 @@
 
 use crate::abi::{AttrValue, ElemType, Error, GraphView, NodeView, Tensor};
 
-impl NodeView<'_> {
-    pub fn attr_int(&self, name: &str, default: i64) -> i64 {
-        match self.attr(name) {
-            Some(AttrValue::Int(v)) => *v,
-            _ => default,
+/// An attribute's value as the typed getters of [`Attributes`] see it, borrowed
+/// from either graph form (the ABI's `NodeView`, or ort-graph's IR).
+pub enum AttrRef<'a> {
+    Int(i64),
+    Float(f32),
+    Ints(&'a [i64]),
+    Floats(&'a [f32]),
+    String(&'a [u8]),
+    Strings(Vec<&'a [u8]>),
+    Tensor(&'a Tensor),
+    /// A graph, a type, or a list of them.
+    Other,
+}
+
+/// The one way to read a node's attributes, for the graph, the optimizer and
+/// every provider: absent gives the default (or None), and an attribute of
+/// another type is an error naming it, never a silent default. An int is
+/// accepted where a float or a list of ints is asked for, as onnxruntime does.
+pub trait Attributes {
+    /// The attribute `name`, if the node has it.
+    fn attr_ref(&self, name: &str) -> Option<AttrRef<'_>>;
+
+    fn attr_int(&self, name: &str, default: i64) -> Result<i64, Error> {
+        Ok(self.attr_opt_int(name)?.unwrap_or(default))
+    }
+    /// An int attribute, None when absent.
+    fn attr_opt_int(&self, name: &str) -> Result<Option<i64>, Error> {
+        match self.attr_ref(name) {
+            None => Ok(None),
+            Some(AttrRef::Int(v)) => Ok(Some(v)),
+            Some(_) => Err(wrong_type(name, "an int")),
         }
     }
-    pub fn attr_float(&self, name: &str, default: f32) -> f32 {
-        match self.attr(name) {
-            Some(AttrValue::Float(v)) => *v,
-            _ => default,
+    fn attr_float(&self, name: &str, default: f32) -> Result<f32, Error> {
+        match self.attr_ref(name) {
+            None => Ok(default),
+            Some(AttrRef::Float(v)) => Ok(v),
+            Some(AttrRef::Int(v)) => Ok(v as f32),
+            Some(_) => Err(wrong_type(name, "a float")),
         }
     }
-    pub fn attr_ints(&self, name: &str) -> Option<Vec<i64>> {
-        match self.attr(name) {
-            Some(AttrValue::Ints(v)) => Some(v.to_vec()),
-            _ => None,
+    fn attr_ints(&self, name: &str) -> Result<Option<Vec<i64>>, Error> {
+        match self.attr_ref(name) {
+            None => Ok(None),
+            Some(AttrRef::Ints(v)) => Ok(Some(v.to_vec())),
+            Some(AttrRef::Int(v)) => Ok(Some(vec![v])),
+            Some(_) => Err(wrong_type(name, "a list of ints")),
         }
     }
-    pub fn attr_floats(&self, name: &str) -> Option<Vec<f32>> {
-        match self.attr(name) {
-            Some(AttrValue::Floats(v)) => Some(v.to_vec()),
-            _ => None,
+    fn attr_floats(&self, name: &str) -> Result<Option<Vec<f32>>, Error> {
+        match self.attr_ref(name) {
+            None => Ok(None),
+            Some(AttrRef::Floats(v)) => Ok(Some(v.to_vec())),
+            Some(_) => Err(wrong_type(name, "a list of floats")),
         }
     }
     /// A string attribute, lossily decoded (ONNX strings are bytes).
-    pub fn attr_string(&self, name: &str) -> Option<String> {
-        match self.attr(name) {
-            Some(AttrValue::String(s)) => Some(String::from_utf8_lossy(s).into_owned()),
-            _ => None,
+    fn attr_string(&self, name: &str) -> Result<Option<String>, Error> {
+        match self.attr_ref(name) {
+            None => Ok(None),
+            Some(AttrRef::String(s)) => Ok(Some(String::from_utf8_lossy(s).into_owned())),
+            Some(_) => Err(wrong_type(name, "a string")),
         }
     }
+    fn attr_strings(&self, name: &str) -> Result<Option<Vec<String>>, Error> {
+        match self.attr_ref(name) {
+            None => Ok(None),
+            Some(AttrRef::Strings(v)) => Ok(Some(
+                v.iter()
+                    .map(|s| String::from_utf8_lossy(s).into_owned())
+                    .collect(),
+            )),
+            Some(_) => Err(wrong_type(name, "a list of strings")),
+        }
+    }
+    fn attr_tensor(&self, name: &str) -> Result<Option<&Tensor>, Error> {
+        match self.attr_ref(name) {
+            None => Ok(None),
+            Some(AttrRef::Tensor(t)) => Ok(Some(t)),
+            Some(_) => Err(wrong_type(name, "a tensor")),
+        }
+    }
+}
+
+impl Attributes for NodeView<'_> {
+    fn attr_ref(&self, name: &str) -> Option<AttrRef<'_>> {
+        Some(match self.attr(name)? {
+            AttrValue::Int(v) => AttrRef::Int(*v),
+            AttrValue::Float(v) => AttrRef::Float(*v),
+            AttrValue::Ints(v) => AttrRef::Ints(v),
+            AttrValue::Floats(v) => AttrRef::Floats(v),
+            AttrValue::String(v) => AttrRef::String(v),
+            AttrValue::Strings(v) => AttrRef::Strings(v.iter().map(|s| s.as_slice()).collect()),
+            AttrValue::Tensor(t) => AttrRef::Tensor(t),
+            _ => AttrRef::Other,
+        })
+    }
+}
+
+impl NodeView<'_> {
     /// Whether optional input `k` is given.
     pub fn has_input(&self, k: usize) -> bool {
         self.inputs.get(k).is_some_and(|v| !v.is_empty())
@@ -81,6 +149,10 @@ impl<'a> GraphView<'a> {
         }
         self.initializer(v)
     }
+}
+
+fn wrong_type(name: &str, what: &str) -> Error {
+    Error::invalid(format!("attribute {name} must be {what}"))
 }
 
 /// Element count of a shape (negative dims count as empty).
@@ -146,6 +218,23 @@ pub fn broadcast_strides(shape: &[i64], to: &[i64]) -> Vec<i64> {
         })
         .collect()
 }
+
+/// What one step of a device provider reads and writes: its device operands, the
+/// host integers it was given, and its output, of the provider's operand type.
+#[derive(Debug)]
+pub struct Io<'a, O> {
+    pub inputs: &'a [O],
+    pub ints: &'a [Ints],
+    pub out: &'a O,
+}
+
+// Not derived: a derive would require `O: Copy`, and the fields are references.
+impl<O> Clone for Io<'_, O> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+impl<O> Copy for Io<'_, O> {}
 
 /// A host integer tensor (int64, int32 or bool) as int64: the shapes, axes,
 /// indices and conditions a device kernel reads on the host at run time.

@@ -3,6 +3,7 @@
 use std::collections::{BTreeMap, HashMap};
 use std::path::PathBuf;
 
+use ort_core::kit::{AttrRef, Attributes};
 use ort_core::{Tensor, TypeInfo};
 
 /// A loaded model.
@@ -72,21 +73,24 @@ pub enum AttrValue {
     Types(Vec<TypeInfo>),
 }
 
+impl Attributes for Node {
+    fn attr_ref(&self, name: &str) -> Option<AttrRef<'_>> {
+        Some(match self.attr(name)? {
+            AttrValue::Int(v) => AttrRef::Int(*v),
+            AttrValue::Float(v) => AttrRef::Float(*v),
+            AttrValue::Ints(v) => AttrRef::Ints(v),
+            AttrValue::Floats(v) => AttrRef::Floats(v),
+            AttrValue::String(v) => AttrRef::String(v),
+            AttrValue::Strings(v) => AttrRef::Strings(v.iter().map(|s| s.as_slice()).collect()),
+            AttrValue::Tensor(t) => AttrRef::Tensor(t),
+            _ => AttrRef::Other,
+        })
+    }
+}
+
 impl Node {
     pub fn attr(&self, name: &str) -> Option<&AttrValue> {
         self.attrs.iter().find(|a| a.name == name).map(|a| &a.value)
-    }
-    pub fn attr_int(&self, name: &str) -> Option<i64> {
-        match self.attr(name) {
-            Some(AttrValue::Int(v)) => Some(*v),
-            _ => None,
-        }
-    }
-    pub fn attr_ints(&self, name: &str) -> Option<&[i64]> {
-        match self.attr(name) {
-            Some(AttrValue::Ints(v)) => Some(v),
-            _ => None,
-        }
     }
     /// Subgraphs held in attributes (If branches, Loop/Scan bodies).
     pub fn subgraphs(&self) -> impl Iterator<Item = &Graph> {

@@ -7,6 +7,7 @@
 //! vector (a constant, or "dim k of value x"), and [`same_dim`] decides whether
 //! two named dims are equal by following ops that carry a dim through unchanged.
 
+use ort_core::kit::Attributes;
 use ort_core::Dim;
 use ort_graph::Graph;
 
@@ -47,12 +48,12 @@ fn elements_at(g: &Graph, uses: &Uses, v: &str, depth: usize) -> Option<(Vec<Dim
         let x = &n.inputs[0];
         let r = rank(g, x)? as i64;
         let clamp = |a: i64| if a < 0 { (a + r).max(0) } else { a.min(r) };
-        let start = clamp(n.attr_int("start").unwrap_or(0));
-        let end = clamp(n.attr_int("end").unwrap_or(r));
+        let start = clamp(n.attr_opt_int("start").ok().flatten().unwrap_or(0));
+        let end = clamp(n.attr_opt_int("end").ok().flatten().unwrap_or(r));
         let dims = (start..end.max(start)).map(|k| DimExpr::Of(x.clone(), k as usize));
         return Some((dims.collect(), 1));
     }
-    if is(n, "Gather") && n.attr_int("axis").unwrap_or(0) == 0 {
+    if is(n, "Gather") && n.attr_opt_int("axis").ok().flatten().unwrap_or(0) == 0 {
         let (data, r) = first()?;
         let idx = constant(g, &n.inputs[1])?;
         if r != 1 || idx.rank() > 1 {
@@ -71,7 +72,7 @@ fn elements_at(g: &Graph, uses: &Uses, v: &str, depth: usize) -> Option<(Vec<Dim
         let r = rank(g, &n.outputs[0]).or((is(n, "Unsqueeze") && e.len() == 1).then_some(1))?;
         return Some((e, r));
     }
-    if is(n, "Concat") && matches!(n.attr_int("axis"), Some(0 | -1)) {
+    if is(n, "Concat") && matches!(n.attr_opt_int("axis").ok().flatten(), Some(0 | -1)) {
         let mut all = Vec::new();
         for x in &n.inputs {
             let (e, r) = elements_at(g, uses, x, depth)?;
@@ -188,17 +189,17 @@ fn carried(g: &Graph, n: &ort_graph::Node, axis: usize) -> Option<(String, usize
     }
     if is(n, "Split") {
         let r = rank(g, &x)? as i64;
-        let a = n.attr_int("axis").unwrap_or(0);
+        let a = n.attr_opt_int("axis").ok().flatten().unwrap_or(0);
         return (a.rem_euclid(r.max(1)) != axis as i64).then_some((x, axis));
     }
     if is(n, "Transpose") {
-        let perm = n.attr_ints("perm")?;
+        let perm = n.attr_ints("perm").ok().flatten()?;
         return perm.get(axis).map(|&k| (x, k as usize));
     }
     // A matrix product by a 2-D B keeps A's batch and row dims (a bias of rank
     // ≤ 1 cannot widen them).
     let matmul = matches!(n.op_type.as_str(), "MatMul" | "FusedMatMul");
-    if matmul && n.attr_int("transA").unwrap_or(0) == 0 {
+    if matmul && n.attr_opt_int("transA").ok().flatten().unwrap_or(0) == 0 {
         let ra = rank(g, &x)?;
         let bias_ok = n
             .inputs

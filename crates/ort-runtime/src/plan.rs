@@ -2,6 +2,7 @@
 //! where a value crosses into another memory, and for each step the values whose
 //! lifetime ends there (dropped at once, so the arena reuses their buffers).
 
+use ort_core::kit::Attributes;
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::Arc;
 
@@ -563,10 +564,20 @@ impl Builder<'_> {
             "SequenceMap" => StepKind::SequenceMap { body: sub("body")? },
             "Scan" => {
                 let body = sub("body")?;
-                let k = node.attr_int("num_scan_inputs").ok_or_else(|| {
-                    Error::Partition(format!("{}: missing num_scan_inputs", node.describe()))
-                })? as usize;
-                let ints = |n: &str| node.attr_ints(n).map(|v| v.to_vec()).unwrap_or_default();
+                let k = node
+                    .attr_opt_int("num_scan_inputs")
+                    .ok()
+                    .flatten()
+                    .ok_or_else(|| {
+                        Error::Partition(format!("{}: missing num_scan_inputs", node.describe()))
+                    })? as usize;
+                let ints = |n: &str| {
+                    node.attr_ints(n)
+                        .ok()
+                        .flatten()
+                        .map(|v| v.to_vec())
+                        .unwrap_or_default()
+                };
                 StepKind::Scan {
                     body,
                     attrs: ScanAttrs {

@@ -1,6 +1,7 @@
 //! What a kernel is: built once per node at compile time from its attributes, then
 //! called (possibly from several threads at once) with the node's inputs.
 
+use ort_core::kit::Attributes;
 use std::collections::HashMap;
 
 use ort_core::plugin::Host;
@@ -59,67 +60,31 @@ impl<'n, 'g> NodeInfo<'n, 'g> {
     pub fn has(&self, name: &str) -> bool {
         self.attr(name).is_some()
     }
+    // The typed getters are ort-core's, shared with every provider.
     pub fn int(&self, name: &str, default: i64) -> Result<i64, Error> {
-        match self.attr(name) {
-            None => Ok(default),
-            Some(AttrValue::Int(v)) => Ok(*v),
-            Some(_) => Err(Error::invalid(format!("attribute {name} must be an int"))),
-        }
+        self.node.attr_int(name, default)
     }
     pub fn float(&self, name: &str, default: f32) -> Result<f32, Error> {
-        match self.attr(name) {
-            None => Ok(default),
-            Some(AttrValue::Float(v)) => Ok(*v),
-            Some(AttrValue::Int(v)) => Ok(*v as f32),
-            Some(_) => Err(Error::invalid(format!("attribute {name} must be a float"))),
-        }
+        self.node.attr_float(name, default)
     }
     pub fn string(&self, name: &str, default: &str) -> Result<String, Error> {
-        match self.attr(name) {
-            None => Ok(default.to_string()),
-            Some(AttrValue::String(v)) => Ok(String::from_utf8_lossy(v).into_owned()),
-            Some(_) => Err(Error::invalid(format!("attribute {name} must be a string"))),
-        }
+        Ok(self
+            .node
+            .attr_string(name)?
+            .unwrap_or_else(|| default.to_string()))
     }
     pub fn ints(&self, name: &str) -> Result<Option<Vec<i64>>, Error> {
-        match self.attr(name) {
-            None => Ok(None),
-            Some(AttrValue::Ints(v)) => Ok(Some(v.to_vec())),
-            Some(AttrValue::Int(v)) => Ok(Some(vec![*v])),
-            Some(_) => Err(Error::invalid(format!(
-                "attribute {name} must be a list of ints"
-            ))),
-        }
+        self.node.attr_ints(name)
     }
     pub fn floats(&self, name: &str) -> Result<Option<Vec<f32>>, Error> {
-        match self.attr(name) {
-            None => Ok(None),
-            Some(AttrValue::Floats(v)) => Ok(Some(v.to_vec())),
-            Some(_) => Err(Error::invalid(format!(
-                "attribute {name} must be a list of floats"
-            ))),
-        }
+        self.node.attr_floats(name)
     }
     pub fn strings(&self, name: &str) -> Result<Option<Vec<String>>, Error> {
-        match self.attr(name) {
-            None => Ok(None),
-            Some(AttrValue::Strings(v)) => Ok(Some(
-                v.iter()
-                    .map(|s| String::from_utf8_lossy(s).into_owned())
-                    .collect(),
-            )),
-            Some(_) => Err(Error::invalid(format!(
-                "attribute {name} must be a list of strings"
-            ))),
-        }
+        self.node.attr_strings(name)
     }
     /// A tensor attribute (cloned: a reference count, not a copy).
     pub fn tensor(&self, name: &str) -> Result<Option<Tensor>, Error> {
-        match self.attr(name) {
-            None => Ok(None),
-            Some(AttrValue::Tensor(t)) => Ok(Some((*t).clone())),
-            Some(_) => Err(Error::invalid(format!("attribute {name} must be a tensor"))),
-        }
+        Ok(self.node.attr_tensor(name)?.cloned())
     }
     /// The name of input `i`, or None when absent.
     pub fn input_name(&self, i: usize) -> Option<&str> {

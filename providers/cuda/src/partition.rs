@@ -14,7 +14,7 @@ use ort_core::{DeviceId, ElemType, Error, Tensor, Value};
 
 use crate::driver::{Gpu, Lane};
 use crate::memory::{self, Operand};
-use crate::ops::{self, Arg, Cx, Ints, Kernel};
+use crate::ops::{self, Arg, Cx, Ints, Io, Kernel};
 
 /// Where a step reads a device operand.
 #[derive(Clone, Copy, Debug)]
@@ -232,7 +232,14 @@ impl CudaPartition {
                 // An empty output has nothing to compute; kernels need not check.
                 if !out.is_empty() {
                     step.op
-                        .launch(&cx, &ins, &ints, &out)
+                        .launch(
+                            &cx,
+                            Io {
+                                inputs: &ins,
+                                ints: &ints,
+                                out: &out,
+                            },
+                        )
                         .map_err(context(&step.what))?;
                 }
                 out

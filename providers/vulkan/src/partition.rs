@@ -13,7 +13,7 @@ use vulkano::command_buffer::{AutoCommandBufferBuilder, CommandBufferUsage};
 
 use crate::gpu::Gpu;
 use crate::memory;
-use crate::ops::{self, numel, Arg, Ints, Kernel, Operand};
+use crate::ops::{self, numel, Arg, Ints, Io, Kernel, Operand};
 
 /// Where a step reads a float operand.
 #[derive(Clone, Copy, Debug)]
@@ -104,7 +104,7 @@ impl VulkanPartition {
                 let mut ints = Vec::with_capacity(low.ints.len());
                 for &k in &low.ints {
                     let v = name(k);
-                    ints.push(match (ops::constant(graph, v), floats.get(v)) {
+                    ints.push(match (graph.constant(v), floats.get(v)) {
                         (Some(t), _) => {
                             IntSrc::Const(Ints::from_tensor(t).map_err(context(&what))?)
                         }
@@ -147,7 +147,7 @@ impl VulkanPartition {
         let elems = fused
             .outputs
             .iter()
-            .map(|o| ops::elem(graph, o).unwrap_or(ElemType::F32))
+            .map(|o| graph.elem_of(o).unwrap_or(ElemType::F32))
             .collect();
         Ok(VulkanPartition {
             elems,
@@ -232,7 +232,15 @@ impl Partition for VulkanPartition {
                     shape,
                 );
                 step.op
-                    .record(gpu, &mut builder, &ins, &ints, &out)
+                    .record(
+                        gpu,
+                        &mut builder,
+                        Io {
+                            inputs: &ins,
+                            ints: &ints,
+                            out: &out,
+                        },
+                    )
                     .map_err(context(&step.what))?;
                 out
             };

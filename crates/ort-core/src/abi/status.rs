@@ -64,6 +64,13 @@ impl Error {
     }
 }
 
+/// A provider's GetCapability gives its reasons for refusing a node as text.
+impl From<Error> for String {
+    fn from(e: Error) -> String {
+        e.message.into_string()
+    }
+}
+
 impl std::fmt::Display for Error {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(&self.message)

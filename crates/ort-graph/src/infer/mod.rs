@@ -18,6 +18,7 @@ mod tensor;
 mod util;
 mod values;
 
+use ort_core::kit::Attributes;
 use std::collections::{BTreeMap, HashMap};
 
 use ort_core::{Dim, ElemType, Tensor, TypeInfo};
@@ -70,9 +71,15 @@ pub fn try_graph(
             opset,
             ins: &ins,
             cins: &cins,
+            attr_error: Default::default(),
         };
         let computed = values::compute(&cx);
-        match node_types(&cx) {
+        let types = node_types(&cx);
+        let types = match cx.attr_error.take() {
+            Some(e) => Err(e),
+            None => types,
+        };
+        match types {
             Ok(outs) => {
                 for (name, t) in node.outputs.iter().zip(outs) {
                     if name.is_empty() || matches!(t, TypeInfo::Unknown) {
@@ -168,6 +175,9 @@ pub(crate) struct Cx<'a> {
     pub opset: i64,
     pub ins: &'a [TypeInfo],
     pub cins: &'a [Option<&'a Tensor>],
+    /// The first attribute read with the wrong type: the rules read attributes
+    /// as plain values, and the node's inference fails with this afterwards.
+    pub attr_error: std::cell::RefCell<Option<String>>,
 }
 
 static UNKNOWN: TypeInfo = TypeInfo::Unknown;
@@ -210,28 +220,33 @@ impl<'a> Cx<'a> {
     pub fn floats(&self, i: usize) -> Option<Vec<f64>> {
         self.value(i).and_then(|t| t.to_f64_vec().ok())
     }
+    /// An attribute read through [`Attributes`], a wrong type recorded.
+    fn read<T>(&self, r: Result<Option<T>, ort_core::Error>) -> Option<T> {
+        r.unwrap_or_else(|e| {
+            self.attr_error
+                .borrow_mut()
+                .get_or_insert_with(|| e.message().to_string());
+            None
+        })
+    }
     pub fn int(&self, name: &str, default: i64) -> i64 {
-        self.n.attr_int(name).unwrap_or(default)
+        self.opt_int(name).unwrap_or(default)
+    }
+    pub fn opt_int(&self, name: &str) -> Option<i64> {
+        self.read(self.n.attr_opt_int(name))
     }
     pub fn attr_ints(&self, name: &str) -> Option<Vec<i64>> {
-        self.n.attr_ints(name).map(|a| a.to_vec())
+        self.read(self.n.attr_ints(name))
     }
     pub fn floats_attr(&self, name: &str) -> Option<Vec<f32>> {
-        match self.n.attr(name) {
-            Some(AttrValue::Floats(f)) => Some(f.clone()),
-            _ => None,
-        }
+        self.read(self.n.attr_floats(name))
     }
     pub fn string(&self, name: &str) -> Option<String> {
-        match self.n.attr(name) {
-            Some(AttrValue::String(s)) => Some(String::from_utf8_lossy(s).into_owned()),
-            _ => None,
-        }
+        self.read(self.n.attr_string(name))
     }
     /// An element-type attribute (`to`, `dtype`, `output_dtype`...), 0 meaning unset.
     pub fn dtype(&self, name: &str) -> Option<ElemType> {
-        self.n
-            .attr_int(name)
+        self.opt_int(name)
             .filter(|&c| c != 0)
             .and_then(|c| ElemType::from_onnx(c as i32))
     }

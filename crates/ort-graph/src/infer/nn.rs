@@ -366,9 +366,7 @@ fn recurrent(cx: &Cx<'_>, e0: Option<ElemType>, s0: Shape) -> Vec<TypeInfo> {
     } else {
         1
     };
-    let hidden =
-        cx.n.attr_int("hidden_size")
-            .map_or(Dim::Unknown, Dim::Known);
+    let hidden = cx.opt_int("hidden_size").map_or(Dim::Unknown, Dim::Known);
     let batch_first = cx.int("layout", 0) == 1;
     let (seq, batch) = match &s0 {
         Some(s) if s.len() == 3 => {

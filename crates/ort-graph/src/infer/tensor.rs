@@ -171,7 +171,7 @@ pub(super) fn infer(cx: &Cx<'_>) -> Rule {
             one(cx.e(2), s)
         }
         "Compress" => {
-            let s = match (s0, cx.n.attr_int("axis")) {
+            let s = match (s0, cx.opt_int("axis")) {
                 (Some(s), Some(a)) => norm_axis(a, s.len()).map(|a| {
                     let mut o = s.clone();
                     o[a] = Dim::Unknown;
@@ -186,7 +186,7 @@ pub(super) fn infer(cx: &Cx<'_>) -> Rule {
             Some(vec![dim(cx.rank(0).map(|r| r as i64)), Dim::Unknown]),
         ),
         "Unique" => {
-            let y = match (s0, cx.n.attr_int("axis")) {
+            let y = match (s0, cx.opt_int("axis")) {
                 (Some(s), Some(a)) => norm_axis(a, s.len()).map(|a| {
                     let mut o = s.clone();
                     o[a] = Dim::Unknown;
@@ -206,7 +206,7 @@ pub(super) fn infer(cx: &Cx<'_>) -> Rule {
             let k = if cx.opset >= 10 {
                 cx.ints(1).and_then(|v| v.first().copied())
             } else {
-                cx.n.attr_int("k")
+                cx.opt_int("k")
             };
             let s = s0.and_then(|s| {
                 norm_axis(cx.int("axis", -1), s.len()).map(|a| {
@@ -444,7 +444,7 @@ fn split(cx: &Cx<'_>, e0: Option<ElemType>, s0: Shape) -> Vec<TypeInfo> {
         cx.ints(1)
     } else {
         s[a].known().map(|d| {
-            let parts = cx.n.attr_int("num_outputs").unwrap_or(n as i64).max(1);
+            let parts = cx.opt_int("num_outputs").unwrap_or(n as i64).max(1);
             let chunk = (d + parts - 1) / parts;
             (0..parts)
                 .map(|i| (d - i * chunk).clamp(0, chunk))

@@ -3,6 +3,7 @@
 //! initializers holding its outputs. `Constant` nodes become initializers this way
 //! too, and `Shape`/`Size` of a value whose shape is static fold without running.
 
+use ort_core::kit::Attributes;
 use std::collections::HashSet;
 
 use ort_core::{Tensor, TypeInfo};
@@ -146,8 +147,8 @@ fn static_shape_of(g: &Graph, n: &Node) -> Option<Tensor> {
     }
     let r = shape.len() as i64;
     let clamp = |v: i64| if v < 0 { (v + r).max(0) } else { v.min(r) };
-    let start = clamp(n.attr_int("start").unwrap_or(0)) as usize;
-    let end = clamp(n.attr_int("end").unwrap_or(r)) as usize;
+    let start = clamp(n.attr_opt_int("start").ok().flatten().unwrap_or(0)) as usize;
+    let end = clamp(n.attr_opt_int("end").ok().flatten().unwrap_or(r)) as usize;
     let dims: Vec<i64> = shape[start..end.max(start)].to_vec();
     Tensor::from_vec(&[dims.len() as i64], dims).ok()
 }

@@ -4,6 +4,7 @@
 //! input's, Pad by nothing, and pairs (Transpose∘Transpose, Squeeze∘Unsqueeze,
 //! Reshape∘Reshape) that cancel. Two Transposes that do not cancel become one.
 
+use ort_core::kit::Attributes;
 use ort_core::ElemType;
 use ort_graph::{AttrValue, Graph, Node};
 
@@ -50,7 +51,11 @@ fn passthrough(g: &Graph, uses: &Uses, i: usize) -> Option<String> {
         "Identity" => true,
         "Dropout" => dropout_is_inference(g, n),
         "Cast" => elem_type(g, x).is_some_and(|t| {
-            n.attr_int("to").and_then(|c| ElemType::from_onnx(c as i32)) == Some(t)
+            n.attr_opt_int("to")
+                .ok()
+                .flatten()
+                .and_then(|c| ElemType::from_onnx(c as i32))
+                == Some(t)
         }),
         "Reshape" | "Expand" | "Flatten" | "Squeeze" | "Unsqueeze" => same_shape(),
         "Slice" => same_shape() && unit_steps(g, n),
@@ -96,7 +101,7 @@ fn unit_steps(g: &Graph, n: &Node) -> bool {
 }
 
 fn pads_are_zero(g: &Graph, n: &Node) -> bool {
-    let pads = match n.attr_ints("pads") {
+    let pads = match n.attr_ints("pads").ok().flatten() {
         Some(p) => Some(p.to_vec()),
         None => n
             .inputs
@@ -147,7 +152,10 @@ fn merge_transposes(g: &mut Graph, uses: &Uses, i: usize) -> bool {
     if !is(pn, "Transpose") || uses.only_reader(&n.inputs[0]) != Some(i) {
         return false;
     }
-    let (Some(p1), Some(p2)) = (pn.attr_ints("perm"), n.attr_ints("perm")) else {
+    let (Some(p1), Some(p2)) = (
+        pn.attr_ints("perm").ok().flatten(),
+        n.attr_ints("perm").ok().flatten(),
+    ) else {
         return false;
     };
     if p1.len() != p2.len() || p2.iter().any(|&a| a < 0 || a as usize >= p1.len()) {
@@ -302,6 +310,9 @@ mod tests {
         );
         assert_eq!(run(&mut g), 1);
         assert_eq!(g.nodes[1].inputs, vec!["x"]);
-        assert_eq!(g.nodes[1].attr_ints("perm"), Some(&[2, 0, 1][..]));
+        assert_eq!(
+            g.nodes[1].attr_ints("perm").ok().flatten(),
+            Some(vec![2, 0, 1])
+        );
     }
 }

@@ -11,6 +11,7 @@
 //! values. The Reshape targets are usually computed at run time from `Shape`, so
 //! [`crate::dims`] proves that they only split or merge the last axis.
 
+use ort_core::kit::Attributes;
 use ort_core::ElemType;
 use ort_graph::Graph;
 
@@ -48,7 +49,7 @@ fn split_heads(g: &Graph, uses: &Uses, v: &str, perm: &[i64]) -> Option<Heads> {
     uses.only_reader(v)?;
     let t = uses.producer(v)?;
     let tn = &g.nodes[t];
-    if !is(tn, "Transpose") || tn.attr_ints("perm")? != perm {
+    if !is(tn, "Transpose") || tn.attr_ints("perm").ok().flatten()? != perm {
         return None;
     }
     let reshaped = &tn.inputs[0];
@@ -102,7 +103,9 @@ fn fuse(g: &mut Graph, uses: &Uses, i: usize, opset: i64) -> Option<()> {
         return None;
     }
     let axis = sm
-        .attr_int("axis")
+        .attr_opt_int("axis")
+        .ok()
+        .flatten()
         .unwrap_or(if opset < 13 { 1 } else { -1 });
     if axis != -1 && axis != 3 {
         return None;
@@ -117,7 +120,7 @@ fn fuse(g: &mut Graph, uses: &Uses, i: usize, opset: i64) -> Option<()> {
     let v = split_heads(g, uses, &pvn.inputs[1], &[0, 2, 1, 3])?;
     let ot = uses.only_reader(&pvn.outputs[0])?;
     let otn = &g.nodes[ot];
-    if !is(otn, "Transpose") || otn.attr_ints("perm")? != [0, 2, 1, 3] {
+    if !is(otn, "Transpose") || otn.attr_ints("perm").ok().flatten()? != [0, 2, 1, 3] {
         return None;
     }
     let (or, shapes) = merge_heads_readers(g, uses, &otn.outputs[0])?;
@@ -234,7 +237,7 @@ fn merge_heads_readers(g: &Graph, uses: &Uses, o: &str) -> Option<(usize, Vec<us
                 let gn = &g.nodes[u];
                 is(gn, "Gather")
                     && gn.inputs[0] == n.outputs[0]
-                    && gn.attr_int("axis").unwrap_or(0) == 0
+                    && gn.attr_opt_int("axis").ok().flatten().unwrap_or(0) == 0
                     && edit::constant(g, &gn.inputs[1])
                         .and_then(|t| t.to_i64_vec().ok())
                         .is_some_and(|ks| ks.iter().all(|k| matches!(k, 0 | 1)))
@@ -427,7 +430,7 @@ mod tests {
         assert_eq!(mha.len(), 1);
         assert_eq!(mha[0].inputs, ["q", "k", "v", "mask"]);
         assert_eq!(mha[0].outputs, ["y"]);
-        assert_eq!(mha[0].attr_int("num_heads"), Some(2));
+        assert_eq!(mha[0].attr_opt_int("num_heads").ok().flatten(), Some(2));
         assert_eq!(edit::float_attr(mha[0], "scale"), Some(0.5));
         // No Transpose, MatMul or Softmax is left; Shape(o) now reads the packed Q.
         assert!(!g

@@ -2,6 +2,7 @@
 //! `W' = W · s`, `B' = (B − mean) · s + beta` with `s = scale / √(var + ε)` per
 //! output channel.
 
+use ort_core::kit::Attributes;
 use ort_core::{ElemType, Tensor};
 use ort_graph::Graph;
 
@@ -30,7 +31,7 @@ fn fold(g: &mut Graph, uses: &Uses, i: usize) -> Option<()> {
         return None;
     }
     // Training mode (opset 14+) or the running-stat outputs in use: not a pure affine.
-    if bn.attr_int("training_mode").unwrap_or(0) != 0
+    if bn.attr_opt_int("training_mode").ok().flatten().unwrap_or(0) != 0
         || bn.outputs[1..]
             .iter()
             .any(|o| !o.is_empty() && (!uses.readers(o).is_empty() || uses.is_graph_output(o)))

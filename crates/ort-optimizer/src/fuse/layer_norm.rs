@@ -10,6 +10,7 @@
 //! From opset 17 on this becomes ONNX's LayerNormalization, before it the fused
 //! domain's, which has the same contract.
 
+use ort_core::kit::Attributes;
 use ort_core::{ElemType, Tensor};
 use ort_graph::{Graph, Node};
 
@@ -35,10 +36,10 @@ impl Pass for LayerNormFusion {
 
 /// A ReduceMean over only the last of `r` axes, keeping it.
 fn last_axis_mean(g: &Graph, n: &Node, r: i64) -> bool {
-    if !is(n, "ReduceMean") || n.attr_int("keepdims").unwrap_or(1) != 1 {
+    if !is(n, "ReduceMean") || n.attr_opt_int("keepdims").ok().flatten().unwrap_or(1) != 1 {
         return false;
     }
-    let axes = match n.attr_ints("axes") {
+    let axes = match n.attr_ints("axes").ok().flatten() {
         Some(a) => a.to_vec(),
         None => match n.inputs.get(1).and_then(|a| constant(g, a)) {
             Some(t) => t.to_i64_vec().unwrap_or_default(),

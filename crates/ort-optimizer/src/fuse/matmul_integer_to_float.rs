@@ -3,6 +3,7 @@
 //! (`docs/fused-ops.md`): the integer GEMM scales and biases its output as it
 //! stores it, with the same arithmetic.
 
+use ort_core::kit::Attributes;
 use ort_core::ElemType;
 use ort_graph::Graph;
 
@@ -54,7 +55,7 @@ fn try_fuse(g: &mut Graph, uses: &Uses, i: usize) -> bool {
         return false;
     };
     let cast = &g.nodes[c];
-    if !is(cast, "Cast") || cast.attr_int("to") != Some(ElemType::F32 as i64) {
+    if !is(cast, "Cast") || cast.attr_opt_int("to").ok().flatten() != Some(ElemType::F32 as i64) {
         return false;
     }
     let Some(m) = uses.only_reader(&cast.outputs[0]) else {

@@ -4,6 +4,7 @@
 //! hold and, at batch 1, to read. It runs before `DequantizeConstants`, which
 //! would otherwise fold B to floats.
 
+use ort_core::kit::Attributes;
 use ort_core::ElemType::{F32, I8, U8};
 use ort_graph::Graph;
 
@@ -53,12 +54,12 @@ fn try_fuse(g: &mut Graph, uses: &Uses, i: usize) -> bool {
         return false;
     }
     // B's column axis of the product, which per-channel parameters must follow.
-    let n_axis = if gm.attr_int("transB").unwrap_or(0) != 0 {
+    let n_axis = if gm.attr_opt_int("transB").ok().flatten().unwrap_or(0) != 0 {
         0
     } else {
         1
     };
-    let axis = dq.attr_int("axis").unwrap_or(1);
+    let axis = dq.attr_opt_int("axis").ok().flatten().unwrap_or(1);
     let per_channel = s.shape().len() == 1 && w.shape().len() == 2 && {
         let n = w.shape()[n_axis];
         s.len() as i64 == n && n > 1 && (axis == n_axis as i64 || axis == n_axis as i64 - 2)
@@ -156,7 +157,7 @@ mod tests {
             ("QuantizedWeightGemm", FUSED_DOMAIN)
         );
         assert_eq!(n.inputs, ["x", "w", "c", "s", "z"]);
-        assert_eq!(n.attr_int("transB"), Some(1));
+        assert_eq!(n.attr_opt_int("transB").ok().flatten(), Some(1));
 
         let mut g = graph(Tensor::from_vec(&[], vec![0.5f32]).unwrap(), None, vec![]);
         assert_eq!(run(&mut g), 1);

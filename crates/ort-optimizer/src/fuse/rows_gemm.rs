@@ -5,6 +5,7 @@
 //! broadcasts over leading axes anyway, so the two Reshapes (and the Shape
 //! arithmetic that computes their targets at run time) can go.
 
+use ort_core::kit::Attributes;
 use ort_graph::Graph;
 
 use crate::dims::{self, DimExpr};
@@ -33,7 +34,7 @@ fn fuse(g: &mut Graph, uses: &Uses, i: usize) -> Option<()> {
     if !(is(gm, "Gemm") || fused) || gm.outputs.len() != 1 {
         return None;
     }
-    if gm.attr_int("transA").unwrap_or(0) != 0 {
+    if gm.attr_opt_int("transA").ok().flatten().unwrap_or(0) != 0 {
         return None;
     }
     // The bias must broadcast along rows only, with beta 1.
@@ -44,7 +45,7 @@ fn fuse(g: &mut Graph, uses: &Uses, i: usize) -> Option<()> {
         }
     }
     let w = constant(g, &gm.inputs[1])?;
-    let trans_b = gm.attr_int("transB").unwrap_or(0);
+    let trans_b = gm.attr_opt_int("transB").ok().flatten().unwrap_or(0);
     let n = *w.shape().get(if trans_b != 0 { 0 } else { 1 })?;
     // FusedMatMul computes in f32/f64 only.
     if w.rank() != 2 || !matches!(w.elem(), ort_core::ElemType::F32 | ort_core::ElemType::F64) {

@@ -2,6 +2,7 @@
 //! residual sum and the normalization in one pass. When the sum is read elsewhere
 //! too (the residual path), the fused node gives it as its second output.
 
+use ort_core::kit::Attributes;
 use ort_graph::Graph;
 
 use crate::edit::{self, constant, elem_type, float_attr, is, rank, Uses};
@@ -35,7 +36,7 @@ fn fuse(g: &mut Graph, uses: &Uses, i: usize) -> Option<()> {
     }
     let sum = &ln.inputs[0];
     let r = rank(g, sum)? as i64;
-    let axis = ln.attr_int("axis").unwrap_or(-1);
+    let axis = ln.attr_opt_int("axis").ok().flatten().unwrap_or(-1);
     if axis != -1 && axis != r - 1 {
         return None;
     }

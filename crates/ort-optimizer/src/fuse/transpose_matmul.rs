@@ -2,6 +2,7 @@
 //! place by FusedMatMul (`transA`/`transB`): the strided product needs no copy.
 //! A Gemm (fused or not) flips its own `transA`/`transB` instead.
 
+use ort_core::kit::Attributes;
 use ort_graph::{AttrValue, Graph, Node};
 
 use crate::edit::{self, elem_type, is, Uses};
@@ -29,7 +30,7 @@ impl Pass for TransposeMatMul {
 
 /// Swaps exactly the last two of its (at least two) axes.
 fn swaps_last_two(t: &Node) -> bool {
-    let Some(p) = t.attr_ints("perm") else {
+    let Some(p) = t.attr_ints("perm").ok().flatten() else {
         return false;
     };
     let r = p.len();
@@ -72,7 +73,7 @@ fn fuse(g: &Graph, uses: &Uses, i: usize) -> Option<(usize, Node)> {
         if mm.inputs[1 - k] == *v {
             continue;
         }
-        if gemm && tn.attr_ints("perm") != Some(&[1, 0]) {
+        if gemm && tn.attr_ints("perm").ok().flatten() != Some(vec![1, 0]) {
             continue;
         }
         let mut node = mm.clone();
@@ -81,7 +82,7 @@ fn fuse(g: &Graph, uses: &Uses, i: usize) -> Option<(usize, Node)> {
             node.domain = FUSED_DOMAIN.into();
         }
         node.inputs[k].clone_from(&tn.inputs[0]);
-        let flipped = node.attr_int(attr).unwrap_or(0) == 0;
+        let flipped = node.attr_opt_int(attr).ok().flatten().unwrap_or(0) == 0;
         node.attrs.retain(|a| a.name != attr);
         node.attrs.push(ort_graph::Attr {
             name: attr.into(),
@@ -137,7 +138,7 @@ mod tests {
             (n.op_type.as_str(), n.inputs[1].as_str()),
             ("FusedMatMul", "k")
         );
-        assert_eq!(n.attr_int("transB"), Some(1));
+        assert_eq!(n.attr_opt_int("transB").ok().flatten(), Some(1));
     }
 
     #[test]
@@ -162,6 +163,6 @@ mod tests {
         assert_eq!(run(&mut g), 1);
         let n = &g.nodes[0];
         assert_eq!((n.op_type.as_str(), n.inputs[1].as_str()), ("Gemm", "k"));
-        assert_eq!(n.attr_int("transB"), Some(0));
+        assert_eq!(n.attr_opt_int("transB").ok().flatten(), Some(0));
     }
 }

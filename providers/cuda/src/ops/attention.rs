@@ -5,12 +5,13 @@
 //! scratch block [B, H, Sq, Sk].
 
 use cudarc::driver::PushKernelArg;
+use ort_core::kit::Attributes;
 use ort_core::kit::{broadcast, broadcast_strides};
 use ort_core::{ElemType, Error, GraphView, NodeView};
 
 use super::matmul::{gemm, Gemm};
 use super::softmax::Softmax;
-use super::{elementwise, invalid, is_fused, launch, Claim, Cx, Ints, Kernel, Lowered, Operand};
+use super::{elementwise, invalid, is_fused, launch, Claim, Cx, Ints, Io, Kernel, Lowered};
 use crate::kernels::Dims;
 
 #[derive(Clone, Debug)]
@@ -29,14 +30,17 @@ pub fn claim(node: &NodeView<'_>, graph: &GraphView<'_>) -> Result<Option<Claim>
     if graph.elem_of(&node.inputs[0]) != Some(ElemType::F32) {
         return Err("attention in float16 or bfloat16 is left to the CPU".into());
     }
-    let heads = node.attr_int("num_heads", 0);
+    let heads = node.attr_int("num_heads", 0)?;
     if heads < 1 {
         return Err("MultiHeadAttention without num_heads".into());
     }
     let a = Attention {
         heads,
-        scale: node.attr("scale").map(|_| node.attr_float("scale", 1.0)),
-        causal: node.attr_int("causal", 0) != 0,
+        scale: match node.attr("scale") {
+            Some(_) => Some(node.attr_float("scale", 1.0)?),
+            None => None,
+        },
+        causal: node.attr_int("causal", 0)? != 0,
     };
     let n = if node.has_input(3) { 4 } else { 3 };
     Ok(Some(Claim::one(Lowered::inputs(a, n))))
@@ -90,13 +94,8 @@ impl Kernel for Attention {
         }
         Ok(vec![s.b, s.sq, self.heads * s.dv])
     }
-    fn launch(
-        &self,
-        cx: &Cx<'_>,
-        inputs: &[Operand],
-        _: &[Ints],
-        out: &Operand,
-    ) -> Result<(), Error> {
+    fn launch(&self, cx: &Cx<'_>, io: Io<'_>) -> Result<(), Error> {
+        let Io { inputs, out, .. } = io;
         let (q, k, v) = (&inputs[0], &inputs[1], &inputs[2]);
         let s = self.sizes(&q.shape, &k.shape, &v.shape)?;
         let h = self.heads;
@@ -166,7 +165,14 @@ impl Kernel for Attention {
             flat: false,
             log: false,
         };
-        softmax.launch(cx, std::slice::from_ref(&scores), &[], &scores)?;
+        softmax.launch(
+            cx,
+            Io {
+                inputs: std::slice::from_ref(&scores),
+                ints: &[],
+                out: &scores,
+            },
+        )?;
         // Per batch: out[:, h] = probabilities[h] · V[:, h].
         for b in 0..s.b as u64 {
             let sp = scores.ptr() + b * (h * s.sq * s.sk) as u64 * es;

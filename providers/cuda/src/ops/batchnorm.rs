@@ -2,6 +2,7 @@
 //! time into one scale and shift per channel (`channel_*` in
 //! `kernels/elementwise.cu`).
 
+use ort_core::kit::Attributes;
 use ort_core::{GraphView, NodeView};
 
 use super::conv::Channel;
@@ -11,11 +12,11 @@ pub fn claim(node: &NodeView<'_>, graph: &GraphView<'_>) -> Result<Option<Claim>
     if !node.is_onnx("BatchNormalization") {
         return Ok(None);
     }
-    if node.outputs.iter().skip(1).any(|o| !o.is_empty()) || node.attr_int("training_mode", 0) != 0
+    if node.outputs.iter().skip(1).any(|o| !o.is_empty()) || node.attr_int("training_mode", 0)? != 0
     {
         return Err("BatchNormalization in training mode is left to the CPU".into());
     }
-    if node.attr_int("spatial", 1) == 0 {
+    if node.attr_int("spatial", 1)? == 0 {
         return Err("BatchNormalization with spatial=0 is left to the CPU".into());
     }
     let p: Vec<&[f32]> = (1..5)
@@ -29,7 +30,7 @@ pub fn claim(node: &NodeView<'_>, graph: &GraphView<'_>) -> Result<Option<Claim>
     if [bias, mean, var].iter().any(|v| v.len() != c) {
         return Err("BatchNormalization parameters differ in length".into());
     }
-    let eps = node.attr_float("epsilon", 1e-5);
+    let eps = node.attr_float("epsilon", 1e-5)?;
     let mul: Vec<f32> = (0..c).map(|i| scale[i] / (var[i] + eps).sqrt()).collect();
     let add: Vec<f32> = (0..c).map(|i| bias[i] - mean[i] * mul[i]).collect();
     let n = c as i64;

@@ -4,7 +4,7 @@ use cudarc::driver::PushKernelArg;
 use ort_core::kit::{broadcast, broadcast_strides};
 use ort_core::{Error, GraphView, NodeView};
 
-use super::{elementwise, launch, Claim, Cx, Ints, Kernel, Lowered, Operand};
+use super::{elementwise, launch, Claim, Cx, Ints, Io, Kernel, Lowered};
 use crate::kernels::Dims;
 
 /// An op code of `binary_op`.
@@ -47,13 +47,8 @@ impl Kernel for Binary {
     fn shape(&self, inputs: &[&[i64]], _: &[Ints]) -> Result<Vec<i64>, Error> {
         broadcast(inputs[0], inputs[1])
     }
-    fn launch(
-        &self,
-        cx: &Cx<'_>,
-        inputs: &[Operand],
-        _: &[Ints],
-        out: &Operand,
-    ) -> Result<(), Error> {
+    fn launch(&self, cx: &Cx<'_>, io: Io<'_>) -> Result<(), Error> {
+        let Io { inputs, out, .. } = io;
         let d = Dims::new(
             &out.shape,
             &[

@@ -1,9 +1,10 @@
 //! Cast and CastLike between float32, float16 and bfloat16 (`cast_*_*`).
 
 use cudarc::driver::PushKernelArg;
+use ort_core::kit::Attributes;
 use ort_core::{ElemType, Error, GraphView, NodeView};
 
-use super::{elementwise, launch, Claim, Cx, Ints, Kernel, Lowered, Operand, FLOATS};
+use super::{elementwise, launch, Claim, Cx, Ints, Io, Kernel, Lowered, FLOATS};
 
 #[derive(Clone, Debug)]
 pub struct Cast {
@@ -20,7 +21,7 @@ fn suffix(e: ElemType) -> &'static str {
 
 pub fn claim(node: &NodeView<'_>, graph: &GraphView<'_>) -> Result<Option<Claim>, String> {
     let to = if node.is_onnx("Cast") {
-        ElemType::from_onnx(node.attr_int("to", 0) as i32)
+        ElemType::from_onnx(node.attr_int("to", 0)? as i32)
     } else if node.is_onnx("CastLike") {
         node.inputs.get(1).and_then(|v| graph.elem_of(v))
     } else {
@@ -40,13 +41,8 @@ impl Kernel for Cast {
     fn elem(&self, _: &[ElemType]) -> ElemType {
         self.to
     }
-    fn launch(
-        &self,
-        cx: &Cx<'_>,
-        inputs: &[Operand],
-        _: &[Ints],
-        out: &Operand,
-    ) -> Result<(), Error> {
+    fn launch(&self, cx: &Cx<'_>, io: Io<'_>) -> Result<(), Error> {
+        let Io { inputs, out, .. } = io;
         let name = format!("cast_{}_{}", suffix(inputs[0].elem), suffix(self.to));
         let f = cx.gpu.function(&name).map_err(Error::fail)?;
         let (x, y, n) = (inputs[0].ptr(), out.ptr(), out.len() as i64);

@@ -1,11 +1,12 @@
 //! Concat and Split: each input (or output) is a strided copy into (or out
 //! of) its place along the axis.
 
+use ort_core::kit::Attributes;
 use ort_core::kit::{axis, strides};
 use ort_core::{Error, GraphView, NodeView};
 
 use super::transpose::strided;
-use super::{invalid, Arg, Claim, Cx, Ints, Kernel, Lowered, Operand};
+use super::{invalid, Arg, Claim, Cx, Ints, Io, Kernel, Lowered};
 
 #[derive(Clone, Debug)]
 pub struct Concat {
@@ -29,7 +30,7 @@ pub fn claim(node: &NodeView<'_>, _: &GraphView<'_>) -> Result<Option<Claim>, St
             return Err("Concat with missing inputs".into());
         }
         let c = Concat {
-            axis: node.attr_int("axis", 0),
+            axis: node.attr_int("axis", 0)?,
         };
         return Ok(Some(Claim::one(Lowered::inputs(c, n))));
     }
@@ -39,17 +40,18 @@ pub fn claim(node: &NodeView<'_>, _: &GraphView<'_>) -> Result<Option<Claim>, St
     let parts = node.outputs.len();
     let from_input = node.opset >= 13 && node.has_input(1);
     let sizes = if node.opset < 13 {
-        node.attr_ints("split")
+        node.attr_ints("split")?
     } else {
         None
     };
     if node.opset >= 18 && node.attr("num_outputs").is_some() && !from_input {
         return Err("Split with num_outputs (uneven last part) is left to the CPU".into());
     }
+    let axis = node.attr_int("axis", 0)?;
     let steps = (0..parts)
         .map(|index| {
             let p = Part {
-                axis: node.attr_int("axis", 0),
+                axis,
                 index,
                 parts,
                 sizes: sizes.clone(),
@@ -85,13 +87,8 @@ impl Kernel for Concat {
         }
         Ok(out)
     }
-    fn launch(
-        &self,
-        cx: &Cx<'_>,
-        inputs: &[Operand],
-        _: &[Ints],
-        out: &Operand,
-    ) -> Result<(), Error> {
+    fn launch(&self, cx: &Cx<'_>, io: Io<'_>) -> Result<(), Error> {
+        let Io { inputs, out, .. } = io;
         let a = axis(self.axis, out.shape.len())?;
         let ost = strides(&out.shape);
         let mut at = 0;
@@ -149,13 +146,8 @@ impl Kernel for Part {
         out[a] = size;
         Ok(out)
     }
-    fn launch(
-        &self,
-        cx: &Cx<'_>,
-        inputs: &[Operand],
-        ints: &[Ints],
-        out: &Operand,
-    ) -> Result<(), Error> {
+    fn launch(&self, cx: &Cx<'_>, io: Io<'_>) -> Result<(), Error> {
+        let Io { inputs, ints, out } = io;
         let x = &inputs[0];
         let (a, start, _) = self.range(&x.shape, ints)?;
         let st = strides(&x.shape);

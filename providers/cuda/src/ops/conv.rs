@@ -5,12 +5,15 @@
 
 use cudarc::driver::PushKernelArg;
 use ort_core::kit::numel;
+use ort_core::kit::Attributes;
 use ort_core::{Error, GraphView, NodeView};
 
 use super::matmul::{gemm, Gemm};
 use super::pool::{output_shape, Geometry};
 use super::unary::{activation, Unary};
-use super::{elementwise, invalid, is_fused, launch, Claim, Cx, Ints, Kernel, Lowered, Operand};
+use super::{
+    elementwise, invalid, is_fused, launch, Claim, Cx, Ints, Io, Kernel, Lowered, Operand,
+};
 use crate::dnn::{self, ConvSpec};
 use crate::kernels::Window;
 
@@ -84,13 +87,8 @@ impl Kernel for Channel {
         }
         Ok(x.to_vec())
     }
-    fn launch(
-        &self,
-        cx: &Cx<'_>,
-        inputs: &[Operand],
-        _: &[Ints],
-        out: &Operand,
-    ) -> Result<(), Error> {
+    fn launch(&self, cx: &Cx<'_>, io: Io<'_>) -> Result<(), Error> {
+        let Io { inputs, out, .. } = io;
         self.run(cx, &inputs[0], &inputs[1..], out)
     }
 }
@@ -115,7 +113,7 @@ pub fn claim(node: &NodeView<'_>, graph: &GraphView<'_>) -> Result<Option<Claim>
     Geometry::check_rank(node, graph)?;
     let c = Conv {
         geometry: Geometry::read(node, None)?,
-        group: node.attr_int("group", 1),
+        group: node.attr_int("group", 1)?,
         bias: node.has_input(2),
         residual: fused && node.has_input(3),
         act: if fused { activation(node)? } else { None },
@@ -152,13 +150,8 @@ impl Kernel for Conv {
         let (x, w) = (inputs[0], inputs[1]);
         Ok(output_shape(x, &self.window(x, w)?, w[0]))
     }
-    fn launch(
-        &self,
-        cx: &Cx<'_>,
-        inputs: &[Operand],
-        _: &[Ints],
-        out: &Operand,
-    ) -> Result<(), Error> {
+    fn launch(&self, cx: &Cx<'_>, io: Io<'_>) -> Result<(), Error> {
+        let Io { inputs, out, .. } = io;
         let (x, w) = (&inputs[0], &inputs[1]);
         let win = self.window(&x.shape, &w.shape)?;
         let done = match self.dnn_spec(cx, &win, x, w) {

@@ -4,9 +4,10 @@
 
 use cudarc::driver::{result, PushKernelArg};
 use ort_core::kit::axis;
+use ort_core::kit::Attributes;
 use ort_core::{ElemType, Error, GraphView, NodeView};
 
-use super::{elementwise, invalid, launch, Claim, Cx, Ints, Kernel, Lowered, Operand};
+use super::{elementwise, invalid, launch, Claim, Cx, Ints, Io, Kernel, Lowered};
 
 #[derive(Clone, Debug)]
 pub struct Gather {
@@ -18,7 +19,7 @@ pub fn claim(node: &NodeView<'_>, _: &GraphView<'_>) -> Result<Option<Claim>, St
         return Ok(None);
     }
     let g = Gather {
-        axis: node.attr_int("axis", 0),
+        axis: node.attr_int("axis", 0)?,
     };
     Ok(Some(Claim::one(Lowered::inputs(g, 1).with_ints(vec![1]))))
 }
@@ -32,13 +33,8 @@ impl Kernel for Gather {
         out.extend(&x[a + 1..]);
         Ok(out)
     }
-    fn launch(
-        &self,
-        cx: &Cx<'_>,
-        inputs: &[Operand],
-        ints: &[Ints],
-        out: &Operand,
-    ) -> Result<(), Error> {
+    fn launch(&self, cx: &Cx<'_>, io: Io<'_>) -> Result<(), Error> {
+        let Io { inputs, ints, out } = io;
         let x = &inputs[0];
         let a = axis(self.axis, x.shape.len())?;
         let d = x.shape[a];

@@ -3,11 +3,12 @@
 //! bias Add) followed by the normalization (`layernorm_*` in `kernels/rows.cu`).
 
 use cudarc::driver::PushKernelArg;
+use ort_core::kit::Attributes;
 use ort_core::kit::{axis, numel};
 use ort_core::{Error, GraphView, NodeView};
 
 use super::binary::Binary;
-use super::{invalid, is_fused, launch, per_row, Arg, Claim, Cx, Ints, Kernel, Lowered, Operand};
+use super::{invalid, is_fused, launch, per_row, Arg, Claim, Cx, Ints, Io, Kernel, Lowered};
 
 #[derive(Clone, Debug)]
 pub struct LayerNorm {
@@ -18,7 +19,7 @@ pub struct LayerNorm {
 }
 
 pub fn claim(node: &NodeView<'_>, _: &GraphView<'_>) -> Result<Option<Claim>, String> {
-    let eps = node.attr_float("epsilon", 1e-5);
+    let eps = node.attr_float("epsilon", 1e-5)?;
     if is_fused(node, "SkipLayerNormalization") {
         // (X, Skip, Scale, B?, Bias?) -> (Y, Sum?)
         let mut steps = vec![Lowered::new(
@@ -56,7 +57,7 @@ pub fn claim(node: &NodeView<'_>, _: &GraphView<'_>) -> Result<Option<Claim>, St
     }
     let n = if node.has_input(2) && !rms { 3 } else { 2 };
     let l = LayerNorm {
-        axis: node.attr_int("axis", -1),
+        axis: node.attr_int("axis", -1)?,
         eps,
         rms,
     };
@@ -67,13 +68,8 @@ impl Kernel for LayerNorm {
     fn shape(&self, inputs: &[&[i64]], _: &[Ints]) -> Result<Vec<i64>, Error> {
         Ok(inputs[0].to_vec())
     }
-    fn launch(
-        &self,
-        cx: &Cx<'_>,
-        inputs: &[Operand],
-        _: &[Ints],
-        out: &Operand,
-    ) -> Result<(), Error> {
+    fn launch(&self, cx: &Cx<'_>, io: Io<'_>) -> Result<(), Error> {
+        let Io { inputs, out, .. } = io;
         let s = &out.shape;
         let a = axis(self.axis, s.len())?;
         let n = numel(&s[a..]);

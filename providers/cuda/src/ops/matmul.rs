@@ -3,6 +3,7 @@
 //! `tf32=1`). A bias is first broadcast into the output, which the product
 //! then adds to (β = 1, or Gemm's beta); the activation runs in place.
 
+use ort_core::kit::Attributes;
 use std::ffi::c_void;
 
 use cudarc::cublas::result::gemm_strided_batched_ex;
@@ -12,7 +13,7 @@ use ort_core::{ElemType, Error, GraphView, NodeView};
 
 use super::transpose::strided;
 use super::unary::{activation, Unary};
-use super::{invalid, is_fused, Claim, Cx, Ints, Kernel, Lowered, Operand};
+use super::{invalid, is_fused, Claim, Cx, Ints, Io, Kernel, Lowered};
 
 /// A row-major product C[m, n] = op(A) · op(B), `batch` times.
 pub struct Gemm {
@@ -122,11 +123,11 @@ pub fn claim(node: &NodeView<'_>, _: &GraphView<'_>) -> Result<Option<Claim>, St
         return Ok(None);
     }
     let m = MatMul {
-        trans_a: node.attr_int("transA", 0) != 0,
-        trans_b: node.attr_int("transB", 0) != 0,
-        alpha: node.attr_float("alpha", 1.0),
+        trans_a: node.attr_int("transA", 0)? != 0,
+        trans_b: node.attr_int("transB", 0)? != 0,
+        alpha: node.attr_float("alpha", 1.0)?,
         beta: if gemm {
-            node.attr_float("beta", 1.0)
+            node.attr_float("beta", 1.0)?
         } else {
             1.0
         },
@@ -212,13 +213,8 @@ impl Kernel for MatMul {
         }
         Ok(l.out)
     }
-    fn launch(
-        &self,
-        cx: &Cx<'_>,
-        inputs: &[Operand],
-        _: &[Ints],
-        out: &Operand,
-    ) -> Result<(), Error> {
+    fn launch(&self, cx: &Cx<'_>, io: Io<'_>) -> Result<(), Error> {
+        let Io { inputs, out, .. } = io;
         let (a, b) = (&inputs[0], &inputs[1]);
         let l = self.layout(&a.shape, &b.shape)?;
         let mut beta = 0.0;
@@ -295,7 +291,14 @@ impl Kernel for MatMul {
             }
         }
         if let Some(act) = self.act {
-            act.launch(cx, std::slice::from_ref(out), &[], out)?;
+            act.launch(
+                cx,
+                Io {
+                    inputs: std::slice::from_ref(out),
+                    ints: &[],
+                    out,
+                },
+            )?;
         }
         Ok(())
     }

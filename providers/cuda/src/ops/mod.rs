@@ -33,6 +33,9 @@ use ort_core::{ElemType, Error, GraphView, NodeView};
 
 pub use ort_core::kit::Ints;
 
+/// A step's operands, host integers and output.
+pub type Io<'a> = ort_core::kit::Io<'a, Operand>;
+
 use crate::driver::{Gpu, Lane};
 pub use crate::memory::Operand;
 
@@ -117,13 +120,7 @@ pub trait Kernel: Debug + Send + Sync {
         inputs[0]
     }
     /// Launches the kernels that compute `out` (never called for an empty one).
-    fn launch(
-        &self,
-        cx: &Cx<'_>,
-        inputs: &[Operand],
-        ints: &[Ints],
-        out: &Operand,
-    ) -> Result<(), Error>;
+    fn launch(&self, cx: &Cx<'_>, io: Io<'_>) -> Result<(), Error>;
     /// A view shares its input's memory: nothing is launched.
     fn is_view(&self) -> bool {
         false

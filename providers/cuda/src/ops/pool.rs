@@ -3,9 +3,10 @@
 //! auto_pad, floor or ceil_mode.
 
 use cudarc::driver::PushKernelArg;
+use ort_core::kit::Attributes;
 use ort_core::{Error, GraphView, NodeView};
 
-use super::{elementwise, invalid, launch, Claim, Cx, Ints, Kernel, Lowered, Operand};
+use super::{elementwise, invalid, launch, Claim, Cx, Ints, Io, Kernel, Lowered};
 use crate::kernels::Window;
 
 /// A window over the spatial axes of an NCHW (or NCW) tensor, as Conv and the
@@ -27,13 +28,13 @@ impl Geometry {
     pub fn read(node: &NodeView<'_>, kernel: Option<Vec<i64>>) -> Result<Geometry, String> {
         let kernel = kernel.unwrap_or_default();
         let g = Geometry {
-            strides: node.attr_ints("strides").unwrap_or_default(),
-            dilations: node.attr_ints("dilations").unwrap_or_default(),
-            pads: node.attr_ints("pads").unwrap_or_default(),
+            strides: node.attr_ints("strides")?.unwrap_or_default(),
+            dilations: node.attr_ints("dilations")?.unwrap_or_default(),
+            pads: node.attr_ints("pads")?.unwrap_or_default(),
             auto_pad: node
-                .attr_string("auto_pad")
+                .attr_string("auto_pad")?
                 .unwrap_or_else(|| "NOTSET".into()),
-            ceil: node.attr_int("ceil_mode", 0) != 0,
+            ceil: node.attr_int("ceil_mode", 0)? != 0,
             kernel,
         };
         if !matches!(
@@ -170,14 +171,14 @@ pub fn claim(node: &NodeView<'_>, graph: &GraphView<'_>) -> Result<Option<Claim>
     if node.outputs.get(1).is_some_and(|o| !o.is_empty()) {
         return Err("MaxPool's indices output is left to the CPU".into());
     }
-    if node.attr_int("storage_order", 0) != 0 {
+    if node.attr_int("storage_order", 0)? != 0 {
         return Err("MaxPool storage_order=1 is left to the CPU".into());
     }
     let kernel = node
-        .attr_ints("kernel_shape")
+        .attr_ints("kernel_shape")?
         .ok_or("a pool needs kernel_shape")?;
     let geometry = Geometry::read(node, Some(kernel))?;
-    let include_pad = node.attr_int("count_include_pad", 0) != 0;
+    let include_pad = node.attr_int("count_include_pad", 0)? != 0;
     Ok(Some(Claim::one(Lowered::inputs(
         Pool {
             geometry,
@@ -194,13 +195,8 @@ impl Kernel for Pool {
         let w = self.geometry.window(x, &self.geometry.kernel)?;
         Ok(output_shape(x, &w, x[1]))
     }
-    fn launch(
-        &self,
-        cx: &Cx<'_>,
-        inputs: &[Operand],
-        _: &[Ints],
-        out: &Operand,
-    ) -> Result<(), Error> {
+    fn launch(&self, cx: &Cx<'_>, io: Io<'_>) -> Result<(), Error> {
+        let Io { inputs, out, .. } = io;
         let w = self
             .geometry
             .window(&inputs[0].shape, &self.geometry.kernel)?;

@@ -3,10 +3,11 @@
 //! any set of axes (`reduce_*` in `kernels/reduce.cu`).
 
 use cudarc::driver::PushKernelArg;
+use ort_core::kit::Attributes;
 use ort_core::kit::{axis, numel, strides};
 use ort_core::{Error, GraphView, NodeView};
 
-use super::{elementwise, launch, Claim, Cx, Ints, Kernel, Lowered, Operand};
+use super::{elementwise, launch, Claim, Cx, Ints, Io, Kernel, Lowered};
 use crate::kernels::Dims;
 
 #[derive(Clone, Debug)]
@@ -55,11 +56,11 @@ pub fn claim(node: &NodeView<'_>, _: &GraphView<'_>) -> Result<Option<Claim>, St
         axes: if from_input {
             None
         } else {
-            node.attr_ints("axes")
+            node.attr_ints("axes")?
         },
         from_input: from_input && node.has_input(1),
-        keepdims: node.attr_int("keepdims", 1) != 0,
-        noop: node.attr_int("noop_with_empty_axes", 0) != 0,
+        keepdims: node.attr_int("keepdims", 1)? != 0,
+        noop: node.attr_int("noop_with_empty_axes", 0)? != 0,
         spatial: false,
     };
     let l = Lowered::inputs(r.clone(), 1);
@@ -102,13 +103,8 @@ impl Kernel for Reduce {
             .map(|k| if red[k] { 1 } else { x[k] })
             .collect())
     }
-    fn launch(
-        &self,
-        cx: &Cx<'_>,
-        inputs: &[Operand],
-        ints: &[Ints],
-        out: &Operand,
-    ) -> Result<(), Error> {
+    fn launch(&self, cx: &Cx<'_>, io: Io<'_>) -> Result<(), Error> {
+        let Io { inputs, ints, out } = io;
         let x = &inputs[0];
         let red = self.reduced(&x.shape, ints)?;
         let st = strides(&x.shape);

@@ -4,7 +4,7 @@ use cudarc::driver::PushKernelArg;
 use ort_core::kit::{broadcast, broadcast_strides};
 use ort_core::{Error, GraphView, NodeView};
 
-use super::{elementwise, launch, Claim, Cx, Ints, Kernel, Lowered, Operand};
+use super::{elementwise, launch, Claim, Cx, Ints, Io, Kernel, Lowered};
 use crate::kernels::Dims;
 
 #[derive(Clone, Debug)]
@@ -24,13 +24,8 @@ impl Kernel for Where {
     fn elem(&self, inputs: &[ort_core::ElemType]) -> ort_core::ElemType {
         inputs[1]
     }
-    fn launch(
-        &self,
-        cx: &Cx<'_>,
-        inputs: &[Operand],
-        _: &[Ints],
-        out: &Operand,
-    ) -> Result<(), Error> {
+    fn launch(&self, cx: &Cx<'_>, io: Io<'_>) -> Result<(), Error> {
+        let Io { inputs, out, .. } = io;
         let st: Vec<Vec<i64>> = inputs
             .iter()
             .map(|x| broadcast_strides(&x.shape, &out.shape))

@@ -5,7 +5,7 @@ use ort_core::kit::{axis, broadcast, broadcast_strides, strides};
 use ort_core::{Error, GraphView, NodeView};
 
 use super::transpose::strided;
-use super::{invalid, Claim, Cx, Ints, Kernel, Lowered, Operand};
+use super::{invalid, Claim, Cx, Ints, Io, Kernel, Lowered};
 
 /// Slice-10 and later: starts, ends and the optional axes and steps are host
 /// integers (in that order in `ints`; absent ones are not there).
@@ -98,13 +98,8 @@ impl Kernel for Slice {
     fn shape(&self, inputs: &[&[i64]], ints: &[Ints]) -> Result<Vec<i64>, Error> {
         Ok(self.ranges(inputs[0], ints)?.iter().map(|r| r.2).collect())
     }
-    fn launch(
-        &self,
-        cx: &Cx<'_>,
-        inputs: &[Operand],
-        ints: &[Ints],
-        out: &Operand,
-    ) -> Result<(), Error> {
+    fn launch(&self, cx: &Cx<'_>, io: Io<'_>) -> Result<(), Error> {
+        let Io { inputs, ints, out } = io;
         let x = &inputs[0];
         let st = strides(&x.shape);
         let ranges = self.ranges(&x.shape, ints)?;
@@ -122,13 +117,8 @@ impl Kernel for Expand {
     fn shape(&self, inputs: &[&[i64]], ints: &[Ints]) -> Result<Vec<i64>, Error> {
         broadcast(inputs[0], &ints[0].data)
     }
-    fn launch(
-        &self,
-        cx: &Cx<'_>,
-        inputs: &[Operand],
-        _: &[Ints],
-        out: &Operand,
-    ) -> Result<(), Error> {
+    fn launch(&self, cx: &Cx<'_>, io: Io<'_>) -> Result<(), Error> {
+        let Io { inputs, out, .. } = io;
         let x = &inputs[0];
         let src = broadcast_strides(&x.shape, &out.shape);
         strided(cx, x, 0, &src, out, 0, &strides(&out.shape), &out.shape)

@@ -4,9 +4,10 @@
 
 use cudarc::driver::PushKernelArg;
 use ort_core::kit::axis;
+use ort_core::kit::Attributes;
 use ort_core::{Error, GraphView, NodeView};
 
-use super::{launch, per_row, Claim, Cx, Ints, Kernel, Lowered, Operand};
+use super::{launch, per_row, Claim, Cx, Ints, Io, Kernel, Lowered};
 
 #[derive(Clone, Debug)]
 pub struct Softmax {
@@ -23,7 +24,7 @@ pub fn claim(node: &NodeView<'_>, _: &GraphView<'_>) -> Result<Option<Claim>, St
     }
     let flat = node.opset < 13;
     let s = Softmax {
-        axis: node.attr_int("axis", if flat { 1 } else { -1 }),
+        axis: node.attr_int("axis", if flat { 1 } else { -1 })?,
         flat,
         log,
     };
@@ -34,13 +35,8 @@ impl Kernel for Softmax {
     fn shape(&self, inputs: &[&[i64]], _: &[Ints]) -> Result<Vec<i64>, Error> {
         Ok(inputs[0].to_vec())
     }
-    fn launch(
-        &self,
-        cx: &Cx<'_>,
-        inputs: &[Operand],
-        _: &[Ints],
-        out: &Operand,
-    ) -> Result<(), Error> {
+    fn launch(&self, cx: &Cx<'_>, io: Io<'_>) -> Result<(), Error> {
+        let Io { inputs, out, .. } = io;
         let s = &out.shape;
         let (outer, n, inner): (i64, i64, i64) = if s.is_empty() {
             (1, 1, 1)

@@ -2,10 +2,11 @@
 //! Slice, Expand, Concat and Split are also made of.
 
 use cudarc::driver::PushKernelArg;
+use ort_core::kit::Attributes;
 use ort_core::kit::{numel, strides};
 use ort_core::{Error, GraphView, NodeView};
 
-use super::{elementwise, invalid, launch, Claim, Cx, Ints, Kernel, Lowered, Operand};
+use super::{elementwise, invalid, launch, Claim, Cx, Ints, Io, Kernel, Lowered, Operand};
 use crate::kernels::Dims;
 
 /// Copies `shape` elements: `dst[dst_base + Σ i·dst_st] = src[src_base + Σ i·src_st]`
@@ -68,7 +69,7 @@ pub fn claim(node: &NodeView<'_>, _: &GraphView<'_>) -> Result<Option<Claim>, St
     if !node.is_onnx("Transpose") {
         return Ok(None);
     }
-    let perm = node.attr_ints("perm");
+    let perm = node.attr_ints("perm")?;
     Ok(Some(Claim::one(Lowered::inputs(Transpose { perm }, 1))))
 }
 
@@ -77,13 +78,8 @@ impl Kernel for Transpose {
         let x = inputs[0];
         Ok(self.perm(x.len())?.iter().map(|&a| x[a]).collect())
     }
-    fn launch(
-        &self,
-        cx: &Cx<'_>,
-        inputs: &[Operand],
-        _: &[Ints],
-        out: &Operand,
-    ) -> Result<(), Error> {
+    fn launch(&self, cx: &Cx<'_>, io: Io<'_>) -> Result<(), Error> {
+        let Io { inputs, out, .. } = io;
         let x = &inputs[0];
         let st = strides(&x.shape);
         let src: Vec<i64> = self.perm(x.shape.len())?.iter().map(|&a| st[a]).collect();

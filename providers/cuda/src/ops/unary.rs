@@ -2,11 +2,10 @@
 //! also the epilogue activations of the fused ops.
 
 use cudarc::driver::PushKernelArg;
+use ort_core::kit::Attributes;
 use ort_core::{Error, GraphView, NodeView};
 
-use super::{
-    constant_f32, elementwise, is_fused, launch, Claim, Cx, Ints, Kernel, Lowered, Operand,
-};
+use super::{constant_f32, elementwise, is_fused, launch, Claim, Cx, Ints, Io, Kernel, Lowered};
 
 /// An op code of `unary_op` with its two float parameters.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -61,10 +60,10 @@ impl Unary {
 
 /// The activation named by a fused op's attributes, if any.
 pub fn activation(node: &NodeView<'_>) -> Result<Option<Unary>, String> {
-    let Some(name) = node.attr_string("activation") else {
+    let Some(name) = node.attr_string("activation")? else {
         return Ok(None);
     };
-    let params = node.attr_floats("activation_params").unwrap_or_default();
+    let params = node.attr_floats("activation_params")?.unwrap_or_default();
     Unary::activation(&name, &params)
         .map(Some)
         .ok_or(format!("no CUDA kernel for the activation {name}"))
@@ -74,7 +73,7 @@ pub fn claim(node: &NodeView<'_>, graph: &GraphView<'_>) -> Result<Option<Claim>
     let a = |d| node.attr_float("alpha", d);
     let op = match node.op_type.as_str() {
         _ if is_fused(node, "Gelu") || node.is_onnx("Gelu") => {
-            match node.attr_string("approximate").as_deref() {
+            match node.attr_string("approximate")?.as_deref() {
                 None | Some("none") => Unary::GELU,
                 Some("tanh") => Unary::GELU_TANH,
                 Some(o) => return Err(format!("Gelu approximate={o} is not defined")),
@@ -95,20 +94,20 @@ pub fn claim(node: &NodeView<'_>, graph: &GraphView<'_>) -> Result<Option<Claim>
         "Ceil" => u(12),
         "LeakyRelu" => Unary {
             code: 15,
-            a: a(0.01),
+            a: a(0.01)?,
             b: 0.0,
         },
         "Elu" => Unary {
             code: 16,
-            a: a(1.0),
+            a: a(1.0)?,
             b: 0.0,
         },
         "Softplus" => u(17),
         "Clip" => clip(node, graph)?,
         "HardSigmoid" => Unary {
             code: 19,
-            a: a(0.2),
-            b: node.attr_float("beta", 0.5),
+            a: a(0.2)?,
+            b: node.attr_float("beta", 0.5)?,
         },
         "HardSwish" => u(20),
         "Sin" => u(21),
@@ -118,8 +117,8 @@ pub fn claim(node: &NodeView<'_>, graph: &GraphView<'_>) -> Result<Option<Claim>
         "Softsign" => u(25),
         "Selu" => Unary {
             code: 26,
-            a: a(1.673_263_2),
-            b: node.attr_float("gamma", 1.050_701),
+            a: a(1.673_263_2)?,
+            b: node.attr_float("gamma", 1.050_701)?,
         },
         "Mish" => u(27),
         _ => return Ok(None),
@@ -132,8 +131,8 @@ fn clip(node: &NodeView<'_>, graph: &GraphView<'_>) -> Result<Unary, String> {
     if node.opset < 11 {
         return Ok(Unary {
             code: 18,
-            a: node.attr_float("min", f32::NEG_INFINITY),
-            b: node.attr_float("max", f32::INFINITY),
+            a: node.attr_float("min", f32::NEG_INFINITY)?,
+            b: node.attr_float("max", f32::INFINITY)?,
         });
     }
     let bound = |k: usize, d: f32| -> Result<f32, String> {
@@ -156,13 +155,8 @@ impl Kernel for Unary {
     fn shape(&self, inputs: &[&[i64]], _: &[Ints]) -> Result<Vec<i64>, Error> {
         Ok(inputs[0].to_vec())
     }
-    fn launch(
-        &self,
-        cx: &Cx<'_>,
-        inputs: &[Operand],
-        _: &[Ints],
-        out: &Operand,
-    ) -> Result<(), Error> {
+    fn launch(&self, cx: &Cx<'_>, io: Io<'_>) -> Result<(), Error> {
+        let Io { inputs, out, .. } = io;
         let f = cx.float_fn("unary", out.elem)?;
         let (x, y, n) = (inputs[0].ptr(), out.ptr(), out.len() as i64);
         let mut args = cx.args(f);

@@ -1,10 +1,11 @@
 //! Reshape, Flatten, Squeeze, Unsqueeze, Identity and inference Dropout: the
 //! output is the input's memory under a new shape, so nothing is launched.
 
+use ort_core::kit::Attributes;
 use ort_core::kit::{axis, numel};
 use ort_core::{Error, GraphView, NodeView};
 
-use super::{invalid, Claim, Cx, Ints, Kernel, Lowered, Operand};
+use super::{invalid, Claim, Cx, Ints, Io, Kernel, Lowered};
 
 #[derive(Clone, Debug)]
 pub enum View {
@@ -28,25 +29,25 @@ pub fn claim(node: &NodeView<'_>, _: &GraphView<'_>) -> Result<Option<Claim>, St
             l
         }
     };
-    let axes_attr = || {
-        if node.opset < 13 {
-            node.attr_ints("axes")
+    let axes_attr = || -> Result<Option<Vec<i64>>, String> {
+        Ok(if node.opset < 13 {
+            node.attr_ints("axes")?
         } else {
             None
-        }
+        })
     };
     let step = match node.op_type.as_str() {
         _ if !matches!(node.domain.as_str(), "" | "ai.onnx") => return Ok(None),
         "Reshape" if node.opset >= 5 => with_ints(
             View::Reshape {
-                allowzero: node.attr_int("allowzero", 0) != 0,
+                allowzero: node.attr_int("allowzero", 0)? != 0,
             },
             1,
         ),
-        "Flatten" => Lowered::inputs(View::Flatten(node.attr_int("axis", 1)), 1),
-        "Squeeze" => with_ints(View::Squeeze(axes_attr()), 1),
+        "Flatten" => Lowered::inputs(View::Flatten(node.attr_int("axis", 1)?), 1),
+        "Squeeze" => with_ints(View::Squeeze(axes_attr()?), 1),
         "Unsqueeze" => {
-            let axes = axes_attr();
+            let axes = axes_attr()?;
             if axes.is_none() && !node.has_input(1) {
                 return Err("Unsqueeze needs axes".into());
             }
@@ -57,7 +58,7 @@ pub fn claim(node: &NodeView<'_>, _: &GraphView<'_>) -> Result<Option<Claim>, St
             if node.outputs.get(1).is_some_and(|m| !m.is_empty()) {
                 return Err("Dropout's mask output is left to the CPU".into());
             }
-            if node.has_input(2) || node.attr_int("is_test", 1) == 0 {
+            if node.has_input(2) || node.attr_int("is_test", 1)? == 0 {
                 return Err("Dropout in training mode is left to the CPU".into());
             }
             Lowered::inputs(View::Same, 1)
@@ -153,7 +154,7 @@ impl Kernel for View {
             }
         }
     }
-    fn launch(&self, _: &Cx<'_>, _: &[Operand], _: &[Ints], _: &Operand) -> Result<(), Error> {
+    fn launch(&self, _: &Cx<'_>, _: Io<'_>) -> Result<(), Error> {
         Ok(())
     }
     fn is_view(&self) -> bool {

@@ -2,6 +2,7 @@
 //! transposes, the MatMul shader and the (optionally causal) Softmax shader:
 //! `softmax(scale · Qₕ·Kₕᵀ + Mask) · Vₕ` per batch and head.
 
+use ort_core::kit::Attributes;
 use ort_core::{AttrValue, GraphView, NodeView};
 
 use super::binary::Binary;
@@ -9,16 +10,16 @@ use super::matmul::MatMul;
 use super::softmax::Softmax;
 use super::transpose::Transpose;
 use super::view::View;
-use super::{has_input, int_attr, is_fused, Arg, Claim, Lowered};
+use super::{is_fused, Arg, Claim, Lowered};
 
 pub fn claim(node: &NodeView<'_>, graph: &GraphView<'_>) -> Result<Option<Claim>, String> {
     if !is_fused(node, "MultiHeadAttention") {
         return Ok(None);
     }
-    if super::elem(graph, &node.inputs[0]) == Some(ort_core::ElemType::F16) {
+    if graph.elem_of(&node.inputs[0]) == Some(ort_core::ElemType::F16) {
         return Err("float16 attention is left to the CPU (see Softmax)".into());
     }
-    let heads = int_attr(node, "num_heads", 0);
+    let heads = node.attr_int("num_heads", 0)?;
     if heads < 1 {
         return Err("MultiHeadAttention without num_heads".into());
     }
@@ -55,13 +56,13 @@ pub fn claim(node: &NodeView<'_>, graph: &GraphView<'_>) -> Result<Option<Claim>
         ),
         Lowered::new(Binary::MUL, vec![Arg::Prev(4), Arg::Scalar(scale)]),
     ];
-    if has_input(node, 3) {
+    if node.has_input(3) {
         steps.push(Lowered::new(Binary::ADD, vec![Arg::Prev(5), Arg::Input(3)]));
     }
     let softmax = Softmax {
         log: false,
         axis: -1,
-        causal: int_attr(node, "causal", 0) != 0,
+        causal: node.attr_int("causal", 0)? != 0,
     };
     steps.push(Lowered::new(softmax, vec![Arg::Prev(steps.len() - 1)]));
     let p = steps.len() - 1;

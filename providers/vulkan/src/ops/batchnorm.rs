@@ -1,22 +1,25 @@
 //! BatchNormalization (inference): with constant statistics the host folds
 //! them into a per-channel scale and shift, `y = x·a + b`, two broadcast steps.
 
+use ort_core::kit::Attributes;
 use ort_core::{GraphView, NodeView};
 
 use super::binary::Binary;
-use super::{constant_f32, float_attr, int_attr, is, rank, Arg, Claim, Lowered};
+use super::{constant_f32, is, Arg, Claim, Lowered};
 
 pub fn claim(node: &NodeView<'_>, graph: &GraphView<'_>) -> Result<Option<Claim>, String> {
     if !is(node, "BatchNormalization") {
         return Ok(None);
     }
-    if int_attr(node, "training_mode", 0) != 0 {
+    if node.attr_int("training_mode", 0)? != 0 {
         return Err("BatchNormalization in training mode".into());
     }
-    if node.opset < 9 && int_attr(node, "spatial", 1) == 0 {
+    if node.opset < 9 && node.attr_int("spatial", 1)? == 0 {
         return Err("BatchNormalization with spatial = 0".into());
     }
-    let r = rank(graph, &node.inputs[0]).ok_or("the input rank is not known")?;
+    let r = graph
+        .rank_of(&node.inputs[0])
+        .ok_or("the input rank is not known")?;
     if r < 2 {
         return Err(format!("BatchNormalization of rank {r}"));
     }
@@ -30,7 +33,7 @@ pub fn claim(node: &NodeView<'_>, graph: &GraphView<'_>) -> Result<Option<Claim>
     if [bias.len(), mean.len(), var.len()].iter().any(|&l| l != c) {
         return Err("BatchNormalization parameters differ in length".into());
     }
-    let eps = float_attr(node, "epsilon", 1e-5);
+    let eps = node.attr_float("epsilon", 1e-5)?;
     let a: Vec<f32> = (0..c).map(|i| scale[i] / (var[i] + eps).sqrt()).collect();
     let b: Vec<f32> = (0..c).map(|i| bias[i] - mean[i] * a[i]).collect();
     let mut shape = vec![c as i64];

@@ -3,7 +3,7 @@
 
 use ort_core::{Error, GraphView, NodeView};
 
-use super::{dispatch, grid, is, numel, Builder, Claim, Ints, Kernel, Lowered, Operand};
+use super::{dispatch, grid, is, numel, Builder, Claim, Ints, Io, Kernel, Lowered};
 use crate::gpu::Gpu;
 
 /// The shader's limit on the broadcast rank (two vec4 of dims).
@@ -85,14 +85,8 @@ impl Kernel for Binary {
         broadcast(inputs[0], inputs[1])
     }
 
-    fn record(
-        &self,
-        gpu: &Gpu,
-        b: &mut Builder,
-        inputs: &[Operand],
-        _: &[Ints],
-        y: &Operand,
-    ) -> Result<(), Error> {
+    fn record(&self, gpu: &Gpu, b: &mut Builder, io: Io<'_>) -> Result<(), Error> {
+        let Io { inputs, out: y, .. } = io;
         let (x, z) = (&inputs[0], &inputs[1]);
         if numel(&y.1) == 0 {
             return Ok(());

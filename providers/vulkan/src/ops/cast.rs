@@ -4,7 +4,7 @@
 
 use ort_core::{ElemType, Error, GraphView, NodeView};
 
-use super::{copy, is, Builder, Claim, Ints, Kernel, Lowered, Operand};
+use super::{copy, is, Builder, Claim, Ints, Io, Kernel, Lowered};
 use crate::gpu::Gpu;
 
 #[derive(Clone, Debug)]
@@ -46,14 +46,12 @@ impl Kernel for Cast {
         })
     }
 
-    fn record(
-        &self,
-        gpu: &Gpu,
-        b: &mut Builder,
-        inputs: &[Operand],
-        ints: &[Ints],
-        y: &Operand,
-    ) -> Result<(), Error> {
+    fn record(&self, gpu: &Gpu, b: &mut Builder, io: Io<'_>) -> Result<(), Error> {
+        let Io {
+            inputs,
+            ints,
+            out: y,
+        } = io;
         if !self.from_host {
             return copy::contiguous(gpu, b, &inputs[0], y);
         }

@@ -1,8 +1,9 @@
 //! Concat: each input copied into its region of the output.
 
+use ort_core::kit::Attributes;
 use ort_core::{Error, GraphView, NodeView};
 
-use super::{axis, copy, int_attr, is, strides, Builder, Claim, Ints, Kernel, Lowered, Operand};
+use super::{axis, copy, is, strides, Builder, Claim, Ints, Io, Kernel, Lowered};
 use crate::gpu::Gpu;
 
 #[derive(Clone, Debug)]
@@ -18,7 +19,7 @@ pub fn claim(node: &NodeView<'_>, _: &GraphView<'_>) -> Result<Option<Claim>, St
         return Err("Concat with an omitted input".into());
     }
     let c = Concat {
-        axis: int_attr(node, "axis", 1),
+        axis: node.attr_int("axis", 1)?,
     };
     Ok(Some(Claim::one(Lowered::inputs(c, node.inputs.len()))))
 }
@@ -45,14 +46,8 @@ impl Kernel for Concat {
         Ok(out)
     }
 
-    fn record(
-        &self,
-        gpu: &Gpu,
-        b: &mut Builder,
-        inputs: &[Operand],
-        _: &[Ints],
-        out: &Operand,
-    ) -> Result<(), Error> {
+    fn record(&self, gpu: &Gpu, b: &mut Builder, io: Io<'_>) -> Result<(), Error> {
+        let Io { inputs, out, .. } = io;
         let a = axis(self.axis, out.1.len())?;
         let dst = strides(&out.1);
         let mut at = 0;

@@ -3,14 +3,13 @@
 //! (groups of 16 output channels or more) or the direct convolution of
 //! `shaders/conv.wgsl` (depthwise and other thin groups), then the residual and the activation as elementwise steps.
 
+use ort_core::kit::Attributes;
 use ort_core::{Error, GraphView, NodeView};
 
 use super::binary::Binary;
 use super::linear::push_activation;
-use super::{
-    dispatch, grid, has_input, int_attr, ints_attr, is, is_fused, numel, rank, string_attr,
-};
-use super::{Arg, Builder, Claim, Ints, Kernel, Lowered, Operand};
+use super::{dispatch, grid, is, is_fused, numel, Io};
+use super::{Arg, Builder, Claim, Ints, Kernel, Lowered};
 use crate::gpu::Gpu;
 
 /// Attributes of Conv, and of pooling windows (`pool.rs`), over 1 or 2 spatial axes.
@@ -32,13 +31,13 @@ impl Window {
     pub fn parse(node: &NodeView<'_>, dims: usize) -> Result<Window, String> {
         let ones = vec![1; dims];
         let get = |name: &str, d: &Vec<i64>, len: usize| -> Result<Vec<i64>, String> {
-            let v = ints_attr(node, name).unwrap_or_else(|| d.clone());
+            let v = node.attr_ints(name)?.unwrap_or_else(|| d.clone());
             if v.len() != len {
                 return Err(format!("{name} {v:?} does not fit {dims} spatial axes"));
             }
             Ok(v)
         };
-        let kernel = match ints_attr(node, "kernel_shape") {
+        let kernel = match node.attr_ints("kernel_shape")? {
             Some(k) if k.len() != dims => {
                 return Err(format!(
                     "kernel_shape {k:?} does not fit {dims} spatial axes"
@@ -52,8 +51,10 @@ impl Window {
             strides: get("strides", &ones, dims)?,
             dilations: get("dilations", &ones, dims)?,
             pads: get("pads", &vec![0; 2 * dims], 2 * dims)?,
-            auto_pad: string_attr(node, "auto_pad").unwrap_or_else(|| "NOTSET".into()),
-            ceil: int_attr(node, "ceil_mode", 0) != 0,
+            auto_pad: node
+                .attr_string("auto_pad")?
+                .unwrap_or_else(|| "NOTSET".into()),
+            ceil: node.attr_int("ceil_mode", 0)? != 0,
         };
         if !matches!(
             w.auto_pad.as_str(),
@@ -111,7 +112,7 @@ impl Window {
 /// The spatial rank of X, when it is one the shaders take (1 or 2).
 pub fn spatial(node: &NodeView<'_>, graph: &GraphView<'_>) -> Result<usize, String> {
     let v = &node.inputs[0];
-    match rank(graph, v) {
+    match graph.rank_of(v) {
         Some(r @ 3..=4) => Ok(r - 2),
         Some(r) => Err(format!(
             "{v} has rank {r}; the Vulkan kernel takes 1-D and 2-D windows"
@@ -136,10 +137,10 @@ pub fn claim(node: &NodeView<'_>, graph: &GraphView<'_>) -> Result<Option<Claim>
         return Ok(None);
     }
     let dims = spatial(node, graph)?;
-    let bias = has_input(node, 2);
+    let bias = node.has_input(2);
     let conv = Conv {
         window: Window::parse(node, dims)?,
-        group: int_attr(node, "group", 1),
+        group: node.attr_int("group", 1)?,
         bias,
     };
     let args = if bias {
@@ -148,7 +149,7 @@ pub fn claim(node: &NodeView<'_>, graph: &GraphView<'_>) -> Result<Option<Claim>
         vec![Arg::Input(0), Arg::Input(1)]
     };
     let mut steps = vec![Lowered::new(conv, args)];
-    if fused && has_input(node, 3) {
+    if fused && node.has_input(3) {
         steps.push(Lowered::new(Binary::ADD, vec![Arg::Prev(0), Arg::Input(3)]));
     }
     push_activation(node, &mut steps)?;
@@ -203,14 +204,8 @@ impl Kernel for Conv {
         Ok(out)
     }
 
-    fn record(
-        &self,
-        gpu: &Gpu,
-        b: &mut Builder,
-        inputs: &[Operand],
-        _: &[Ints],
-        y: &Operand,
-    ) -> Result<(), Error> {
+    fn record(&self, gpu: &Gpu, b: &mut Builder, io: Io<'_>) -> Result<(), Error> {
+        let Io { inputs, out: y, .. } = io;
         let (x, w) = (&inputs[0], &inputs[1]);
         let (xs, ws, plan) = self.geometry(&x.1, &w.1)?;
         let n = numel(&y.1);

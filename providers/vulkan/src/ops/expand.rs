@@ -3,7 +3,7 @@
 use ort_core::{Error, GraphView, NodeView};
 
 use super::binary::{broadcast, broadcast_strides};
-use super::{copy, is, Builder, Claim, Ints, Kernel, Lowered, Operand};
+use super::{copy, is, Builder, Claim, Ints, Io, Kernel, Lowered};
 use crate::gpu::Gpu;
 
 #[derive(Clone, Debug)]
@@ -27,14 +27,8 @@ impl Kernel for Expand {
         broadcast(inputs[0], &ints[0].data)
     }
 
-    fn record(
-        &self,
-        gpu: &Gpu,
-        b: &mut Builder,
-        inputs: &[Operand],
-        _: &[Ints],
-        out: &Operand,
-    ) -> Result<(), Error> {
+    fn record(&self, gpu: &Gpu, b: &mut Builder, io: Io<'_>) -> Result<(), Error> {
+        let Io { inputs, out, .. } = io;
         let st = broadcast_strides(&inputs[0].1, &out.1);
         copy::gather(gpu, b, &inputs[0], out, 0, &st)
     }

@@ -3,11 +3,10 @@
 //! 32-bit words, so no int64 arithmetic happens on the device and an index out of
 //! range is an error, not a wrong read.
 
+use ort_core::kit::Attributes;
 use ort_core::{Error, GraphView, NodeView};
 
-use super::{
-    axis, dispatch, grid, int_attr, is, numel, Builder, Claim, Ints, Kernel, Lowered, Operand,
-};
+use super::{axis, dispatch, grid, is, numel, Builder, Claim, Ints, Io, Kernel, Lowered};
 use crate::gpu::Gpu;
 
 #[derive(Clone, Debug)]
@@ -20,7 +19,7 @@ pub fn claim(node: &NodeView<'_>, _: &GraphView<'_>) -> Result<Option<Claim>, St
         return Ok(None);
     }
     let g = Gather {
-        axis: int_attr(node, "axis", 0),
+        axis: node.attr_int("axis", 0)?,
     };
     Ok(Some(Claim::one(Lowered::inputs(g, 1).with_ints(vec![1]))))
 }
@@ -39,14 +38,12 @@ impl Kernel for Gather {
         Ok(out)
     }
 
-    fn record(
-        &self,
-        gpu: &Gpu,
-        b: &mut Builder,
-        inputs: &[Operand],
-        ints: &[Ints],
-        y: &Operand,
-    ) -> Result<(), Error> {
+    fn record(&self, gpu: &Gpu, b: &mut Builder, io: Io<'_>) -> Result<(), Error> {
+        let Io {
+            inputs,
+            ints,
+            out: y,
+        } = io;
         let x = &inputs[0];
         let a = axis(self.axis, x.1.len())?;
         let d = x.1[a];

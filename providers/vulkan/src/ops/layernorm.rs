@@ -2,11 +2,12 @@
 //! axes from `axis` on (`shaders/layernorm.wgsl`), and SkipLayerNormalization as
 //! the residual sum then the normalization.
 
+use ort_core::kit::Attributes;
 use ort_core::{Error, GraphView, NodeView};
 
 use super::binary::Binary;
-use super::{axis, dispatch, float_attr, has_input, int_attr, is, is_fused, numel, row_grid};
-use super::{Arg, Builder, Claim, Ints, Kernel, Lowered, Operand};
+use super::{axis, dispatch, is, is_fused, numel, row_grid, Io};
+use super::{Arg, Builder, Claim, Ints, Kernel, Lowered};
 use crate::gpu::Gpu;
 
 #[derive(Clone, Debug)]
@@ -18,10 +19,10 @@ pub struct LayerNorm {
 
 pub fn claim(node: &NodeView<'_>, _: &GraphView<'_>) -> Result<Option<Claim>, String> {
     if is(node, "LayerNormalization") || is_fused(node, "LayerNormalization") {
-        let bias = has_input(node, 2);
+        let bias = node.has_input(2);
         let ln = LayerNorm {
-            axis: int_attr(node, "axis", -1),
-            eps: float_attr(node, "epsilon", 1e-5),
+            axis: node.attr_int("axis", -1)?,
+            eps: node.attr_float("epsilon", 1e-5)?,
             bias,
         };
         return Ok(Some(Claim::one(Lowered::inputs(
@@ -37,18 +38,18 @@ pub fn claim(node: &NodeView<'_>, _: &GraphView<'_>) -> Result<Option<Claim>, St
         Binary::ADD,
         vec![Arg::Input(0), Arg::Input(1)],
     )];
-    if has_input(node, 4) {
+    if node.has_input(4) {
         steps.push(Lowered::new(Binary::ADD, vec![Arg::Prev(0), Arg::Input(4)]));
     }
     let sum = steps.len() - 1;
-    let bias = has_input(node, 3);
+    let bias = node.has_input(3);
     let mut args = vec![Arg::Prev(sum), Arg::Input(2)];
     if bias {
         args.push(Arg::Input(3));
     }
     let ln = LayerNorm {
         axis: -1,
-        eps: float_attr(node, "epsilon", 1e-5),
+        eps: node.attr_float("epsilon", 1e-5)?,
         bias,
     };
     steps.push(Lowered::new(ln, args));
@@ -63,14 +64,8 @@ impl Kernel for LayerNorm {
         Ok(inputs[0].to_vec())
     }
 
-    fn record(
-        &self,
-        gpu: &Gpu,
-        b: &mut Builder,
-        inputs: &[Operand],
-        _: &[Ints],
-        y: &Operand,
-    ) -> Result<(), Error> {
+    fn record(&self, gpu: &Gpu, b: &mut Builder, io: Io<'_>) -> Result<(), Error> {
+        let Io { inputs, out: y, .. } = io;
         let x = &inputs[0];
         let a = axis(self.axis, x.1.len())?;
         let rows = numel(&x.1[..a]);

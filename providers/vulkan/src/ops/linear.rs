@@ -2,22 +2,21 @@
 //! lowered to the MatMul shader (which reads transposed operands in place)
 //! followed by the scale, the bias and the activation as elementwise dispatches.
 
+use ort_core::kit::Attributes;
 use ort_core::{GraphView, NodeView};
 
 use super::binary::Binary;
 use super::matmul::MatMul;
 use super::unary::Unary;
-use super::{
-    float_attr, has_input, int_attr, is, is_fused, rank, string_attr, Arg, Claim, Lowered,
-};
+use super::{is, is_fused, Arg, Claim, Lowered};
 
 /// The epilogue activation of a fused op, if any; Err when the shader has none
 /// of that name.
 pub fn activation(node: &NodeView<'_>) -> Result<Option<Unary>, String> {
-    let Some(name) = string_attr(node, "activation") else {
+    let Some(name) = node.attr_string("activation")? else {
         return Ok(None);
     };
-    let params = super::floats_attr(node, "activation_params").unwrap_or_default();
+    let params = node.attr_floats("activation_params")?.unwrap_or_default();
     Unary::activation(&name, &params)
         .map(Some)
         .ok_or(format!("no Vulkan shader for the activation {name}"))
@@ -38,28 +37,28 @@ pub fn claim(node: &NodeView<'_>, graph: &GraphView<'_>) -> Result<Option<Claim>
         return Ok(None);
     }
     super::matmul::check(&node.inputs[..2], graph)?;
-    if gemm && node.inputs[..2].iter().any(|v| rank(graph, v) != Some(2)) {
+    if gemm && node.inputs[..2].iter().any(|v| graph.rank_of(v) != Some(2)) {
         return Err("Gemm takes matrices of rank 2".into());
     }
     let trans = [
-        int_attr(node, "transA", 0) != 0,
-        int_attr(node, "transB", 0) != 0,
+        node.attr_int("transA", 0)? != 0,
+        node.attr_int("transB", 0)? != 0,
     ];
     let mut steps = vec![Lowered::new(
         MatMul { trans },
         vec![Arg::Input(0), Arg::Input(1)],
     )];
-    let alpha = float_attr(node, "alpha", 1.0);
+    let alpha = node.attr_float("alpha", 1.0)?;
     if alpha != 1.0 {
         steps.push(Lowered::new(
             Binary::MUL,
             vec![Arg::Prev(0), Arg::Scalar(alpha)],
         ));
     }
-    if has_input(node, 2) {
+    if node.has_input(2) {
         let product = steps.len() - 1;
         let beta = if gemm {
-            float_attr(node, "beta", 1.0)
+            node.attr_float("beta", 1.0)?
         } else {
             1.0
         };

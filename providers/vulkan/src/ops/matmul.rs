@@ -4,7 +4,7 @@
 use ort_core::{Error, GraphView, NodeView};
 
 use super::{
-    binary::broadcast, dispatch, is, numel, rank, Builder, Claim, Ints, Kernel, Lowered, Operand,
+    binary::broadcast, dispatch, is, numel, Builder, Claim, Ints, Io, Kernel, Lowered, Operand,
 };
 use crate::gpu::Gpu;
 
@@ -27,7 +27,7 @@ pub fn claim(node: &NodeView<'_>, graph: &GraphView<'_>) -> Result<Option<Claim>
 
 pub fn check(operands: &[ort_core::RString], graph: &GraphView<'_>) -> Result<(), String> {
     for v in operands {
-        match rank(graph, v) {
+        match graph.rank_of(v) {
             Some(r) if (2..=2 + MAX_BATCH_RANK).contains(&r) => {}
             Some(r) => {
                 return Err(format!(
@@ -95,14 +95,8 @@ impl Kernel for MatMul {
         shape(&logical(inputs[0], t[0]), &logical(inputs[1], t[1])).map(|(s, _)| s)
     }
 
-    fn record(
-        &self,
-        gpu: &Gpu,
-        b: &mut Builder,
-        inputs: &[Operand],
-        _: &[Ints],
-        y: &Operand,
-    ) -> Result<(), Error> {
+    fn record(&self, gpu: &Gpu, b: &mut Builder, io: Io<'_>) -> Result<(), Error> {
+        let Io { inputs, out: y, .. } = io;
         record(gpu, b, &inputs[0], &inputs[1], y, self.trans)
     }
 }

@@ -31,7 +31,7 @@ pub mod view;
 use std::fmt::Debug;
 use std::sync::Arc;
 
-use ort_core::{ElemType, Error, GraphView, NodeView, Tensor};
+use ort_core::{ElemType, Error, GraphView, NodeView};
 use vulkano::buffer::Subbuffer;
 use vulkano::command_buffer::{AutoCommandBufferBuilder, PrimaryAutoCommandBuffer};
 use vulkano::descriptor_set::{DescriptorSet, WriteDescriptorSet};
@@ -45,21 +45,17 @@ pub type Operand = (Subbuffer<[f32]>, Vec<i64>);
 
 pub type Builder = AutoCommandBufferBuilder<PrimaryAutoCommandBuffer>;
 
-pub use ort_core::kit::Ints;
+pub use ort_core::kit::{axis, numel, strides, Ints};
+
+/// A step's operands, host integers and output.
+pub type Io<'a> = ort_core::kit::Io<'a, Operand>;
 
 /// One step of a lowered node: a dispatch (or, for a view, none).
 pub trait Kernel: Debug + Send + Sync {
     /// The output shape for these float operand shapes and host integers.
     fn shape(&self, inputs: &[&[i64]], ints: &[Ints]) -> Result<Vec<i64>, Error>;
     /// Records the dispatches that compute `out`.
-    fn record(
-        &self,
-        gpu: &Gpu,
-        b: &mut Builder,
-        inputs: &[Operand],
-        ints: &[Ints],
-        out: &Operand,
-    ) -> Result<(), Error>;
+    fn record(&self, gpu: &Gpu, b: &mut Builder, io: Io<'_>) -> Result<(), Error>;
     /// A view shares its input's buffer: nothing is recorded.
     fn is_view(&self) -> bool {
         false
@@ -260,7 +256,7 @@ fn input_elem(
 }
 
 fn value_elem(v: &str, graph: &GraphView<'_>, allowed: &[ElemType]) -> Result<ElemType, String> {
-    match elem(graph, v) {
+    match graph.elem_of(v) {
         Some(e) if allowed.contains(&e) => Ok(e),
         Some(e) if allowed.contains(&ElemType::F32) => Err(format!(
             "{v} is {e}; the Vulkan shaders compute float32 (and float16 with the option f16=1)"
@@ -270,42 +266,6 @@ fn value_elem(v: &str, graph: &GraphView<'_>, allowed: &[ElemType]) -> Result<El
     }
 }
 
-/// The element type of a value, when known.
-pub(crate) fn elem(graph: &GraphView<'_>, v: &str) -> Option<ElemType> {
-    graph.elem_of(v)
-}
-
-/// The rank of a value, when known.
-pub(crate) fn rank(graph: &GraphView<'_>, v: &str) -> Option<usize> {
-    graph.rank_of(v)
-}
-
-pub(crate) fn int_attr(node: &NodeView<'_>, name: &str, default: i64) -> i64 {
-    node.attr_int(name, default)
-}
-
-pub(crate) fn float_attr(node: &NodeView<'_>, name: &str, default: f32) -> f32 {
-    node.attr_float(name, default)
-}
-
-pub(crate) fn ints_attr(node: &NodeView<'_>, name: &str) -> Option<Vec<i64>> {
-    node.attr_ints(name)
-}
-
-pub(crate) fn string_attr(node: &NodeView<'_>, name: &str) -> Option<String> {
-    node.attr_string(name)
-}
-
-/// Whether input `k` is present.
-pub(crate) fn has_input(node: &NodeView<'_>, k: usize) -> bool {
-    node.has_input(k)
-}
-
-/// The initializer named `v`, when no graph input overrides it.
-pub(crate) fn constant<'g>(graph: &'g GraphView<'_>, v: &str) -> Option<&'g Tensor> {
-    graph.constant(v)
-}
-
 /// The float32 data of input `k` when it is a constant.
 pub(crate) fn constant_f32<'g>(
     node: &NodeView<'_>,
@@ -313,13 +273,8 @@ pub(crate) fn constant_f32<'g>(
     k: usize,
 ) -> Option<(&'g [f32], &'g [i64])> {
     let v = node.inputs.get(k).filter(|v| !v.is_empty())?;
-    let t = constant(graph, v)?;
+    let t = graph.constant(v)?;
     Some((t.as_slice::<f32>().ok()?, t.shape()))
-}
-
-/// An axis in `0..r`, from ONNX's `-r..r`.
-pub(crate) fn axis(a: i64, r: usize) -> Result<usize, Error> {
-    ort_core::kit::axis(a, r)
 }
 
 pub(crate) fn vk(what: &str) -> impl Fn(Box<dyn std::fmt::Display>) -> Error + '_ {
@@ -384,18 +339,4 @@ pub(crate) fn row_grid(rows: usize) -> Result<([u32; 3], u32), Error> {
         )));
     }
     Ok(([x as u32, y as u32, 1], x as u32))
-}
-
-/// Element count of a shape.
-pub(crate) fn numel(shape: &[i64]) -> usize {
-    ort_core::kit::numel(shape)
-}
-
-/// Row-major strides of a shape, in elements.
-pub(crate) fn strides(shape: &[i64]) -> Vec<i64> {
-    ort_core::kit::strides(shape)
-}
-
-pub(crate) fn floats_attr(node: &NodeView<'_>, name: &str) -> Option<Vec<f32>> {
-    node.attr_floats(name)
 }

@@ -1,10 +1,11 @@
 //! MaxPool, AveragePool, GlobalAveragePool and GlobalMaxPool over 1-D and 2-D
 //! windows (`shaders/pool.wgsl`).
 
+use ort_core::kit::Attributes;
 use ort_core::{Error, GraphView, NodeView};
 
 use super::conv::{spatial, Window};
-use super::{dispatch, grid, int_attr, is, numel, Builder, Claim, Ints, Kernel, Lowered, Operand};
+use super::{dispatch, grid, is, numel, Builder, Claim, Ints, Io, Kernel, Lowered};
 use crate::gpu::Gpu;
 
 #[derive(Clone, Debug)]
@@ -35,7 +36,7 @@ pub fn claim(node: &NodeView<'_>, graph: &GraphView<'_>) -> Result<Option<Claim>
         if w.kernel.is_none() {
             return Err("a pool without kernel_shape".into());
         }
-        if int_attr(node, "storage_order", 0) != 0 {
+        if node.attr_int("storage_order", 0)? != 0 {
             return Err(
                 "MaxPool storage_order 1 only changes Indices, which are not computed".into(),
             );
@@ -45,7 +46,7 @@ pub fn claim(node: &NodeView<'_>, graph: &GraphView<'_>) -> Result<Option<Claim>
     let pool = Pool {
         window,
         average,
-        include_pad: int_attr(node, "count_include_pad", 0) != 0,
+        include_pad: node.attr_int("count_include_pad", 0)? != 0,
     };
     Ok(Some(Claim::one(Lowered::inputs(pool, 1))))
 }
@@ -91,14 +92,8 @@ impl Kernel for Pool {
         Ok(out)
     }
 
-    fn record(
-        &self,
-        gpu: &Gpu,
-        b: &mut Builder,
-        inputs: &[Operand],
-        _: &[Ints],
-        y: &Operand,
-    ) -> Result<(), Error> {
+    fn record(&self, gpu: &Gpu, b: &mut Builder, io: Io<'_>) -> Result<(), Error> {
+        let Io { inputs, out: y, .. } = io;
         let x = &inputs[0];
         let n = numel(&y.1);
         if n == 0 {

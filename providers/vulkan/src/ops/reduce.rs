@@ -2,10 +2,11 @@
 //! ReduceL1, ReduceL2, ReduceLogSum, ReduceLogSumExp (`shaders/reduce.wgsl`).
 //! Reduced axes that are not the last ones are first moved last by a copy.
 
+use ort_core::kit::Attributes;
 use ort_core::{Error, GraphView, NodeView};
 
-use super::{axis, copy, dispatch, has_input, int_attr, ints_attr, is, numel, row_grid, strides};
-use super::{Builder, Claim, Ints, Kernel, Lowered, Operand};
+use super::{axis, copy, dispatch, is, numel, row_grid, strides, Io};
+use super::{Builder, Claim, Ints, Kernel, Lowered};
 use crate::gpu::Gpu;
 
 /// Op codes, as the shader numbers them, and the opset from which axes are an input.
@@ -36,17 +37,17 @@ pub fn claim(node: &NodeView<'_>, _: &GraphView<'_>) -> Result<Option<Claim>, St
     let Some(&(_, code, since)) = CODES.iter().find(|(n, _, _)| is(node, n)) else {
         return Ok(None);
     };
-    let from_input = node.opset >= since && has_input(node, 1);
+    let from_input = node.opset >= since && node.has_input(1);
     let r = Reduce {
         code,
-        keepdims: int_attr(node, "keepdims", 1) != 0,
+        keepdims: node.attr_int("keepdims", 1)? != 0,
         axes: if node.opset >= since {
             None
         } else {
-            ints_attr(node, "axes")
+            node.attr_ints("axes")?
         },
         from_input,
-        noop_empty: int_attr(node, "noop_with_empty_axes", 0) != 0,
+        noop_empty: node.attr_int("noop_with_empty_axes", 0)? != 0,
     };
     let low = Lowered::inputs(r, 1);
     Ok(Some(Claim::one(if from_input {
@@ -92,14 +93,12 @@ impl Kernel for Reduce {
             .collect())
     }
 
-    fn record(
-        &self,
-        gpu: &Gpu,
-        b: &mut Builder,
-        inputs: &[Operand],
-        ints: &[Ints],
-        y: &Operand,
-    ) -> Result<(), Error> {
+    fn record(&self, gpu: &Gpu, b: &mut Builder, io: Io<'_>) -> Result<(), Error> {
+        let Io {
+            inputs,
+            ints,
+            out: y,
+        } = io;
         let x = &inputs[0];
         let red = self.reduced(&x.1, ints)?;
         let rows = numel(&y.1);

@@ -4,7 +4,7 @@
 use ort_core::{Error, GraphView, NodeView};
 
 use super::binary::{broadcast, broadcast_strides, constants};
-use super::{dispatch, is, numel, strides, Builder, Claim, Ints, Kernel, Lowered, Operand};
+use super::{dispatch, is, numel, strides, Builder, Claim, Ints, Io, Kernel, Lowered};
 use crate::gpu::Gpu;
 
 #[derive(Clone, Debug)]
@@ -29,14 +29,12 @@ impl Kernel for Where {
         broadcast(&broadcast(&ints[0].shape, inputs[0])?, inputs[1])
     }
 
-    fn record(
-        &self,
-        gpu: &Gpu,
-        b: &mut Builder,
-        inputs: &[Operand],
-        ints: &[Ints],
-        y: &Operand,
-    ) -> Result<(), Error> {
+    fn record(&self, gpu: &Gpu, b: &mut Builder, io: Io<'_>) -> Result<(), Error> {
+        let Io {
+            inputs,
+            ints,
+            out: y,
+        } = io;
         let out = &y.1;
         let n = numel(out);
         if n == 0 {

@@ -2,11 +2,10 @@
 //! included). Starts, ends, axes and steps are host integers (or, before opset
 //! 10, attributes).
 
+use ort_core::kit::Attributes;
 use ort_core::{Error, GraphView, NodeView};
 
-use super::{
-    copy, has_input, ints_attr, is, strides, Builder, Claim, Ints, Kernel, Lowered, Operand,
-};
+use super::{copy, is, strides, Builder, Claim, Ints, Io, Kernel, Lowered};
 use crate::gpu::Gpu;
 
 #[derive(Clone, Debug)]
@@ -22,9 +21,11 @@ pub fn claim(node: &NodeView<'_>, _: &GraphView<'_>) -> Result<Option<Claim>, St
         return Ok(None);
     }
     if node.opset < 10 {
-        let starts = ints_attr(node, "starts").ok_or("Slice-1 without starts")?;
-        let ends = ints_attr(node, "ends").ok_or("Slice-1 without ends")?;
-        let axes = ints_attr(node, "axes").unwrap_or_else(|| (0..starts.len() as i64).collect());
+        let starts = node.attr_ints("starts")?.ok_or("Slice-1 without starts")?;
+        let ends = node.attr_ints("ends")?.ok_or("Slice-1 without ends")?;
+        let axes = node
+            .attr_ints("axes")?
+            .unwrap_or_else(|| (0..starts.len() as i64).collect());
         let s = Slice {
             attrs: Some([starts, ends, axes]),
             has_axes: true,
@@ -32,8 +33,8 @@ pub fn claim(node: &NodeView<'_>, _: &GraphView<'_>) -> Result<Option<Claim>, St
         };
         return Ok(Some(Claim::one(Lowered::inputs(s, 1))));
     }
-    let has_axes = has_input(node, 3);
-    let has_steps = has_input(node, 4);
+    let has_axes = node.has_input(3);
+    let has_steps = node.has_input(4);
     let mut ints = vec![1, 2];
     if has_axes {
         ints.push(3);
@@ -116,14 +117,8 @@ impl Kernel for Slice {
         Ok(self.plan(inputs[0], ints)?.iter().map(|p| p.2).collect())
     }
 
-    fn record(
-        &self,
-        gpu: &Gpu,
-        b: &mut Builder,
-        inputs: &[Operand],
-        ints: &[Ints],
-        out: &Operand,
-    ) -> Result<(), Error> {
+    fn record(&self, gpu: &Gpu, b: &mut Builder, io: Io<'_>) -> Result<(), Error> {
+        let Io { inputs, ints, out } = io;
         let x = &inputs[0];
         let st = strides(&x.1);
         let plan = self.plan(&x.1, ints)?;

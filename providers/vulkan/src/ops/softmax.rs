@@ -1,11 +1,10 @@
 //! Softmax and LogSoftmax over rows (`shaders/softmax.wgsl`): one workgroup per
 //! row, reductions in workgroup memory.
 
+use ort_core::kit::Attributes;
 use ort_core::{Error, GraphView, NodeView};
 
-use super::{
-    dispatch, int_attr, is, numel, rank, row_grid, Builder, Claim, Ints, Kernel, Lowered, Operand,
-};
+use super::{dispatch, is, numel, row_grid, Builder, Claim, Ints, Io, Kernel, Lowered};
 use crate::gpu::Gpu;
 
 #[derive(Clone, Debug)]
@@ -27,7 +26,7 @@ pub fn claim(node: &NodeView<'_>, graph: &GraphView<'_>) -> Result<Option<Claim>
     } else {
         return Ok(None);
     };
-    if super::elem(graph, &node.inputs[0]) == Some(ort_core::ElemType::F16) {
+    if graph.elem_of(&node.inputs[0]) == Some(ort_core::ElemType::F16) {
         // The ONNX reference rounds the exponentials and their sum to float16; the
         // CPU kernel does too, the shader (float32 throughout) does not.
         return Err(
@@ -35,9 +34,11 @@ pub fn claim(node: &NodeView<'_>, graph: &GraphView<'_>) -> Result<Option<Claim>
         );
     }
     let old = node.opset < 13;
-    let axis = int_attr(node, "axis", if old { 1 } else { -1 });
+    let axis = node.attr_int("axis", if old { 1 } else { -1 })?;
     if !old {
-        let r = rank(graph, &node.inputs[0]).ok_or("the input rank is not known")? as i64;
+        let r = graph
+            .rank_of(&node.inputs[0])
+            .ok_or("the input rank is not known")? as i64;
         if axis != -1 && axis != r - 1 {
             return Err(format!(
                 "Softmax along axis {axis} of {r}: the shader takes the last axis only"
@@ -57,14 +58,8 @@ impl Kernel for Softmax {
         Ok(inputs[0].to_vec())
     }
 
-    fn record(
-        &self,
-        gpu: &Gpu,
-        b: &mut Builder,
-        inputs: &[Operand],
-        _: &[Ints],
-        y: &Operand,
-    ) -> Result<(), Error> {
+    fn record(&self, gpu: &Gpu, b: &mut Builder, io: Io<'_>) -> Result<(), Error> {
+        let Io { inputs, out: y, .. } = io;
         let x = &inputs[0];
         let s = &x.1;
         let r = s.len() as i64;

@@ -1,11 +1,9 @@
 //! Split: each output a gather from its offset along the axis.
 
+use ort_core::kit::Attributes;
 use ort_core::{Error, GraphView, NodeView};
 
-use super::{
-    axis, copy, has_input, int_attr, ints_attr, is, strides, Builder, Claim, Ints, Kernel, Lowered,
-    Operand,
-};
+use super::{axis, copy, is, strides, Builder, Claim, Ints, Io, Kernel, Lowered};
 use crate::gpu::Gpu;
 
 /// Output `index` of `count`.
@@ -26,14 +24,15 @@ pub fn claim(node: &NodeView<'_>, _: &GraphView<'_>) -> Result<Option<Claim>, St
     }
     let count = node.outputs.len();
     let (sizes, sized) = if node.opset < 13 {
-        (ints_attr(node, "split"), false)
+        (node.attr_ints("split")?, false)
     } else {
-        (None, has_input(node, 1))
+        (None, node.has_input(1))
     };
+    let axis = node.attr_int("axis", 0)?;
     let steps: Vec<Lowered> = (0..count)
         .map(|index| {
             let s = Split {
-                axis: int_attr(node, "axis", 0),
+                axis,
                 index,
                 count,
                 sizes: sizes.clone(),
@@ -91,14 +90,8 @@ impl Kernel for Split {
         Ok(out)
     }
 
-    fn record(
-        &self,
-        gpu: &Gpu,
-        b: &mut Builder,
-        inputs: &[Operand],
-        ints: &[Ints],
-        out: &Operand,
-    ) -> Result<(), Error> {
+    fn record(&self, gpu: &Gpu, b: &mut Builder, io: Io<'_>) -> Result<(), Error> {
+        let Io { inputs, ints, out } = io;
         let x = &inputs[0];
         let (a, first, _) = self.part(&x.1, ints)?;
         let st = strides(&x.1);

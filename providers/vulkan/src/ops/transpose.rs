@@ -1,8 +1,9 @@
 //! Transpose: a strided gather with permuted strides.
 
+use ort_core::kit::Attributes;
 use ort_core::{Error, GraphView, NodeView};
 
-use super::{copy, ints_attr, is, strides, Builder, Claim, Ints, Kernel, Lowered, Operand};
+use super::{copy, is, strides, Builder, Claim, Ints, Io, Kernel, Lowered};
 use crate::gpu::Gpu;
 
 #[derive(Clone, Debug)]
@@ -16,7 +17,7 @@ pub fn claim(node: &NodeView<'_>, _: &GraphView<'_>) -> Result<Option<Claim>, St
         return Ok(None);
     }
     let t = Transpose {
-        perm: ints_attr(node, "perm"),
+        perm: node.attr_ints("perm")?,
     };
     Ok(Some(Claim::one(Lowered::inputs(t, 1))))
 }
@@ -48,14 +49,8 @@ impl Kernel for Transpose {
         Ok(self.perm(x.len())?.into_iter().map(|k| x[k]).collect())
     }
 
-    fn record(
-        &self,
-        gpu: &Gpu,
-        b: &mut Builder,
-        inputs: &[Operand],
-        _: &[Ints],
-        out: &Operand,
-    ) -> Result<(), Error> {
+    fn record(&self, gpu: &Gpu, b: &mut Builder, io: Io<'_>) -> Result<(), Error> {
+        let Io { inputs, out, .. } = io;
         let x = &inputs[0];
         let st = strides(&x.1);
         let permuted: Vec<i64> = self.perm(x.1.len())?.iter().map(|&k| st[k]).collect();

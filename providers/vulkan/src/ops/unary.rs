@@ -1,11 +1,10 @@
 //! Elementwise unary ops and activations (`shaders/unary.wgsl`): one pipeline,
 //! the op chosen by a code in the push constants.
 
+use ort_core::kit::Attributes;
 use ort_core::{AttrValue, Error, GraphView, NodeView};
 
-use super::{
-    dispatch, float_attr, grid, is, is_fused, numel, Builder, Claim, Ints, Kernel, Lowered, Operand,
-};
+use super::{dispatch, grid, is, is_fused, numel, Builder, Claim, Ints, Io, Kernel, Lowered};
 use crate::gpu::Gpu;
 
 /// Op codes, as `apply` in the shader numbers them.
@@ -74,27 +73,27 @@ pub fn claim(node: &NodeView<'_>, graph: &GraphView<'_>) -> Result<Option<Claim>
                 _ => 4,
             },
             "Elu" => {
-                args[0] = float_attr(node, "alpha", 1.0);
+                args[0] = node.attr_float("alpha", 1.0)?;
                 21
             }
             "Selu" => {
-                args[0] = float_attr(node, "alpha", 1.673_263_2);
-                args[1] = float_attr(node, "gamma", 1.050_701);
+                args[0] = node.attr_float("alpha", 1.673_263_2)?;
+                args[1] = node.attr_float("gamma", 1.050_701)?;
                 22
             }
             "LeakyRelu" => {
-                args[0] = float_attr(node, "alpha", 0.01);
+                args[0] = node.attr_float("alpha", 0.01)?;
                 11
             }
             "HardSigmoid" => {
-                args[0] = float_attr(node, "alpha", 0.2);
-                args[1] = float_attr(node, "beta", 0.5);
+                args[0] = node.attr_float("alpha", 0.2)?;
+                args[1] = node.attr_float("beta", 0.5)?;
                 13
             }
             "Clip" => {
                 if node.opset < 11 {
-                    args[0] = float_attr(node, "min", f32::NEG_INFINITY);
-                    args[1] = float_attr(node, "max", f32::INFINITY);
+                    args[0] = node.attr_float("min", f32::NEG_INFINITY)?;
+                    args[1] = node.attr_float("max", f32::INFINITY)?;
                 } else {
                     args[0] = bound(node, graph, 1, f32::NEG_INFINITY)?;
                     args[1] = bound(node, graph, 2, f32::INFINITY)?;
@@ -138,14 +137,8 @@ impl Kernel for Unary {
         Ok(inputs[0].to_vec())
     }
 
-    fn record(
-        &self,
-        gpu: &Gpu,
-        b: &mut Builder,
-        inputs: &[Operand],
-        _: &[Ints],
-        y: &Operand,
-    ) -> Result<(), Error> {
+    fn record(&self, gpu: &Gpu, b: &mut Builder, io: Io<'_>) -> Result<(), Error> {
+        let Io { inputs, out: y, .. } = io;
         let x = &inputs[0];
         let n = numel(&y.1);
         if n == 0 {

@@ -1,11 +1,10 @@
 //! Reshape, Flatten, Squeeze and Unsqueeze: a new shape over the same device
 //! buffer, with no dispatch. Shapes and axes given as inputs are host integers.
 
+use ort_core::kit::Attributes;
 use ort_core::{Error, GraphView, NodeView};
 
-use super::{
-    has_input, int_attr, ints_attr, is, numel, Builder, Claim, Ints, Kernel, Lowered, Operand,
-};
+use super::{is, numel, Builder, Claim, Ints, Io, Kernel, Lowered};
 use crate::gpu::Gpu;
 
 #[derive(Clone, Debug)]
@@ -37,9 +36,11 @@ pub enum View {
 pub fn claim(node: &NodeView<'_>, _: &GraphView<'_>) -> Result<Option<Claim>, String> {
     let new = node.opset >= 13;
     let (view, ints) = if is(node, "Reshape") {
-        let allowzero = int_attr(node, "allowzero", 0) != 0;
+        let allowzero = node.attr_int("allowzero", 0)? != 0;
         if node.opset < 5 {
-            let shape = ints_attr(node, "shape").ok_or("Reshape-1 without a shape")?;
+            let shape = node
+                .attr_ints("shape")?
+                .ok_or("Reshape-1 without a shape")?;
             (
                 View::Reshape {
                     allowzero,
@@ -59,13 +60,13 @@ pub fn claim(node: &NodeView<'_>, _: &GraphView<'_>) -> Result<Option<Claim>, St
     } else if is(node, "Flatten") {
         (
             View::Flatten {
-                axis: int_attr(node, "axis", 1),
+                axis: node.attr_int("axis", 1)?,
             },
             vec![],
         )
     } else if is(node, "Squeeze") {
-        let from_input = new && has_input(node, 1);
-        let axes = if new { None } else { ints_attr(node, "axes") };
+        let from_input = new && node.has_input(1);
+        let axes = if new { None } else { node.attr_ints("axes")? };
         (
             View::Squeeze { axes, from_input },
             if from_input { vec![1] } else { vec![] },
@@ -74,7 +75,7 @@ pub fn claim(node: &NodeView<'_>, _: &GraphView<'_>) -> Result<Option<Claim>, St
         if new {
             (View::Unsqueeze { axes: None }, vec![1])
         } else {
-            let axes = ints_attr(node, "axes").ok_or("Unsqueeze without axes")?;
+            let axes = node.attr_ints("axes")?.ok_or("Unsqueeze without axes")?;
             (View::Unsqueeze { axes: Some(axes) }, vec![])
         }
     } else {
@@ -96,14 +97,7 @@ impl Kernel for View {
         true
     }
 
-    fn record(
-        &self,
-        _: &Gpu,
-        _: &mut Builder,
-        _: &[Operand],
-        _: &[Ints],
-        _: &Operand,
-    ) -> Result<(), Error> {
+    fn record(&self, _: &Gpu, _: &mut Builder, _: Io<'_>) -> Result<(), Error> {
         Ok(())
     }
 
