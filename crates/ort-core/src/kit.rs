@@ -203,6 +203,13 @@ pub fn broadcast(a: &[i64], b: &[i64]) -> Result<Vec<i64>, Error> {
         .collect()
 }
 
+/// The numpy broadcast of any number of shapes (a scalar for none).
+pub fn broadcast_all(shapes: &[&[i64]]) -> Result<Vec<i64>, Error> {
+    shapes
+        .iter()
+        .try_fold(Vec::new(), |acc, s| broadcast(&acc, s))
+}
+
 /// The strides that read a tensor of `shape` as if broadcast to `to` (0 along
 /// broadcast axes); `to` has at least `shape`'s rank.
 pub fn broadcast_strides(shape: &[i64], to: &[i64]) -> Vec<i64> {

@@ -22,26 +22,8 @@ pub fn shape_i64(dims: &[usize]) -> Vec<i64> {
     dims.iter().map(|&d| d as i64).collect()
 }
 
-/// Numpy-style broadcast of several shapes.
-pub fn broadcast_shapes(shapes: &[&[i64]]) -> Result<Vec<i64>, Error> {
-    let rank = shapes.iter().map(|s| s.len()).max().unwrap_or(0);
-    let mut out = vec![1i64; rank];
-    for s in shapes {
-        let off = rank - s.len();
-        for (i, &d) in s.iter().enumerate() {
-            let o = &mut out[off + i];
-            if *o == 1 {
-                *o = d;
-            } else if d != 1 && d != *o {
-                return Err(Error::invalid(format!(
-                    "shapes {:?} cannot be broadcast together",
-                    shapes
-                )));
-            }
-        }
-    }
-    Ok(out)
-}
+// The one broadcasting rule, shared with every provider.
+pub use ort_core::kit::broadcast_all;
 
 /// Resolves a possibly negative axis against `rank`.
 pub fn axis(a: i64, rank: usize) -> Result<usize, Error> {
@@ -62,7 +44,7 @@ pub fn binary<A: Element + Copy, B: Element + Copy, O: PodElement>(
     b: &Tensor,
     f: impl Fn(A, B) -> O + Sync + Send,
 ) -> Result<Tensor, Error> {
-    let shape = broadcast_shapes(&[a.shape(), b.shape()])?;
+    let shape = broadcast_all(&[a.shape(), b.shape()])?;
     let (av, bv) = (a.as_slice::<A>()?, b.as_slice::<B>()?);
     ctx.tensor(&shape, |out: &mut [O]| {
         if a.shape() == b.shape() {

@@ -8,7 +8,7 @@ use crate::ops::nn::layer_normalization::{norm_in_place, norm_row};
 use crate::ops::nn::{data, output, with_float, PAR_WORK};
 use crate::ops::{FLOATS, LATEST};
 use crate::parallel::{for_each_chunk, for_each_chunk_pair};
-use crate::util::{broadcast_shapes, broadcast_zip, dims};
+use crate::util::{broadcast_all, broadcast_zip, dims};
 
 struct SkipLayerNormalization {
     epsilon: f64,
@@ -28,7 +28,7 @@ impl Kernel for SkipLayerNormalization {
         let (x, skip, scale) = (input(inputs, 0)?, input(inputs, 1)?, input(inputs, 2)?);
         let (beta, bias) = (opt_input(inputs, 3)?, opt_input(inputs, 4)?);
         // X + Skip broadcasts like Add; the normalized axis is the sum's last.
-        let shape = broadcast_shapes(&[x.shape(), skip.shape()])?;
+        let shape = broadcast_all(&[x.shape(), skip.shape()])?;
         let s = shape.as_slice();
         let d = *s
             .last()

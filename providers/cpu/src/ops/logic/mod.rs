@@ -9,7 +9,7 @@ use ort_core::{ElemType, Error, Tensor, Value};
 
 use crate::kernel::{input, one, Ctx, Kernel, Outputs};
 use crate::ops::{ANY, LATEST, NUMERIC};
-use crate::util::{binary, broadcast_shapes, dims};
+use crate::util::{binary, broadcast_all, dims};
 
 #[derive(Clone, Copy)]
 enum Cmp {
@@ -50,7 +50,7 @@ impl Kernel for Compare {
 
 fn string_equal(a: &Tensor, b: &Tensor) -> Result<Tensor, Error> {
     use ort_core::abi::RString;
-    let shape = broadcast_shapes(&[a.shape(), b.shape()])?;
+    let shape = broadcast_all(&[a.shape(), b.shape()])?;
     let d = dims(&shape);
     let bad = |e: ndarray::ShapeError| Error::invalid(e.to_string());
     let av =

@@ -3,7 +3,7 @@ use ort_core::{Error, Value};
 
 use crate::kernel::{input, one, Ctx, Kernel, Outputs};
 use crate::ops::{ANY, LATEST};
-use crate::util::{broadcast_shapes, dims, Movable, PAR_MIN_LEN};
+use crate::util::{broadcast_all, dims, Movable, PAR_MIN_LEN};
 
 /// Picks from X or Y by a bool condition, three-way broadcast; any element type.
 struct Where;
@@ -11,7 +11,7 @@ struct Where;
 impl Kernel for Where {
     fn compute(&self, inputs: &[Option<&Value>], ctx: &Ctx<'_>) -> Outputs {
         let (c, x, y) = (input(inputs, 0)?, input(inputs, 1)?, input(inputs, 2)?);
-        let shape = broadcast_shapes(&[c.shape(), x.shape(), y.shape()])?;
+        let shape = broadcast_all(&[c.shape(), x.shape(), y.shape()])?;
         let d = dims(&shape);
         let cs = c.as_slice::<bool>()?;
         let bad = |e: ndarray::ShapeError| Error::invalid(e.to_string());

@@ -7,7 +7,7 @@ use super::{data, output, PAR_WORK};
 use crate::kernel::{input, one, opt_input, ConstId, Ctx, Kernel, NodeInfo, Outputs};
 use crate::ops::fused::activation::{finish, Act};
 use crate::ops::LATEST;
-use crate::util::broadcast_shapes;
+use crate::util::broadcast_all;
 
 /// MatMul, and FusedMatMul with its transposes, scale, bias and activation.
 #[derive(Default)]
@@ -71,7 +71,7 @@ impl Plan {
                 "MatMul shapes {a:?} and {b:?} do not agree on the inner axis"
             )));
         }
-        let batch = broadcast_shapes(&[&a2[..ra - 2], &b2[..rb - 2]])?;
+        let batch = broadcast_all(&[&a2[..ra - 2], &b2[..rb - 2]])?;
         let mut out_shape = batch.clone();
         if a.len() > 1 {
             out_shape.push(m);

@@ -117,7 +117,7 @@ mod pool;
 mod rms_normalization;
 pub(crate) mod sgemm_avx512;
 mod softmax;
-mod window;
+pub(crate) mod window;
 mod winograd;
 
 #[cfg(test)]

@@ -3,7 +3,7 @@ use ort_core::{Error, Value};
 use super::{ints_input, strided};
 use crate::kernel::{input, one, Ctx, Kernel, Outputs};
 use crate::ops::{ANY, LATEST};
-use crate::util::{broadcast_shapes, dims, strides_of};
+use crate::util::{broadcast_all, dims, strides_of};
 
 struct Expand;
 
@@ -12,7 +12,7 @@ impl Kernel for Expand {
         let x = input(inputs, 0)?;
         let req =
             ints_input(inputs, 1)?.ok_or_else(|| Error::invalid("input 1 (shape) is missing"))?;
-        let out = broadcast_shapes(&[x.shape(), &req])?;
+        let out = broadcast_all(&[x.shape(), &req])?;
         // Broadcast dimensions read the same element again: stride 0.
         let xd = dims(x.shape());
         let xs = strides_of(&xd);

@@ -5,7 +5,7 @@ use ort_core::{Error, Tensor, Value};
 use super::strings;
 use crate::kernel::{input, one, Ctx, Kernel, Outputs};
 use crate::ops::LATEST;
-use crate::util::{broadcast_shapes, dims};
+use crate::util::{broadcast_all, dims};
 
 fn view(t: &Tensor) -> Result<ndarray::ArrayViewD<'_, RString>, Error> {
     ndarray::ArrayViewD::from_shape(IxDyn(&dims(t.shape())), strings(t)?)
@@ -18,7 +18,7 @@ struct StringConcat;
 impl Kernel for StringConcat {
     fn compute(&self, inputs: &[Option<&Value>], _: &Ctx<'_>) -> Outputs {
         let (x, y) = (input(inputs, 0)?, input(inputs, 1)?);
-        let shape = broadcast_shapes(&[x.shape(), y.shape()])?;
+        let shape = broadcast_all(&[x.shape(), y.shape()])?;
         let d = IxDyn(&dims(&shape));
         let (xv, yv) = (view(x)?, view(y)?);
         let bad = || Error::invalid("inputs cannot be broadcast together");
