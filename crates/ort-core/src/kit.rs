@@ -3,6 +3,8 @@
 //! device kernel needs. Nothing here crosses the boundary; it works on the
 //! borrowed [`GraphView`] a provider is handed.
 
+pub mod lower;
+
 use crate::abi::{AttrValue, ElemType, Error, GraphView, NodeView, Tensor};
 
 /// An attribute's value as the typed getters of [`Attributes`] see it, borrowed

@@ -87,12 +87,12 @@ pub trait Provider: Send + Sync + Sized + 'static {
 
 /// A compiled fused node. `compute` may run on several threads at once, so it must
 /// not mutate shared state without synchronisation.
+/// What a partition (or a kernel) returns: one value per output, None for an
+/// omitted optional one.
+pub type Outputs = Result<Vec<Option<Value>>, Error>;
+
 pub trait Partition: Send + Sync {
-    fn compute(
-        &self,
-        inputs: &[Option<&Value>],
-        host: &Host<'_>,
-    ) -> Result<Vec<Option<Value>>, Error>;
+    fn compute(&self, inputs: &[Option<&Value>], host: &Host<'_>) -> Outputs;
     /// The memory input `index` must be in when `compute` runs, if not the
     /// provider's `memory()`: e.g. [`DeviceId::HOST`] for a shape that a device
     /// provider reads on the host.

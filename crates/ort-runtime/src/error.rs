@@ -23,6 +23,10 @@ pub enum Error {
     /// A kernel or the executor failed during `run`.
     #[error("{0}")]
     Run(String),
+    /// A `Run` error located at the plan step where it happened (a step inside
+    /// a control-flow body is located once, at the innermost step).
+    #[error("step {at}: {message}")]
+    Step { at: String, message: String },
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;

@@ -43,10 +43,10 @@ impl Exec<'_> {
         for (s, step) in plan.steps.iter().enumerate() {
             let start = Instant::now();
             let outs = self.step(step, &env).map_err(|e| match e {
-                Error::Run(m) if !m.starts_with("step ") => Error::Run(format!(
-                    "step {} ({} on {}): {m}",
-                    step.label, step.op, step.provider
-                )),
+                Error::Run(message) => Error::Step {
+                    at: format!("{} ({} on {})", step.label, step.op, step.provider),
+                    message,
+                },
                 other => other,
             })?;
             if let Some(p) = self.profiler {

@@ -406,7 +406,8 @@ impl Session {
             Box::new(|| ex.run(&self.plan, inputs, vec![], overrides)),
         )
         .map_err(|e| match e {
-            Error::Run(m) => Error::Run(format!("{}: {m}", self.file)),
+            // The one-line message is built here, at the edge, with the file.
+            e @ (Error::Run(_) | Error::Step { .. }) => Error::Run(format!("{}: {e}", self.file)),
             other => other,
         })
     }

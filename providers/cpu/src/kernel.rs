@@ -10,8 +10,8 @@ use ort_core::{
 };
 
 /// What a kernel returns: one value per declared output (None for an omitted
-/// optional one).
-pub type Outputs = Result<Vec<Option<Value>>, Error>;
+/// optional one), as a partition does.
+pub use ort_core::plugin::Outputs;
 
 /// A compiled node. Stateless: `compute` takes `&self`.
 pub trait Kernel: Send + Sync {

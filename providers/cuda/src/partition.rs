@@ -4,40 +4,19 @@
 //! a lane, launches every step on its stream and waits for it once.
 
 use std::cell::RefCell;
-use std::collections::HashMap;
 use std::sync::Arc;
 
 use half::{bf16, f16};
 use ort_core::abi::FusedNode;
-use ort_core::plugin::{Host, Partition};
+use ort_core::kit::lower::{context, IntSrc, Program, Src};
+use ort_core::plugin::{Host, Outputs, Partition};
 use ort_core::{DeviceId, ElemType, Error, Tensor, Value};
 
 use crate::driver::{Gpu, Lane};
 use crate::memory::{self, Operand};
-use crate::ops::{self, Arg, Cx, Ints, Io, Kernel};
+use crate::ops::{self, Cx, Ints, Io, Kernel};
 
-/// Where a step reads a device operand.
-#[derive(Clone, Copy, Debug)]
-enum Src {
-    Input(usize),
-    /// A tensor the lowering made, uploaded at compile time.
-    Const(usize),
-    Step(usize),
-}
-
-#[derive(Clone, Debug)]
-enum IntSrc {
-    Const(Ints),
-    Input(usize),
-}
-
-#[derive(Debug)]
-struct Step {
-    op: Arc<dyn Kernel>,
-    inputs: Vec<Src>,
-    ints: Vec<IntSrc>,
-    what: String,
-}
+type Step = ort_core::kit::lower::Step<dyn Kernel>;
 
 pub struct CudaPartition {
     gpu: Arc<Gpu>,
@@ -46,10 +25,6 @@ pub struct CudaPartition {
     outputs: Vec<Src>,
     /// Per partition input: whether a step reads it in device memory.
     on_device: Vec<bool>,
-}
-
-fn context(what: &str) -> impl Fn(Error) -> Error + '_ {
-    move |e| Error::new(e.code, format!("{what}: {}", e.message))
 }
 
 /// A compile-time float32 tensor in the node's float type.
@@ -67,86 +42,29 @@ impl CudaPartition {
     pub fn compile(gpu: Arc<Gpu>, fused: &FusedNode<'_>) -> Result<CudaPartition, Error> {
         let graph = fused.graph;
         let mut consts: Vec<Operand> = Vec::new();
-        let mut values: HashMap<&str, Src> = HashMap::new();
-        for (i, name) in fused.inputs.iter().enumerate() {
-            // Initializers too: the host transfers them once per session.
-            values.insert(name, Src::Input(i));
-        }
         gpu.bind().map_err(Error::fail)?;
         let mut lane = gpu.lane().map_err(Error::fail)?;
-        let mut steps: Vec<Step> = Vec::new();
-        for &idx in fused.nodes.iter() {
-            let node = &graph.nodes[idx as usize];
-            let what = node.describe();
-            let claim =
-                ops::claim(node, graph).map_err(|e| Error::invalid(format!("{what}: {e}")))?;
-            let elem = node
-                .outputs
-                .first()
-                .and_then(|o| graph.elem_of(o))
-                .unwrap_or(ElemType::F32);
-            let name = |k: usize| node.inputs.get(k).map(|s| s.as_str()).unwrap_or("");
-            let first = steps.len();
-            for low in claim.steps {
-                let mut inputs = Vec::with_capacity(low.args.len());
-                for a in &low.args {
-                    inputs.push(match a {
-                        Arg::Input(k) => *values.get(name(*k)).ok_or_else(|| {
-                            Error::invalid(format!("{what}: input {:?} is not available", name(*k)))
-                        })?,
-                        Arg::Prev(p) => Src::Step(first + p),
-                        Arg::Tensor(data, shape) => {
-                            let t = constant(data, shape, elem)?;
-                            consts
-                                .push(memory::upload(&gpu, &mut lane, &t).map_err(context(&what))?);
-                            Src::Const(consts.len() - 1)
-                        }
-                    });
-                }
-                let mut ints = Vec::with_capacity(low.ints.len());
-                for &k in &low.ints {
-                    let v = name(k);
-                    ints.push(match (graph.constant(v), values.get(v)) {
-                        (Some(t), _) => {
-                            IntSrc::Const(Ints::from_tensor(t).map_err(context(&what))?)
-                        }
-                        (None, Some(&Src::Input(i))) => IntSrc::Input(i),
-                        _ => {
-                            return Err(Error::invalid(format!(
-                                "{what}: the integers {v:?} are not a host input"
-                            )))
-                        }
-                    });
-                }
-                steps.push(Step {
-                    op: low.op,
-                    inputs,
-                    ints,
-                    what: what.clone(),
-                });
-            }
-            for (o, &s) in node.outputs.iter().zip(&claim.outputs) {
-                if !o.is_empty() {
-                    values.insert(o, Src::Step(first + s));
-                }
-            }
-        }
+        let program = Program::lower(
+            fused,
+            |node| ops::claim(node, graph),
+            |node, data, shape| {
+                // Constants are stored in the node's output type.
+                let elem = node
+                    .outputs
+                    .first()
+                    .and_then(|o| graph.elem_of(o))
+                    .unwrap_or(ElemType::F32);
+                let t = constant(data, shape, elem)?;
+                consts.push(memory::upload(&gpu, &mut lane, &t)?);
+                Ok(consts.len() - 1)
+            },
+        );
         gpu.give_back(lane);
-        let outputs = fused
-            .outputs
-            .iter()
-            .map(|o| {
-                values.get(o.as_str()).copied().ok_or_else(|| {
-                    Error::invalid(format!("{}: output {o} is not made here", fused.name))
-                })
-            })
-            .collect::<Result<Vec<_>, _>>()?;
-        let mut on_device = vec![false; fused.inputs.len()];
-        for s in steps.iter().flat_map(|s| &s.inputs) {
-            if let Src::Input(i) = *s {
-                on_device[i] = true;
-            }
-        }
+        let Program {
+            steps,
+            outputs,
+            on_device,
+        } = program?;
         Ok(CudaPartition {
             gpu,
             consts,
@@ -265,11 +183,7 @@ impl Partition for CudaPartition {
         (!self.on_device[index]).then_some(DeviceId::HOST)
     }
 
-    fn compute(
-        &self,
-        inputs: &[Option<&Value>],
-        _: &Host<'_>,
-    ) -> Result<Vec<Option<Value>>, Error> {
+    fn compute(&self, inputs: &[Option<&Value>], _: &Host<'_>) -> Outputs {
         let gpu = &self.gpu;
         gpu.bind().map_err(Error::fail)?;
         let mut lane = gpu.lane().map_err(Error::fail)?;

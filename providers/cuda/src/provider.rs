@@ -4,8 +4,9 @@
 use std::sync::Arc;
 
 use ort_core::abi::{
-    Availability, Buffer, Capability, FusedNode, MemoryInfo, ProviderInfo, RString, RVec, Tuple2,
+    Availability, Buffer, Capability, FusedNode, MemoryInfo, ProviderInfo, RString,
 };
+use ort_core::kit::lower::capability_by_runs;
 use ort_core::plugin::{Options, Partition, Provider};
 use ort_core::{DeviceId, ElemType, Error, GraphView, Tensor};
 
@@ -96,30 +97,9 @@ impl Provider for CudaProvider {
     /// Runs of consecutive claimable nodes (in topological order) become one
     /// group each: a run is convex, and its intermediates stay on the device.
     fn get_capability(&self, graph: &GraphView<'_>) -> Result<Capability, Error> {
-        let mut cap = Capability::default();
-        let mut run: Vec<u32> = Vec::new();
-        for node in graph.nodes.iter() {
-            let verdict = if node.assigned.is_empty() {
-                ops::claim(node, graph).map(|_| ())
-            } else {
-                Err(String::new())
-            };
-            match verdict {
-                Ok(()) => run.push(node.index),
-                Err(why) => {
-                    if !run.is_empty() {
-                        cap.groups.push(RVec::from(std::mem::take(&mut run)));
-                    }
-                    if !why.is_empty() {
-                        cap.declined.push(Tuple2(node.index, why.into()));
-                    }
-                }
-            }
-        }
-        if !run.is_empty() {
-            cap.groups.push(RVec::from(run));
-        }
-        Ok(cap)
+        Ok(capability_by_runs(graph, |node| {
+            ops::claim(node, graph).map(|_| ())
+        }))
     }
 
     fn compile(&self, fused: &FusedNode<'_>) -> Result<Box<dyn Partition>, Error> {

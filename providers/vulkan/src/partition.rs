@@ -3,44 +3,19 @@
 //! (shapes, axes, indices, conditions) are asked for in host memory. Each
 //! `compute` records every step into one command buffer, submits it and waits.
 
-use std::collections::HashMap;
 use std::sync::Arc;
 
 use ort_core::abi::FusedNode;
-use ort_core::plugin::{Host, Partition};
+use ort_core::kit::lower::{context, IntSrc, Program, Src};
+use ort_core::plugin::{Host, Outputs, Partition};
 use ort_core::{DeviceId, ElemType, Error, Value};
 use vulkano::command_buffer::{AutoCommandBufferBuilder, CommandBufferUsage};
 
 use crate::gpu::Gpu;
 use crate::memory;
-use crate::ops::{self, numel, Arg, Ints, Io, Kernel, Operand};
+use crate::ops::{self, numel, Ints, Io, Kernel, Operand};
 
-/// Where a step reads a float operand.
-#[derive(Clone, Copy, Debug)]
-enum Src {
-    /// A partition input.
-    Input(usize),
-    /// A constant the lowering made (a scalar, folded parameters).
-    Const(usize),
-    /// Another step's output.
-    Step(usize),
-}
-
-/// Where a step reads host integers.
-#[derive(Clone, Debug)]
-enum IntSrc {
-    Const(Ints),
-    Input(usize),
-}
-
-#[derive(Debug)]
-struct Step {
-    op: Arc<dyn Kernel>,
-    inputs: Vec<Src>,
-    ints: Vec<IntSrc>,
-    /// The node, for messages.
-    what: String,
-}
+type Step = ort_core::kit::lower::Step<dyn Kernel>;
 
 pub struct VulkanPartition {
     gpu: Arc<Gpu>,
@@ -58,10 +33,6 @@ fn fail(what: &str) -> impl Fn(String) -> Error + '_ {
     move |e| Error::fail(format!("{what}: {e}"))
 }
 
-fn context(what: &str) -> impl Fn(Error) -> Error + '_ {
-    move |e| Error::new(e.code, format!("{what}: {}", e.message))
-}
-
 impl VulkanPartition {
     pub fn compile(
         gpu: Arc<Gpu>,
@@ -70,80 +41,19 @@ impl VulkanPartition {
     ) -> Result<VulkanPartition, Error> {
         let graph = fused.graph;
         let mut consts: Vec<Operand> = Vec::new();
-        let mut floats: HashMap<&str, Src> = HashMap::new();
-        for (i, name) in fused.inputs.iter().enumerate() {
-            // Initializers too: the host transfers them once per session.
-            floats.insert(name, Src::Input(i));
-        }
-        let mut steps: Vec<Step> = Vec::new();
-        for &idx in fused.nodes.iter() {
-            let node = &graph.nodes[idx as usize];
-            let what = node.describe();
-            let claim =
-                ops::claim(node, graph, f16).map_err(|e| Error::invalid(format!("{what}: {e}")))?;
-            let name = |k: usize| node.inputs.get(k).map(|s| s.as_str()).unwrap_or("");
-            let first = steps.len();
-            for low in claim.steps {
-                let mut inputs = Vec::with_capacity(low.args.len());
-                for a in &low.args {
-                    inputs.push(match a {
-                        Arg::Input(k) => *floats.get(name(*k)).ok_or_else(|| {
-                            Error::invalid(format!("{what}: input {:?} is not available", name(*k)))
-                        })?,
-                        Arg::Prev(p) => Src::Step(first + p),
-                        Arg::Scalar(v) => {
-                            consts.push((gpu.upload(&[*v]).map_err(fail(&what))?, vec![]));
-                            Src::Const(consts.len() - 1)
-                        }
-                        Arg::Tensor(data, shape) => {
-                            consts.push((gpu.upload(data).map_err(fail(&what))?, shape.clone()));
-                            Src::Const(consts.len() - 1)
-                        }
-                    });
-                }
-                let mut ints = Vec::with_capacity(low.ints.len());
-                for &k in &low.ints {
-                    let v = name(k);
-                    ints.push(match (graph.constant(v), floats.get(v)) {
-                        (Some(t), _) => {
-                            IntSrc::Const(Ints::from_tensor(t).map_err(context(&what))?)
-                        }
-                        (None, Some(&Src::Input(i))) => IntSrc::Input(i),
-                        _ => {
-                            return Err(Error::invalid(format!(
-                                "{what}: the integers {v:?} are not a host input"
-                            )))
-                        }
-                    });
-                }
-                steps.push(Step {
-                    op: low.op,
-                    inputs,
-                    ints,
-                    what: what.clone(),
-                });
-            }
-            for (o, &s) in node.outputs.iter().zip(&claim.outputs) {
-                if !o.is_empty() {
-                    floats.insert(o, Src::Step(first + s));
-                }
-            }
-        }
-        let outputs = fused
-            .outputs
-            .iter()
-            .map(|o| {
-                floats.get(o.as_str()).copied().ok_or_else(|| {
-                    Error::invalid(format!("{}: output {o} is not made here", fused.name))
-                })
-            })
-            .collect::<Result<Vec<_>, _>>()?;
-        let mut on_device = vec![false; fused.inputs.len()];
-        for s in steps.iter().flat_map(|s| &s.inputs) {
-            if let Src::Input(i) = *s {
-                on_device[i] = true;
-            }
-        }
+        let program = Program::lower(
+            fused,
+            |node| ops::claim(node, graph, f16),
+            |_, data, shape| {
+                consts.push((gpu.upload(data).map_err(Error::fail)?, shape.to_vec()));
+                Ok(consts.len() - 1)
+            },
+        )?;
+        let Program {
+            steps,
+            outputs,
+            on_device,
+        } = program;
         let elems = fused
             .outputs
             .iter()
@@ -166,11 +76,7 @@ impl Partition for VulkanPartition {
         (!self.on_device[index]).then_some(DeviceId::HOST)
     }
 
-    fn compute(
-        &self,
-        inputs: &[Option<&Value>],
-        _: &Host<'_>,
-    ) -> Result<Vec<Option<Value>>, Error> {
+    fn compute(&self, inputs: &[Option<&Value>], _: &Host<'_>) -> Outputs {
         let gpu = &self.gpu;
         let mut operands: Vec<Option<Operand>> = Vec::with_capacity(inputs.len());
         for (i, v) in inputs.iter().enumerate() {

@@ -4,9 +4,8 @@
 use std::sync::Arc;
 
 use ort_core::abi::FusedNode;
-use ort_core::abi::{
-    Availability, Buffer, Capability, MemoryInfo, ProviderInfo, RString, RVec, Tuple2,
-};
+use ort_core::abi::{Availability, Buffer, Capability, MemoryInfo, ProviderInfo, RString};
+use ort_core::kit::lower::capability_by_runs;
 use ort_core::plugin::{Options, Partition, Provider};
 use ort_core::{DeviceId, Error, GraphView, Tensor};
 
@@ -66,30 +65,9 @@ impl Provider for VulkanProvider {
     /// compute become one group each: a run has no path that leaves it and comes
     /// back, so the group is convex, and its intermediates stay on the device.
     fn get_capability(&self, graph: &GraphView<'_>) -> Result<Capability, Error> {
-        let mut cap = Capability::default();
-        let mut run: Vec<u32> = Vec::new();
-        for node in graph.nodes.iter() {
-            let verdict = if node.assigned.is_empty() {
-                ops::claim(node, graph, self.f16).map(|_| ())
-            } else {
-                Err(String::new())
-            };
-            match verdict {
-                Ok(()) => run.push(node.index),
-                Err(why) => {
-                    if !run.is_empty() {
-                        cap.groups.push(RVec::from(std::mem::take(&mut run)));
-                    }
-                    if !why.is_empty() {
-                        cap.declined.push(Tuple2(node.index, why.into()));
-                    }
-                }
-            }
-        }
-        if !run.is_empty() {
-            cap.groups.push(RVec::from(run));
-        }
-        Ok(cap)
+        Ok(capability_by_runs(graph, |node| {
+            ops::claim(node, graph, self.f16).map(|_| ())
+        }))
     }
 
     fn compile(&self, fused: &FusedNode<'_>) -> Result<Box<dyn Partition>, Error> {

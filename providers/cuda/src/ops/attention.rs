@@ -11,7 +11,7 @@ use ort_core::{ElemType, Error, GraphView, NodeView};
 
 use super::matmul::{gemm, Gemm};
 use super::softmax::Softmax;
-use super::{elementwise, invalid, is_fused, launch, Claim, Cx, Ints, Io, Kernel, Lowered};
+use super::{elementwise, invalid, is_fused, launch, Claim, Cx, Ints, Io, Kernel, Lower, Lowered};
 use crate::kernels::Dims;
 
 #[derive(Clone, Debug)]

@@ -6,7 +6,7 @@ use ort_core::kit::Attributes;
 use ort_core::{GraphView, NodeView};
 
 use super::conv::Channel;
-use super::{constant_f32, Arg, Claim, Lowered};
+use super::{constant_f32, Arg, Claim, Lower, Lowered};
 
 pub fn claim(node: &NodeView<'_>, graph: &GraphView<'_>) -> Result<Option<Claim>, String> {
     if !node.is_onnx("BatchNormalization") {

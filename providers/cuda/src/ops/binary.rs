@@ -4,7 +4,7 @@ use cudarc::driver::PushKernelArg;
 use ort_core::kit::{broadcast, broadcast_strides};
 use ort_core::{Error, GraphView, NodeView};
 
-use super::{elementwise, launch, Claim, Cx, Ints, Io, Kernel, Lowered};
+use super::{elementwise, launch, Claim, Cx, Ints, Io, Kernel, Lower, Lowered};
 use crate::kernels::Dims;
 
 /// An op code of `binary_op`.

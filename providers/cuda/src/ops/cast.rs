@@ -4,7 +4,7 @@ use cudarc::driver::PushKernelArg;
 use ort_core::kit::Attributes;
 use ort_core::{ElemType, Error, GraphView, NodeView};
 
-use super::{elementwise, launch, Claim, Cx, Ints, Io, Kernel, Lowered, FLOATS};
+use super::{elementwise, launch, Claim, Cx, Ints, Io, Kernel, Lower, Lowered, FLOATS};
 
 #[derive(Clone, Debug)]
 pub struct Cast {

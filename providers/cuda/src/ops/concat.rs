@@ -6,7 +6,7 @@ use ort_core::kit::{axis, strides};
 use ort_core::{Error, GraphView, NodeView};
 
 use super::transpose::strided;
-use super::{invalid, Arg, Claim, Cx, Ints, Io, Kernel, Lowered};
+use super::{invalid, Arg, Claim, Cx, Ints, Io, Kernel, Lower, Lowered};
 
 #[derive(Clone, Debug)]
 pub struct Concat {

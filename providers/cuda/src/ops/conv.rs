@@ -12,7 +12,7 @@ use super::matmul::{gemm, Gemm};
 use super::pool::{output_shape, Geometry};
 use super::unary::{activation, Unary};
 use super::{
-    elementwise, invalid, is_fused, launch, Claim, Cx, Ints, Io, Kernel, Lowered, Operand,
+    elementwise, invalid, is_fused, launch, Claim, Cx, Ints, Io, Kernel, Lower, Lowered, Operand,
 };
 use crate::dnn::{self, ConvSpec};
 use crate::kernels::Window;

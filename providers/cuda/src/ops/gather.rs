@@ -7,7 +7,7 @@ use ort_core::kit::axis;
 use ort_core::kit::Attributes;
 use ort_core::{ElemType, Error, GraphView, NodeView};
 
-use super::{elementwise, invalid, launch, Claim, Cx, Ints, Io, Kernel, Lowered};
+use super::{elementwise, invalid, launch, Claim, Cx, Ints, Io, Kernel, Lower, Lowered};
 
 #[derive(Clone, Debug)]
 pub struct Gather {

@@ -8,7 +8,7 @@ use ort_core::kit::{axis, numel};
 use ort_core::{Error, GraphView, NodeView};
 
 use super::binary::Binary;
-use super::{invalid, is_fused, launch, per_row, Arg, Claim, Cx, Ints, Io, Kernel, Lowered};
+use super::{invalid, is_fused, launch, per_row, Arg, Claim, Cx, Ints, Io, Kernel, Lower, Lowered};
 
 #[derive(Clone, Debug)]
 pub struct LayerNorm {

@@ -13,7 +13,7 @@ use ort_core::{ElemType, Error, GraphView, NodeView};
 
 use super::transpose::strided;
 use super::unary::{activation, Unary};
-use super::{invalid, is_fused, Claim, Cx, Ints, Io, Kernel, Lowered};
+use super::{invalid, is_fused, Claim, Cx, Ints, Io, Kernel, Lower, Lowered};
 
 /// A row-major product C[m, n] = op(A) · op(B), `batch` times.
 pub struct Gemm {

@@ -6,7 +6,7 @@ use cudarc::driver::PushKernelArg;
 use ort_core::kit::Attributes;
 use ort_core::{Error, GraphView, NodeView};
 
-use super::{elementwise, invalid, launch, Claim, Cx, Ints, Io, Kernel, Lowered};
+use super::{elementwise, invalid, launch, Claim, Cx, Ints, Io, Kernel, Lower, Lowered};
 use crate::kernels::Window;
 
 /// A window over the spatial axes of an NCHW (or NCW) tensor, as Conv and the

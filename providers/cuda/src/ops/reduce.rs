@@ -7,7 +7,7 @@ use ort_core::kit::Attributes;
 use ort_core::kit::{axis, numel, strides};
 use ort_core::{Error, GraphView, NodeView};
 
-use super::{elementwise, launch, Claim, Cx, Ints, Io, Kernel, Lowered};
+use super::{elementwise, launch, Claim, Cx, Ints, Io, Kernel, Lower, Lowered};
 use crate::kernels::Dims;
 
 #[derive(Clone, Debug)]

@@ -5,7 +5,7 @@ use ort_core::kit::{axis, broadcast, broadcast_strides, strides};
 use ort_core::{Error, GraphView, NodeView};
 
 use super::transpose::strided;
-use super::{invalid, Claim, Cx, Ints, Io, Kernel, Lowered};
+use super::{invalid, Claim, Cx, Ints, Io, Kernel, Lower, Lowered};
 
 /// Slice-10 and later: starts, ends and the optional axes and steps are host
 /// integers (in that order in `ints`; absent ones are not there).

@@ -7,7 +7,7 @@ use ort_core::kit::axis;
 use ort_core::kit::Attributes;
 use ort_core::{Error, GraphView, NodeView};
 
-use super::{launch, per_row, Claim, Cx, Ints, Io, Kernel, Lowered};
+use super::{launch, per_row, Claim, Cx, Ints, Io, Kernel, Lower, Lowered};
 
 #[derive(Clone, Debug)]
 pub struct Softmax {

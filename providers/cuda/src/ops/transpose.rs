@@ -6,7 +6,7 @@ use ort_core::kit::Attributes;
 use ort_core::kit::{numel, strides};
 use ort_core::{Error, GraphView, NodeView};
 
-use super::{elementwise, invalid, launch, Claim, Cx, Ints, Io, Kernel, Lowered, Operand};
+use super::{elementwise, invalid, launch, Claim, Cx, Ints, Io, Kernel, Lower, Lowered, Operand};
 use crate::kernels::Dims;
 
 /// Copies `shape` elements: `dst[dst_base + Σ i·dst_st] = src[src_base + Σ i·src_st]`

@@ -5,7 +5,9 @@ use cudarc::driver::PushKernelArg;
 use ort_core::kit::Attributes;
 use ort_core::{Error, GraphView, NodeView};
 
-use super::{constant_f32, elementwise, is_fused, launch, Claim, Cx, Ints, Io, Kernel, Lowered};
+use super::{
+    constant_f32, elementwise, is_fused, launch, Claim, Cx, Ints, Io, Kernel, Lower, Lowered,
+};
 
 /// An op code of `unary_op` with its two float parameters.
 #[derive(Clone, Copy, Debug, PartialEq)]

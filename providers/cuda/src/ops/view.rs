@@ -5,7 +5,7 @@ use ort_core::kit::Attributes;
 use ort_core::kit::{axis, numel};
 use ort_core::{Error, GraphView, NodeView};
 
-use super::{invalid, Claim, Cx, Ints, Io, Kernel, Lowered};
+use super::{invalid, Claim, Cx, Ints, Io, Kernel, Lower, Lowered};
 
 #[derive(Clone, Debug)]
 pub enum View {

@@ -10,7 +10,7 @@ use super::matmul::MatMul;
 use super::softmax::Softmax;
 use super::transpose::Transpose;
 use super::view::View;
-use super::{is_fused, Arg, Claim, Lowered};
+use super::{is_fused, Arg, Claim, Lower, Lowered};
 
 pub fn claim(node: &NodeView<'_>, graph: &GraphView<'_>) -> Result<Option<Claim>, String> {
     if !is_fused(node, "MultiHeadAttention") {
@@ -54,7 +54,7 @@ pub fn claim(node: &NodeView<'_>, graph: &GraphView<'_>) -> Result<Option<Claim>
             },
             vec![Arg::Prev(1), Arg::Prev(3)],
         ),
-        Lowered::new(Binary::MUL, vec![Arg::Prev(4), Arg::Scalar(scale)]),
+        Lowered::new(Binary::MUL, vec![Arg::Prev(4), Arg::scalar(scale)]),
     ];
     if node.has_input(3) {
         steps.push(Lowered::new(Binary::ADD, vec![Arg::Prev(5), Arg::Input(3)]));

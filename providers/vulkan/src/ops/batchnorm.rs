@@ -5,7 +5,7 @@ use ort_core::kit::Attributes;
 use ort_core::{GraphView, NodeView};
 
 use super::binary::Binary;
-use super::{constant_f32, is, Arg, Claim, Lowered};
+use super::{constant_f32, is, Arg, Claim, Lower, Lowered};
 
 pub fn claim(node: &NodeView<'_>, graph: &GraphView<'_>) -> Result<Option<Claim>, String> {
     if !is(node, "BatchNormalization") {

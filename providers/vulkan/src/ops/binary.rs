@@ -3,7 +3,7 @@
 
 use ort_core::{Error, GraphView, NodeView};
 
-use super::{dispatch, grid, is, numel, Builder, Claim, Ints, Io, Kernel, Lowered};
+use super::{dispatch, grid, is, numel, Builder, Claim, Ints, Io, Kernel, Lower, Lowered};
 use crate::gpu::Gpu;
 
 /// The shader's limit on the broadcast rank (two vec4 of dims).

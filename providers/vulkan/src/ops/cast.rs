@@ -4,7 +4,7 @@
 
 use ort_core::{ElemType, Error, GraphView, NodeView};
 
-use super::{copy, is, Builder, Claim, Ints, Io, Kernel, Lowered};
+use super::{copy, is, Builder, Claim, Ints, Io, Kernel, Lower, Lowered};
 use crate::gpu::Gpu;
 
 #[derive(Clone, Debug)]

@@ -9,7 +9,7 @@ use ort_core::{Error, GraphView, NodeView};
 use super::binary::Binary;
 use super::linear::push_activation;
 use super::{dispatch, grid, is, is_fused, numel, Io};
-use super::{Arg, Builder, Claim, Ints, Kernel, Lowered};
+use super::{Arg, Builder, Claim, Ints, Kernel, Lower, Lowered};
 use crate::gpu::Gpu;
 
 /// Attributes of Conv, and of pooling windows (`pool.rs`), over 1 or 2 spatial axes.

@@ -3,7 +3,7 @@
 use ort_core::{Error, GraphView, NodeView};
 
 use super::binary::{broadcast, broadcast_strides};
-use super::{copy, is, Builder, Claim, Ints, Io, Kernel, Lowered};
+use super::{copy, is, Builder, Claim, Ints, Io, Kernel, Lower, Lowered};
 use crate::gpu::Gpu;
 
 #[derive(Clone, Debug)]

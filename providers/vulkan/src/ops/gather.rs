@@ -6,7 +6,7 @@
 use ort_core::kit::Attributes;
 use ort_core::{Error, GraphView, NodeView};
 
-use super::{axis, dispatch, grid, is, numel, Builder, Claim, Ints, Io, Kernel, Lowered};
+use super::{axis, dispatch, grid, is, numel, Builder, Claim, Ints, Io, Kernel, Lower, Lowered};
 use crate::gpu::Gpu;
 
 #[derive(Clone, Debug)]

@@ -7,7 +7,7 @@ use ort_core::{Error, GraphView, NodeView};
 
 use super::binary::Binary;
 use super::{axis, dispatch, is, is_fused, numel, row_grid, Io};
-use super::{Arg, Builder, Claim, Ints, Kernel, Lowered};
+use super::{Arg, Builder, Claim, Ints, Kernel, Lower, Lowered};
 use crate::gpu::Gpu;
 
 #[derive(Clone, Debug)]

@@ -8,7 +8,7 @@ use ort_core::{GraphView, NodeView};
 use super::binary::Binary;
 use super::matmul::MatMul;
 use super::unary::Unary;
-use super::{is, is_fused, Arg, Claim, Lowered};
+use super::{is, is_fused, Arg, Claim, Lower, Lowered};
 
 /// The epilogue activation of a fused op, if any; Err when the shader has none
 /// of that name.
@@ -52,7 +52,7 @@ pub fn claim(node: &NodeView<'_>, graph: &GraphView<'_>) -> Result<Option<Claim>
     if alpha != 1.0 {
         steps.push(Lowered::new(
             Binary::MUL,
-            vec![Arg::Prev(0), Arg::Scalar(alpha)],
+            vec![Arg::Prev(0), Arg::scalar(alpha)],
         ));
     }
     if node.has_input(2) {
@@ -65,7 +65,7 @@ pub fn claim(node: &NodeView<'_>, graph: &GraphView<'_>) -> Result<Option<Claim>
         let bias = if beta != 1.0 {
             steps.push(Lowered::new(
                 Binary::MUL,
-                vec![Arg::Input(2), Arg::Scalar(beta)],
+                vec![Arg::Input(2), Arg::scalar(beta)],
             ));
             Arg::Prev(steps.len() - 1)
         } else {

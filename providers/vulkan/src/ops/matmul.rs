@@ -4,7 +4,8 @@
 use ort_core::{Error, GraphView, NodeView};
 
 use super::{
-    binary::broadcast, dispatch, is, numel, Builder, Claim, Ints, Io, Kernel, Lowered, Operand,
+    binary::broadcast, dispatch, is, numel, Builder, Claim, Ints, Io, Kernel, Lower, Lowered,
+    Operand,
 };
 use crate::gpu::Gpu;
 

@@ -67,67 +67,7 @@ pub trait Kernel: Debug + Send + Sync {
     }
 }
 
-/// Where a lowered step reads a float operand.
-#[derive(Clone, Debug)]
-pub enum Arg {
-    /// The node's k-th input.
-    Input(usize),
-    /// The output of the node's j-th lowered step.
-    Prev(usize),
-    /// A float constant made at compile time.
-    Scalar(f32),
-    /// A float tensor made at compile time (folded parameters).
-    Tensor(Vec<f32>, Vec<i64>),
-}
-
-#[derive(Clone, Debug)]
-pub struct Lowered {
-    pub op: Arc<dyn Kernel>,
-    pub args: Vec<Arg>,
-    /// Node inputs read on the host as integers.
-    pub ints: Vec<usize>,
-}
-
-impl Lowered {
-    pub fn new(op: impl Kernel + 'static, args: Vec<Arg>) -> Lowered {
-        Lowered {
-            op: Arc::new(op),
-            args,
-            ints: vec![],
-        }
-    }
-    /// The node's first `n` inputs, in order.
-    pub fn inputs(op: impl Kernel + 'static, n: usize) -> Lowered {
-        Lowered::new(op, (0..n).map(Arg::Input).collect())
-    }
-    pub fn with_ints(mut self, ints: Vec<usize>) -> Lowered {
-        self.ints = ints;
-        self
-    }
-}
-
-/// A claimed node: its steps, and per node output the step that makes it.
-pub struct Claim {
-    pub steps: Vec<Lowered>,
-    pub outputs: Vec<usize>,
-}
-
-impl Claim {
-    /// Steps whose last one makes the node's only output.
-    pub fn steps(steps: Vec<Lowered>) -> Claim {
-        let last = steps.len() - 1;
-        Claim {
-            steps,
-            outputs: vec![last],
-        }
-    }
-    pub fn one(step: Lowered) -> Claim {
-        Claim::steps(vec![step])
-    }
-}
-
-/// An op family's claim: `Ok(None)` when `node` is not one of its ops.
-type ClaimFn = fn(&NodeView<'_>, &GraphView<'_>) -> Result<Option<Claim>, String>;
+ort_core::lowering_for!(Kernel);
 
 const FAMILIES: &[ClaimFn] = &[
     linear::claim,

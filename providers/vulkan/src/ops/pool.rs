@@ -5,7 +5,7 @@ use ort_core::kit::Attributes;
 use ort_core::{Error, GraphView, NodeView};
 
 use super::conv::{spatial, Window};
-use super::{dispatch, grid, is, numel, Builder, Claim, Ints, Io, Kernel, Lowered};
+use super::{dispatch, grid, is, numel, Builder, Claim, Ints, Io, Kernel, Lower, Lowered};
 use crate::gpu::Gpu;
 
 #[derive(Clone, Debug)]

@@ -6,7 +6,7 @@ use ort_core::kit::Attributes;
 use ort_core::{Error, GraphView, NodeView};
 
 use super::{axis, copy, dispatch, is, numel, row_grid, strides, Io};
-use super::{Builder, Claim, Ints, Kernel, Lowered};
+use super::{Builder, Claim, Ints, Kernel, Lower, Lowered};
 use crate::gpu::Gpu;
 
 /// Op codes, as the shader numbers them, and the opset from which axes are an input.

@@ -4,7 +4,7 @@
 use ort_core::{Error, GraphView, NodeView};
 
 use super::binary::{broadcast, broadcast_strides, constants};
-use super::{dispatch, is, numel, strides, Builder, Claim, Ints, Io, Kernel, Lowered};
+use super::{dispatch, is, numel, strides, Builder, Claim, Ints, Io, Kernel, Lower, Lowered};
 use crate::gpu::Gpu;
 
 #[derive(Clone, Debug)]

@@ -4,7 +4,7 @@
 use ort_core::kit::Attributes;
 use ort_core::{Error, GraphView, NodeView};
 
-use super::{dispatch, is, numel, row_grid, Builder, Claim, Ints, Io, Kernel, Lowered};
+use super::{dispatch, is, numel, row_grid, Builder, Claim, Ints, Io, Kernel, Lower, Lowered};
 use crate::gpu::Gpu;
 
 #[derive(Clone, Debug)]

@@ -3,7 +3,7 @@
 use ort_core::kit::Attributes;
 use ort_core::{Error, GraphView, NodeView};
 
-use super::{axis, copy, is, strides, Builder, Claim, Ints, Io, Kernel, Lowered};
+use super::{axis, copy, is, strides, Builder, Claim, Ints, Io, Kernel, Lower, Lowered};
 use crate::gpu::Gpu;
 
 /// Output `index` of `count`.

@@ -4,7 +4,9 @@
 use ort_core::kit::Attributes;
 use ort_core::{AttrValue, Error, GraphView, NodeView};
 
-use super::{dispatch, grid, is, is_fused, numel, Builder, Claim, Ints, Io, Kernel, Lowered};
+use super::{
+    dispatch, grid, is, is_fused, numel, Builder, Claim, Ints, Io, Kernel, Lower, Lowered,
+};
 use crate::gpu::Gpu;
 
 /// Op codes, as `apply` in the shader numbers them.

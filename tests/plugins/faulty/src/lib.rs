@@ -3,7 +3,7 @@
 //! check that a panicking provider fails one run without taking the process down.
 
 use ort_core::abi::{Capability, FusedNode, ProviderInfo, RVec};
-use ort_core::plugin::{Host, Options, Partition, Provider};
+use ort_core::plugin::{Host, Options, Outputs, Partition, Provider};
 use ort_core::{ElemType, Error, GraphView, Tensor, Value};
 
 pub struct Faulty;
@@ -39,11 +39,7 @@ impl Provider for Faulty {
 struct PanickyRelu;
 
 impl Partition for PanickyRelu {
-    fn compute(
-        &self,
-        inputs: &[Option<&Value>],
-        host: &Host<'_>,
-    ) -> Result<Vec<Option<Value>>, Error> {
+    fn compute(&self, inputs: &[Option<&Value>], host: &Host<'_>) -> Outputs {
         let x = inputs[0]
             .ok_or_else(|| Error::invalid("missing input"))?
             .tensor()?;

@@ -1,0 +1,291 @@
+//! The lowering framework device providers share. A provider's GetCapability
+//! and Compile turn each node into a [`Claim`]: one or more [`Lowered`] steps,
+//! each a kernel of the provider's own kind (`K`, its kernel trait object)
+//! reading device operands ([`Arg`]) and host integers. [`Program::lower`] then
+//! resolves a whole partition's claims into [`Step`]s that read partition
+//! inputs, constants made at compile time, or earlier steps. A provider keeps
+//! only what is its own: the kernels, uploading constants, and running steps.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use super::Ints;
+use crate::abi::{Capability, Error, FusedNode, GraphView, NodeView, RVec, Tuple2};
+
+/// Where a lowered step reads a device operand.
+#[derive(Clone, Debug)]
+pub enum Arg {
+    /// The node's k-th input.
+    Input(usize),
+    /// The output of the node's j-th lowered step.
+    Prev(usize),
+    /// A float32 tensor made at compile time (a scalar, folded parameters).
+    Tensor(Vec<f32>, Vec<i64>),
+}
+
+impl Arg {
+    /// A float32 scalar made at compile time.
+    pub fn scalar(v: f32) -> Arg {
+        Arg::Tensor(vec![v], vec![])
+    }
+}
+
+/// One step of a lowered node.
+#[derive(Debug)]
+pub struct Lowered<K: ?Sized> {
+    pub op: Arc<K>,
+    pub args: Vec<Arg>,
+    /// Node inputs read on the host as integers.
+    pub ints: Vec<usize>,
+}
+
+// Not derived: a derive would require `K: Clone`, and `op` is shared.
+impl<K: ?Sized> Clone for Lowered<K> {
+    fn clone(&self) -> Self {
+        Lowered {
+            op: self.op.clone(),
+            args: self.args.clone(),
+            ints: self.ints.clone(),
+        }
+    }
+}
+
+impl<K: ?Sized> Lowered<K> {
+    pub fn from_arc(op: Arc<K>, args: Vec<Arg>) -> Lowered<K> {
+        Lowered {
+            op,
+            args,
+            ints: vec![],
+        }
+    }
+    pub fn with_ints(mut self, ints: Vec<usize>) -> Lowered<K> {
+        self.ints = ints;
+        self
+    }
+}
+
+/// A claimed node: its steps, and per node output the step that makes it.
+pub struct Claim<K: ?Sized> {
+    pub steps: Vec<Lowered<K>>,
+    pub outputs: Vec<usize>,
+}
+
+impl<K: ?Sized> Claim<K> {
+    /// Steps whose last one makes the node's only output.
+    pub fn steps(steps: Vec<Lowered<K>>) -> Claim<K> {
+        let last = steps.len() - 1;
+        Claim {
+            steps,
+            outputs: vec![last],
+        }
+    }
+    pub fn one(step: Lowered<K>) -> Claim<K> {
+        Claim::steps(vec![step])
+    }
+}
+
+/// Where a compiled step reads a device operand.
+#[derive(Clone, Copy, Debug)]
+pub enum Src {
+    /// A partition input.
+    Input(usize),
+    /// A constant the lowering made, by its index among the provider's uploads.
+    Const(usize),
+    /// Another step's output.
+    Step(usize),
+}
+
+/// Where a compiled step reads host integers.
+#[derive(Clone, Debug)]
+pub enum IntSrc {
+    Const(Ints),
+    Input(usize),
+}
+
+/// A lowered step with its operands resolved within the partition.
+#[derive(Debug)]
+pub struct Step<K: ?Sized> {
+    pub op: Arc<K>,
+    pub inputs: Vec<Src>,
+    pub ints: Vec<IntSrc>,
+    /// The node, for messages.
+    pub what: String,
+}
+
+/// A partition's nodes lowered to steps in order.
+#[derive(Debug)]
+pub struct Program<K: ?Sized> {
+    pub steps: Vec<Step<K>>,
+    /// Where each partition output is made.
+    pub outputs: Vec<Src>,
+    /// Per partition input: whether a step reads it as a device operand (so it
+    /// is wanted in device memory).
+    pub on_device: Vec<bool>,
+}
+
+/// GetCapability for a provider whose partitions are runs of consecutive nodes
+/// (in topological order) that `claims` accepts. A run has no path that leaves
+/// it and comes back, so each group is convex, and its intermediates stay on
+/// the device. A refused node's reason is reported; nodes already assigned to
+/// another provider are skipped silently.
+pub fn capability_by_runs(
+    graph: &GraphView<'_>,
+    mut claims: impl FnMut(&NodeView<'_>) -> Result<(), String>,
+) -> Capability {
+    let mut cap = Capability::default();
+    let mut run: Vec<u32> = Vec::new();
+    for node in graph.nodes.iter() {
+        let verdict = if node.assigned.is_empty() {
+            claims(node)
+        } else {
+            Err(String::new())
+        };
+        match verdict {
+            Ok(()) => run.push(node.index),
+            Err(why) => {
+                if !run.is_empty() {
+                    cap.groups.push(RVec::from(std::mem::take(&mut run)));
+                }
+                if !why.is_empty() {
+                    cap.declined.push(Tuple2(node.index, why.into()));
+                }
+            }
+        }
+    }
+    if !run.is_empty() {
+        cap.groups.push(RVec::from(run));
+    }
+    cap
+}
+
+/// `what: message`, keeping the error's kind.
+pub fn context(what: &str) -> impl Fn(Error) -> Error + '_ {
+    move |e| Error::new(e.code, format!("{what}: {}", e.message))
+}
+
+impl<K: ?Sized> Program<K> {
+    /// Lowers each node of `fused` with `claim`. `upload(node, data, shape)`
+    /// stores a tensor the lowering made and returns its index among the
+    /// provider's constants.
+    pub fn lower(
+        fused: &FusedNode<'_>,
+        mut claim: impl FnMut(&NodeView<'_>) -> Result<Claim<K>, String>,
+        mut upload: impl FnMut(&NodeView<'_>, &[f32], &[i64]) -> Result<usize, Error>,
+    ) -> Result<Program<K>, Error> {
+        let graph = fused.graph;
+        let mut values: HashMap<&str, Src> = HashMap::new();
+        for (i, name) in fused.inputs.iter().enumerate() {
+            // Initializers too: the host transfers them once per session.
+            values.insert(name, Src::Input(i));
+        }
+        let mut steps: Vec<Step<K>> = Vec::new();
+        for &idx in fused.nodes.iter() {
+            let node = graph
+                .nodes
+                .get(idx as usize)
+                .ok_or_else(|| Error::invalid("node index out of range"))?;
+            let what = node.describe();
+            let claim = claim(node).map_err(|e| Error::invalid(format!("{what}: {e}")))?;
+            let name = |k: usize| node.inputs.get(k).map(|s| s.as_str()).unwrap_or("");
+            let first = steps.len();
+            for low in claim.steps {
+                let mut inputs = Vec::with_capacity(low.args.len());
+                for a in &low.args {
+                    inputs.push(match a {
+                        Arg::Input(k) => *values.get(name(*k)).ok_or_else(|| {
+                            Error::invalid(format!("{what}: input {:?} is not available", name(*k)))
+                        })?,
+                        Arg::Prev(p) => Src::Step(first + p),
+                        Arg::Tensor(data, shape) => {
+                            Src::Const(upload(node, data, shape).map_err(context(&what))?)
+                        }
+                    });
+                }
+                let mut ints = Vec::with_capacity(low.ints.len());
+                for &k in &low.ints {
+                    let v = name(k);
+                    ints.push(match (graph.constant(v), values.get(v)) {
+                        (Some(t), _) => {
+                            IntSrc::Const(Ints::from_tensor(t).map_err(context(&what))?)
+                        }
+                        (None, Some(&Src::Input(i))) => IntSrc::Input(i),
+                        _ => {
+                            return Err(Error::invalid(format!(
+                                "{what}: the integers {v:?} are not a host input"
+                            )))
+                        }
+                    });
+                }
+                steps.push(Step {
+                    op: low.op,
+                    inputs,
+                    ints,
+                    what: what.clone(),
+                });
+            }
+            for (o, &s) in node.outputs.iter().zip(&claim.outputs) {
+                if !o.is_empty() {
+                    values.insert(o, Src::Step(first + s));
+                }
+            }
+        }
+        let outputs = fused
+            .outputs
+            .iter()
+            .map(|o| {
+                values.get(o.as_str()).copied().ok_or_else(|| {
+                    Error::invalid(format!("{}: output {o} is not made here", fused.name))
+                })
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        let mut on_device = vec![false; fused.inputs.len()];
+        for s in steps.iter().flat_map(|s| &s.inputs) {
+            if let Src::Input(i) = *s {
+                on_device[i] = true;
+            }
+        }
+        Ok(Program {
+            steps,
+            outputs,
+            on_device,
+        })
+    }
+}
+
+/// Declares, in a device provider's `ops` module, the lowering types for its
+/// kernel trait: `Arg`, `Lowered`, `Claim`, and `Lower`, the constructors that
+/// turn a concrete kernel into the trait object (a coercion only the provider's
+/// crate can name). `ort_core::lowering_for!(Kernel);`
+#[macro_export]
+macro_rules! lowering_for {
+    ($kernel:ident) => {
+        pub use $crate::kit::lower::Arg;
+
+        /// A node's step, of this provider's kernels.
+        pub type Lowered = $crate::kit::lower::Lowered<dyn $kernel>;
+        /// A claimed node: its steps, and per output the step that makes it.
+        pub type Claim = $crate::kit::lower::Claim<dyn $kernel>;
+
+        /// An op family's claim: `Ok(None)` when the node is not one of its ops.
+        pub type ClaimFn = fn(
+            &$crate::abi::NodeView<'_>,
+            &$crate::abi::GraphView<'_>,
+        ) -> Result<Option<Claim>, String>;
+
+        /// Steps made from this provider's kernels.
+        pub trait Lower {
+            fn new(op: impl $kernel + 'static, args: Vec<Arg>) -> Self;
+            /// The node's first `n` inputs, in order.
+            fn inputs(op: impl $kernel + 'static, n: usize) -> Self;
+        }
+
+        impl Lower for Lowered {
+            fn new(op: impl $kernel + 'static, args: Vec<Arg>) -> Self {
+                Lowered::from_arc(::std::sync::Arc::new(op), args)
+            }
+            fn inputs(op: impl $kernel + 'static, n: usize) -> Self {
+                Lowered::new(op, (0..n).map(Arg::Input).collect())
+            }
+        }
+    };
+}
