@@ -561,3 +561,55 @@ fn values_stay_on_the_device_between_partitions() {
         .collect();
     assert_eq!(copies.len(), 3, "{trace}");
 }
+
+/// An initializer that a graph input may override is copied to the device once,
+/// at session creation; a run that overrides it must compute with the value it
+/// was given, not with that copy.
+#[test]
+fn an_overridden_initializer_reaches_the_device() {
+    if !vulkan("override") {
+        return;
+    }
+    let (m, k, n) = (3usize, 4usize, 5usize);
+    let x: Vec<f32> = (0..m * k).map(|i| i as f32 / 4.0 - 1.0).collect();
+    let w: Vec<f32> = (0..k * n).map(|i| (i % 7) as f32 / 3.0 - 1.0).collect();
+    let w2: Vec<f32> = w.iter().map(|v| 0.5 - v).collect();
+    let model = model(
+        vec![node("MatMul", &["x", "w"], &["y"])],
+        vec![
+            float_info("x", &[m as i64, k as i64]),
+            float_info("w", &[k as i64, n as i64]),
+        ],
+        vec![float_info("y", &[m as i64, n as i64])],
+        vec![float_tensor("w", &[k as i64, n as i64], &w)],
+    );
+    let s = session(&model, "override", &["vulkan", "cpu"]);
+    assert!(s.provider_names().contains(&"vulkan"));
+    let product = |w: &[f32]| -> Vec<f32> {
+        (0..m * n)
+            .map(|o| (0..k).map(|p| x[o / n * k + p] * w[p * n + o % n]).sum())
+            .collect()
+    };
+    let arr = |d: &[usize], v: &[f32]| value(ArrayD::from_shape_vec(IxDyn(d), v.to_vec()).unwrap());
+    let got = |feeds: &[(&str, ort_runtime::Value)]| -> Vec<f32> {
+        array::<f32>(&s.run(feeds, &[]).unwrap()[0])
+            .unwrap()
+            .iter()
+            .copied()
+            .collect()
+    };
+    let xv = arr(&[m, k], &x);
+    for (feeds, want) in [
+        (vec![("x", xv.clone())], product(&w)),
+        (
+            vec![("x", xv.clone()), ("w", arr(&[k, n], &w2))],
+            product(&w2),
+        ),
+        (vec![("x", xv.clone())], product(&w)),
+    ] {
+        let y = got(&feeds);
+        for (g, e) in y.iter().zip(&want) {
+            assert!((g - e).abs() <= 1e-4 * (1.0 + e.abs()), "{y:?} vs {want:?}");
+        }
+    }
+}

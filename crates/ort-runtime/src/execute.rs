@@ -32,6 +32,16 @@ impl Exec<'_> {
             env[*id] = Some(v.clone());
         }
         for (id, v) in overrides {
+            for c in plan.constant_copies.iter().filter(|c| c.src == id) {
+                let t = v
+                    .as_tensor()
+                    .ok_or_else(|| Error::Run("only tensors can be copied".into()))?;
+                let moved = c
+                    .via
+                    .transfer(t, c.to)
+                    .map_err(|e| Error::Run(format!("copying '{}': {e}", plan.names[id])))?;
+                env[c.dst] = Some(Value::Tensor(moved));
+            }
             env[id] = Some(v);
         }
         for ((&id, v), d) in plan.inputs.iter().zip(inputs).zip(&plan.input_decls) {

@@ -25,11 +25,22 @@ pub struct Plan {
     pub outputs: Vec<usize>,
     pub output_decls: Vec<ValueDecl>,
     pub constants: Vec<(usize, Value)>,
+    /// Initializers a graph input may override, copied to a device once at
+    /// session creation: a run that overrides one copies its value again.
+    pub constant_copies: Vec<ConstantCopy>,
     /// Ids of the values read from enclosing graphs, in the order of the
     /// names the plan was built with (`Builder::build`'s `outer`).
     pub captures: Vec<usize>,
     pub steps: Vec<Step>,
     pub free_after: Vec<Vec<usize>>,
+}
+
+/// An overridable initializer `src` whose copy in memory `to` is `dst`.
+pub struct ConstantCopy {
+    pub src: usize,
+    pub dst: usize,
+    pub via: Arc<ProviderInstance>,
+    pub to: DeviceId,
 }
 
 pub struct Step {
@@ -447,6 +458,15 @@ impl Builder<'_> {
                 .collect::<Vec<_>>(),
         );
 
+        let mut constant_copies = Vec::new();
+        for (&(src, to), &dst) in &copies {
+            if overridable.iter().any(|(_, id)| *id == src)
+                && constants.iter().any(|(id, _)| *id == dst)
+            {
+                let via = self.transfer_provider(device_of[src], to)?;
+                constant_copies.push(ConstantCopy { src, dst, via, to });
+            }
+        }
         let free_after = lifetimes(&steps, names.len(), &outputs);
         Ok(Plan {
             names,
@@ -456,10 +476,27 @@ impl Builder<'_> {
             outputs,
             output_decls: g.outputs.clone(),
             constants,
+            constant_copies,
             captures,
             steps,
             free_after,
         })
+    }
+
+    /// The provider whose data transfer moves a value from memory `from` to `to`.
+    fn transfer_provider(&self, from: DeviceId, to: DeviceId) -> Result<Arc<ProviderInstance>> {
+        let device_side = if to.kind == ort_core::MemoryKind::Host {
+            from
+        } else {
+            to
+        };
+        self.providers
+            .iter()
+            .find(|p| p.memory().device == device_side)
+            .cloned()
+            .ok_or_else(|| {
+                Error::Partition(format!("no provider can copy between {from:?} and {to:?}"))
+            })
     }
 
     /// The id of `src` in memory `dev`, adding a copy step (or copying a constant once,
@@ -481,20 +518,7 @@ impl Builder<'_> {
         if let Some(&c) = copies.get(&(src, dev)) {
             return Ok(c);
         }
-        let from = device_of[src];
-        let device_side = if dev.kind == ort_core::MemoryKind::Host {
-            from
-        } else {
-            dev
-        };
-        let via = self
-            .providers
-            .iter()
-            .find(|p| p.memory().device == device_side)
-            .cloned()
-            .ok_or_else(|| {
-                Error::Partition(format!("no provider can copy between {from:?} and {dev:?}"))
-            })?;
+        let via = self.transfer_provider(device_of[src], dev)?;
         names.push(format!("{}@{:?}{}", names[src], dev.kind, dev.device));
         device_of.push(dev);
         let dst = names.len() - 1;
