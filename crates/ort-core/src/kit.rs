@@ -1,7 +1,9 @@
-//! Helpers for provider authors: reading a node's attributes and a graph's
-//! constants in GetCapability and Compile, and the shape arithmetic every
-//! device kernel needs. Nothing here crosses the boundary; it works on the
-//! borrowed [`GraphView`] a provider is handed.
+//! Helpers for provider authors: reading a node's attributes ([`Attributes`],
+//! also used by ort-graph's IR, so every reader treats a wrong type alike) and a
+//! graph's constants in GetCapability and Compile, the shape arithmetic every
+//! device kernel needs, and [`lower`], the lowering framework device providers
+//! share. Nothing here crosses the boundary; it works on the borrowed
+//! [`GraphView`] a provider is handed.
 
 pub mod lower;
 

@@ -9,7 +9,9 @@
 //! - [`plugin`]: what a provider author writes against: the [`plugin::Provider`] and
 //!   [`plugin::Partition`] traits and [`export_provider!`], which builds the tables
 //!   and catches every panic at the boundary.
-//! - [`kit`]: attribute, constant and shape helpers for provider authors.
+//! - [`kit`]: helpers for provider authors: the one attribute reader
+//!   ([`kit::Attributes`]), constants, shape arithmetic, and [`kit::lower`], the
+//!   lowering framework the device providers share.
 //! - [`host`]: safe wrappers the host uses to load and call providers.
 //!
 //! A provider depends on this crate only, never on the host runtime.
