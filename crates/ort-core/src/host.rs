@@ -104,6 +104,15 @@ impl ProviderInstance {
         (self.obj.vtable.alloc())(self.obj.this, bytes).into_result()
     }
 
+    /// Whether [`Self::transfer`] copies from `from` to `to` (ABI 1.3; for an older
+    /// plugin, [`crate::abi::default_can_copy`] over its memory).
+    pub fn can_copy(&self, from: DeviceId, to: DeviceId) -> bool {
+        match self.obj.vtable.can_copy() {
+            Some(f) => f(self.obj.this, from, to),
+            None => crate::abi::default_can_copy(self.memory().device, from, to),
+        }
+    }
+
     pub fn transfer(&self, src: &Tensor, device: DeviceId) -> Result<Tensor, Error> {
         (self.obj.vtable.transfer())(self.obj.this, src, device).into_result()
     }

@@ -30,7 +30,7 @@ pub use element::{Element, PodElement};
 pub use half;
 
 /// The ABI version this build of ort-core speaks. See `docs/abi.md` for the policy.
-pub const ABI_VERSION: abi::AbiVersion = abi::AbiVersion { major: 1, minor: 2 };
+pub const ABI_VERSION: abi::AbiVersion = abi::AbiVersion { major: 1, minor: 3 };
 
 /// `Result` with the boundary's error type.
 pub type Result<T, E = Error> = std::result::Result<T, E>;

@@ -73,6 +73,11 @@ pub trait Provider: Send + Sync + Sized + 'static {
     fn run_scope(&self, f: &mut (dyn FnMut() + Send)) {
         f()
     }
+    /// Whether [`Self::transfer`] copies from memory `from` to `to`. The default:
+    /// between host-readable memories and this provider's [`Self::memory`].
+    fn can_copy(&self, from: DeviceId, to: DeviceId) -> bool {
+        crate::abi::default_can_copy(self.memory().device, from, to)
+    }
     /// Copies `src` to `device`. The default serves host memory only.
     fn transfer(&self, src: &Tensor, device: DeviceId) -> Result<Tensor, Error> {
         if device.host_readable() && src.device().host_readable() {
@@ -158,6 +163,7 @@ impl<P: Provider> Tables<P> {
             transfer: transfer::<P>,
             drop: drop_provider::<P>,
             run_scope: run_scope::<P>,
+            can_copy: can_copy::<P>,
         })
     }
     staticref! {
@@ -246,6 +252,11 @@ extern "C" fn transfer<P: Provider>(
     device: DeviceId,
 ) -> AbiResult<Tensor> {
     guard("transfer", || this::<P>(p).transfer(src, device))
+}
+
+extern "C" fn can_copy<P: Provider>(p: *const c_void, from: DeviceId, to: DeviceId) -> bool {
+    // A panic cannot unwind out of extern "C": it reads as "cannot copy".
+    catch_unwind(AssertUnwindSafe(|| this::<P>(p).can_copy(from, to))).unwrap_or(false)
 }
 
 /// `f` and its argument, carried to the thread the provider picks.

@@ -8,7 +8,8 @@
 //! 3. optimize: [`ort_optimizer::PassManager`] at the session's [`Level`];
 //! 4. [`partition`]: providers in priority order claim node groups (GetCapability);
 //! 5. [`plan`]: each group is compiled into one step, copies are inserted where a
-//!    value changes memory, and each value's last use is recorded;
+//!    value changes memory, and each value's last use is recorded
+//!    ([`explain`] reports the partitioning for `--explain`);
 //! 6. [`execute`]: steps run in order; If / Loop / Scan / SequenceMap run in the host over their
 //!    own sub-plans; outputs come from the session's [`arena`].
 //!
@@ -26,6 +27,7 @@ pub mod arena;
 pub mod discovery;
 pub mod error;
 pub mod execute;
+pub mod explain;
 mod fold;
 pub mod host_ops;
 pub mod model;
@@ -35,11 +37,11 @@ pub mod profile;
 mod session;
 
 pub use error::{Error, Result};
+pub use explain::{Explain, ExplainNode};
 pub use model::{Model, ValueDecl};
 pub use ndarray;
 pub use ort_core::{ElemType, Element, Tensor, TypeInfo, Value};
 pub use ort_optimizer::{Level, Pass, PassContext, PassReport, FUSED_DOMAIN};
-pub use plan::{Explain, ExplainNode};
 pub use session::{Session, SessionBuilder};
 
 /// An ndarray as a runtime value (no copy when it is in standard layout).

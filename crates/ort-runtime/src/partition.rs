@@ -1,13 +1,13 @@
 //! Partitioning: providers in priority order each claim groups of the nodes still
 //! unassigned (GetCapability); every group becomes one fused node. Control-flow
-//! nodes nobody claims run in the host, which partitions their subgraphs the same way.
+//! nodes nobody claims run in the host, whose subgraphs are partitioned the same way.
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::Arc;
 
 use ort_core::host::ProviderInstance;
 use ort_graph::view::graph_view;
-use ort_graph::Graph;
+use ort_graph::{AttrValue, Graph};
 
 use crate::error::{Error, Result};
 
@@ -28,9 +28,50 @@ pub struct Assignment {
     pub declined: Vec<Vec<(String, String)>>,
 }
 
+/// A graph's assignment, with those of the subgraphs its host nodes run.
+pub struct Partitioned {
+    pub assignment: Assignment,
+    /// By (node index, graph attribute name).
+    pub subgraphs: HashMap<(usize, String), Partitioned>,
+}
+
+impl Partitioned {
+    /// The partitioning of host node `node`'s subgraph attribute `attr`.
+    pub fn subgraph(&self, node: usize, attr: &str) -> Option<&Partitioned> {
+        self.subgraphs.get(&(node, attr.to_string()))
+    }
+}
+
+/// Partitions `g` and, below each node the host runs, its subgraphs; `outer` names
+/// the values `g` reads from enclosing scopes.
+pub fn partition(
+    g: &Graph,
+    opsets: &BTreeMap<String, i64>,
+    providers: &[Arc<ProviderInstance>],
+    outer: &[String],
+) -> Result<Partitioned> {
+    let assignment = assign(g, opsets, providers, outer)?;
+    let mut subgraphs = HashMap::new();
+    for (i, node) in g.nodes.iter().enumerate() {
+        if assignment.owner[i] != Owner::Host {
+            continue;
+        }
+        for a in &node.attrs {
+            if let AttrValue::Graph(sg) = &a.value {
+                let inner = partition(sg, opsets, providers, &sg.outer_scope_names())?;
+                subgraphs.insert((i, a.name.clone()), inner);
+            }
+        }
+    }
+    Ok(Partitioned {
+        assignment,
+        subgraphs,
+    })
+}
+
 const HOST_OPS: &[&str] = &["If", "Loop", "Scan", "SequenceMap"];
 
-pub fn assign(
+fn assign(
     g: &Graph,
     opsets: &BTreeMap<String, i64>,
     providers: &[Arc<ProviderInstance>],

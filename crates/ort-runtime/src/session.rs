@@ -15,8 +15,10 @@ use crate::arena::Arena;
 use crate::discovery::{discover, search_path, Outcome};
 use crate::error::{Error, Result};
 use crate::execute::Exec;
+use crate::explain::Explain;
 use crate::fold::CpuEvaluator;
-use crate::plan::{Builder, Explain, Plan};
+use crate::partition::partition;
+use crate::plan::{Plan, Planner};
 use crate::profile::Profiler;
 
 /// Configures and creates a [`Session`].
@@ -106,17 +108,18 @@ impl SessionBuilder {
         let profile = self.profile.take();
         let (model, reports, providers, warnings) = self.prepare(model)?;
         let file = file_of(&model);
-        let mut b = Builder {
-            opsets: &model.opsets,
-            providers: &providers,
-            explain: Explain::default(),
-        };
-        let outer: Vec<String> = Vec::new();
-        let plan = b.build(&model.graph, &outer).map_err(|e| match e {
+        let at_file = |e: Error| match e {
             Error::Partition(m) => Error::Partition(format!("{file}: {m}")),
             other => other,
-        })?;
-        let explain = b.explain;
+        };
+        let (g, opsets) = (&model.graph, &model.opsets);
+        let parts = partition(g, opsets, &providers, &[]).map_err(at_file)?;
+        let explain = Explain::new(g, &parts, &providers);
+        let planner = Planner {
+            opsets,
+            providers: &providers,
+        };
+        let plan = planner.build(g, &parts, &[]).map_err(at_file)?;
         Ok(Session {
             plan,
             arena: Arena::default(),

@@ -12,9 +12,9 @@ use std::path::Path;
 pub use abi_stable::std_types::{RBox, ROption, RResult, RSlice, RString, RVec, Tuple2};
 pub use graph::{AttrValue, Attribute, GraphView, NodeView};
 pub use provider::{
-    AbiVersion, Availability, Capability, FusedNode, HostServices, HostVtable, HostVtableRef,
-    MemoryInfo, PartitionObj, PartitionVtable, PartitionVtableRef, ProviderInfo, ProviderLib,
-    ProviderLibRef, ProviderObj, ProviderVtable, ProviderVtableRef, ScopeFn,
+    default_can_copy, AbiVersion, Availability, Capability, FusedNode, HostServices, HostVtable,
+    HostVtableRef, MemoryInfo, PartitionObj, PartitionVtable, PartitionVtableRef, ProviderInfo,
+    ProviderLib, ProviderLibRef, ProviderObj, ProviderVtable, ProviderVtableRef, ScopeFn,
 };
 pub use status::{AbiResult, Error, ErrorCode};
 pub use types::{Dim, ElemType, TypeInfo};
@@ -83,10 +83,10 @@ mod tests {
 
     #[test]
     fn version_policy() {
-        let host = super::AbiVersion { major: 1, minor: 2 };
+        let host = super::AbiVersion { major: 1, minor: 3 };
         assert!(host.accepts(super::AbiVersion { major: 1, minor: 0 }));
-        assert!(host.accepts(super::AbiVersion { major: 1, minor: 2 }));
-        assert!(!host.accepts(super::AbiVersion { major: 1, minor: 3 }));
+        assert!(host.accepts(super::AbiVersion { major: 1, minor: 3 }));
+        assert!(!host.accepts(super::AbiVersion { major: 1, minor: 4 }));
         assert!(!host.accepts(super::AbiVersion { major: 2, minor: 0 }));
         assert!(!host.accepts(super::AbiVersion { major: 0, minor: 2 }));
     }

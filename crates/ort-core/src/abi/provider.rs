@@ -137,7 +137,8 @@ pub struct ProviderVtable {
     pub memory: extern "C" fn(this: *const c_void) -> MemoryInfo,
     /// Allocates `bytes` in the provider's memory.
     pub alloc: extern "C" fn(this: *const c_void, bytes: usize) -> AbiResult<Buffer>,
-    /// Copies a tensor to `device` (host ↔ the provider's memory), returning the copy.
+    /// Copies a tensor to `device` (host ↔ the provider's memory, or what
+    /// `can_copy` says), returning the copy.
     pub transfer:
         extern "C" fn(this: *const c_void, src: &Tensor, device: DeviceId) -> AbiResult<Tensor>,
     #[sabi(last_prefix_field)]
@@ -149,6 +150,19 @@ pub struct ProviderVtable {
     /// older plugins, for which the host calls `f` itself.
     #[sabi(missing_field(option))]
     pub run_scope: extern "C" fn(this: *const c_void, f: ScopeFn, arg: *mut c_void) -> bool,
+    /// Since ABI 1.3. Whether `transfer` can copy a tensor in memory `from` to
+    /// memory `to`; the planner asks each provider, in priority order, and stages
+    /// a copy between two devices through host memory when none can do it
+    /// directly. Absent in older plugins, for which the host assumes
+    /// [`crate::abi::default_can_copy`] over the provider's `memory()`.
+    #[sabi(missing_field(option))]
+    pub can_copy: extern "C" fn(this: *const c_void, from: DeviceId, to: DeviceId) -> bool,
+}
+
+/// What a provider whose memory is `own` can copy unless it says otherwise:
+/// between host-readable memories, and between those and `own`.
+pub fn default_can_copy(own: DeviceId, from: DeviceId, to: DeviceId) -> bool {
+    (from.host_readable() || from == own) && (to.host_readable() || to == own)
 }
 
 /// The function `ProviderVtable::run_scope` calls (abi_stable takes function
