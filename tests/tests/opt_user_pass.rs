@@ -3,7 +3,7 @@
 
 use ndarray::{ArrayD, IxDyn};
 use ort_graph::{Graph, Node};
-use ort_runtime::{array, value, Level, Pass, PassContext, Session};
+use ort_runtime::{array, value, ErrorKind, Level, Pass, PassContext, Session};
 use ort_tests::*;
 use prost::Message;
 
@@ -94,4 +94,36 @@ fn no_pass_runs_at_level_disable() {
     assert!(s.optimizer_report().is_empty());
     let ops: Vec<&str> = s.explain().nodes.iter().map(|n| n.op.as_str()).collect();
     assert!(ops.contains(&"Mul"), "{ops:?}");
+}
+
+/// A pass that refuses every graph.
+struct Refuses;
+
+impl Pass for Refuses {
+    fn name(&self) -> &str {
+        "user-refuses"
+    }
+    fn level(&self) -> Level {
+        Level::Basic
+    }
+    fn run(&self, _g: &mut Graph, _ctx: &PassContext<'_>) -> Result<usize, String> {
+        Err("this graph is not for me".into())
+    }
+}
+
+#[test]
+fn a_failing_pass_is_an_optimizer_error_naming_the_pass_and_file() {
+    let path = square_model("refuses");
+    let err = Session::builder()
+        .provider_dir(providers_dir())
+        .with_pass(Box::new(Refuses))
+        .load(&path)
+        .err()
+        .expect("the pass fails the load");
+    assert_eq!(err.kind(), ErrorKind::Optimize);
+    assert_eq!(err.context().pass.as_deref(), Some("user-refuses"));
+    assert_eq!(err.message(), "on graph 'g': this graph is not for me");
+    let text = err.to_string();
+    assert!(text.starts_with(&path.display().to_string()), "{text}");
+    assert!(text.contains("optimizer pass user-refuses"), "{text}");
 }

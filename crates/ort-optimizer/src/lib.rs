@@ -114,6 +114,15 @@ pub struct PassReport {
 /// other's changes would otherwise never stop; hitting it is logged.
 pub const MAX_ROUNDS: usize = 8;
 
+/// A pass that failed, and on which graph.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[error("pass {pass} on graph '{graph}': {message}")]
+pub struct PassError {
+    pub pass: String,
+    pub graph: String,
+    pub message: String,
+}
+
 /// Runs passes up to a level, repeating until nothing changes.
 pub struct PassManager {
     passes: Vec<Box<dyn Pass>>,
@@ -151,7 +160,7 @@ impl PassManager {
         opsets: &BTreeMap<String, i64>,
         level: Level,
         eval: Option<&dyn Evaluator>,
-    ) -> Result<Vec<PassReport>, String> {
+    ) -> Result<Vec<PassReport>, PassError> {
         let mut reports: Vec<PassReport> = Vec::new();
         if level == Level::Disable {
             return Ok(reports);
@@ -168,7 +177,7 @@ impl PassManager {
         eval: Option<&dyn Evaluator>,
         is_main: bool,
         reports: &mut Vec<PassReport>,
-    ) -> Result<(), String> {
+    ) -> Result<(), PassError> {
         for n in &mut graph.nodes {
             for a in &mut n.attrs {
                 match &mut a.value {
@@ -193,9 +202,11 @@ impl PassManager {
             let mut changed = 0;
             for p in self.passes.iter().filter(|p| p.level() <= level) {
                 let before = graph.node_count_deep() as i64;
-                let n = p
-                    .run(graph, &ctx)
-                    .map_err(|e| format!("pass {}: {e}", p.name()))?;
+                let n = p.run(graph, &ctx).map_err(|message| PassError {
+                    pass: p.name().to_string(),
+                    graph: graph.name.clone(),
+                    message,
+                })?;
                 if n > 0 {
                     let removed = before - graph.node_count_deep() as i64;
                     tracing::debug!(pass = p.name(), changes = n, removed, "optimizer pass");

@@ -7,7 +7,7 @@ use ort_core::abi::{RBox, RVec};
 use ort_core::{ElemType, Tensor, Value};
 
 use crate::arena::Arena;
-use crate::error::{Error, Result};
+use crate::error::{Error, ErrorKind, Result};
 use crate::host_ops;
 use crate::plan::{Plan, ScanAttrs, Step, StepKind, SubPlan};
 use crate::profile::Profiler;
@@ -35,11 +35,11 @@ impl Exec<'_> {
             for c in plan.constant_copies.iter().filter(|c| c.src == id) {
                 let t = v
                     .as_tensor()
-                    .ok_or_else(|| Error::Run("only tensors can be copied".into()))?;
+                    .ok_or_else(|| Error::run("only tensors can be copied"))?;
                 let moved = c
                     .via
                     .transfer(t, c.to)
-                    .map_err(|e| Error::Run(format!("copying '{}': {e}", plan.names[id])))?;
+                    .map_err(|e| Error::run(format!("copying '{}': {e}", plan.names[id])))?;
                 env[c.dst] = Some(Value::Tensor(moved));
             }
             env[id] = Some(v);
@@ -52,12 +52,9 @@ impl Exec<'_> {
         }
         for (s, step) in plan.steps.iter().enumerate() {
             let start = Instant::now();
-            let outs = self.step(step, &env).map_err(|e| match e {
-                Error::Run(message) => Error::Step {
-                    at: format!("{} ({} on {})", step.label, step.op, step.provider),
-                    message,
-                },
-                other => other,
+            let outs = self.step(step, &env).map_err(|e| match e.kind() {
+                ErrorKind::Run => e.at_step(&step.label, &step.op, &step.provider),
+                _ => e,
             })?;
             if let Some(p) = self.profiler {
                 p.record(&step.label, &step.op, &step.provider, start);
@@ -76,7 +73,7 @@ impl Exec<'_> {
             .zip(&plan.output_decls)
             .map(|(&id, d)| {
                 let v = env[id].take().ok_or_else(|| {
-                    Error::Run(format!("output '{}' was not produced", plan.names[id]))
+                    Error::run(format!("output '{}' was not produced", plan.names[id]))
                 })?;
                 Ok(as_declared(Some(v), &d.ty).unwrap_or_else(|| optional(None)))
             })
@@ -100,9 +97,9 @@ impl Exec<'_> {
                     .collect();
                 let outs = part
                     .compute(&ins, self.arena)
-                    .map_err(|e| Error::Run(e.to_string()))?;
+                    .map_err(|e| Error::run(e.to_string()))?;
                 if outs.len() != step.outputs.len() {
-                    return Err(Error::Run(format!(
+                    return Err(Error::run(format!(
                         "partition returned {} outputs, expected {}",
                         outs.len(),
                         step.outputs.len()
@@ -111,13 +108,13 @@ impl Exec<'_> {
                 Ok(outs)
             }
             StepKind::Copy { via, to } => {
-                let t = arg(0).ok_or_else(|| Error::Run("copy of a missing value".into()))?;
+                let t = arg(0).ok_or_else(|| Error::run("copy of a missing value"))?;
                 let t = t
                     .as_tensor()
-                    .ok_or_else(|| Error::Run("only tensors cross memories".into()))?;
+                    .ok_or_else(|| Error::run("only tensors cross memories"))?;
                 Ok(vec![Some(Value::Tensor(
                     via.transfer(t, *to)
-                        .map_err(|e| Error::Run(e.to_string()))?,
+                        .map_err(|e| Error::run(e.to_string()))?,
                 ))])
             }
             StepKind::If {
@@ -150,7 +147,7 @@ impl Exec<'_> {
             .map(|&id| {
                 env[id]
                     .clone()
-                    .ok_or_else(|| Error::Run("a captured outer value is missing".into()))
+                    .ok_or_else(|| Error::run("a captured outer value is missing"))
             })
             .collect::<Result<Vec<_>>>()?;
         self.run(&sp.plan, inputs, captures, vec![])
@@ -182,7 +179,7 @@ impl Exec<'_> {
             .map(|i| {
                 arg(i + 2)
                     .cloned()
-                    .ok_or_else(|| Error::Run(format!("Loop: loop-carried input {i} is missing")))
+                    .ok_or_else(|| Error::run(format!("Loop: loop-carried input {i} is missing")))
             })
             .collect::<Result<_>>()?;
         let n_scan = body.plan.outputs.len().saturating_sub(1 + n_carried);
@@ -227,23 +224,23 @@ impl Exec<'_> {
             .enumerate()
             .map(|(i, s)| {
                 s.and_then(|id| env[id].as_ref())
-                    .ok_or_else(|| Error::Run(format!("SequenceMap input {i} is missing")))
+                    .ok_or_else(|| Error::run(format!("SequenceMap input {i} is missing")))
             })
             .collect::<Result<_>>()?;
         let len = match vals.first() {
             Some(Value::Sequence { items, .. }) => items.len(),
             Some(other) => {
-                return Err(Error::Run(format!(
+                return Err(Error::run(format!(
                     "SequenceMap input 0 must be a sequence, got {}",
                     other.describe()
                 )))
             }
-            None => return Err(Error::Run("SequenceMap needs an input sequence".into())),
+            None => return Err(Error::run("SequenceMap needs an input sequence")),
         };
         for (i, v) in vals.iter().enumerate() {
             if let Value::Sequence { items, .. } = v {
                 if items.len() != len {
-                    return Err(Error::Run(format!(
+                    return Err(Error::run(format!(
                         "SequenceMap input {i} has {} items, input 0 has {len}",
                         items.len()
                     )));
@@ -296,7 +293,7 @@ impl Exec<'_> {
             match s.and_then(|id| env[id].as_ref()) {
                 Some(v) => vals.push(v),
                 None if a.batched && i == 0 => {}
-                None => return Err(Error::Run(format!("Scan input {i} is missing"))),
+                None => return Err(Error::run(format!("Scan input {i} is missing"))),
             }
         }
         if a.batched {
@@ -304,18 +301,17 @@ impl Exec<'_> {
                 let lens = vals
                     .remove(0)
                     .tensor()
-                    .map_err(|e| Error::Run(e.to_string()))?
+                    .map_err(|e| Error::run(e.to_string()))?
                     .to_i64_vec()
-                    .map_err(|e| Error::Run(e.to_string()))?;
+                    .map_err(|e| Error::run(e.to_string()))?;
                 let k = a.num_scan_inputs;
                 let full = vals
                     .get(vals.len().saturating_sub(k))
                     .and_then(|v| v.as_tensor())
                     .map(|t| t.shape().get(1).copied().unwrap_or(0));
                 if lens.iter().any(|&l| Some(l) != full) {
-                    return Err(Error::Run(
-                        "Scan-8 with sequence_lens shorter than the sequence is not supported"
-                            .into(),
+                    return Err(Error::run(
+                        "Scan-8 with sequence_lens shorter than the sequence is not supported",
                     ));
                 }
             }
@@ -336,7 +332,7 @@ impl Exec<'_> {
             .iter()
             .map(|v| {
                 v.as_tensor()
-                    .ok_or_else(|| Error::Run("Scan inputs must be tensors".into()))
+                    .ok_or_else(|| Error::run("Scan inputs must be tensors"))
             })
             .collect::<Result<_>>()?;
         let batch = ts
@@ -354,7 +350,7 @@ impl Exec<'_> {
                 outs.into_iter()
                     .map(|v| {
                         v.and_then(|v| v.into_tensor())
-                            .ok_or_else(|| Error::Run("Scan outputs must be tensors".into()))
+                            .ok_or_else(|| Error::run("Scan outputs must be tensors"))
                     })
                     .collect::<Result<_>>()?,
             );
@@ -377,14 +373,14 @@ impl Exec<'_> {
     ) -> Result<Vec<Option<Value>>> {
         let k = a.num_scan_inputs;
         if k > vals.len() {
-            return Err(Error::Run("num_scan_inputs exceeds the inputs".into()));
+            return Err(Error::run("num_scan_inputs exceeds the inputs"));
         }
         let n_state = vals.len() - k;
         let scan_ins: Vec<&Tensor> = vals[n_state..]
             .iter()
             .map(|v| {
                 v.as_tensor()
-                    .ok_or_else(|| Error::Run("Scan inputs must be tensors".into()))
+                    .ok_or_else(|| Error::run("Scan inputs must be tensors"))
             })
             .collect::<Result<_>>()?;
         let axis_of = |j: usize, t: &Tensor| -> Result<usize> {
@@ -392,7 +388,7 @@ impl Exec<'_> {
             let r = t.rank() as i64;
             let ax = if ax < 0 { ax + r } else { ax };
             if !(0..r).contains(&ax) {
-                return Err(Error::Run(format!("scan axis {ax} out of range")));
+                return Err(Error::run(format!("scan axis {ax} out of range")));
             }
             Ok(ax as usize)
         };
@@ -419,7 +415,7 @@ impl Exec<'_> {
             for (j, v) in outs.enumerate() {
                 outs_acc[j].push(
                     v.into_tensor()
-                        .ok_or_else(|| Error::Run("Scan outputs must be tensors".into()))?,
+                        .ok_or_else(|| Error::run("Scan outputs must be tensors"))?,
                 );
             }
         }
@@ -449,9 +445,9 @@ impl Exec<'_> {
 fn empty_tensor(elem: ElemType) -> Result<Tensor> {
     if elem == ElemType::String {
         return Tensor::from_vec::<ort_core::RString>(&[0], vec![])
-            .map_err(|e| Error::Run(e.to_string()));
+            .map_err(|e| Error::run(e.to_string()));
     }
-    Tensor::from_bytes(elem, &[0], vec![]).map_err(|e| Error::Run(e.to_string()))
+    Tensor::from_bytes(elem, &[0], vec![]).map_err(|e| Error::run(e.to_string()))
 }
 
 /// Loop scan outputs: tensors stack along a new axis 0; anything else becomes a sequence.
@@ -478,9 +474,9 @@ fn stack_values(items: Vec<Value>, ty: &ort_core::TypeInfo) -> Result<Value> {
 fn scalar_bool(v: Option<&Value>, what: &str) -> Result<bool> {
     let t = v
         .and_then(|v| v.as_tensor())
-        .ok_or_else(|| Error::Run(format!("{what} must be a tensor")))?;
+        .ok_or_else(|| Error::run(format!("{what} must be a tensor")))?;
     if t.len() != 1 {
-        return Err(Error::Run(format!(
+        return Err(Error::run(format!(
             "{what} must have one element, has {}",
             t.len()
         )));
@@ -488,10 +484,10 @@ fn scalar_bool(v: Option<&Value>, what: &str) -> Result<bool> {
     Ok(match t.elem() {
         ElemType::Bool => t
             .as_slice::<bool>()
-            .map_err(|e| Error::Run(e.to_string()))?[0],
+            .map_err(|e| Error::run(e.to_string()))?[0],
         _ => {
             t.to_i64_vec()
-                .map_err(|e| Error::Run(format!("{what}: {e}")))?[0]
+                .map_err(|e| Error::run(format!("{what}: {e}")))?[0]
                 != 0
         }
     })
@@ -500,13 +496,13 @@ fn scalar_bool(v: Option<&Value>, what: &str) -> Result<bool> {
 fn scalar_i64(v: Option<&Value>, what: &str) -> Result<i64> {
     let t = v
         .and_then(|v| v.as_tensor())
-        .ok_or_else(|| Error::Run(format!("{what} must be a tensor")))?;
+        .ok_or_else(|| Error::run(format!("{what} must be a tensor")))?;
     let v = t
         .to_i64_vec()
-        .map_err(|e| Error::Run(format!("{what}: {e}")))?;
+        .map_err(|e| Error::run(format!("{what}: {e}")))?;
     v.first()
         .copied()
-        .ok_or_else(|| Error::Run(format!("{what} is empty")))
+        .ok_or_else(|| Error::run(format!("{what} is empty")))
 }
 
 /// A value fed to (or produced for) a graph input or output of type `ty`: a plain

@@ -7,7 +7,7 @@ use ort_core::{ElemType, RString, Tensor};
 use crate::error::{Error, Result};
 
 fn err(e: ort_core::Error) -> Error {
-    Error::Run(e.to_string())
+    Error::run(e.to_string())
 }
 
 /// `t` with `axis` removed, at position `index` along it.
@@ -28,7 +28,7 @@ pub fn take(t: &Tensor, axis: usize, index: usize) -> Result<Tensor> {
     let es = t.elem().size();
     let b = t
         .bytes()
-        .ok_or_else(|| Error::Run("control flow needs host tensors".into()))?;
+        .ok_or_else(|| Error::run("control flow needs host tensors"))?;
     let mut v = Vec::with_capacity(outer * inner * es);
     for o in 0..outer {
         v.extend_from_slice(&b[((o * n + index) * inner) * es..][..inner * es]);
@@ -40,14 +40,14 @@ pub fn take(t: &Tensor, axis: usize, index: usize) -> Result<Tensor> {
 pub fn stack(items: &[Tensor], axis: usize) -> Result<Tensor> {
     let first = items
         .first()
-        .ok_or_else(|| Error::Run("nothing to stack".into()))?;
+        .ok_or_else(|| Error::run("nothing to stack"))?;
     let shape = first.shape();
     if items
         .iter()
         .any(|t| t.shape() != shape || t.elem() != first.elem())
     {
-        return Err(Error::Run(
-            "stacked iteration outputs differ in shape or type".into(),
+        return Err(Error::run(
+            "stacked iteration outputs differ in shape or type",
         ));
     }
     let outer: usize = shape[..axis].iter().product::<i64>() as usize;
@@ -74,7 +74,7 @@ pub fn stack(items: &[Tensor], axis: usize) -> Result<Tensor> {
         .iter()
         .map(|t| {
             t.bytes()
-                .ok_or_else(|| Error::Run("control flow needs host tensors".into()))
+                .ok_or_else(|| Error::run("control flow needs host tensors"))
         })
         .collect::<Result<_>>()?;
     let mut v = Vec::with_capacity(outer * inner * es * items.len());

@@ -36,7 +36,7 @@ pub mod plan;
 pub mod profile;
 mod session;
 
-pub use error::{Error, Result};
+pub use error::{Context, Error, ErrorKind, Result};
 pub use explain::{Explain, ExplainNode};
 pub use model::{Model, ValueDecl};
 pub use ndarray;
@@ -57,10 +57,10 @@ pub fn value<T: Element, D: ndarray::Dimension>(a: ndarray::Array<T, D>) -> Valu
 
 /// A tensor value as an ndarray (copies the elements).
 pub fn array<T: Element>(v: &Value) -> Result<ndarray::ArrayD<T>> {
-    let t = v.tensor().map_err(|e| Error::Input(e.to_string()))?;
+    let t = v.tensor().map_err(|e| Error::input(e.to_string()))?;
     let dims: Vec<usize> = t.shape().iter().map(|&d| d as usize).collect();
-    let data = t.to_vec::<T>().map_err(|e| Error::Input(e.to_string()))?;
-    ndarray::ArrayD::from_shape_vec(dims, data).map_err(|e| Error::Input(e.to_string()))
+    let data = t.to_vec::<T>().map_err(|e| Error::input(e.to_string()))?;
+    ndarray::ArrayD::from_shape_vec(dims, data).map_err(|e| Error::input(e.to_string()))
 }
 
 #[cfg(test)]

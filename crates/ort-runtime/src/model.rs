@@ -18,5 +18,5 @@ pub fn load(path: &Path) -> Result<Model> {
 /// Writes `model` to `path` as an ONNX file.
 pub fn save(model: &Model, path: &Path) -> Result<()> {
     // The message names the file already.
-    ort_graph::save(model, path).map_err(Error::Io)
+    ort_graph::save(model, path).map_err(Error::io)
 }

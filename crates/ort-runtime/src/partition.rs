@@ -88,7 +88,7 @@ fn assign(
         }
         let view = graph_view(g, opsets, &names, outer);
         let cap = p.get_capability(&view).map_err(|e| {
-            Error::Partition(format!("provider {}: GetCapability failed: {e}", p.name()))
+            Error::partition(format!("provider {}: GetCapability failed: {e}", p.name()))
         })?;
         for grp in cap.groups.iter() {
             let idx: Vec<usize> = grp.iter().map(|&i| i as usize).collect();
@@ -142,7 +142,7 @@ fn assign(
                     .iter()
                     .map(|(p, r)| format!("{p}: {r}"))
                     .collect();
-                return Err(Error::Partition(format!(
+                return Err(Error::partition(format!(
                     "{} at opset {opset} with inputs [{}]: no provider can run it ({})",
                     node.describe(),
                     types.join(", "),

@@ -108,10 +108,7 @@ impl SessionBuilder {
         let profile = self.profile.take();
         let (model, reports, providers, warnings) = self.prepare(model)?;
         let file = file_of(&model);
-        let at_file = |e: Error| match e {
-            Error::Partition(m) => Error::Partition(format!("{file}: {m}")),
-            other => other,
-        };
+        let at_file = |e: Error| e.in_file(&file);
         let (g, opsets) = (&model.graph, &model.opsets);
         let parts = partition(g, opsets, &providers, &[]).map_err(at_file)?;
         let explain = Explain::new(g, &parts, &providers);
@@ -177,7 +174,7 @@ impl SessionBuilder {
                 self.level,
                 eval.as_ref().map(|e| e as &dyn ort_optimizer::Evaluator),
             )
-            .map_err(|e| Error::Optimize(format!("{file}: optimizer: {e}")))?;
+            .map_err(|e| Error::from(e).in_file(&file))?;
         if reports.iter().any(|r| r.changes > 0) && !model.opsets.contains_key(FUSED_DOMAIN) {
             let fused = model.graph.nodes.iter().any(uses_fused);
             if fused {
@@ -230,7 +227,7 @@ fn select_providers(
             .iter()
             .map(|d| d.display().to_string())
             .collect();
-        return Err(Error::Provider(format!(
+        return Err(Error::provider(format!(
             "no CPU provider found (searched {}); build it with `cargo xtask build` or point ORT_PROVIDER_PATH at the folder holding libort_provider_cpu.so",
             if searched.is_empty() { "nothing".into() } else { searched.join(", ") }
         )));
@@ -253,9 +250,8 @@ fn select_providers(
                 if cpu_fallback {
                     names.push("cpu".into());
                 } else if names.is_empty() {
-                    return Err(Error::Provider(
-                        "none of the requested providers can start and CPU fallback is disabled"
-                            .into(),
+                    return Err(Error::provider(
+                        "none of the requested providers can start and CPU fallback is disabled",
                     ));
                 }
             }
@@ -281,7 +277,7 @@ fn select_providers(
         match lib.create(&opts) {
             Ok(p) => out.push(p),
             Err(e) if name == "cpu" => {
-                return Err(Error::Provider(format!(
+                return Err(Error::provider(format!(
                     "the CPU provider failed to start: {e}"
                 )))
             }
@@ -347,10 +343,8 @@ impl Session {
             } else if let Some((_, id)) = self.plan.overridable.iter().find(|(n, _)| n == name) {
                 overrides.push((*id, v.clone()));
             } else {
-                return Err(Error::Input(format!(
-                    "{}: the model has no input named '{name}'",
-                    self.file
-                )));
+                let e = Error::input(format!("the model has no input named '{name}'"));
+                return Err(e.in_file(&self.file));
             }
         }
         let all = self.run_positional_with(by_pos, overrides)?;
@@ -366,10 +360,8 @@ impl Session {
                     .position(|d| d.name == *o)
                     .map(|i| all[i].clone())
                     .ok_or_else(|| {
-                        Error::Input(format!(
-                            "{}: the model has no output named '{o}'",
-                            self.file
-                        ))
+                        Error::input(format!("the model has no output named '{o}'"))
+                            .in_file(&self.file)
                     })
             })
             .collect()
@@ -381,23 +373,25 @@ impl Session {
         self.run_positional_with(inputs, vec![])
     }
 
+    /// Runs the plan; errors name the model file here, at the edge.
     fn run_positional_with(
         &self,
         inputs: Vec<Option<Value>>,
         overrides: Vec<(usize, Value)>,
     ) -> Result<Vec<Value>> {
         if inputs.len() != self.plan.inputs.len() {
-            return Err(Error::Input(format!(
-                "{}: expected {} inputs, got {}",
-                self.file,
+            let e = Error::input(format!(
+                "expected {} inputs, got {}",
                 self.plan.inputs.len(),
                 inputs.len()
-            )));
+            ));
+            return Err(e.in_file(&self.file));
         }
         for (d, v) in self.plan.input_decls.iter().zip(&inputs) {
             if let Some(v) = v {
-                check_input(d, v)
-                    .map_err(|e| Error::Input(format!("{}: input '{}': {e}", self.file, d.name)))?;
+                check_input(d, v).map_err(|e| {
+                    Error::input(format!("input '{}': {e}", d.name)).in_file(&self.file)
+                })?;
             }
         }
         let ex = Exec {
@@ -408,11 +402,7 @@ impl Session {
             &self.providers,
             Box::new(|| ex.run(&self.plan, inputs, vec![], overrides)),
         )
-        .map_err(|e| match e {
-            // The one-line message is built here, at the edge, with the file.
-            e @ (Error::Run(_) | Error::Step { .. }) => Error::Run(format!("{}: {e}", self.file)),
-            other => other,
-        })
+        .map_err(|e| e.in_file(&self.file))
     }
 
     /// Writes the profile now; returns its path (None when profiling is off).

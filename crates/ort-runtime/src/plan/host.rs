@@ -33,7 +33,7 @@ impl Draft<'_> {
             let (Some(AttrValue::Graph(sg)), Some(inner)) =
                 (node.attr(attr), parts.subgraph(i, attr))
             else {
-                return Err(Error::Partition(format!(
+                return Err(Error::partition(format!(
                     "{}: missing graph attribute '{attr}'",
                     node.describe()
                 )));
@@ -44,7 +44,7 @@ impl Draft<'_> {
                 .iter()
                 .map(|n| {
                     captured.get(n).copied().ok_or_else(|| {
-                        Error::Partition(format!(
+                        Error::partition(format!(
                             "{}: subgraph reads '{n}', which is not defined",
                             node.describe()
                         ))
@@ -64,7 +64,7 @@ impl Draft<'_> {
                 body: sub("body")?,
                 attrs: scan_attrs(node, self.planner.opsets.get("").copied().unwrap_or(0))?,
             },
-            other => return Err(Error::Partition(format!("the host cannot run {other}"))),
+            other => return Err(Error::partition(format!("the host cannot run {other}"))),
         };
         // Control-flow outputs are always host values.
         let outputs = node.outputs.iter().map(|o| self.values.id(o)).collect();
@@ -85,7 +85,7 @@ fn scan_attrs(node: &Node, opset: i64) -> Result<ScanAttrs> {
         .attr_opt_int("num_scan_inputs")
         .ok()
         .flatten()
-        .ok_or_else(|| Error::Partition(format!("{}: missing num_scan_inputs", node.describe())))?;
+        .ok_or_else(|| Error::partition(format!("{}: missing num_scan_inputs", node.describe())))?;
     let ints = |n: &str| {
         node.attr_ints(n)
             .ok()

@@ -193,7 +193,7 @@ impl Draft<'_> {
             outputs: u.outs.iter().map(|s| RString::from(s.as_str())).collect(),
         };
         let part = provider.compile(&fused).map_err(|e| {
-            Error::Partition(format!(
+            Error::partition(format!(
                 "provider {} failed to compile {}: {e}",
                 provider.name(),
                 g.nodes[u.nodes[0]].describe()
@@ -244,7 +244,7 @@ impl Draft<'_> {
             {
                 let from = self.device_of[src];
                 let p = self.copier(from, to).ok_or_else(|| {
-                    Error::Partition(format!("no provider can copy {from:?} to {to:?}"))
+                    Error::partition(format!("no provider can copy {from:?} to {to:?}"))
                 })?;
                 let via = self.planner.providers[p].clone();
                 constant_copies.push(ConstantCopy { src, dst, via, to });

@@ -45,7 +45,7 @@ impl Draft<'_> {
             return Ok(c);
         }
         let hops = route(from, dev, |a, b| self.copier(a, b)).ok_or_else(|| {
-            Error::Partition(format!(
+            Error::partition(format!(
                 "no provider can copy '{}' from {from:?} to {dev:?}",
                 self.values.names[src]
             ))
@@ -73,9 +73,9 @@ impl Draft<'_> {
             // Initializers move once per session, not once per run.
             let t = v
                 .as_tensor()
-                .ok_or_else(|| Error::Partition("only tensors can be copied".into()))?;
+                .ok_or_else(|| Error::partition("only tensors can be copied"))?;
             let moved = via.transfer(t, to).map_err(|e| {
-                Error::Partition(format!("uploading '{}': {e}", self.values.names[src]))
+                Error::partition(format!("uploading '{}': {e}", self.values.names[src]))
             })?;
             self.values.constants.push((dst, Value::Tensor(moved)));
         } else {

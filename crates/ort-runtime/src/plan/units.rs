@@ -127,7 +127,7 @@ pub fn order(g: &Graph, us: &[Unit]) -> Result<Vec<usize>> {
         }
     }
     if order.len() != us.len() {
-        return Err(Error::Partition(format!(
+        return Err(Error::partition(format!(
             "graph '{}': the claimed partitions depend on each other in a cycle",
             g.name
         )));

@@ -78,7 +78,7 @@ impl Values {
     /// The id of `name`, which must be defined.
     pub fn require(&self, name: &str, what: &str) -> Result<usize> {
         self.id(name)
-            .ok_or_else(|| Error::Partition(format!("{what} '{name}' is not defined")))
+            .ok_or_else(|| Error::partition(format!("{what} '{name}' is not defined")))
     }
 
     /// A new value, `src` moved to another memory, named after it.
