@@ -1,3 +1,6 @@
+//! GRU: X·Wᵀ for all steps up front, then per step a GEMM of h by Rᵀ and the z, r, h gate
+//! update, the reset applied before or after the hidden projection (linear_before_reset).
+
 use ort_core::{ElemType, Error, Value};
 
 use super::{Common, Real, RNN_TYPES};

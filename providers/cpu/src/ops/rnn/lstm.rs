@@ -1,3 +1,6 @@
+//! LSTM: X·Wᵀ for all steps up front, then per step a GEMM accumulating h·Rᵀ and the
+//! peephole gate update of c and h (with optional coupled input and forget gates).
+
 use ort_core::{ElemType, Error, Value};
 
 use super::{read, Common, Real, RNN_TYPES};

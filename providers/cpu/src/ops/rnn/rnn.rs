@@ -1,3 +1,6 @@
+//! RNN: per step H = f(clip(X·Wᵀ + H·Rᵀ + Wb + Rb)), tanh by default, with X·Wᵀ for all
+//! steps in one GEMM and H·Rᵀ accumulated by a GEMM per step, per direction.
+
 use ort_core::{ElemType, Error, Value};
 
 use super::{Common, Real, RNN_TYPES};
