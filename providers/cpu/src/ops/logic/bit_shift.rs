@@ -1,3 +1,6 @@
+//! BitShift: broadcasting `<<` or `>>` in the element's own type (arithmetic right shift
+//! for signed ones); shifts outside [0, bit width) leave only the sign fill.
+
 use ort_core::{Error, Value};
 
 use super::bitwise::INTS;

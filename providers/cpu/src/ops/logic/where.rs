@@ -1,3 +1,6 @@
+//! Where: condition, X and Y broadcast as ndarray views and zipped elementwise into the
+//! output (a parallel Zip for large outputs), cloning elements of any type.
+
 use ndarray::{ArrayViewD, ArrayViewMutD, IxDyn, Zip};
 use ort_core::{Error, Value};
 

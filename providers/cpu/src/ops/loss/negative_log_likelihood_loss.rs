@@ -1,3 +1,6 @@
+//! NegativeLogLikelihoodLoss: `-input[n, target, d] · weight[target]` gathered in f64,
+//! skipping ignore_index, then no reduction, a sum or the weight-normalized mean.
+
 use ort_core::Value;
 
 use super::{f64s, float_tensor, loss_dims, nll, LossAttrs};

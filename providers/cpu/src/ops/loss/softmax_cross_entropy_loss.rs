@@ -1,3 +1,6 @@
+//! SoftmaxCrossEntropyLoss: log-softmax over the class axis by a max-shifted log-sum-exp
+//! in f64, then the shared weighted negative log likelihood and reduction.
+
 use ort_core::Value;
 
 use super::{f64s, float_tensor, loss_dims, nll, LossAttrs};

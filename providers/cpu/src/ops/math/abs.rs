@@ -1,3 +1,6 @@
+//! Abs: clears the sign bit of floats, `wrapping_abs` for signed integers (MIN stays
+//! MIN), and returns unsigned inputs unchanged.
+
 use ort_core::ElemType::*;
 use ort_core::Value;
 

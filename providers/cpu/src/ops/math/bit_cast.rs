@@ -1,3 +1,6 @@
+//! BitCast: copies the raw bytes under a type of the same bit width, renormalizing only
+//! 4- and 2-bit values (a byte each, sign-extended or masked) and bools (0 or 1).
+
 use ort_core::{ElemType, Error, Tensor, Value};
 
 use super::convert::wrap_bits;

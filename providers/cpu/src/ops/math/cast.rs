@@ -1,3 +1,6 @@
+//! Cast: `convert::cast_with` (ONNX Runtime's rules: floats to integers truncate through
+//! i64, small floats go through f32), with the `saturate` and `round_mode` attributes.
+
 use ort_core::{ElemType, Error, Value};
 
 use super::convert::{cast_with, CastOpts, E8M0Round};

@@ -1,3 +1,5 @@
+//! CastLike: Cast to the second input's element type, through the same `cast_with`.
+
 use ort_core::Value;
 
 use super::cast::cast_opts;

@@ -1,3 +1,6 @@
+//! Clip: elementwise `min(max(x, lo), hi)` by plain comparisons, so NaN passes through;
+//! bounds from attributes before opset 11, from optional scalar inputs after.
+
 use ort_core::{Error, Tensor, Value};
 
 use crate::kernel::{input, one, opt_input, Ctx, Kernel, Outputs};

@@ -1,3 +1,6 @@
+//! CumProd: CumSum's sequential scan along the axis, with multiplication (wrapping for
+//! integers) from the identity 1.
+
 use super::cum_sum::Cumulative;
 use crate::ops::{LATEST, NUMERIC};
 

@@ -1,3 +1,6 @@
+//! CumSum: a sequential running sum (or product) along the axis for each inner index,
+//! with exclusive (identity first) and reverse variants; integers wrap.
+
 use ort_core::{Error, Value};
 
 use crate::kernel::{input, one, Ctx, Kernel, Outputs};

@@ -1,3 +1,5 @@
+//! Det: LU decomposition with partial pivoting, in f64, of each trailing square matrix.
+
 use ort_core::{Error, Value};
 
 use crate::kernel::{input, one, Ctx, Kernel, Outputs};

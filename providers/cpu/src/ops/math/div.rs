@@ -1,3 +1,6 @@
+//! Div: floats divide through f64 (`arith`); integers divide in their own type after
+//! rejecting zero divisors, with MIN / -1 wrapping to MIN.
+
 use ort_core::{Error, Value};
 
 use super::arith::arith;

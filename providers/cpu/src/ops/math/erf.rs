@@ -1,3 +1,6 @@
+//! Erf by fdlibm's s_erf.c rational approximations in f64 (f32 inputs widened), with a
+//! split-exponent erfc tail for f64 accuracy and a single exp for f32.
+
 // The coefficients below are kept exactly as published.
 #![allow(clippy::excessive_precision)]
 

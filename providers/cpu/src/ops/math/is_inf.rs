@@ -1,3 +1,5 @@
+//! IsInf: per-element float classification (float8 by bit pattern), kept by sign.
+
 use ort_core::Value;
 
 use super::is_nan::{classify, FLOATS_F8};

@@ -1,3 +1,5 @@
+//! IsNaN: per-element float classification, float8 formats read from their bit patterns.
+
 use ort_core::ElemType::*;
 use ort_core::{ElemType, Error, Tensor, Value};
 

@@ -1,3 +1,5 @@
+//! Neg: float negation, and wrapping `0 - x` for signed integers (MIN stays MIN).
+
 use ort_core::Value;
 
 use crate::kernel::{input, one, Ctx, Kernel, Outputs};

@@ -1,3 +1,6 @@
+//! Pow: `powf` for f32 and f64 (a plain square for a scalar exponent 2), wrapping i64
+//! integer powers for integer pairs, and other type mixes through f64 `powf`.
+
 use ort_core::ElemType::{self, *};
 use ort_core::{Error, Tensor, Value};
 

@@ -1,3 +1,6 @@
+//! PRelu: broadcasting `x < 0 ? slope · x : x` (wrapping multiply for integers),
+//! rejecting slopes that would enlarge the output shape.
+
 use ort_core::{Error, Value};
 
 use crate::kernel::{input, one, Ctx, Kernel, Outputs};

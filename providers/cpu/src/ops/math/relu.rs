@@ -1,3 +1,5 @@
+//! Relu: elementwise `x > 0 ? x : 0` (NaN gives 0), in parallel chunks when large.
+
 use ort_core::Value;
 
 use crate::kernel::{input, one, Ctx, Kernel, Outputs};

@@ -1,3 +1,5 @@
+//! Shrink: a piecewise-linear soft threshold evaluated in f64 and cast back per element.
+
 use ort_core::Value;
 
 use crate::kernel::{input, one, Ctx, Kernel, Outputs};

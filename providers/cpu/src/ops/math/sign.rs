@@ -1,3 +1,5 @@
+//! Sign: elementwise comparisons with zero giving -1 or 1, zero and NaN passed through.
+
 use ort_core::Value;
 
 use crate::kernel::{input, one, Ctx, Kernel, Outputs};

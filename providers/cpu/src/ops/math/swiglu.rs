@@ -1,3 +1,6 @@
+//! SwiGLU: `a / (1 + exp(-alpha·a)) · b` elementwise in parallel chunks, in f64 for
+//! doubles and f32 for float, f16 and bf16.
+
 use half::{bf16, f16};
 use ort_core::{ElemType, Error, Value};
 

@@ -1,3 +1,5 @@
+//! ArrayFeatureExtractor: copies the indexed columns of the last axis, row by row.
+
 use ort_core::{Error, Value};
 
 use crate::kernel::{input, one, Ctx, Kernel, Outputs};

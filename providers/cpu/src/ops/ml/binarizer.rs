@@ -1,3 +1,5 @@
+//! Binarizer: elementwise threshold test in f64, writing 1 or 0 in the input's type.
+
 use ort_core::Value;
 
 use crate::kernel::{input, one, Ctx, Kernel, Outputs};

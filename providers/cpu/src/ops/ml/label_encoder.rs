@@ -1,3 +1,6 @@
+//! LabelEncoder: a HashMap built at load time from keys (integers, canonical float bits,
+//! strings) to value indices; unknown keys get the default value.
+
 use std::collections::HashMap;
 
 use ort_core::abi::RString;

@@ -1,3 +1,6 @@
+//! TreeEnsemble: the tensor attributes become the shared `tree::Forest`, walked per row
+//! through every tree, leaf weights aggregated per target, then the post transform.
+
 use ort_core::{Error, Tensor, Value};
 
 use super::tree::{rows_cols, Agg, Child, Cmp, Forest, Node, Post};

@@ -1,3 +1,6 @@
+//! TreeEnsembleClassifier: leaf weights summed per class over the shared forest walk, the
+//! arg-max label (or a threshold for one-score binary models), then the post transform.
+
 use ort_core::abi::RString;
 use ort_core::{Error, Tensor, Value};
 

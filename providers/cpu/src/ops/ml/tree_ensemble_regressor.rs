@@ -1,3 +1,6 @@
+//! TreeEnsembleRegressor: the shared forest walk with SUM, AVERAGE, MIN or MAX of leaf
+//! weights, plus base values and the post transform, output in f32.
+
 use ort_core::{Error, Value};
 
 use super::tree::{base_values, legacy_forest, rows_cols, Agg, Forest, Post};

@@ -1,3 +1,6 @@
+//! AveragePool: window sums by the shared `pool::stencil` (rows folded first), divided by
+//! the tap count with or without padding; planes in parallel.
+
 use ort_core::{Error, Value};
 
 use super::pool::{stencil, Pool, Span};

@@ -1,3 +1,6 @@
+//! BatchNormalization: `y = x·a + b` with scale, bias, mean and variance folded per
+//! channel; training uses two-pass batch statistics and blends running ones by momentum.
+
 use ort_core::{Error, Tensor, Value};
 
 use super::{data, narrow, output, Flt, PAR_WORK};

@@ -1,3 +1,6 @@
+//! Conv: Winograd F(4×4, 3×3) for constant 3×3 stride-1 weights, else GEMM over shifted
+//! rows or im2col with prepacked weights; depthwise by channel-lane or plane stencils.
+
 use ort_core::{Error, Value};
 use std::sync::atomic::{AtomicBool, Ordering};
 

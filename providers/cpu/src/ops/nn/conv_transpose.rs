@@ -1,3 +1,6 @@
+//! ConvTranspose: per image and group one GEMM `Wᵀ·X` into columns, then col2im adds
+//! each kernel tap's row into the output, channels in parallel.
+
 use ort_core::{Error, Value};
 use rayon::prelude::*;
 

@@ -1,3 +1,6 @@
+//! Dropout: identity at inference; in training a SplitMix64 mask keeps each element with
+//! probability 1 - ratio and scales the kept ones by 1 / (1 - ratio).
+
 use ort_core::{ElemType, Error, Value};
 
 use super::{data, output};

@@ -1,3 +1,6 @@
+//! Gelu: `x·Φ(x)` by erf (rational approximation in f32, series or continued fraction in
+//! f64) or by the tanh approximation, over parallel vectorized chunks.
+
 use ort_core::ElemType::F32;
 use ort_core::{Error, Value};
 

@@ -1,3 +1,6 @@
+//! Gemm: β·C broadcast into the output, then α·op(A)·op(B) accumulated by `blas::gemm`
+//! for floats or a wrapping integer loop; FusedGemm adds an activation.
+
 use ort_core::ElemType::*;
 use ort_core::{ElemType, Error, Tensor, Value};
 

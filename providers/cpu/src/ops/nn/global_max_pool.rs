@@ -1,3 +1,5 @@
+//! GlobalMaxPool: the maximum of each (N, C) plane, taken in eight vectorizable lanes.
+
 use ort_core::Value;
 
 use super::global_average_pool::global_shape;

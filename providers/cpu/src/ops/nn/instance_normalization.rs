@@ -1,3 +1,6 @@
+//! InstanceNormalization: two-pass mean and variance per (N, C) plane, then one fused
+//! scale-and-shift pass; planes in parallel.
+
 use ort_core::{Error, Value};
 use rayon::prelude::*;
 

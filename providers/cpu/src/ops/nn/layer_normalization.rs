@@ -1,3 +1,6 @@
+//! LayerNormalization: per row over the trailing axes, a two-pass mean and variance, then
+//! one normalize-scale-shift pass; rows in parallel, Mean and InvStdDev on request.
+
 use ort_core::{ElemType, Error, Value};
 
 use super::{data, expand, narrow, output, sum_by, Flt, PAR_WORK};

@@ -1,3 +1,6 @@
+//! MatMul: numpy-broadcast batches of `blas::gemm` (folded into one tall product when B
+//! is shared), a prepacked constant f32 B, and a wrapping loop for integers.
+
 use ort_core::ElemType::*;
 use ort_core::{ElemType, Error, PodElement, Tensor, Value};
 

@@ -1,3 +1,6 @@
+//! MaxPool: window maxima by the shared `pool::stencil`, or a per-window scan when
+//! indices are wanted; f32 without indices takes AVX-512 channel-lane or row kernels.
+
 use ort_core::ElemType::*;
 use ort_core::{ElemType, Error, PodElement, Tensor, Value};
 

@@ -1,3 +1,6 @@
+//! Softmax, LogSoftmax and Hardmax per vector: max-shifted exp (vectorized in f32), then
+//! 1/sum scaling or log-sum-exp subtraction; f16/bf16 Softmax rounds as ONNX's reference.
+
 use ort_core::{ElemType, Error, Tensor, Value};
 
 use super::{data, output, sum_by, Flt, PAR_WORK};

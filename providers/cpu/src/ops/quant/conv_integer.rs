@@ -1,3 +1,6 @@
+//! ConvInteger: zero points subtracted, then im2col and an exact f64 product per group
+//! (`conv_geom`), wrapped to int32 as a 32-bit accumulator would be.
+
 use ort_core::ElemType::{I8, U8};
 use ort_core::{Error, Value};
 

@@ -1,3 +1,6 @@
+//! DequantizeLinear: `(x - zero_point) · scale` in f32 per tensor, axis or block, rounded
+//! once to the output type; results of all-constant inputs are cached.
+
 use half::{bf16, f16};
 use ort_core::ElemType::{self, *};
 use std::sync::OnceLock;

@@ -1,3 +1,6 @@
+//! DynamicQuantizeLinear: uint8 scale and zero point from the input's range widened to
+//! include 0, then round-half-even quantization with saturation.
+
 use ort_core::ElemType::F32;
 use ort_core::{Tensor, Value};
 

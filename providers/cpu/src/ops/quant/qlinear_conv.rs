@@ -1,3 +1,6 @@
+//! QLinearConv: exact integer convolution of zero-point-centered operands (`conv_geom`),
+//! int32 bias added, requantized by one f32 multiplier per channel (round half even).
+
 use ort_core::ElemType::{I8, U8};
 use ort_core::{Error, Value};
 

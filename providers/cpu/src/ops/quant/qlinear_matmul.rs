@@ -1,3 +1,6 @@
+//! QLinearMatMul: exact f64 batched product of zero-point-centered operands wrapped to
+//! int32, requantized by one f32 multiplier per output element (round half even).
+
 use ort_core::ElemType::{I8, U8};
 use ort_core::{Error, Value};
 

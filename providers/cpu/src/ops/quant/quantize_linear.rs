@@ -1,3 +1,6 @@
+//! QuantizeLinear: `saturate(round_half_even(x / scale) + zero_point)` per tensor, axis
+//! or block; float8 and float4 targets are encoded from x / scale by `MiniFloat`.
+
 use half::{bf16, f16};
 use ort_core::ElemType::{self, *};
 use ort_core::{Error, Value};

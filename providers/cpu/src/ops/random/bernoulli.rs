@@ -1,3 +1,5 @@
+//! Bernoulli: one uniform f64 draw per element from a (seeded) StdRng, 1 when below p.
+
 use ort_core::{ElemType, Error, Value};
 use rand::Rng;
 

@@ -1,3 +1,6 @@
+//! Multinomial: inverse-CDF sampling, a binary search of uniform draws in each row's
+//! cumulative sums of max-shifted exp(x).
+
 use ort_core::{ElemType, Error, Value};
 use rand::Rng;
 

@@ -1,3 +1,6 @@
+//! RandomNormal(Like): `mean + scale · z` with z from rand_distr's StandardNormal on a
+//! (seeded) StdRng, drawn in f64 and narrowed to the output type.
+
 use ort_core::{ElemType, Error, Value};
 use rand_distr::{Distribution, StandardNormal};
 

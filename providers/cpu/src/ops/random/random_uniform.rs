@@ -1,3 +1,6 @@
+//! RandomUniform(Like): `low + (high - low) · u` with u a uniform f64 in [0, 1) from a
+//! (seeded) StdRng, narrowed to the output type.
+
 use ort_core::{ElemType, Error, Value};
 use rand::Rng;
 

@@ -1,3 +1,6 @@
+//! ConcatFromSequence: for each outer index, copies every item's contiguous block along
+//! `axis` in turn; `new_axis` stacks by first giving each item a size-1 axis there.
+
 use ort_core::{Error, Tensor, Value};
 
 use super::seq_input;

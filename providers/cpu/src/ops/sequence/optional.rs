@@ -1,3 +1,6 @@
+//! Optional: boxes a clone of the input value into an optional, or makes an empty
+//! optional when the input is left out.
+
 use ort_core::abi::{RBox, ROption};
 use ort_core::{Error, Value};
 

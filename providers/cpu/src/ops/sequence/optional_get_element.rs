@@ -1,3 +1,6 @@
+//! OptionalGetElement: clones the value an optional holds (an error when it is empty),
+//! and passes a plain tensor or sequence through as a clone.
+
 use ort_core::{Error, Value};
 
 use crate::kernel::{Ctx, Kernel, Outputs};

@@ -1,3 +1,6 @@
+//! OptionalHasElement: a bool scalar by matching the input: an optional's is_some, true
+//! for a plain tensor or sequence, false when the input is left out.
+
 use ort_core::{Tensor, Value};
 
 use crate::kernel::{one, Ctx, Kernel, Outputs};

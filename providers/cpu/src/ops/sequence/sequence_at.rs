@@ -1,3 +1,6 @@
+//! SequenceAt: clones the item at `position`, bounds-checked and normalized against the
+//! sequence length (negative counts from the back).
+
 use ort_core::Value;
 
 use super::{position, seq_input};

@@ -1,3 +1,6 @@
+//! SequenceConstruct: clones the input tensors, in order, into a new sequence after
+//! checking that each shares the first one's element type.
+
 use ort_core::{Error, Value};
 
 use super::{check_item, item_elem, seq};

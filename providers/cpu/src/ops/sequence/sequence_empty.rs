@@ -1,3 +1,6 @@
+//! SequenceEmpty: returns an empty sequence typed by the `dtype` attribute, resolved once
+//! when the kernel is built (float by default).
+
 use ort_core::{ElemType, Error, Value};
 
 use super::seq;

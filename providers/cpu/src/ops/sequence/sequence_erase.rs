@@ -1,3 +1,6 @@
+//! SequenceErase: copies the item list and removes the item at the normalized `position`
+//! (the last by default) with Vec::remove.
+
 use ort_core::{Error, Value};
 
 use super::{position, seq, seq_input};

@@ -1,3 +1,6 @@
+//! SequenceInsert: builds a new item list from the items before `position`, the checked
+//! tensor, then the rest (appending by default).
+
 use ort_core::{ElemType, Error, Value};
 
 use super::{check_item, item_elem, position, seq, seq_input};

@@ -1,3 +1,5 @@
+//! SequenceLength: the length of the sequence's item list, as an int64 scalar.
+
 use ort_core::{Tensor, Value};
 
 use super::seq_input;

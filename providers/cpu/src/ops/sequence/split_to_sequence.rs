@@ -1,3 +1,6 @@
+//! SplitToSequence: cuts the tensor along `axis` into consecutive slices (unit,
+//! equal-chunk or listed lengths), each copied as one block per outer index.
+
 use ort_core::{Error, Value};
 
 use super::{seq, slice_axis};

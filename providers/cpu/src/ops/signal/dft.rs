@@ -1,3 +1,6 @@
+//! DFT: one planned rustfft FFT in f64 of dft_length (zero-padded or truncated) per line,
+//! scaled by 1/n when inverse; a onesided inverse first rebuilds the Hermitian spectrum.
+
 use ort_core::{Error, Value};
 use rustfft::num_complex::Complex;
 use rustfft::FftPlanner;

@@ -1,3 +1,6 @@
+//! MelWeightMatrix: triangular filters between edges spaced evenly on the HTK mel scale
+//! and floored to linear-bin indices, rising then falling linearly, computed in f64.
+
 use ort_core::{ElemType, Error, Value};
 
 use super::{from_f64s, scalar_float, scalar_int};

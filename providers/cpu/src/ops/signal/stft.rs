@@ -1,3 +1,6 @@
+//! STFT: each frame at frame_step times the window (ones by default) goes through one
+//! planned rustfft forward FFT in f64, keeping frame_length / 2 + 1 bins when onesided.
+
 use ort_core::{Error, Value};
 use rustfft::num_complex::Complex;
 use rustfft::FftPlanner;

@@ -1,3 +1,6 @@
+//! Hann, Hamming and Blackman windows as a three-term cosine series Σ aₖ·cos(2πkn/d) in
+//! f64, with d = size (periodic) or size − 1 (symmetric).
+
 use std::f64::consts::PI;
 
 use ort_core::{ElemType, Error, Value};

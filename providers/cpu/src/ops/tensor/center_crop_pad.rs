@@ -1,3 +1,6 @@
+//! CenterCropPad: an odometer walk over output coordinates, each read from the input at a
+//! per-axis centered shift, or set to the default (zero) value when outside it.
+
 use ort_core::{Error, Value};
 
 use super::{ints_input, norm_axes};

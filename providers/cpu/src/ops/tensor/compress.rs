@@ -1,3 +1,6 @@
+//! Compress: lists the indices whose condition is non-zero, then copies the matching
+//! blocks of each outer index into the output.
+
 use ort_core::{Error, Value};
 
 use super::indexing::gather_blocks;

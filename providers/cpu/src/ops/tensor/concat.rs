@@ -1,3 +1,6 @@
+//! Concat: copies each input's block into every output row, in parallel chunks of rows,
+//! or for a single row of wide planes, by per-thread column ranges to keep caches warm.
+
 use ort_core::{Error, Tensor, Value};
 
 use crate::kernel::{one, Ctx, Kernel, Outputs};

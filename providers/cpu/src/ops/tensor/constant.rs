@@ -1,3 +1,6 @@
+//! Constant: builds the tensor once, at kernel build time, from the one value attribute
+//! set, and returns a clone of it on each call.
+
 use ort_core::abi::RString;
 use ort_core::{Error, Tensor, Value};
 

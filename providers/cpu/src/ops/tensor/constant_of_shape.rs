@@ -1,3 +1,6 @@
+//! ConstantOfShape: allocates a tensor of the input shape and fills it with the one
+//! element of the `value` attribute (float 0 by default), taking its type.
+
 use ort_core::{Error, Tensor, Value};
 
 use super::ints_input;

@@ -1,3 +1,6 @@
+//! Expand: a strided copy over the broadcast shape in which broadcast dimensions get
+//! stride 0 (a zero-copy view when the result is one contiguous run).
+
 use ort_core::{Error, Value};
 
 use super::{ints_input, strided};

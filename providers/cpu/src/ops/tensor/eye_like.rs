@@ -1,3 +1,6 @@
+//! EyeLike: zero-fills a 2-D tensor of the input's shape and sets a one at (i, i + k) for
+//! each row i where that column exists.
+
 use ort_core::{ElemType, Error, Value};
 
 use crate::kernel::{input, one, Ctx, Kernel, Outputs};

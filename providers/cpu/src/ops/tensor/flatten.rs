@@ -1,3 +1,6 @@
+//! Flatten: a zero-copy reshape to [product of the dimensions before `axis`, product of
+//! the rest].
+
 use ort_core::{Error, Value};
 
 use crate::kernel::{input, one, Ctx, Kernel, Outputs};

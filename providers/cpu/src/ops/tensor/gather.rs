@@ -1,3 +1,6 @@
+//! Gather: copies whole inner rows of the data selected by (possibly negative) indices
+//! along one axis, in parallel chunks of rows when the output is large.
+
 use ort_core::{Error, Value};
 
 use crate::kernel::{input, one, Ctx, Kernel, Outputs};

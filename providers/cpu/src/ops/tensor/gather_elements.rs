@@ -1,3 +1,6 @@
+//! GatherElements: an odometer over the indices gives each element's source offset (its
+//! coordinate on `axis` replaced by the index), then copies those single elements.
+
 use ort_core::{Error, Value};
 
 use super::indexing::{element_offsets, gather_blocks, norm_index};

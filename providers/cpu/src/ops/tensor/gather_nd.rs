@@ -1,3 +1,6 @@
+//! GatherND: turns each index tuple (batch axes walked in step) into a flat offset
+//! through row-major strides, then copies the block of trailing dimensions it selects.
+
 use ort_core::{Error, Value};
 
 use super::indexing::{gather_blocks, norm_index};

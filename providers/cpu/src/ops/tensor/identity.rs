@@ -1,3 +1,6 @@
+//! Identity: returns a clone of the input value (tensor, sequence or optional), which
+//! shares its data rather than copying it.
+
 use ort_core::{Error, Value};
 
 use crate::kernel::{Ctx, Kernel, Outputs};

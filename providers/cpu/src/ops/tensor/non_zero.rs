@@ -1,3 +1,6 @@
+//! NonZero: one scan collects the flat positions of non-zero elements, then unravels each
+//! into per-axis coordinates by repeated division into a [rank, n] int64 tensor.
+
 use ort_core::{ElemType, Error, Value};
 
 use crate::kernel::{input, one, Ctx, Kernel, Outputs};

@@ -1,3 +1,6 @@
+//! OneHot: fills the output with `off`, then for each in-range index (negatives wrapped
+//! by depth) writes `on` at its position on the new depth axis.
+
 use ort_core::{Error, Value};
 
 use super::indexing::{to_f64_vec, to_i64_lossy};

@@ -1,3 +1,6 @@
+//! Pad: per axis, precomputes the source offset of each output position (constant, edge,
+//! reflect or wrap), then fills the output row by row along the last axis.
+
 use ort_core::{Error, Tensor, Value};
 
 use super::{ints_input, norm_axes};

@@ -1,3 +1,6 @@
+//! Range: length ceil((limit − start) / delta) in f64, then values from repeatedly adding
+//! delta in the element type (wrapping for integers), as the spec's loop does.
+
 use ort_core::ElemType::{self, *};
 use ort_core::{Error, Tensor, Value};
 

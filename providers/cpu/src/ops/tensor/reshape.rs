@@ -1,3 +1,6 @@
+//! Reshape: a zero-copy view of the input's buffer under the target shape, 0 taking the
+//! input dimension (unless allowzero) and one -1 inferred from the element count.
+
 use ort_core::{Error, Value};
 
 use super::ints_input;

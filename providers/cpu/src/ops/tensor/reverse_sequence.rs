@@ -1,3 +1,6 @@
+//! ReverseSequence: copies each (time, batch) block from time l − 1 − t while t < l, the
+//! batch entry's length, and from t itself after, in time-major or batch-major layout.
+
 use ort_core::{Error, Value};
 
 use crate::kernel::{input, one, Ctx, Kernel, Outputs};

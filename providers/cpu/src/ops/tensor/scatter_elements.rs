@@ -1,3 +1,6 @@
+//! ScatterElements (and Scatter): an odometer over the indices gives each update's flat
+//! offset, then a copy of the data takes the updates in order, combined by the reduction.
+
 use ort_core::{Error, Value};
 
 use super::indexing::{element_offsets, norm_index, scatter_blocks, Reduction};

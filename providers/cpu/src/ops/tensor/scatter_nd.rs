@@ -1,3 +1,6 @@
+//! ScatterND: index tuples become flat offsets through row-major strides, then a copy of
+//! the data takes each update block at its offset in order, combined by the reduction.
+
 use ort_core::{Error, Value};
 
 use super::gather_nd::nd_offsets;

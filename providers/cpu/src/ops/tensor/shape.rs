@@ -1,3 +1,6 @@
+//! Shape: copies the input's dimensions from `start` to `end`, clamped like Python
+//! slices, into a 1-D int64 tensor.
+
 use ort_core::Value;
 
 use crate::kernel::{input, one, Ctx, Kernel, Outputs};

@@ -1,3 +1,5 @@
+//! Size: the input's element count, as an int64 scalar.
+
 use ort_core::Value;
 
 use crate::kernel::{input, one, Ctx, Kernel, Outputs};

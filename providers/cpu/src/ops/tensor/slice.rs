@@ -1,3 +1,6 @@
+//! Slice: clamps each axis's start, end and step as ONNX specifies, then makes one
+//! strided copy (a zero-copy view when the result is one contiguous run).
+
 use ort_core::{Error, Value};
 
 use super::{ints_input, norm_axes, strided};

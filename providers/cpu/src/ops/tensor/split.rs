@@ -1,3 +1,6 @@
+//! Split: works out the piece sizes, then takes each piece as a strided [outer, piece]
+//! copy of the input (a zero-copy view when the piece is contiguous).
+
 use ort_core::{Error, Value};
 
 use super::{strided, IntsArg};

@@ -1,3 +1,6 @@
+//! Squeeze: a zero-copy reshape that drops the given size-1 axes, or every size-1 axis
+//! when none are given.
+
 use ort_core::{Error, Value};
 
 use super::{norm_axes, IntsArg};

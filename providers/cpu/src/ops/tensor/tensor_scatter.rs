@@ -1,3 +1,6 @@
+//! TensorScatter: block-copies update rows into a copy of the cache at the batch's write
+//! index plus the row offset (modulo the cache length when circular).
+
 use ort_core::{Error, Value};
 
 use super::indexing::{scatter_blocks, Reduction};

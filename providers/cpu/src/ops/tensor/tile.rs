@@ -1,3 +1,6 @@
+//! Tile: one strided copy over interleaved [repeat, dim] axes in which each repeat axis
+//! has stride 0, so every tile rereads the same input.
+
 use ort_core::{Error, Value};
 
 use super::{ints_input, strided};

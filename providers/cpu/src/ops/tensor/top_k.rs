@@ -1,3 +1,6 @@
+//! TopK: per line along the axis, select_nth_unstable partitions out the k best, which
+//! are then sorted, ties broken by the lower index and NaN ordered after every number.
+
 use std::cmp::Ordering;
 
 use ort_core::{Error, Value};

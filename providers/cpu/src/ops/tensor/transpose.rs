@@ -1,3 +1,6 @@
+//! Transpose: a strided copy of the permuted view, or, when the input's unit-stride axis
+//! is not last in the output, a copy in 32×32 tiles run in parallel over slabs.
+
 use ort_core::{Error, Value};
 
 use super::strided;

@@ -1,3 +1,6 @@
+//! Trilu: for each matrix of the last two axes, copies element (i, j) when j − i ≥ k
+//! (upper) or j − i ≤ k (lower) and writes the default (zero) value elsewhere.
+
 use ort_core::{Error, Value};
 
 use crate::kernel::{input, one, opt_input, Ctx, Kernel, Outputs};

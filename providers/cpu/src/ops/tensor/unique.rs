@@ -1,3 +1,6 @@
+//! Unique: stable-sorts slice indices lexicographically (NaN last), groups equal runs,
+//! reorders groups by first occurrence unless sorted, then gathers each group's first.
+
 use std::cmp::Ordering;
 
 use ort_core::abi::RString;

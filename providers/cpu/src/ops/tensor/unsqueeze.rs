@@ -1,3 +1,6 @@
+//! Unsqueeze: a zero-copy reshape that inserts size-1 dimensions at the given output
+//! axes.
+
 use ort_core::{Error, Value};
 
 use super::{norm_axes, IntsArg};

@@ -1,3 +1,6 @@
+//! RegexFullMatch: compiles the pattern once with the regex crate, anchored as ^(?:…)$
+//! for a full match, and tests each string with is_match.
+
 use ort_core::{Error, Tensor, Value};
 
 use super::strings;

@@ -1,3 +1,6 @@
+//! StringConcat: broadcasts both string tensors as ndarray views and zips them, appending
+//! each y element to its x element in a new string.
+
 use ndarray::IxDyn;
 use ort_core::abi::RString;
 use ort_core::{Error, Tensor, Value};

@@ -1,3 +1,6 @@
+//! StringNormalizer: drops elements found in a stop-word hash set (matched lower-cased
+//! when case-insensitive), then lower- or upper-cases the rest.
+
 use std::collections::HashSet;
 
 use ort_core::abi::RString;

@@ -1,3 +1,6 @@
+//! StringSplit: splits each string with str::splitn, or Python-style on whitespace runs
+//! for an empty delimiter, then pads every row with "" to the largest piece count.
+
 use ort_core::abi::RString;
 use ort_core::{Tensor, Value};
 

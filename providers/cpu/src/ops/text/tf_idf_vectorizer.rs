@@ -1,3 +1,6 @@
+//! TfIdfVectorizer: looks up each row's n-grams at every skip distance in a hash map of
+//! the pool's n-grams to count hits, then weights the counts as TF, IDF or TF-IDF.
+
 use std::collections::HashMap;
 
 use ort_core::abi::RString;

@@ -1,3 +1,6 @@
+//! Adagrad: elementwise in f64, H += g² and X −= r / (1 + T·decay) · g / (√H + ε), where
+//! g is the gradient plus norm_coefficient·X.
+
 use ort_core::Value;
 
 use super::run_optimizer;

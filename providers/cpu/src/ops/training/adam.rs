@@ -1,3 +1,6 @@
+//! Adam: elementwise in f64, running averages of g and g², a step r·√(1 − βᵀ) / (1 − αᵀ)
+//! once T > 0, then X scaled by 1 − norm_coefficient_post.
+
 use ort_core::Value;
 
 use super::run_optimizer;

@@ -1,3 +1,6 @@
+//! Momentum: elementwise in f64, V = α·V + β·g (β = 1 at T = 0), then X −= r·V,
+//! or X −= r·(g + α·V) for Nesterov, where g includes norm_coefficient·X.
+
 use ort_core::{Error, Value};
 
 use super::run_optimizer;

@@ -1,8 +1,10 @@
-#![allow(clippy::excessive_precision, clippy::type_complexity)]
-// Reference values are pasted at full printed precision from numpy / onnxruntime.
+//! Per-node tests of the nn kernels: conv, matmul, pooling, norms, softmax, activations.
 //! Expected values come from ONNX Runtime 1.31 (small cases, inputs from `seq`)
 //! or from naive reference loops here (large cases that take the parallel and
 //! fast paths).
+
+// Reference values are pasted at full printed precision from numpy / onnxruntime.
+#![allow(clippy::excessive_precision, clippy::type_complexity)]
 
 use half::f16;
 use ort_core::abi::{AttrValue, Attribute};
