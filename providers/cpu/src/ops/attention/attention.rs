@@ -355,7 +355,7 @@ fn softmax<F: Flt>(x: &mut [F], exact: bool, r: fn(F) -> F) {
 impl Kernel for Attention {
     fn compute(&self, inputs: &[Option<&Value>], ctx: &Ctx<'_>) -> Outputs {
         let q = input(inputs, 0)?;
-        float_as!(q.elem(), F => self.run::<F>(inputs, ctx))
+        crate::with_float!(q.elem(), F => self.run::<F>(inputs, ctx))
     }
 }
 

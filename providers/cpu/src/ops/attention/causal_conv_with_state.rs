@@ -29,7 +29,7 @@ fn build(info: &NodeInfo<'_, '_>) -> Result<Box<dyn Kernel>, Error> {
 impl Kernel for CausalConvWithState {
     fn compute(&self, inputs: &[Option<&Value>], ctx: &Ctx<'_>) -> Outputs {
         let x = input(inputs, 0)?;
-        float_as!(x.elem(), F => self.run::<F>(inputs, ctx))
+        crate::with_float!(x.elem(), F => self.run::<F>(inputs, ctx))
     }
 }
 

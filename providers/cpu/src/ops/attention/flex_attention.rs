@@ -34,7 +34,7 @@ fn build(info: &NodeInfo<'_, '_>) -> Result<Box<dyn Kernel>, Error> {
 impl Kernel for FlexAttention {
     fn compute(&self, inputs: &[Option<&Value>], ctx: &Ctx<'_>) -> Outputs {
         let q = input(inputs, 0)?;
-        float_as!(q.elem(), F => self.run::<F>(inputs, ctx))
+        crate::with_float!(q.elem(), F => self.run::<F>(inputs, ctx))
     }
 }
 

@@ -3,27 +3,6 @@
 //! Kernels compute in f32 (f64 for double tensors): float16 and bfloat16 inputs are
 //! widened on the way in and narrowed on the way out.
 
-/// Runs `$body` with `$F` = f64 for double tensors and f32 for float, float16 and
-/// bfloat16 ones.
-macro_rules! float_as {
-    ($elem:expr, $F:ident => $body:expr) => {{
-        use ort_core::ElemType as __E;
-        match $elem {
-            __E::F64 => {
-                type $F = f64;
-                $body
-            }
-            __E::F32 | __E::F16 | __E::BF16 => {
-                type $F = f32;
-                $body
-            }
-            e => Err(ort_core::Error::not_implemented(format!(
-                "element type {e} is not supported here"
-            ))),
-        }
-    }};
-}
-
 #[allow(clippy::module_inception)]
 mod attention;
 mod causal_conv_with_state;

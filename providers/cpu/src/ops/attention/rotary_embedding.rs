@@ -93,7 +93,7 @@ impl Kernel for RotaryEmbedding {
             .map(|i| row(i / n.max(1), i % n.max(1)))
             .collect::<Result<_, _>>()?;
         let interleaved = self.interleaved;
-        one(float_as!(x.elem(), F => {
+        one(crate::with_float!(x.elem(), F => {
             let (xd, cd, sd) = (data::<F>(x)?, data::<F>(cos)?, data::<F>(sin)?);
             output::<F>(ctx, x.elem(), s, |o| {
                 if d == 0 {

@@ -64,7 +64,7 @@ impl Kernel for AffineGrid {
         let mut shape = vec![n as i64];
         shape.extend_from_slice(&size[2..]);
         shape.push(k as i64);
-        one(img_float!(theta.elem(), F => {
+        one(crate::with_float!(theta.elem(), F => {
             let th = data::<F>(theta)?;
             output::<F>(ctx, theta.elem(), &shape, |o| {
                 let mut it = o.iter_mut();

@@ -239,7 +239,7 @@ impl Kernel for GridSample {
         }
         let mut shape = vec![xs[0] as i64, xs[1] as i64];
         shape.extend(gs[1..=k].iter().map(|&d| d as i64));
-        one(img_float!(x.elem(), F => {
+        one(crate::with_float!(x.elem(), F => {
             let xd = data::<F>(x)?;
             let gd = data::<F>(grid)?;
             output::<F>(ctx, x.elem(), &shape, |o| self.run(&xd, &xs, &gd, &gs, o, ctx.threads))

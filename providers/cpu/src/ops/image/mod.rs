@@ -2,32 +2,6 @@
 
 use ort_core::{Error, Tensor};
 
-/// Runs `$body` with `$F` = f64 for double tensors and f32 for float, float16 and
-/// bfloat16 ones (halves are widened on the way in and narrowed on the way out).
-macro_rules! img_float {
-    ($elem:expr, $F:ident => $body:expr) => {{
-        use ort_core::ElemType as __E;
-        #[allow(unused_imports)]
-        use {
-            num_traits::Float as _, num_traits::One as _, num_traits::Zero as _,
-            $crate::ops::nn::Flt as _,
-        };
-        match $elem {
-            __E::F64 => {
-                type $F = f64;
-                $body
-            }
-            __E::F32 | __E::F16 | __E::BF16 => {
-                type $F = f32;
-                $body
-            }
-            e => Err(ort_core::Error::not_implemented(format!(
-                "element type {e} is not supported here"
-            ))),
-        }
-    }};
-}
-
 mod affine_grid;
 mod grid_sample;
 mod image_decoder;

@@ -585,7 +585,7 @@ impl Kernel for Resize {
                 ElemType::U32 => ints::<u32>(ctx, x, &out_i, &maps, ev),
                 ElemType::I64 => ints::<i64>(ctx, x, &out_i, &maps, ev),
                 ElemType::U64 => ints::<u64>(ctx, x, &out_i, &maps, ev),
-                e => img_float!(e, F => {
+                e => crate::with_float!(e, F => {
                     let xd = data::<F>(x)?;
                     let r = interpolate::<F>(&xd, &shape, &maps, ev, t);
                     output::<F>(ctx, e, &out_i, |o| o.copy_from_slice(&r))

@@ -179,7 +179,7 @@ impl Kernel for RoiAlign {
         let tables: Vec<_> = (0..r)
             .map(|i| self.samples(&rois[i * 4..i * 4 + 4], h, w))
             .collect();
-        one(img_float!(x.elem(), F => {
+        one(crate::with_float!(x.elem(), F => {
             let xd = data::<F>(x)?;
             output::<F>(ctx, x.elem(), &shape, |o| {
                 if plane_out == 0 {

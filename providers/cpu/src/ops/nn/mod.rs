@@ -16,7 +16,8 @@ use ort_core::{ElemType, Error, PodElement, Tensor};
 use crate::kernel::Ctx;
 
 /// Runs `$body` with `$F` = f64 for double tensors and f32 for float, float16 and
-/// bfloat16 ones.
+/// bfloat16 ones (the working precision of the nn, image and attention kernels).
+#[macro_export]
 macro_rules! with_float {
     ($elem:expr, $F:ident => $body:expr) => {{
         use ort_core::ElemType as __E;

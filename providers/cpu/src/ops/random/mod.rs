@@ -67,8 +67,48 @@ pub(crate) fn tensor_of(
     }))
 }
 
+/// What RandomNormal/Uniform[Like] produce: a float tensor of the `shape` attribute,
+/// or (the Like variants) of input 0's shape, whose type is also the default dtype.
+pub(crate) struct Draws {
+    /// `None` for the Like variants.
+    shape: Option<Vec<i64>>,
+    elem: Option<ElemType>,
+    seed: Option<u64>,
+}
+
+impl Draws {
+    pub fn new(n: &NodeInfo<'_, '_>, like: bool) -> Result<Draws, Error> {
+        Ok(Draws {
+            shape: if like { None } else { Some(shape_attr(n)?) },
+            elem: dtype_attr(n, None)?,
+            seed: seed_attr(n)?,
+        })
+    }
+
+    /// The output, one `draw` per element from this call's generator.
+    pub fn fill(
+        &self,
+        inputs: &[Option<&ort_core::Value>],
+        ctx: &Ctx<'_>,
+        mut draw: impl FnMut(&mut StdRng) -> f64,
+    ) -> Result<Tensor, Error> {
+        let (shape, elem) = match &self.shape {
+            Some(s) => (s.clone(), self.elem.unwrap_or(ElemType::F32)),
+            None => {
+                let x = crate::kernel::input(inputs, 0)?;
+                (x.shape().to_vec(), self.elem.unwrap_or(x.elem()))
+            }
+        };
+        let elem = check_float_dtype(elem)?;
+        let n = shape.iter().product::<i64>() as usize;
+        let mut g = rng(self.seed);
+        let vals: Vec<f64> = (0..n).map(|_| draw(&mut g)).collect();
+        tensor_of(ctx, elem, &shape, &vals)
+    }
+}
+
 /// The element types RandomNormal/Uniform may produce.
-pub(crate) fn check_float_dtype(elem: ElemType) -> Result<ElemType, Error> {
+fn check_float_dtype(elem: ElemType) -> Result<ElemType, Error> {
     if crate::ops::FLOATS.contains(&elem) {
         Ok(elem)
     } else {
@@ -80,7 +120,7 @@ pub(crate) fn check_float_dtype(elem: ElemType) -> Result<ElemType, Error> {
 
 /// The output shape: the `shape` attribute (RandomNormal/Uniform), or input 0's shape
 /// (the *Like variants).
-pub(crate) fn shape_attr(n: &NodeInfo<'_, '_>) -> Result<Vec<i64>, Error> {
+fn shape_attr(n: &NodeInfo<'_, '_>) -> Result<Vec<i64>, Error> {
     let s = n
         .ints("shape")?
         .ok_or_else(|| Error::invalid(format!("{} needs the shape attribute", n.op())))?;

@@ -1,53 +1,34 @@
 //! RandomNormal(Like): `mean + scale · z` with z from rand_distr's StandardNormal on a
 //! (seeded) StdRng, drawn in f64 and narrowed to the output type.
 
-use ort_core::{ElemType, Error, Value};
+use ort_core::{Error, Value};
 use rand_distr::{Distribution, StandardNormal};
 
-use super::{check_float_dtype, dtype_attr, rng, seed_attr, shape_attr, tensor_of};
-use crate::kernel::{input, one, Ctx, Kernel, Outputs};
+use super::Draws;
+use crate::kernel::{one, Ctx, Kernel, Outputs};
 use crate::ops::{ANY, LATEST};
 
-/// Normally distributed values: of the `shape` attribute (RandomNormal), or of input
-/// 0's shape (RandomNormalLike, whose type is also the default dtype).
+/// Normally distributed values, `mean + scale · z`.
 struct RandomNormal {
-    /// `None` for the Like variant.
-    shape: Option<Vec<i64>>,
-    elem: Option<ElemType>,
+    draws: Draws,
     mean: f64,
     scale: f64,
-    seed: Option<u64>,
 }
 
 impl Kernel for RandomNormal {
     fn compute(&self, inputs: &[Option<&Value>], ctx: &Ctx<'_>) -> Outputs {
-        let (shape, elem) = match &self.shape {
-            Some(s) => (s.clone(), self.elem.unwrap_or(ElemType::F32)),
-            None => {
-                let x = input(inputs, 0)?;
-                (x.shape().to_vec(), self.elem.unwrap_or(x.elem()))
-            }
-        };
-        let elem = check_float_dtype(elem)?;
-        let n = shape.iter().product::<i64>() as usize;
-        let mut g = rng(self.seed);
-        let vals: Vec<f64> = (0..n)
-            .map(|_| {
-                let z: f64 = StandardNormal.sample(&mut g);
-                self.mean + self.scale * z
-            })
-            .collect();
-        one(tensor_of(ctx, elem, &shape, &vals)?)
+        one(self.draws.fill(inputs, ctx, |g| {
+            let z: f64 = StandardNormal.sample(g);
+            self.mean + self.scale * z
+        })?)
     }
 }
 
 fn build(n: &crate::kernel::NodeInfo<'_, '_>, like: bool) -> Result<Box<dyn Kernel>, Error> {
     Ok(Box::new(RandomNormal {
-        shape: if like { None } else { Some(shape_attr(n)?) },
-        elem: dtype_attr(n, None)?,
+        draws: Draws::new(n, like)?,
         mean: n.float("mean", 0.0)? as f64,
         scale: n.float("scale", 1.0)? as f64,
-        seed: seed_attr(n)?,
     }))
 }
 

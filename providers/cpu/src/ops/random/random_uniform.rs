@@ -1,42 +1,26 @@
 //! RandomUniform(Like): `low + (high - low) · u` with u a uniform f64 in [0, 1) from a
 //! (seeded) StdRng, narrowed to the output type.
 
-use ort_core::{ElemType, Error, Value};
+use ort_core::{Error, Value};
 use rand::Rng;
 
-use super::{check_float_dtype, dtype_attr, rng, seed_attr, shape_attr, tensor_of};
-use crate::kernel::{input, one, Ctx, Kernel, Outputs};
+use super::Draws;
+use crate::kernel::{one, Ctx, Kernel, Outputs};
 use crate::ops::{ANY, LATEST};
 
-/// Uniformly distributed values in `[low, high)`: of the `shape` attribute
-/// (RandomUniform), or of input 0's shape (RandomUniformLike, whose type is also the
-/// default dtype).
+/// Uniformly distributed values in `[low, high)`.
 struct RandomUniform {
-    /// `None` for the Like variant.
-    shape: Option<Vec<i64>>,
-    elem: Option<ElemType>,
+    draws: Draws,
     low: f64,
     high: f64,
-    seed: Option<u64>,
 }
 
 impl Kernel for RandomUniform {
     fn compute(&self, inputs: &[Option<&Value>], ctx: &Ctx<'_>) -> Outputs {
-        let (shape, elem) = match &self.shape {
-            Some(s) => (s.clone(), self.elem.unwrap_or(ElemType::F32)),
-            None => {
-                let x = input(inputs, 0)?;
-                (x.shape().to_vec(), self.elem.unwrap_or(x.elem()))
-            }
-        };
-        let elem = check_float_dtype(elem)?;
-        let n = shape.iter().product::<i64>() as usize;
-        let mut g = rng(self.seed);
         let span = self.high - self.low;
-        let vals: Vec<f64> = (0..n)
-            .map(|_| self.low + span * g.random::<f64>())
-            .collect();
-        one(tensor_of(ctx, elem, &shape, &vals)?)
+        one(self
+            .draws
+            .fill(inputs, ctx, |g| self.low + span * g.random::<f64>())?)
     }
 }
 
@@ -49,11 +33,9 @@ fn build(n: &crate::kernel::NodeInfo<'_, '_>, like: bool) -> Result<Box<dyn Kern
         )));
     }
     Ok(Box::new(RandomUniform {
-        shape: if like { None } else { Some(shape_attr(n)?) },
-        elem: dtype_attr(n, None)?,
+        draws: Draws::new(n, like)?,
         low,
         high,
-        seed: seed_attr(n)?,
     }))
 }
 

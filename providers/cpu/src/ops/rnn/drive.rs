@@ -3,8 +3,9 @@
 
 use ort_core::{ElemType, Error, Value};
 
-use super::{emit, swap01, Common, Real, Seq};
+use super::{swap01, Common, Real, Seq};
 use crate::kernel::{Ctx, Outputs};
+use crate::ops::nn::narrow;
 use crate::util::{gemm_strided, MatRef};
 
 impl Common {
@@ -118,7 +119,7 @@ impl Common {
                     swap01(&data, dirs as usize, batch as usize),
                 ),
             };
-            outs.push(Some(Value::Tensor(emit(ctx, elem, &shape, &data)?)));
+            outs.push(Some(Value::Tensor(narrow(ctx, elem, &shape, &data)?)));
         }
         Ok(outs)
     }

@@ -83,7 +83,7 @@ impl Gru {
                 for v in rh.chunks_mut(hs) {
                     v.iter_mut()
                         .zip(&rb[2 * hs..])
-                        .for_each(|(v, &b)| *v = *v + b);
+                        .for_each(|(v, &b)| *v += b);
                 }
             }
             for b in (0..batch).filter(|&b| active[b]) {

@@ -15,7 +15,7 @@ use ort_core::{ElemType, Error, Tensor};
 pub(crate) use act::Act;
 pub(crate) use common::{Common, Seq};
 
-use crate::kernel::Ctx;
+use crate::ops::nn::{data, Flt};
 use crate::ops::FLOATS;
 use crate::util::GemmScalar;
 
@@ -23,79 +23,12 @@ use crate::util::GemmScalar;
 pub(crate) const RNN_TYPES: &[ElemType] = FLOATS;
 
 /// The working precision: f64 for double tensors, f32 for the rest.
-pub(crate) trait Real: num_traits::Float + GemmScalar {
-    fn of(v: f64) -> Self;
-    fn f64(self) -> f64;
-}
-impl Real for f32 {
-    fn of(v: f64) -> f32 {
-        v as f32
-    }
-    fn f64(self) -> f64 {
-        self as f64
-    }
-}
-impl Real for f64 {
-    fn of(v: f64) -> f64 {
-        v
-    }
-    fn f64(self) -> f64 {
-        self
-    }
-}
+pub(crate) trait Real: Flt + GemmScalar {}
+impl<F: Flt + GemmScalar> Real for F {}
 
 /// A float tensor's elements in working precision.
 pub(crate) fn read<F: Real>(t: &Tensor) -> Result<Vec<F>, Error> {
-    use half::{bf16, f16};
-    Ok(match t.elem() {
-        ElemType::F32 => t
-            .as_slice::<f32>()?
-            .iter()
-            .map(|&v| F::of(v as f64))
-            .collect(),
-        ElemType::F64 => t.as_slice::<f64>()?.iter().map(|&v| F::of(v)).collect(),
-        ElemType::F16 => t
-            .as_slice::<f16>()?
-            .iter()
-            .map(|&v| F::of(v.to_f64()))
-            .collect(),
-        ElemType::BF16 => t
-            .as_slice::<bf16>()?
-            .iter()
-            .map(|&v| F::of(v.to_f64()))
-            .collect(),
-        e => {
-            return Err(Error::not_implemented(format!(
-                "element type {e} is not supported here"
-            )))
-        }
-    })
-}
-
-/// A tensor of element type `elem` holding `data`.
-fn emit<F: Real>(
-    ctx: &Ctx<'_>,
-    elem: ElemType,
-    shape: &[i64],
-    data: &[F],
-) -> Result<Tensor, Error> {
-    use half::{bf16, f16};
-    fn fill<T, F: Copy>(o: &mut [T], d: &[F], f: impl Fn(F) -> T) {
-        o.iter_mut().zip(d).for_each(|(o, &v)| *o = f(v));
-    }
-    match elem {
-        ElemType::F32 => ctx.tensor(shape, |o: &mut [f32]| fill(o, data, |v| v.f64() as f32)),
-        ElemType::F64 => ctx.tensor(shape, |o: &mut [f64]| fill(o, data, |v| v.f64())),
-        ElemType::F16 => ctx.tensor(shape, |o: &mut [f16]| {
-            fill(o, data, |v| f16::from_f64(v.f64()))
-        }),
-        ElemType::BF16 => ctx.tensor(shape, |o: &mut [bf16]| {
-            fill(o, data, |v| bf16::from_f64(v.f64()))
-        }),
-        e => Err(Error::not_implemented(format!(
-            "element type {e} is not supported here"
-        ))),
-    }
+    Ok(data::<F>(t)?.into_owned())
 }
 
 /// Swaps the two leading axes of an `[a, b, rest...]` array.

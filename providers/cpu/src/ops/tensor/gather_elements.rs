@@ -3,10 +3,9 @@
 
 use ort_core::{Error, Value};
 
-use super::indexing::{element_offsets, gather_blocks, norm_index};
+use super::indexing::{element_offsets, gather_blocks};
 use crate::kernel::{input, one, Ctx, Kernel, Outputs};
 use crate::ops::{ANY, LATEST};
-use crate::util::{axis, dims};
 
 struct GatherElements {
     axis: i64,
@@ -22,22 +21,7 @@ impl Kernel for GatherElements {
                 ind.rank()
             )));
         }
-        let a = axis(self.axis, r)?;
-        let (xd, id) = (dims(x.shape()), dims(ind.shape()));
-        if (0..r).any(|i| i != a && id[i] > xd[i]) {
-            return Err(Error::invalid(format!(
-                "GatherElements indices shape {:?} exceeds data shape {:?}",
-                ind.shape(),
-                x.shape()
-            )));
-        }
-        let d = x.shape()[a];
-        let idx = ind
-            .to_i64_vec()?
-            .into_iter()
-            .map(|i| norm_index(i, d))
-            .collect::<Result<Vec<_>, _>>()?;
-        let offs = element_offsets(&xd, &id, a, &idx);
+        let offs = element_offsets("GatherElements", x, ind, self.axis)?;
         one(gather_blocks(ctx, x, ind.shape(), &offs, 1)?)
     }
 }

@@ -3,7 +3,7 @@
 use ort_core::{ElemType, Error, Tensor};
 
 use crate::kernel::Ctx;
-use crate::util::{Movable, Num};
+use crate::util::{dims, Movable, Num};
 
 /// Resolves a possibly negative index against a dimension of size `d`.
 pub(crate) fn norm_index(i: i64, d: i64) -> Result<usize, Error> {
@@ -152,10 +152,38 @@ pub(crate) fn scatter_blocks(
     })
 }
 
+/// Offsets into `x` for every element of `ind` (same rank), with the coordinate on
+/// `axis` replaced by that element's (possibly negative) index: GatherElements'
+/// sources and ScatterElements' destinations.
+pub(crate) fn element_offsets(
+    op: &str,
+    x: &Tensor,
+    ind: &Tensor,
+    axis: i64,
+) -> Result<Vec<usize>, Error> {
+    let r = ind.rank();
+    let a = crate::util::axis(axis, r)?;
+    let (xd, id) = (dims(x.shape()), dims(ind.shape()));
+    if (0..r).any(|i| i != a && id[i] > xd[i]) {
+        return Err(Error::invalid(format!(
+            "{op} indices shape {:?} exceeds data shape {:?}",
+            ind.shape(),
+            x.shape()
+        )));
+    }
+    let d = x.shape()[a];
+    let idx = ind
+        .to_i64_vec()?
+        .into_iter()
+        .map(|i| norm_index(i, d))
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(odometer_offsets(&xd, &id, a, &idx))
+}
+
 /// Offsets into a row-major tensor of shape `data_dims` for every position of an
 /// index tensor of shape `idx_dims` (same rank), with coordinate `axis` replaced by
 /// the (already normalized) index at that position.
-pub(crate) fn element_offsets(
+fn odometer_offsets(
     data_dims: &[usize],
     idx_dims: &[usize],
     axis: usize,

@@ -3,10 +3,9 @@
 
 use ort_core::{Error, Value};
 
-use super::indexing::{element_offsets, norm_index, scatter_blocks, Reduction};
+use super::indexing::{element_offsets, scatter_blocks, Reduction};
 use crate::kernel::{input, one, Ctx, Kernel, Outputs};
 use crate::ops::{ANY, LATEST};
-use crate::util::{axis, dims};
 
 /// ScatterElements, and its deprecated older name Scatter.
 struct ScatterElements {
@@ -27,22 +26,7 @@ impl Kernel for ScatterElements {
                 upd.shape()
             )));
         }
-        let a = axis(self.axis, r)?;
-        let (xd, id) = (dims(x.shape()), dims(ind.shape()));
-        if (0..r).any(|i| i != a && id[i] > xd[i]) {
-            return Err(Error::invalid(format!(
-                "ScatterElements indices shape {:?} exceeds data shape {:?}",
-                ind.shape(),
-                x.shape()
-            )));
-        }
-        let d = x.shape()[a];
-        let idx = ind
-            .to_i64_vec()?
-            .into_iter()
-            .map(|i| norm_index(i, d))
-            .collect::<Result<Vec<_>, _>>()?;
-        let offs = element_offsets(&xd, &id, a, &idx);
+        let offs = element_offsets("ScatterElements", x, ind, self.axis)?;
         one(scatter_blocks(ctx, x, upd, &offs, 1, self.red)?)
     }
 }
