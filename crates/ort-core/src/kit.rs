@@ -109,6 +109,20 @@ impl Attributes for NodeView<'_> {
 }
 
 impl NodeView<'_> {
+    /// The element type of input `k` when it is one of `allowed`, else why not
+    /// (`refuse(v, e, allowed)` words a known type outside `allowed`).
+    pub fn input_elem_among(
+        &self,
+        graph: &GraphView<'_>,
+        k: usize,
+        allowed: &[ElemType],
+        refuse: impl FnOnce(&str, ElemType, &[ElemType]) -> String,
+    ) -> Result<ElemType, String> {
+        match self.inputs.get(k) {
+            Some(v) if !v.is_empty() => graph.elem_among(v, allowed, refuse),
+            _ => Err(format!("input {k} is missing")),
+        }
+    }
     /// Whether optional input `k` is given.
     pub fn has_input(&self, k: usize) -> bool {
         self.inputs.get(k).is_some_and(|v| !v.is_empty())
@@ -125,6 +139,20 @@ impl<'a> GraphView<'a> {
         match self.initializer(v) {
             Some(t) => Some(t.elem()),
             None => self.value_type(v).and_then(|t| t.elem()),
+        }
+    }
+    /// The element type of `v` when it is one of `allowed`, else why not (`refuse`
+    /// words a known type outside `allowed`: `refuse(v, e, allowed)`).
+    pub fn elem_among(
+        &self,
+        v: &str,
+        allowed: &[ElemType],
+        refuse: impl FnOnce(&str, ElemType, &[ElemType]) -> String,
+    ) -> Result<ElemType, String> {
+        match self.elem_of(v) {
+            Some(e) if allowed.contains(&e) => Ok(e),
+            Some(e) => Err(refuse(v, e, allowed)),
+            None => Err(format!("the element type of {v} is not known")),
         }
     }
     /// The rank of a value, when known.
@@ -157,6 +185,29 @@ impl<'a> GraphView<'a> {
 
 fn wrong_type(name: &str, what: &str) -> Error {
     Error::invalid(format!("attribute {name} must be {what}"))
+}
+
+/// A device partition's inputs: None for those it reads on the host
+/// (`on_device[i]` false), else `resolve(i, tensor)`; a missing one is an error
+/// naming the provider.
+pub fn device_inputs<O>(
+    inputs: &[Option<&crate::Value>],
+    on_device: &[bool],
+    provider: &str,
+    mut resolve: impl FnMut(usize, &Tensor) -> Result<O, Error>,
+) -> Result<Vec<Option<O>>, Error> {
+    let mut out = Vec::with_capacity(inputs.len());
+    for (i, v) in inputs.iter().enumerate() {
+        if !on_device.get(i).copied().unwrap_or(false) {
+            out.push(None);
+            continue;
+        }
+        let t = v
+            .ok_or_else(|| Error::invalid(format!("{provider} partition input {i} is missing")))?
+            .tensor()?;
+        out.push(Some(resolve(i, t)?));
+    }
+    Ok(out)
 }
 
 /// Element count of a shape (negative dims count as empty).

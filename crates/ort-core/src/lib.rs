@@ -29,6 +29,10 @@ pub use abi::{
 pub use element::{Element, PodElement};
 pub use half;
 
+/// The domain of the ops the optimizer's fusions make (`docs/fused-ops.md`);
+/// version 1 is the only one.
+pub const FUSED_DOMAIN: &str = "ai.ort_rs.fused";
+
 /// The ABI version this build of ort-core speaks. See `docs/abi.md` for the policy.
 pub const ABI_VERSION: abi::AbiVersion = abi::AbiVersion { major: 1, minor: 3 };
 

@@ -47,10 +47,7 @@ pub trait Provider: Send + Sync + Sized + 'static {
     fn info() -> ProviderInfo;
     /// Whether the provider can run here; `create` is only called when it can.
     fn probe() -> Availability {
-        Availability {
-            available: true,
-            reason: RString::new(),
-        }
+        Availability::yes()
     }
     fn create(options: &Options) -> Result<Self, Error>;
     /// Which nodes this provider takes. Nodes already assigned (non-empty

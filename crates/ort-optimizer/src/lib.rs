@@ -29,8 +29,7 @@ use std::collections::BTreeMap;
 
 pub use dead_code::DeadCode;
 
-/// The domain of the ops the fusions make. Version 1 is the only one.
-pub const FUSED_DOMAIN: &str = "ai.ort_rs.fused";
+pub use ort_core::FUSED_DOMAIN;
 
 /// Runs one node on constant inputs, for constant folding. The session gives one
 /// backed by the CPU provider; without one, folding is skipped.

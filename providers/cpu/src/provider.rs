@@ -19,12 +19,7 @@ pub struct CpuProvider {
 
 impl Provider for CpuProvider {
     fn info() -> ProviderInfo {
-        ProviderInfo {
-            name: "cpu".into(),
-            vendor: "ort".into(),
-            version: env!("CARGO_PKG_VERSION").into(),
-            default_priority: 0,
-        }
+        ProviderInfo::new("cpu", "ort", env!("CARGO_PKG_VERSION"), 0)
     }
 
     fn create(options: &Options) -> Result<Self, Error> {

@@ -8,6 +8,7 @@ use std::sync::Arc;
 
 use half::{bf16, f16};
 use ort_core::abi::FusedNode;
+use ort_core::kit;
 use ort_core::kit::lower::{context, IntSrc, Program, Src};
 use ort_core::plugin::{Host, Outputs, Partition};
 use ort_core::{DeviceId, ElemType, Error, Tensor, Value};
@@ -84,15 +85,7 @@ impl CudaPartition {
         hold: &RefCell<Vec<Operand>>,
     ) -> Result<Made, Error> {
         let gpu = &*self.gpu;
-        let mut operands: Vec<Option<Operand>> = Vec::with_capacity(inputs.len());
-        for (i, v) in inputs.iter().enumerate() {
-            if !self.on_device[i] {
-                operands.push(None);
-                continue;
-            }
-            let t = v
-                .ok_or_else(|| Error::invalid(format!("CUDA partition input {i} is missing")))?
-                .tensor()?;
+        let operands = kit::device_inputs(inputs, &self.on_device, "CUDA", |i, t| {
             let op = match memory::unwrap(gpu, t) {
                 Some(op) => op,
                 // A host tensor (from a host that did not transfer it) is uploaded here.
@@ -105,8 +98,8 @@ impl CudaPartition {
                 }
             };
             hold.borrow_mut().push(op.clone());
-            operands.push(Some(op));
-        }
+            Ok(op)
+        })?;
         let cx = Cx {
             gpu,
             lane,

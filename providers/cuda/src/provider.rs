@@ -3,9 +3,7 @@
 
 use std::sync::Arc;
 
-use ort_core::abi::{
-    Availability, Buffer, Capability, FusedNode, MemoryInfo, ProviderInfo, RString,
-};
+use ort_core::abi::{Availability, Buffer, Capability, FusedNode, MemoryInfo, ProviderInfo};
 use ort_core::kit::lower::capability_by_runs;
 use ort_core::plugin::{Options, Partition, Provider};
 use ort_core::{DeviceId, ElemType, Error, GraphView, Tensor};
@@ -53,26 +51,12 @@ pub fn parse_flag(options: &Options, key: &str, default: bool) -> Result<bool, E
 
 impl Provider for CudaProvider {
     fn info() -> ProviderInfo {
-        ProviderInfo {
-            name: "cuda".into(),
-            vendor: "ort-rs".into(),
-            version: env!("CARGO_PKG_VERSION").into(),
-            // Ahead of Vulkan (50): on an NVIDIA GPU CUDA is the better path.
-            default_priority: 60,
-        }
+        // Ahead of Vulkan (50): on an NVIDIA GPU CUDA is the better path.
+        ProviderInfo::new("cuda", "ort-rs", env!("CARGO_PKG_VERSION"), 60)
     }
 
     fn probe() -> Availability {
-        match driver::probe(None) {
-            Ok(_) => Availability {
-                available: true,
-                reason: RString::new(),
-            },
-            Err(why) => Availability {
-                available: false,
-                reason: why.into(),
-            },
-        }
+        Availability::of(&driver::probe(None))
     }
 
     fn create(options: &Options) -> Result<Self, Error> {

@@ -6,6 +6,7 @@
 use std::sync::Arc;
 
 use ort_core::abi::FusedNode;
+use ort_core::kit;
 use ort_core::kit::lower::{context, IntSrc, Program, Src};
 use ort_core::plugin::{Host, Outputs, Partition};
 use ort_core::{DeviceId, ElemType, Error, Value};
@@ -78,15 +79,7 @@ impl Partition for VulkanPartition {
 
     fn compute(&self, inputs: &[Option<&Value>], _: &Host<'_>) -> Outputs {
         let gpu = &self.gpu;
-        let mut operands: Vec<Option<Operand>> = Vec::with_capacity(inputs.len());
-        for (i, v) in inputs.iter().enumerate() {
-            if !self.on_device[i] {
-                operands.push(None);
-                continue;
-            }
-            let t = v
-                .ok_or_else(|| Error::invalid(format!("Vulkan partition input {i} is missing")))?
-                .tensor()?;
+        let operands = kit::device_inputs(inputs, &self.on_device, "Vulkan", |_, t| {
             // A host tensor (from a host that did not transfer it) is uploaded here.
             let buf = match memory::unwrap(gpu, t) {
                 Some(b) => b,
@@ -94,8 +87,8 @@ impl Partition for VulkanPartition {
                     .upload(&memory::host_floats(t)?)
                     .map_err(fail("upload"))?,
             };
-            operands.push(Some((buf, t.shape().to_vec())));
-        }
+            Ok((buf, t.shape().to_vec()))
+        })?;
         let mut builder = AutoCommandBufferBuilder::primary(
             gpu.commands.clone(),
             gpu.queue.queue_family_index(),

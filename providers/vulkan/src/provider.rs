@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use ort_core::abi::FusedNode;
-use ort_core::abi::{Availability, Buffer, Capability, MemoryInfo, ProviderInfo, RString};
+use ort_core::abi::{Availability, Buffer, Capability, MemoryInfo, ProviderInfo};
 use ort_core::kit::lower::capability_by_runs;
 use ort_core::plugin::{Options, Partition, Provider};
 use ort_core::{DeviceId, Error, GraphView, Tensor};
@@ -22,25 +22,11 @@ pub struct VulkanProvider {
 
 impl Provider for VulkanProvider {
     fn info() -> ProviderInfo {
-        ProviderInfo {
-            name: "vulkan".into(),
-            vendor: "ort-rs".into(),
-            version: env!("CARGO_PKG_VERSION").into(),
-            default_priority: 50,
-        }
+        ProviderInfo::new("vulkan", "ort-rs", env!("CARGO_PKG_VERSION"), 50)
     }
 
     fn probe() -> Availability {
-        match gpu::probe() {
-            Ok(_) => Availability {
-                available: true,
-                reason: RString::new(),
-            },
-            Err(why) => Availability {
-                available: false,
-                reason: why.into(),
-            },
-        }
+        Availability::of(&gpu::probe())
     }
 
     fn create(options: &Options) -> Result<Self, Error> {

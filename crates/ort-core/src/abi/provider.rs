@@ -49,6 +49,17 @@ pub struct ProviderInfo {
     pub default_priority: i32,
 }
 
+impl ProviderInfo {
+    pub fn new(name: &str, vendor: &str, version: &str, default_priority: i32) -> ProviderInfo {
+        ProviderInfo {
+            name: name.into(),
+            vendor: vendor.into(),
+            version: version.into(),
+            default_priority,
+        }
+    }
+}
+
 /// Whether the provider can run on this machine.
 #[repr(C)]
 #[derive(StableAbi, Clone, Debug)]
@@ -56,6 +67,28 @@ pub struct Availability {
     pub available: bool,
     /// Why not, in words a user understands ("no Vulkan driver found").
     pub reason: RString,
+}
+
+impl Availability {
+    pub fn yes() -> Availability {
+        Availability {
+            available: true,
+            reason: RString::new(),
+        }
+    }
+    pub fn no(reason: impl std::fmt::Display) -> Availability {
+        Availability {
+            available: false,
+            reason: reason.to_string().into(),
+        }
+    }
+    /// Available when a probe succeeded; its error is the reason otherwise.
+    pub fn of<T, E: std::fmt::Display>(probe: &Result<T, E>) -> Availability {
+        match probe {
+            Ok(_) => Availability::yes(),
+            Err(why) => Availability::no(why),
+        }
+    }
 }
 
 /// Memory the provider's partitions read inputs from and write outputs to.

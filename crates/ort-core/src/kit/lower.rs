@@ -10,7 +10,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use super::Ints;
-use crate::abi::{Capability, Error, FusedNode, GraphView, NodeView, RVec, Tuple2};
+use crate::abi::{Capability, ElemType, Error, FusedNode, GraphView, NodeView, RVec, Tuple2};
 
 /// Where a lowered step reads a device operand.
 #[derive(Clone, Debug)]
@@ -82,6 +82,75 @@ impl<K: ?Sized> Claim<K> {
     pub fn one(step: Lowered<K>) -> Claim<K> {
         Claim::steps(vec![step])
     }
+}
+
+/// An op family's claim: `Ok(None)` when the node is not one of its ops.
+pub type ClaimFn<K> = fn(&NodeView<'_>, &GraphView<'_>) -> Result<Option<Claim<K>>, String>;
+
+/// The claim of the first family that lowers `node`, which must be in the ONNX
+/// or the fused domain; `provider` names the kernels in a refusal.
+pub fn first_claim<K: ?Sized>(
+    node: &NodeView<'_>,
+    graph: &GraphView<'_>,
+    families: &[ClaimFn<K>],
+    provider: &str,
+) -> Result<Claim<K>, String> {
+    let (domain, op) = (node.domain.as_str(), node.op_type.as_str());
+    if !(domain.is_empty() || domain == "ai.onnx" || domain == crate::FUSED_DOMAIN) {
+        return Err(format!("no {provider} kernel for domain {domain}"));
+    }
+    for family in families {
+        if let Some(c) = family(node, graph)? {
+            return Ok(c);
+        }
+    }
+    Err(match domain {
+        crate::FUSED_DOMAIN => format!("no {provider} kernel for {op} (domain {domain})"),
+        _ => format!("no {provider} kernel for {op}"),
+    })
+}
+
+/// The types a claim reads and makes, checked: each device operand's (`operand(k)`
+/// lists those input `k` may have), each host integer input's (one of `ints`) and
+/// each output's (one of `outputs`, and made by the claim). `refuse` words a type
+/// outside the list. Returns the operands' and the outputs' types.
+#[allow(clippy::type_complexity)]
+pub fn claim_types<K: ?Sized>(
+    claim: &Claim<K>,
+    node: &NodeView<'_>,
+    graph: &GraphView<'_>,
+    operand: impl Fn(usize) -> &'static [ElemType],
+    ints: &[ElemType],
+    outputs: &[ElemType],
+    refuse: impl Fn(&str, ElemType, &[ElemType]) -> String + Copy,
+) -> Result<(Vec<(usize, ElemType)>, Vec<(usize, ElemType)>), String> {
+    let mut read = Vec::new();
+    let mut int_inputs = Vec::new();
+    for step in &claim.steps {
+        for a in &step.args {
+            if let Arg::Input(k) = *a {
+                read.push((k, node.input_elem_among(graph, k, operand(k), refuse)?));
+            }
+        }
+        int_inputs.extend(step.ints.iter().copied());
+    }
+    for k in int_inputs {
+        node.input_elem_among(graph, k, ints, refuse)?;
+    }
+    let mut made = Vec::new();
+    for (k, o) in node.outputs.iter().enumerate() {
+        if o.is_empty() {
+            continue;
+        }
+        if k >= claim.outputs.len() {
+            return Err(format!(
+                "{}: output {k} is not computed by the kernel",
+                node.op_type
+            ));
+        }
+        made.push((k, graph.elem_among(o, outputs, refuse)?));
+    }
+    Ok((read, made))
 }
 
 /// Where a compiled step reads a device operand.
@@ -267,10 +336,7 @@ macro_rules! lowering_for {
         pub type Claim = $crate::kit::lower::Claim<dyn $kernel>;
 
         /// An op family's claim: `Ok(None)` when the node is not one of its ops.
-        pub type ClaimFn = fn(
-            &$crate::abi::NodeView<'_>,
-            &$crate::abi::GraphView<'_>,
-        ) -> Result<Option<Claim>, String>;
+        pub type ClaimFn = $crate::kit::lower::ClaimFn<dyn $kernel>;
 
         /// Steps made from this provider's kernels.
         pub trait Lower {

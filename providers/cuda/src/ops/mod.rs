@@ -28,6 +28,7 @@ pub mod view;
 use std::fmt::Debug;
 
 use cudarc::driver::{CudaFunction, LaunchArgs, LaunchConfig};
+use ort_core::kit::lower;
 use ort_core::{ElemType, Error, GraphView, NodeView};
 
 pub use ort_core::kit::Ints;
@@ -150,59 +151,31 @@ const FAMILIES: &[ClaimFn] = &[
 
 pub const FLOATS: [ElemType; 3] = [ElemType::F32, ElemType::F16, ElemType::BF16];
 
-pub const FUSED: &str = "ai.ort_rs.fused";
+pub use ort_core::FUSED_DOMAIN as FUSED;
 
 /// What `node` becomes, or why the provider declines it. Every device operand
 /// and output of a node has one float type (Cast converts between them;
 /// Where's condition is boolean).
 pub fn claim(node: &NodeView<'_>, graph: &GraphView<'_>) -> Result<Claim, String> {
-    let domain = node.domain.as_str();
-    if !(domain.is_empty() || domain == "ai.onnx" || domain == FUSED) {
-        return Err(format!("no CUDA kernel for domain {domain}"));
-    }
     let op = node.op_type.as_str();
-    let mut found = None;
-    for family in FAMILIES {
-        if let Some(c) = family(node, graph)? {
-            found = Some(c);
-            break;
-        }
-    }
-    let claim = found.ok_or_else(|| format!("no CUDA kernel for {op}"))?;
+    let claim = lower::first_claim(node, graph, FAMILIES, "CUDA")?;
     let cast = node.is_onnx("Cast") || node.is_onnx("CastLike");
     let select = node.is_onnx("Where");
-    let mut types = Vec::new();
-    let mut ints = Vec::new();
-    for step in &claim.steps {
-        for a in &step.args {
-            if let Arg::Input(k) = *a {
-                let allowed: &[ElemType] = if select && k == 0 {
-                    &[ElemType::Bool]
-                } else {
-                    &FLOATS
-                };
-                let e = input_elem(node, graph, k, allowed)?;
-                if !(cast || select && k == 0) {
-                    types.push(e);
-                }
-            }
+    let operand = |k: usize| -> &'static [ElemType] {
+        if select && k == 0 {
+            &[ElemType::Bool]
+        } else {
+            &FLOATS
         }
-        ints.extend(step.ints.iter().copied());
-    }
-    for k in ints {
-        input_elem(node, graph, k, &[ElemType::I64, ElemType::I32])?;
-    }
-    for (k, o) in node.outputs.iter().enumerate() {
-        if o.is_empty() {
-            continue;
-        }
-        if k >= claim.outputs.len() {
-            return Err(format!(
-                "{op}: output {k} is not computed by the CUDA kernel"
-            ));
-        }
-        types.push(value_elem(o, graph, &FLOATS)?);
-    }
+    };
+    let ints = [ElemType::I64, ElemType::I32];
+    let (read, made) = lower::claim_types(&claim, node, graph, operand, &ints, &FLOATS, refuse)?;
+    let mut types: Vec<ElemType> = read
+        .into_iter()
+        .filter(|&(k, _)| !(cast || select && k == 0))
+        .chain(made)
+        .map(|(_, e)| e)
+        .collect();
     if cast {
         types.clear();
     }
@@ -275,26 +248,8 @@ fn check_static(node: &NodeView<'_>, graph: &GraphView<'_>, claim: &Claim) -> Re
     Ok(())
 }
 
-fn input_elem(
-    node: &NodeView<'_>,
-    graph: &GraphView<'_>,
-    k: usize,
-    allowed: &[ElemType],
-) -> Result<ElemType, String> {
-    match node.inputs.get(k) {
-        Some(v) if !v.is_empty() => value_elem(v, graph, allowed),
-        _ => Err(format!("input {k} is missing")),
-    }
-}
-
-fn value_elem(v: &str, graph: &GraphView<'_>, allowed: &[ElemType]) -> Result<ElemType, String> {
-    match graph.elem_of(v) {
-        Some(e) if allowed.contains(&e) => Ok(e),
-        Some(e) => Err(format!(
-            "{v} is {e}; the CUDA kernels take {allowed:?} here"
-        )),
-        None => Err(format!("the element type of {v} is not known")),
-    }
+fn refuse(v: &str, e: ElemType, allowed: &[ElemType]) -> String {
+    format!("{v} is {e}; the CUDA kernels take {allowed:?} here")
 }
 
 /// Whether `node` is `op` in the fused domain (`docs/fused-ops.md`).

@@ -31,6 +31,7 @@ pub mod view;
 use std::fmt::Debug;
 use std::sync::Arc;
 
+use ort_core::kit::lower;
 use ort_core::{ElemType, Error, GraphView, NodeView};
 use vulkano::buffer::Subbuffer;
 use vulkano::command_buffer::{AutoCommandBufferBuilder, PrimaryAutoCommandBuffer};
@@ -96,57 +97,17 @@ const FAMILIES: &[ClaimFn] = &[
 /// float32, or with `f16` also float16: stored and computed as float32 on the
 /// device, with each node's float16 results rounded to float16 as the CPU's are.
 pub fn claim(node: &NodeView<'_>, graph: &GraphView<'_>, f16: bool) -> Result<Claim, String> {
-    let domain = node.domain.as_str();
-    if !(domain.is_empty() || domain == "ai.onnx" || domain == FUSED) {
-        return Err(format!("no Vulkan kernel for domain {domain}"));
-    }
     let op = node.op_type.as_str();
-    let mut found = None;
-    for family in FAMILIES {
-        if let Some(c) = family(node, graph)? {
-            found = Some(c);
-            break;
-        }
-    }
-    let mut claim = found.ok_or_else(|| match domain {
-        FUSED => format!("no Vulkan kernel for {op} (domain {domain})"),
-        _ => format!("no Vulkan kernel for {op}"),
-    })?;
-    let floats: &[ElemType] = if f16 {
+    let mut claim = lower::first_claim(node, graph, FAMILIES, "Vulkan")?;
+    let floats: &'static [ElemType] = if f16 {
         &[ElemType::F32, ElemType::F16]
     } else {
         &[ElemType::F32]
     };
-    let mut operands = Vec::new();
-    let mut ints = Vec::new();
-    for step in &claim.steps {
-        for a in &step.args {
-            if let Arg::Input(k) = a {
-                operands.push(input_elem(node, graph, *k, floats)?);
-            }
-        }
-        ints.extend(step.ints.iter().copied());
-    }
-    for k in ints {
-        input_elem(
-            node,
-            graph,
-            k,
-            &[ElemType::I64, ElemType::I32, ElemType::Bool],
-        )?;
-    }
-    let mut outputs = Vec::new();
-    for (k, o) in node.outputs.iter().enumerate() {
-        if o.is_empty() {
-            continue;
-        }
-        if k >= claim.outputs.len() {
-            return Err(format!(
-                "{op}: output {k} is not computed by the Vulkan kernel"
-            ));
-        }
-        outputs.push((k, value_elem(o, graph, floats)?));
-    }
+    let ints = [ElemType::I64, ElemType::I32, ElemType::Bool];
+    let (read, outputs) =
+        lower::claim_types(&claim, node, graph, |_| floats, &ints, floats, refuse)?;
+    let operands: Vec<ElemType> = read.into_iter().map(|(_, e)| e).collect();
     // One float type per node; Cast converts between them.
     let cast = is(node, "Cast") || is(node, "CastLike");
     let mut all = outputs
@@ -171,7 +132,7 @@ pub fn claim(node: &NodeView<'_>, graph: &GraphView<'_>, f16: bool) -> Result<Cl
     Ok(claim)
 }
 
-pub const FUSED: &str = "ai.ort_rs.fused";
+pub use ort_core::FUSED_DOMAIN as FUSED;
 
 /// Whether `node` is `op` in the ONNX domain.
 pub(crate) fn is(node: &NodeView<'_>, op: &str) -> bool {
@@ -183,26 +144,13 @@ pub(crate) fn is_fused(node: &NodeView<'_>, op: &str) -> bool {
     node.op_type.as_str() == op && node.domain.as_str() == FUSED
 }
 
-fn input_elem(
-    node: &NodeView<'_>,
-    graph: &GraphView<'_>,
-    k: usize,
-    allowed: &[ElemType],
-) -> Result<ElemType, String> {
-    match node.inputs.get(k) {
-        Some(v) if !v.is_empty() => value_elem(v, graph, allowed),
-        _ => Err(format!("input {k} is missing")),
-    }
-}
-
-fn value_elem(v: &str, graph: &GraphView<'_>, allowed: &[ElemType]) -> Result<ElemType, String> {
-    match graph.elem_of(v) {
-        Some(e) if allowed.contains(&e) => Ok(e),
-        Some(e) if allowed.contains(&ElemType::F32) => Err(format!(
+fn refuse(v: &str, e: ElemType, allowed: &[ElemType]) -> String {
+    if allowed.contains(&ElemType::F32) {
+        format!(
             "{v} is {e}; the Vulkan shaders compute float32 (and float16 with the option f16=1)"
-        )),
-        Some(e) => Err(format!("{v} is {e}, not an integer the host can read")),
-        None => Err(format!("the element type of {v} is not known")),
+        )
+    } else {
+        format!("{v} is {e}, not an integer the host can read")
     }
 }
 

@@ -10,12 +10,7 @@ pub struct FromTheFuture;
 
 impl Provider for FromTheFuture {
     fn info() -> ProviderInfo {
-        ProviderInfo {
-            name: "future".into(),
-            vendor: "ort tests".into(),
-            version: "9.0.0".into(),
-            default_priority: 50,
-        }
+        ProviderInfo::new("future", "ort tests", "9.0.0", 50)
     }
     fn create(_: &Options) -> Result<Self, Error> {
         Ok(FromTheFuture)

@@ -10,12 +10,7 @@ pub struct Faulty;
 
 impl Provider for Faulty {
     fn info() -> ProviderInfo {
-        ProviderInfo {
-            name: "faulty".into(),
-            vendor: "ort tests".into(),
-            version: "0.1.0".into(),
-            default_priority: 100,
-        }
+        ProviderInfo::new("faulty", "ort tests", "0.1.0", 100)
     }
     fn create(_: &Options) -> Result<Self, Error> {
         Ok(Faulty)

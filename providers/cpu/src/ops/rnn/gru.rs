@@ -81,9 +81,7 @@ impl Gru {
                     ctx.threads,
                 )?;
                 for v in rh.chunks_mut(hs) {
-                    v.iter_mut()
-                        .zip(&rb[2 * hs..])
-                        .for_each(|(v, &b)| *v += b);
+                    v.iter_mut().zip(&rb[2 * hs..]).for_each(|(v, &b)| *v += b);
                 }
             }
             for b in (0..batch).filter(|&b| active[b]) {
