@@ -4,7 +4,8 @@
 //!   `target/<profile>/ort` + `target/<profile>/providers/libort_provider_*.so`
 //!   (and the test plugins in `target/<profile>/test-plugins/`).
 //! - `test`: builds (release), runs the unit and integration tests, the shared
-//!   models, and the ONNX node suite against the checked-in pass list (a ratchet),
+//!   models, the contrib-op cases (`tests/contrib`, all required), and the ONNX
+//!   node suite against the checked-in pass list (a ratchet),
 //!   at `--level disable` and `all`, then again with `--providers vulkan,cpu` when
 //!   a Vulkan device is there (software ones included; `ORT_REQUIRE_VULKAN=1`
 //!   makes its absence an error, as in CI).
@@ -148,6 +149,11 @@ fn test(args: &[String]) -> Result<(), String> {
                 models.display()
             );
         }
+        // onnxruntime's contrib ops (tests/contrib/make.py), every case required.
+        let mut c = Command::new(&ort);
+        c.arg("test").arg(root().join("tests").join("contrib"));
+        c.arg("--level").arg(level);
+        run(c)?;
         let node = shared().join("onnx-tests").join("node");
         if !quick && node.exists() {
             let mut c = Command::new(&ort);

@@ -259,7 +259,9 @@ fn shape_dims(s: &proto::TensorShapeProto) -> Vec<Dim> {
     s.dim
         .iter()
         .map(|d| match &d.value {
-            Some(D::DimValue(v)) => Dim::Known(*v),
+            // Some exporters (Paddle among them) write -1 for a dynamic axis;
+            // like onnxruntime, a negative size reads as unknown.
+            Some(D::DimValue(v)) if *v >= 0 => Dim::Known(*v),
             Some(D::DimParam(p)) if !p.is_empty() => Dim::Symbolic(p.as_str().into()),
             _ => Dim::Unknown,
         })

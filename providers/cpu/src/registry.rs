@@ -133,6 +133,9 @@ macro_rules! register {
     ($op:literal, $domain:literal, [$since:expr, $until:expr], $types:expr, $type_input:literal, $build:expr) => {
         $crate::register!(@def $op, $domain, [$since, $until], $types, $type_input, $crate::registry::SameType::Free, $build);
     };
+    ($op:literal, $domain:literal, [$since:expr, $until:expr], $types:expr, $type_input:literal, same: all, $build:expr) => {
+        $crate::register!(@def $op, $domain, [$since, $until], $types, $type_input, $crate::registry::SameType::All, $build);
+    };
     (@def $op:literal, $domain:literal, [$since:expr, $until:expr], $types:expr, $type_input:literal, $same:expr, $build:expr) => {
         inventory::submit! {
             $crate::registry::KernelDef {

@@ -4,6 +4,7 @@
 use ort_core::ElemType::{self, *};
 
 pub mod attention;
+pub mod contrib;
 pub mod fused;
 pub mod image;
 pub mod logic;

@@ -14,12 +14,24 @@ struct SkipLayerNormalization {
     epsilon: f64,
     /// Whether the Sum output is read.
     sum: bool,
+    /// Which output is the Sum: 1 here, 3 in `com.microsoft` (after the
+    /// training statistics).
+    sum_at: usize,
 }
 
 fn build(info: &NodeInfo<'_, '_>) -> Result<Box<dyn Kernel>, Error> {
+    build_with_sum_at(info, 1)
+}
+
+/// The kernel with its Sum output (input + skip + bias) at output `sum_at`.
+pub(crate) fn build_with_sum_at(
+    info: &NodeInfo<'_, '_>,
+    sum_at: usize,
+) -> Result<Box<dyn Kernel>, Error> {
     Ok(Box::new(SkipLayerNormalization {
         epsilon: info.float("epsilon", 1e-5)? as f64,
-        sum: info.num_outputs() > 1 && !info.node.outputs[1].is_empty(),
+        sum: info.node.outputs.get(sum_at).is_some_and(|o| !o.is_empty()),
+        sum_at,
     }))
 }
 
@@ -97,7 +109,10 @@ impl Kernel for SkipLayerNormalization {
             Ok::<_, Error>((y, sum))
             }
         })?;
-        Ok(vec![Some(y.into()), sum.map(Value::from)])
+        let mut outs = vec![None; self.sum_at + 1];
+        outs[0] = Some(y.into());
+        outs[self.sum_at] = sum.map(Value::from);
+        Ok(outs)
     }
 }
 

@@ -115,7 +115,7 @@ mod max_roi_pool;
 mod max_unpool;
 mod mean_variance_normalization;
 mod pool;
-mod rms_normalization;
+pub(crate) mod rms_normalization;
 pub(crate) mod sgemm_avx512;
 mod softmax;
 pub(crate) mod window;

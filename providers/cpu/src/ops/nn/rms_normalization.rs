@@ -13,7 +13,7 @@ struct RmsNormalization {
     epsilon: f64,
 }
 
-fn build(info: &NodeInfo<'_, '_>) -> Result<Box<dyn Kernel>, Error> {
+pub(crate) fn build(info: &NodeInfo<'_, '_>) -> Result<Box<dyn Kernel>, Error> {
     match info.int("stash_type", 1)? {
         1 | 11 => {}
         s => {

@@ -1,0 +1,132 @@
+"""Builds the com.microsoft contrib-op cases in tests/contrib/<case>/, in the ONNX
+node-suite layout (model.onnx, test_data_set_0/input_*.pb, output_*.pb), with
+outputs computed by onnxruntime.
+
+    python3 -m venv /tmp/ortv && /tmp/ortv/bin/pip install onnxruntime==1.31.1 onnx numpy
+    /tmp/ortv/bin/python tests/contrib/make.py
+
+The cases are small and checked in; `cargo xtask test` runs them with `ort test`.
+"""
+
+import os
+import shutil
+
+import numpy as np
+import onnx
+import onnxruntime as ort
+from onnx import TensorProto, helper, numpy_helper
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+MS = "com.microsoft"
+
+
+def case(name, op, inputs, n_out=1, outputs=None, domain=MS, ref=None, **attrs):
+    """One node of `op` on `inputs` ({name: array}, None for
+    an omitted optional input) in `domain`; outputs named y0.. unless `outputs` lists names
+    ("" for an omitted one). `ref`, for an op onnxruntime runs only on GPUs,
+    computes the outputs with numpy instead."""
+    in_names = [k if v is not None else "" for k, v in inputs.items()]
+    out_names = outputs if outputs is not None else [f"y{i}" for i in range(n_out)]
+    node = helper.make_node(op, in_names, out_names, domain=domain, **attrs)
+    feeds = {k: v for k, v in inputs.items() if v is not None}
+    g_in = [
+        helper.make_tensor_value_info(k, helper.np_dtype_to_tensor_dtype(v.dtype), v.shape)
+        for k, v in feeds.items()
+    ]
+    g_out = [
+        helper.make_tensor_value_info(o, TensorProto.FLOAT, None) for o in out_names if o
+    ]
+    graph = helper.make_graph([node], name, g_in, g_out)
+    model = helper.make_model(
+        graph,
+        opset_imports=[helper.make_opsetid("", 17), helper.make_opsetid(MS, 1)],
+        ir_version=8,
+    )
+    if ref is None:
+        opts = ort.SessionOptions()
+        opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_DISABLE_ALL
+        sess = ort.InferenceSession(
+            model.SerializeToString(), opts, providers=["CPUExecutionProvider"]
+        )
+        results = sess.run(None, feeds)
+    else:
+        results = ref(**feeds)
+    # Output types as onnxruntime produced them.
+    for vi, r in zip(g_out, results):
+        vi.type.tensor_type.elem_type = helper.np_dtype_to_tensor_dtype(r.dtype)
+    d = os.path.join(HERE, name)
+    shutil.rmtree(d, ignore_errors=True)
+    os.makedirs(os.path.join(d, "test_data_set_0"))
+    onnx.save(model, os.path.join(d, "model.onnx"))
+    for i, (k, v) in enumerate(feeds.items()):
+        t = numpy_helper.from_array(v, k)
+        with open(os.path.join(d, "test_data_set_0", f"input_{i}.pb"), "wb") as f:
+            f.write(t.SerializeToString())
+    for i, (o, r) in enumerate(zip([o for o in out_names if o], results)):
+        t = numpy_helper.from_array(r, o)
+        with open(os.path.join(d, "test_data_set_0", f"output_{i}.pb"), "wb") as f:
+            f.write(t.SerializeToString())
+
+
+def main():
+    rng = np.random.default_rng(7)
+
+    def f(*shape, scale=2.0):
+        return (rng.standard_normal(shape) * scale).astype(np.float32)
+
+    case("ms_gelu", "Gelu", {"x": f(2, 3, 8)})
+    case("ms_fast_gelu", "FastGelu", {"x": f(2, 3, 8)})
+    case("ms_fast_gelu_bias", "FastGelu", {"x": f(2, 3, 8), "bias": f(8)})
+    case("ms_bias_gelu", "BiasGelu", {"a": f(2, 3, 8), "b": f(8)})
+    case("ms_quick_gelu", "QuickGelu", {"x": f(4, 16)})
+    case("ms_quick_gelu_alpha", "QuickGelu", {"x": f(4, 16)}, alpha=1.5)
+    # BiasAdd has only a CUDA kernel in onnxruntime: numpy gives the reference.
+    case(
+        "ms_bias_add",
+        "BiasAdd",
+        {"x": f(2, 3, 8), "bias": f(8), "skip": f(2, 3, 8)},
+        ref=lambda x, bias, skip: [x + bias + skip],
+    )
+    case(
+        "ms_skip_layer_norm",
+        "SkipLayerNormalization",
+        {"x": f(2, 3, 16), "skip": f(2, 3, 16), "gamma": f(16), "beta": f(16)},
+        epsilon=1e-5,
+    )
+    case(
+        "ms_skip_layer_norm_bias_sum",
+        "SkipLayerNormalization",
+        {"x": f(2, 3, 16), "skip": f(2, 3, 16), "gamma": f(16), "beta": f(16), "bias": f(16)},
+        outputs=["y", "", "", "sum"],
+        epsilon=1e-5,
+    )
+    case(
+        "ms_skip_layer_norm_no_beta",
+        "SkipLayerNormalization",
+        {"x": f(3, 16), "skip": f(3, 16), "gamma": f(16)},
+    )
+    # onnxruntime registers SimplifiedLayerNormalization in the ONNX domain.
+    case(
+        "ms_simplified_layer_norm",
+        "SimplifiedLayerNormalization",
+        {"x": f(2, 3, 16), "scale": f(16)},
+        domain="",
+        epsilon=1e-6,
+    )
+    case(
+        "ms_skip_simplified_layer_norm",
+        "SkipSimplifiedLayerNormalization",
+        {"x": f(2, 3, 16), "skip": f(2, 3, 16), "gamma": f(16)},
+        epsilon=1e-6,
+    )
+    case(
+        "ms_skip_simplified_layer_norm_bias_sum",
+        "SkipSimplifiedLayerNormalization",
+        {"x": f(2, 3, 16), "skip": f(2, 3, 16), "gamma": f(16), "bias": f(16)},
+        outputs=["y", "", "", "sum"],
+        epsilon=1e-6,
+    )
+
+
+if __name__ == "__main__":
+    main()
