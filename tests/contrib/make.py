@@ -105,6 +105,20 @@ def main():
         "SkipLayerNormalization",
         {"x": f(3, 16), "skip": f(3, 16), "gamma": f(16)},
     )
+    case(
+        "ms_fused_matmul_trans_b_alpha",
+        "FusedMatMul",
+        {"a": f(2, 3, 8), "b": f(5, 8)},
+        transB=1,
+        alpha=0.5,
+    )
+    case(
+        "ms_fused_matmul_trans_a_batched",
+        "FusedMatMul",
+        {"a": f(2, 8, 3), "b": f(2, 8, 4)},
+        transA=1,
+        alpha=-1.25,
+    )
     # onnxruntime registers SimplifiedLayerNormalization in the ONNX domain.
     case(
         "ms_simplified_layer_norm",

@@ -4,6 +4,7 @@
 //! project's fused domain has the same computation, the kernel is shared.
 
 mod bias_add;
+mod fused_matmul;
 mod gelu;
 mod simplified_layer_normalization;
 mod skip_layer_normalization;
