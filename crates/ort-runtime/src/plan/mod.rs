@@ -45,7 +45,7 @@ pub struct Plan {
     /// session creation: a run that overrides one copies its value again.
     pub constant_copies: Vec<ConstantCopy>,
     /// Ids of the values read from enclosing graphs, in the order of the
-    /// names the plan was built with (`Builder::build`'s `outer`).
+    /// names the plan was built with (`Planner::build`'s `outer`).
     pub captures: Vec<usize>,
     pub steps: Vec<Step>,
     pub free_after: Vec<Vec<usize>>,
