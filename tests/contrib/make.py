@@ -141,6 +141,77 @@ def main():
         epsilon=1e-6,
     )
 
+    case(
+        "ms_fused_gemm_leaky_relu",
+        "FusedGemm",
+        {"a": f(4, 8), "b": f(6, 8), "c": f(6)},
+        transB=1,
+        alpha=0.5,
+        activation="LeakyRelu",
+        activation_alpha=0.2,
+    )
+    case(
+        "ms_fused_gemm_hard_sigmoid",
+        "FusedGemm",
+        {"a": f(8, 4), "b": f(8, 6)},
+        transA=1,
+        activation="HardSigmoid",
+        activation_alpha=0.3,
+        activation_beta=0.4,
+    )
+    case("ms_fused_gemm_elu", "FusedGemm", {"a": f(3, 5), "b": f(5, 7)}, activation="Elu", activation_alpha=0.7)
+    case(
+        "ms_fused_conv_sum_relu",
+        "FusedConv",
+        {"x": f(1, 3, 9, 9), "w": f(4, 3, 3, 3), "b": f(4), "z": f(1, 4, 9, 9)},
+        pads=[1, 1, 1, 1],
+        activation="Relu",
+    )
+    case(
+        "ms_fused_conv_depthwise_clip",
+        "FusedConv",
+        {"x": f(1, 4, 8, 8), "w": f(4, 1, 3, 3)},
+        group=4,
+        strides=[2, 2],
+        activation="Clip",
+        activation_params=[-1.0, 2.0],
+    )
+
+    def q(*shape, t=np.uint8):
+        lo, hi = np.iinfo(t).min, np.iinfo(t).max
+        return rng.integers(lo, hi + 1, size=shape).astype(t)
+
+    one = lambda v: np.array(v, dtype=np.float32)  # noqa: E731
+    case(
+        "ms_matmul_integer_to_float",
+        "MatMulIntegerToFloat",
+        {
+            "a": q(2, 3, 16),
+            "b": q(16, 5, t=np.int8),
+            "a_scale": one(0.02),
+            "b_scale": (rng.random(5) * 0.05 + 0.01).astype(np.float32),
+            "a_zero_point": np.array(131, np.uint8),
+            "b_zero_point": q(5, t=np.int8),
+            "bias": f(5),
+        },
+    )
+    case(
+        "ms_matmul_integer_to_float_no_zp",
+        "MatMulIntegerToFloat",
+        {"a": q(4, 8), "b": q(8, 3), "a_scale": one(0.5), "b_scale": one(0.25)},
+    )
+    case(
+        "ms_dynamic_quantize_matmul",
+        "DynamicQuantizeMatMul",
+        {
+            "a": f(2, 4, 16),
+            "b": q(16, 6, t=np.int8),
+            "b_scale": (rng.random(6) * 0.05 + 0.01).astype(np.float32),
+            "b_zero_point": None,
+            "bias": f(6),
+        },
+    )
+
 
 if __name__ == "__main__":
     main()

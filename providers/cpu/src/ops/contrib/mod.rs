@@ -4,8 +4,12 @@
 //! project's fused domain has the same computation, the kernel is shared.
 
 mod bias_add;
+mod dynamic_quantize_matmul;
+mod fused_conv;
+mod fused_gemm;
 mod fused_matmul;
 mod gelu;
+mod matmul_integer_to_float;
 mod simplified_layer_normalization;
 mod skip_layer_normalization;
 mod skip_simplified_layer_normalization;

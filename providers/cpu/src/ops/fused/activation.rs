@@ -23,43 +23,86 @@ pub(crate) enum Act {
     /// QuantizeLinear then DequantizeLinear: scale, zero point, and the
     /// integer type's range.
     QuantizeDequantize(f64, f64, f64, f64),
+    /// The ONNX activations of the same names, which onnxruntime's FusedGemm
+    /// also fuses (alpha, and Selu's gamma).
+    Elu(f64),
+    Selu(f64, f64),
+    Softsign,
+    Softplus,
+    ThresholdedRelu(f64),
+    /// onnxruntime's `alpha · tanh(beta · x)` and `alpha · ln(1 + e^(beta · x))`.
+    ScaledTanh(f64, f64),
+    ParametricSoftplus(f64, f64),
 }
 
 impl Act {
-    /// The node's `activation` / `activation_params`; None when it has none.
+    /// The node's `activation` and its parameters; None when it has none.
+    /// Parameters come from `activation_params` (this project's fused ops and
+    /// onnxruntime's FusedConv) or, when that is absent, from the activation's
+    /// own attributes prefixed with `activation_` (onnxruntime's FusedGemm:
+    /// `activation_alpha`, ...), with the ONNX defaults.
     pub fn parse(info: &NodeInfo<'_, '_>) -> Result<Option<Act>, Error> {
         if !info.has("activation") {
             return Ok(None);
         }
         let name = info.string("activation", "")?;
-        let p: Vec<f64> = match info.attr("activation_params") {
-            None => vec![],
-            Some(AttrValue::Floats(v)) => v.iter().map(|&f| f as f64).collect(),
+        let listed = match info.attr("activation_params") {
+            None => None,
+            Some(AttrValue::Floats(v)) => Some(v.iter().map(|&f| f as f64).collect::<Vec<_>>()),
             Some(_) => return Err(Error::invalid("activation_params must be floats")),
         };
-        let want = |k: usize| -> Result<(), Error> {
-            if p.len() == k {
-                Ok(())
-            } else {
-                Err(Error::invalid(format!(
-                    "activation {name} takes {k} activation_params, got {}",
+        // The parameters `names` of the activation, in order, with their defaults.
+        let p = |names: &[(&str, f32)]| -> Result<Vec<f64>, Error> {
+            match &listed {
+                Some(p) if p.len() == names.len() => Ok(p.clone()),
+                Some(p) => Err(Error::invalid(format!(
+                    "activation {name} takes {} activation_params, got {}",
+                    names.len(),
                     p.len()
-                )))
+                ))),
+                None => names
+                    .iter()
+                    .map(|&(n, d)| Ok(info.float(&format!("activation_{n}"), d)? as f64))
+                    .collect(),
             }
         };
         let act = match name.as_str() {
-            "Relu" => want(0).map(|_| Act::Relu),
-            "Sigmoid" => want(0).map(|_| Act::Sigmoid),
-            "Tanh" => want(0).map(|_| Act::Tanh),
-            "HardSwish" => want(0).map(|_| Act::HardSwish),
-            "Gelu" => want(0).map(|_| Act::Gelu),
-            "GeluTanh" => want(0).map(|_| Act::GeluTanh),
-            "LeakyRelu" => want(1).map(|_| Act::LeakyRelu(p[0])),
-            "Clip" => want(2).map(|_| Act::Clip(p[0], p[1])),
-            "HardSigmoid" => want(2).map(|_| Act::HardSigmoid(p[0], p[1])),
-            "QuantizeDequantize" => {
-                want(4).map(|_| Act::QuantizeDequantize(p[0], p[1], p[2], p[3]))
+            "Relu" => p(&[]).map(|_| Act::Relu),
+            "Sigmoid" => p(&[]).map(|_| Act::Sigmoid),
+            "Tanh" => p(&[]).map(|_| Act::Tanh),
+            "HardSwish" => p(&[]).map(|_| Act::HardSwish),
+            "Gelu" => p(&[]).map(|_| Act::Gelu),
+            "GeluTanh" => p(&[]).map(|_| Act::GeluTanh),
+            "Softsign" => p(&[]).map(|_| Act::Softsign),
+            "Softplus" => p(&[]).map(|_| Act::Softplus),
+            "LeakyRelu" => p(&[("alpha", 0.01)]).map(|v| Act::LeakyRelu(v[0])),
+            "Elu" => p(&[("alpha", 1.0)]).map(|v| Act::Elu(v[0])),
+            "ThresholdedRelu" => p(&[("alpha", 1.0)]).map(|v| Act::ThresholdedRelu(v[0])),
+            "Selu" => {
+                p(&[("alpha", 1.673_263_2), ("gamma", 1.050_701)]).map(|v| Act::Selu(v[0], v[1]))
             }
+            "Clip" => p(&[("min", f32::MIN), ("max", f32::MAX)]).map(|v| Act::Clip(v[0], v[1])),
+            "HardSigmoid" => {
+                p(&[("alpha", 0.2), ("beta", 0.5)]).map(|v| Act::HardSigmoid(v[0], v[1]))
+            }
+            "ScaledTanh" => {
+                p(&[("alpha", 1.0), ("beta", 1.0)]).map(|v| Act::ScaledTanh(v[0], v[1]))
+            }
+            "ParametricSoftplus" => {
+                p(&[("alpha", 1.0), ("beta", 1.0)]).map(|v| Act::ParametricSoftplus(v[0], v[1]))
+            }
+            "QuantizeDequantize" => p(&[
+                ("scale", 1.0),
+                ("zero_point", 0.0),
+                ("lo", 0.0),
+                ("hi", 0.0),
+            ])
+            .and_then(|v| match listed {
+                Some(_) => Ok(Act::QuantizeDequantize(v[0], v[1], v[2], v[3])),
+                None => Err(Error::invalid(
+                    "activation QuantizeDequantize takes 4 activation_params, got 0",
+                )),
+            }),
             _ => Err(Error::invalid(format!("unknown activation '{name}'"))),
         }?;
         Ok(Some(act))
@@ -127,6 +170,36 @@ simd_fn! {
                 );
                 o.iter_mut()
                     .for_each(|v| *v = h * *v * (one + tanh_of(k * (*v + c * *v * *v * *v))))
+            }
+            Act::Elu(a) => {
+                let a = F::of(a);
+                o.iter_mut()
+                    .for_each(|v| *v = if *v < zero { a * (v.exp() - one) } else { *v })
+            }
+            Act::Selu(a, g) => {
+                let (a, g) = (F::of(a), F::of(g));
+                o.iter_mut()
+                    .for_each(|v| *v = g * if *v <= zero { a * (v.exp() - one) } else { *v })
+            }
+            Act::Softsign => o.iter_mut().for_each(|v| *v = *v / (one + v.abs())),
+            Act::Softplus => o
+                .iter_mut()
+                .for_each(|v| *v = v.max(zero) + (-v.abs()).exp().ln_1p()),
+            Act::ThresholdedRelu(a) => {
+                let a = F::of(a);
+                o.iter_mut()
+                    .for_each(|v| *v = if *v > a { *v } else { zero })
+            }
+            Act::ScaledTanh(a, b) => {
+                let (a, b) = (F::of(a), F::of(b));
+                o.iter_mut().for_each(|v| *v = a * (b * *v).tanh())
+            }
+            Act::ParametricSoftplus(a, b) => {
+                let (a, b) = (F::of(a), F::of(b));
+                o.iter_mut().for_each(|v| {
+                    let x = b * *v;
+                    *v = a * (x.max(zero) + (-x.abs()).exp().ln_1p())
+                })
             }
         }
     }

@@ -18,7 +18,7 @@ fn build(info: &NodeInfo<'_, '_>) -> Result<Box<dyn Kernel>, Error> {
 }
 
 /// A scale or bias of one value or one per output column.
-fn per_column<'t>(t: &'t Tensor, n: usize, what: &str) -> Result<&'t [f32], Error> {
+pub(crate) fn per_column<'t>(t: &'t Tensor, n: usize, what: &str) -> Result<&'t [f32], Error> {
     let ok = t.elem() == F32 && t.shape().len() <= 1 && (t.len() == 1 || t.len() == n);
     if !ok {
         return Err(Error::invalid(format!(
@@ -30,45 +30,60 @@ fn per_column<'t>(t: &'t Tensor, n: usize, what: &str) -> Result<&'t [f32], Erro
     t.as_slice::<f32>()
 }
 
+/// The number of output columns of `A ⋅ B` (a 1-D B is one column).
+pub(crate) fn columns(b: &Tensor) -> usize {
+    match b.shape() {
+        [_] => 1,
+        s => s.last().map_or(0, |&n| n as usize),
+    }
+}
+
+/// `float32(MatMulInteger(mm)) · scale + bias` with `mm` = (A, B, A_zero_point,
+/// B_zero_point), `scale` and `bias` one value each or one per column.
+pub(crate) fn scaled_product(
+    mmi: &MatMulInteger,
+    mm: &[Option<&Value>],
+    scale: &[f32],
+    bias: Option<&[f32]>,
+    ctx: &Ctx<'_>,
+) -> Result<Tensor, Error> {
+    let n = columns(input(mm, 1)?);
+    // One value per column, so each run is a zip the compiler vectorizes.
+    let full = |v: &[f32]| {
+        if v.len() == 1 {
+            vec![v[0]; n]
+        } else {
+            v.to_vec()
+        }
+    };
+    let scale = full(scale);
+    // As Cast, Mul and Add round them: the int32 to the nearest float, then
+    // one rounding per operation (no fused multiply-add).
+    match bias.map(full) {
+        Some(bias) => mmi.product::<f32>(mm, ctx, |_, j0, v, o| {
+            let (s, b) = (&scale[j0..j0 + o.len()], &bias[j0..j0 + o.len()]);
+            for (((o, &v), &s), &b) in o.iter_mut().zip(v).zip(s).zip(b) {
+                *o = v as f32 * s + b;
+            }
+        }),
+        None => mmi.product::<f32>(mm, ctx, |_, j0, v, o| {
+            let s = &scale[j0..j0 + o.len()];
+            for ((o, &v), &s) in o.iter_mut().zip(v).zip(s) {
+                *o = v as f32 * s;
+            }
+        }),
+    }
+}
+
 impl Kernel for MatMulIntegerToFloat {
     fn compute(&self, inputs: &[Option<&Value>], ctx: &Ctx<'_>) -> Outputs {
-        let b = input(inputs, 1)?;
-        // A 1-D B is one column.
-        let n = match b.shape() {
-            [_] => 1,
-            s => s.last().map_or(0, |&n| n as usize),
-        };
+        let n = columns(input(inputs, 1)?);
         let scale = per_column(input(inputs, 4)?, n, "Scale")?;
         let bias = opt_input(inputs, 5)?
             .map(|b| per_column(b, n, "Bias"))
             .transpose()?;
-        // One value per column, so each run is a zip the compiler vectorizes.
-        let full = |v: &[f32]| {
-            if v.len() == 1 {
-                vec![v[0]; n]
-            } else {
-                v.to_vec()
-            }
-        };
-        let scale = full(scale);
         let mm = &inputs[..4.min(inputs.len())];
-        // As Cast, Mul and Add round them: the int32 to the nearest float, then
-        // one rounding per operation (no fused multiply-add).
-        let t = match bias.map(full) {
-            Some(bias) => self.0.product::<f32>(mm, ctx, |_, j0, v, o| {
-                let (s, b) = (&scale[j0..j0 + o.len()], &bias[j0..j0 + o.len()]);
-                for (((o, &v), &s), &b) in o.iter_mut().zip(v).zip(s).zip(b) {
-                    *o = v as f32 * s + b;
-                }
-            }),
-            None => self.0.product::<f32>(mm, ctx, |_, j0, v, o| {
-                let s = &scale[j0..j0 + o.len()];
-                for ((o, &v), &s) in o.iter_mut().zip(v).zip(s) {
-                    *o = v as f32 * s;
-                }
-            }),
-        }?;
-        one(t)
+        one(scaled_product(&self.0, mm, scale, bias, ctx)?)
     }
 }
 

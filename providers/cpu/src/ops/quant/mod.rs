@@ -47,7 +47,7 @@ macro_rules! dispatch_q {
 mod conv_geom;
 mod conv_integer;
 mod dequantize_linear;
-mod dynamic_quantize_linear;
+pub(crate) mod dynamic_quantize_linear;
 pub(crate) mod loops;
 pub(crate) mod matmul_integer;
 mod matmul_plan;
