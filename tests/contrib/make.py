@@ -20,11 +20,12 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 MS = "com.microsoft"
 
 
-def case(name, op, inputs, n_out=1, outputs=None, domain=MS, ref=None, **attrs):
+def case(name, op, inputs, n_out=1, outputs=None, domain=MS, ref=None, out_type=TensorProto.FLOAT, **attrs):
     """One node of `op` on `inputs` ({name: array}, None for
     an omitted optional input) in `domain`; outputs named y0.. unless `outputs` lists names
     ("" for an omitted one). `ref`, for an op onnxruntime runs only on GPUs,
-    computes the outputs with numpy instead."""
+    computes the outputs with numpy instead; `out_type` is the outputs' declared
+    element type (rewritten to what onnxruntime produced)."""
     in_names = [k if v is not None else "" for k, v in inputs.items()]
     out_names = outputs if outputs is not None else [f"y{i}" for i in range(n_out)]
     node = helper.make_node(op, in_names, out_names, domain=domain, **attrs)
@@ -34,7 +35,7 @@ def case(name, op, inputs, n_out=1, outputs=None, domain=MS, ref=None, **attrs):
         for k, v in feeds.items()
     ]
     g_out = [
-        helper.make_tensor_value_info(o, TensorProto.FLOAT, None) for o in out_names if o
+        helper.make_tensor_value_info(o, out_type, None) for o in out_names if o
     ]
     graph = helper.make_graph([node], name, g_in, g_out)
     model = helper.make_model(
@@ -210,6 +211,106 @@ def main():
             "b_zero_point": None,
             "bias": f(6),
         },
+    )
+
+    u8 = lambda v: np.array(v, dtype=np.uint8)  # noqa: E731
+    i8 = lambda v: np.array(v, dtype=np.int8)  # noqa: E731
+    for name, op in [("add", "QLinearAdd"), ("mul", "QLinearMul")]:
+        case(
+            f"ms_qlinear_{name}_broadcast",
+            op,
+            {"a": q(2, 3, 4), "a_s": one(0.05), "a_z": u8(120), "b": q(3, 1), "b_s": one(0.07),
+             "b_z": u8(100), "c_s": one(0.09), "c_z": u8(130)},
+            out_type=TensorProto.UINT8,
+        )
+        case(
+            f"ms_qlinear_{name}_scalar_a_int8",
+            op,
+            {"a": q(1, t=np.int8), "a_s": one(0.05), "a_z": i8(3), "b": q(2, 5, t=np.int8), "b_s": one(0.02),
+             "b_z": i8(-4), "c_s": one(0.04), "c_z": i8(1)},
+            out_type=TensorProto.INT8,
+        )
+    case(
+        "ms_qlinear_global_average_pool",
+        "QLinearGlobalAveragePool",
+        {"x": q(2, 3, 5, 7), "x_s": one(0.03), "x_z": u8(128), "y_s": one(0.01), "y_z": u8(100)},
+        out_type=TensorProto.UINT8,
+    )
+    case(
+        "ms_qlinear_global_average_pool_nhwc",
+        "QLinearGlobalAveragePool",
+        {"x": q(2, 4, 6, 5, t=np.int8), "x_s": one(0.03), "x_z": i8(-2), "y_s": one(0.02), "y_z": i8(5)},
+        channels_last=1,
+        out_type=TensorProto.INT8,
+    )
+    case(
+        "ms_qgemm_float_out",
+        "QGemm",
+        {"a": q(3, 16), "a_s": one(0.02), "a_z": u8(128), "b": q(6, 16, t=np.int8),
+         "b_s": (rng.random(6) * 0.05 + 0.01).astype(np.float32), "b_z": np.zeros(6, np.int8),
+         "c": rng.integers(-500, 500, size=6).astype(np.int32)},
+        transB=1,
+        alpha=1.5,
+    )
+    case(
+        "ms_qgemm_quantized_out",
+        "QGemm",
+        {"a": q(16, 4), "a_s": one(0.02), "a_z": u8(120), "b": q(16, 5), "b_s": one(0.03), "b_z": u8(127),
+         "c": rng.integers(-500, 500, size=(4, 5)).astype(np.int32), "y_s": one(0.5), "y_z": u8(128)},
+        transA=1,
+        out_type=TensorProto.UINT8,
+    )
+    case(
+        "ms_qlinear_conv_nhwc",
+        "QLinearConv",
+        {"x": q(1, 7, 7, 3), "x_s": one(0.02), "x_z": u8(128), "w": q(4, 3, 3, 3, t=np.int8),
+         "w_s": (rng.random(4) * 0.05 + 0.01).astype(np.float32), "w_z": np.zeros(4, np.int8),
+         "y_s": one(0.1), "y_z": u8(120), "b": rng.integers(-500, 500, size=4).astype(np.int32)},
+        channels_last=1,
+        pads=[1, 1, 1, 1],
+        strides=[2, 2],
+        out_type=TensorProto.UINT8,
+    )
+    case(
+        "ms_qlinear_sigmoid",
+        "QLinearSigmoid",
+        {"x": np.arange(256, dtype=np.uint8).reshape(16, 16), "x_s": one(0.05), "x_z": u8(128),
+         "y_s": one(1 / 256), "y_z": u8(0)},
+        out_type=TensorProto.UINT8,
+    )
+    case(
+        "ms_qlinear_leaky_relu",
+        "QLinearLeakyRelu",
+        {"x": np.arange(-128, 128, dtype=np.int8).reshape(16, 16), "x_s": one(0.05), "x_z": i8(10),
+         "y_s": one(0.03), "y_z": i8(-20)},
+        alpha=0.1,
+        out_type=TensorProto.INT8,
+    )
+    case(
+        "ms_qlinear_concat",
+        "QLinearConcat",
+        {"y_s": one(0.04), "y_z": u8(128), "a": q(2, 3, 2), "a_s": one(0.04), "a_z": u8(128),
+         "b": q(2, 2, 2), "b_s": one(0.03), "b_z": u8(110)},
+        axis=1,
+        out_type=TensorProto.UINT8,
+    )
+    case(
+        "ms_qlinear_where",
+        "QLinearWhere",
+        {"cond": rng.random((3, 4)) > 0.5, "x": q(3, 4), "x_s": one(0.04), "x_z": u8(128), "y": q(1, 4),
+         "y_s": one(0.02), "y_z": u8(100), "z_s": one(0.05), "z_z": u8(120)},
+        out_type=TensorProto.UINT8,
+    )
+    case(
+        "ms_quantize_linear_axis",
+        "QuantizeLinear",
+        {"x": f(2, 3, 4), "s": (rng.random(3) * 0.1 + 0.01).astype(np.float32), "z": q(3, t=np.int8)},
+        out_type=TensorProto.INT8,
+    )
+    case(
+        "ms_dequantize_linear",
+        "DequantizeLinear",
+        {"x": q(2, 3, 4), "s": one(0.07), "z": u8(131)},
     )
 
 

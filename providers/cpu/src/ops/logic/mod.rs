@@ -2,7 +2,7 @@
 
 mod bit_shift;
 mod bitwise;
-mod r#where;
+pub(crate) mod r#where;
 
 use ndarray::{ArrayViewD, ArrayViewMutD, IxDyn, Zip};
 use ort_core::{ElemType, Error, Tensor, Value};

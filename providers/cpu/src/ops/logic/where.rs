@@ -9,7 +9,7 @@ use crate::ops::{ANY, LATEST};
 use crate::util::{broadcast_all, dims, Movable, PAR_MIN_LEN};
 
 /// Picks from X or Y by a bool condition, three-way broadcast; any element type.
-struct Where;
+pub(crate) struct Where;
 
 impl Kernel for Where {
     fn compute(&self, inputs: &[Option<&Value>], ctx: &Ctx<'_>) -> Outputs {

@@ -136,7 +136,7 @@ fn fill<T: FromF32>(
     })
 }
 
-fn build(info: &NodeInfo<'_, '_>) -> Result<Box<dyn Kernel>, Error> {
+pub(crate) fn build(info: &NodeInfo<'_, '_>) -> Result<Box<dyn Kernel>, Error> {
     Ok(Box::new(DequantizeLinear {
         axis: info.int("axis", 1)?,
         block: info.int("block_size", 0)?,

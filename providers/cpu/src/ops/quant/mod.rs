@@ -46,15 +46,15 @@ macro_rules! dispatch_q {
 
 mod conv_geom;
 mod conv_integer;
-mod dequantize_linear;
+pub(crate) mod dequantize_linear;
 pub(crate) mod dynamic_quantize_linear;
 pub(crate) mod loops;
 pub(crate) mod matmul_integer;
 mod matmul_plan;
-mod qgemm;
-mod qlinear_conv;
+pub(crate) mod qgemm;
+pub(crate) mod qlinear_conv;
 mod qlinear_matmul;
-mod quantize_linear;
+pub(crate) mod quantize_linear;
 
 pub(crate) use conv_geom::ConvAttrs;
 pub(crate) use matmul_plan::MatmulPlan;

@@ -64,7 +64,7 @@ impl Kernel for QLinearConv {
     }
 }
 
-fn build(info: &NodeInfo<'_, '_>) -> Result<Box<dyn Kernel>, Error> {
+pub(crate) fn build(info: &NodeInfo<'_, '_>) -> Result<Box<dyn Kernel>, Error> {
     Ok(Box::new(QLinearConv {
         attrs: ConvAttrs::new(info)?,
     }))

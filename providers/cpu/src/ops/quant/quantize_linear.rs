@@ -84,7 +84,7 @@ impl Kernel for QuantizeLinear {
     }
 }
 
-fn build(info: &NodeInfo<'_, '_>) -> Result<Box<dyn Kernel>, Error> {
+pub(crate) fn build(info: &NodeInfo<'_, '_>) -> Result<Box<dyn Kernel>, Error> {
     Ok(Box::new(QuantizeLinear {
         axis: info.int("axis", 1)?,
         block: info.int("block_size", 0)?,

@@ -11,8 +11,8 @@ use crate::util::{axis, Movable, PAR_MIN_LEN};
 /// splits them by columns.
 const COLUMNS: usize = 512;
 
-struct Concat {
-    axis: i64,
+pub(crate) struct Concat {
+    pub axis: i64,
 }
 
 impl Kernel for Concat {

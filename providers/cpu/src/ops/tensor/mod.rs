@@ -4,7 +4,7 @@
 
 mod center_crop_pad;
 mod compress;
-mod concat;
+pub(crate) mod concat;
 mod constant;
 mod constant_of_shape;
 mod depth_space;

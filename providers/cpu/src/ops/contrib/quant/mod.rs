@@ -1,0 +1,87 @@
+//! onnxruntime's quantized contrib ops (`com.microsoft`), with the arithmetic
+//! of its CPU kernels (MLAS): float32 scale ratios, round half to even, and
+//! saturation to the output type.
+
+mod dequantize_linear;
+mod qgemm;
+mod qlinear_add;
+mod qlinear_concat;
+mod qlinear_conv;
+mod qlinear_global_average_pool;
+mod qlinear_leaky_relu;
+mod qlinear_mul;
+mod qlinear_sigmoid;
+mod qlinear_where;
+mod quantize_linear;
+
+use ort_core::{Error, Tensor, Value};
+
+use crate::kernel::{input, opt_input};
+use crate::ops::quant::{floats, ints, qrange, scalar, QInt};
+
+/// A per-tensor scale and zero point from inputs `s` and `z` (0 when `z` is
+/// left out).
+fn param(inputs: &[Option<&Value>], s: usize, z: usize) -> Result<(f32, i32), Error> {
+    let scale = scalar(&floats(input(inputs, s)?)?, "scale")?;
+    let zp = match opt_input(inputs, z)? {
+        Some(t) => scalar(&ints(t)?, "zero point")?,
+        None => 0,
+    };
+    Ok((scale, zp))
+}
+
+/// `v` rounded half to even and saturated to `range` (NaN to its low end, as
+/// MLAS's min/max order gives).
+#[inline]
+fn saturate(v: f32, (lo, hi): (i32, i32)) -> i32 {
+    if v.is_nan() {
+        return lo;
+    }
+    v.round_ties_even().clamp(lo as f32, hi as f32) as i32
+}
+
+/// The 256-entry table `quantize(f(dequantize(q)), y)` indexed by the byte of
+/// `q`, how onnxruntime computes its lookup-table ops.
+fn table<T: QInt>(x: (f32, i32), y: (f32, i32), f: impl Fn(f32) -> f32) -> Result<[T; 256], Error> {
+    let range = qrange(T::TYPE)?;
+    let mut t = [T::from_i32(0); 256];
+    for (i, e) in t.iter_mut().enumerate() {
+        let q = if T::SIGNED {
+            i as u8 as i8 as i32
+        } else {
+            i as i32
+        };
+        let v = f(x.0 * (q - x.1) as f32);
+        *e = T::from_i32(saturate(v / y.0, (range.0 - y.1, range.1 - y.1)) + y.1);
+    }
+    Ok(t)
+}
+
+/// A u8 or i8 element read as its table index.
+trait Byte: QInt {
+    fn byte(self) -> usize;
+}
+impl Byte for u8 {
+    fn byte(self) -> usize {
+        self as usize
+    }
+}
+impl Byte for i8 {
+    fn byte(self) -> usize {
+        self as u8 as usize
+    }
+}
+
+/// Maps every element of `x` through `table` into a tensor of x's shape.
+fn lookup<T: Byte>(
+    x: &Tensor,
+    table: &[T; 256],
+    ctx: &crate::kernel::Ctx<'_>,
+) -> Result<Tensor, Error> {
+    let xv = x.as_slice::<T>()?;
+    ctx.tensor(x.shape(), |o: &mut [T]| {
+        for (o, &v) in o.iter_mut().zip(xv) {
+            *o = table[v.byte()];
+        }
+    })
+}

@@ -1,0 +1,75 @@
+//! QLinearConv (`com.microsoft`): the ONNX op's kernel, and with
+//! `channels_last = 1` X and Y in NHWC (W stays OIHW), which onnxruntime's
+//! layout transformer writes into saved models. NHWC is moved to NCHW and back
+//! around the kernel.
+
+use ort_core::ElemType::{I8, U8};
+use ort_core::{Element, Error, Tensor, Value};
+
+use crate::kernel::{input, one, Ctx, Kernel, NodeInfo, Outputs};
+use crate::util::view;
+
+struct QLinearConv {
+    conv: Box<dyn Kernel>,
+    channels_last: bool,
+}
+
+/// `t` with its axes in the order `perm`.
+fn permuted<T: Element + Copy + ort_core::PodElement>(
+    t: &Tensor,
+    perm: &[usize],
+    ctx: &Ctx<'_>,
+) -> Result<Tensor, Error> {
+    let v = view::<T>(t)?.permuted_axes(perm);
+    let shape: Vec<i64> = v.shape().iter().map(|&d| d as i64).collect();
+    let data: Vec<T> = v.iter().copied().collect();
+    ctx.tensor_from(&shape, &data)
+}
+
+/// Moves axis `from` of `t` to position `to`.
+fn move_axis(t: &Tensor, from: usize, to: usize, ctx: &Ctx<'_>) -> Result<Tensor, Error> {
+    let mut perm: Vec<usize> = (0..t.rank()).filter(|&a| a != from).collect();
+    perm.insert(to, from);
+    match t.elem() {
+        U8 => permuted::<u8>(t, &perm, ctx),
+        I8 => permuted::<i8>(t, &perm, ctx),
+        e => Err(Error::invalid(format!("expected uint8 or int8, got {e}"))),
+    }
+}
+
+impl Kernel for QLinearConv {
+    fn compute(&self, inputs: &[Option<&Value>], ctx: &Ctx<'_>) -> Outputs {
+        if !self.channels_last {
+            return self.conv.compute(inputs, ctx);
+        }
+        let x = input(inputs, 0)?;
+        if x.rank() < 3 {
+            return Err(Error::invalid(format!(
+                "X must have rank 3 or more, got shape {:?}",
+                x.shape()
+            )));
+        }
+        let last = x.rank() - 1;
+        let nchw = Value::Tensor(move_axis(x, last, 1, ctx)?);
+        let mut args = inputs.to_vec();
+        args[0] = Some(&nchw);
+        let mut y = self.conv.compute(&args, ctx)?;
+        let t = match y.first_mut().and_then(|v| v.take()) {
+            Some(Value::Tensor(t)) => t,
+            _ => return Err(Error::invalid("QLinearConv gave no tensor")),
+        };
+        one(move_axis(&t, 1, t.rank() - 1, ctx)?)
+    }
+}
+
+crate::register!(
+    "QLinearConv",
+    "com.microsoft",
+    [1, 1],
+    &[U8, I8],
+    0,
+    |info: &NodeInfo<'_, '_>| Ok(Box::new(QLinearConv {
+        conv: crate::ops::quant::qlinear_conv::build(info)?,
+        channels_last: info.int("channels_last", 0)? != 0,
+    }))
+);

@@ -1,0 +1,1 @@
+By0JDFv0En+¾cˆRd"6li¬cTS
