@@ -4,8 +4,11 @@
 //!   `target/<profile>/ort` + `target/<profile>/providers/libort_provider_*.so`
 //!   (and the test plugins in `target/<profile>/test-plugins/`).
 //! - `test`: builds (release), runs the unit and integration tests, the shared
-//!   models, the contrib-op cases (`tests/contrib`, all required), and the ONNX
-//!   node suite against the checked-in pass list (a ratchet),
+//!   models, the contrib-op cases (`tests/contrib`, all required), the shared
+//!   models as onnxruntime saves them optimized (`tests/ort-saved/make.py`,
+//!   when a Python that imports onnxruntime and onnx is found: `ORT_TEST_PYTHON`,
+//!   else `python3`; `ORT_REQUIRE_ORT_SAVED=1` makes its absence an error, as
+//!   in CI), and the ONNX node suite against the checked-in pass list (a ratchet),
 //!   at `--level disable` and `all`, then again with `--providers vulkan,cpu` when
 //!   a Vulkan device is there (software ones included; `ORT_REQUIRE_VULKAN=1`
 //!   makes its absence an error, as in CI).
@@ -132,6 +135,7 @@ fn test(args: &[String]) -> Result<(), String> {
     let ort = out.join("ort");
     let models = shared().join("models");
     let conformance = root().join("tests").join("conformance");
+    let saved = ort_saved(&out, &models)?;
     // Each suite runs unoptimized and fully optimized: what passes at `disable`
     // must pass at `all`, so every pass is checked against the same references.
     for level in ["disable", "all"] {
@@ -154,6 +158,13 @@ fn test(args: &[String]) -> Result<(), String> {
         c.arg("test").arg(root().join("tests").join("contrib"));
         c.arg("--level").arg(level);
         run(c)?;
+        if let Some(saved) = &saved {
+            let mut c = Command::new(&ort);
+            c.arg("test").arg(saved).arg("--level").arg(level);
+            c.arg("--require")
+                .arg(conformance.join("ort-saved-pass-list.txt"));
+            run(c)?;
+        }
         let node = shared().join("onnx-tests").join("node");
         if !quick && node.exists() {
             let mut c = Command::new(&ort);
@@ -169,6 +180,35 @@ fn test(args: &[String]) -> Result<(), String> {
     std::env::set_var("ORT_VULKAN_SOFTWARE", "1");
     device_suites(&out, "vulkan", &models, &conformance, quick, false)?;
     device_suites(&out, "cuda", &models, &conformance, quick, false)
+}
+
+/// The shared models saved by onnxruntime at its `extended` and `all` levels,
+/// with its outputs as references (`tests/ort-saved/make.py`), in
+/// `out/ort-saved`; None when no Python with onnxruntime is at hand.
+fn ort_saved(out: &Path, models: &Path) -> Result<Option<PathBuf>, String> {
+    let required = std::env::var_os("ORT_REQUIRE_ORT_SAVED").is_some();
+    let python = std::env::var("ORT_TEST_PYTHON").unwrap_or_else(|_| "python3".into());
+    let importable = Command::new(&python)
+        .args(["-c", "import onnxruntime, onnx"])
+        .status()
+        .is_ok_and(|s| s.success());
+    if !importable || !models.exists() {
+        let why = format!(
+            "{python} cannot import onnxruntime and onnx, or {} is missing: skipping the models saved by onnxruntime",
+            models.display()
+        );
+        if required {
+            return Err(why);
+        }
+        eprintln!("xtask: {why}");
+        return Ok(None);
+    }
+    let dir = out.join("ort-saved");
+    let mut c = Command::new(&python);
+    c.arg(root().join("tests").join("ort-saved").join("make.py"));
+    c.arg(&dir).arg(models);
+    run(c)?;
+    Ok(Some(dir))
 }
 
 /// `cargo xtask gpu-test`: the CUDA suites, required, then `ort bench` of each
