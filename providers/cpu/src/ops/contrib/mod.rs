@@ -10,6 +10,7 @@ mod fused_gemm;
 mod fused_matmul;
 mod gelu;
 mod matmul_integer_to_float;
+mod nchwc;
 mod quant;
 mod simplified_layer_normalization;
 mod skip_layer_normalization;

@@ -14,7 +14,7 @@ struct AveragePool {
     count_include_pad: bool,
 }
 
-fn build(info: &NodeInfo<'_, '_>) -> Result<Box<dyn Kernel>, Error> {
+pub(crate) fn build(info: &NodeInfo<'_, '_>) -> Result<Box<dyn Kernel>, Error> {
     Ok(Box::new(AveragePool {
         window: Window::parse(info)?,
         count_include_pad: info.int("count_include_pad", 0)? != 0,

@@ -43,15 +43,28 @@ pub(super) struct Shape {
 }
 
 fn build(info: &NodeInfo<'_, '_>) -> Result<Box<dyn Kernel>, Error> {
-    parse(info, false)
+    parse(info, false, info.constant_with_id(1))
 }
 
 /// FusedConv: Conv plus a residual input and an activation (`docs/fused-ops.md`).
 pub(crate) fn build_fused(info: &NodeInfo<'_, '_>) -> Result<Box<dyn Kernel>, Error> {
-    parse(info, true)
+    parse(info, true, info.constant_with_id(1))
 }
 
-fn parse(info: &NodeInfo<'_, '_>, fused: bool) -> Result<Box<dyn Kernel>, Error> {
+/// FusedConv whose weights are `w`, which the caller passes as input 1 on
+/// every run (a kernel that keeps the model's weights in another layout).
+pub(crate) fn build_fused_with(
+    info: &NodeInfo<'_, '_>,
+    w: &ort_core::Tensor,
+) -> Result<Box<dyn Kernel>, Error> {
+    parse(info, true, ConstId::of(w).map(|id| (w, id)))
+}
+
+fn parse(
+    info: &NodeInfo<'_, '_>,
+    fused: bool,
+    weights: Option<(&ort_core::Tensor, ConstId)>,
+) -> Result<Box<dyn Kernel>, Error> {
     let group = info.int("group", 1)?;
     if group < 1 {
         return Err(Error::invalid(format!(
@@ -60,20 +73,20 @@ fn parse(info: &NodeInfo<'_, '_>, fused: bool) -> Result<Box<dyn Kernel>, Error>
     }
     let window = Window::parse(info)?;
     let winograd = if group == 1 {
-        info.constant_with_id(1)
+        weights
+            .clone()
             .and_then(|(w, id)| Some((prepack_winograd(info, &window, w)?, id)))
     } else {
         None
     };
     let packed = match winograd {
         Some(_) => None,
-        None => info
-            .constant_with_id(1)
+        None => weights
+            .clone()
             .and_then(|(w, id)| Some((prepack(w, group as usize)?, id))),
     };
-    let lanes = info
-        .constant_with_id(1)
-        .and_then(|(w, id)| Some((prepack_lanes(info, &window, w, group as usize)?, id)));
+    let lanes =
+        weights.and_then(|(w, id)| Some((prepack_lanes(info, &window, w, group as usize)?, id)));
     Ok(Box::new(Conv {
         window,
         group: group as usize,

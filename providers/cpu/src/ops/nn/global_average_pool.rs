@@ -6,7 +6,7 @@ use super::{data, output, sum_by};
 use crate::kernel::{input, one, Ctx, Kernel, Outputs};
 use crate::ops::{FLOATS, LATEST};
 
-struct GlobalAveragePool;
+pub(crate) struct GlobalAveragePool;
 
 /// Output shape of a global pool: (N, C, 1, ...), and the spatial size.
 pub(super) fn global_shape(shape: &[i64]) -> Result<(Vec<i64>, usize), Error> {

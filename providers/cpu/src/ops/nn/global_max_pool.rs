@@ -7,7 +7,7 @@ use super::{data, max, output};
 use crate::kernel::{input, one, Ctx, Kernel, Outputs};
 use crate::ops::{FLOATS, LATEST};
 
-struct GlobalMaxPool;
+pub(crate) struct GlobalMaxPool;
 
 impl Kernel for GlobalMaxPool {
     fn compute(&self, inputs: &[Option<&Value>], ctx: &Ctx<'_>) -> Outputs {

@@ -19,7 +19,7 @@ struct MaxPool {
 
 const TYPES: &[ElemType] = &[F32, F64, F16, BF16, I8, U8];
 
-fn build(info: &NodeInfo<'_, '_>) -> Result<Box<dyn Kernel>, Error> {
+pub(crate) fn build(info: &NodeInfo<'_, '_>) -> Result<Box<dyn Kernel>, Error> {
     Ok(Box::new(MaxPool {
         window: Window::parse(info)?,
         column_major: info.int("storage_order", 0)? == 1,

@@ -84,7 +84,7 @@ macro_rules! simd_fn {
 }
 pub(crate) use simd_fn;
 
-mod average_pool;
+pub(crate) mod average_pool;
 mod batch_normalization;
 pub(crate) mod blas;
 #[cfg(target_arch = "x86_64")]
@@ -101,8 +101,8 @@ mod depthwise_rows;
 mod dropout;
 pub(crate) mod gelu;
 pub(crate) mod gemm;
-mod global_average_pool;
-mod global_max_pool;
+pub(crate) mod global_average_pool;
+pub(crate) mod global_max_pool;
 mod group_normalization;
 mod instance_normalization;
 pub(crate) mod layer_normalization;
@@ -110,7 +110,7 @@ mod lp_normalization;
 mod lp_pool;
 mod lrn;
 pub(crate) mod mat_mul;
-mod max_pool;
+pub(crate) mod max_pool;
 mod max_roi_pool;
 mod max_unpool;
 mod mean_variance_normalization;
