@@ -25,7 +25,8 @@ def case(name, op, inputs, n_out=1, outputs=None, domain=MS, ref=None, out_type=
     an omitted optional input) in `domain`; outputs named y0.. unless `outputs` lists names
     ("" for an omitted one). `ref`, for an op onnxruntime runs only on GPUs,
     computes the outputs with numpy instead; `out_type` is the outputs' declared
-    element type (rewritten to what onnxruntime produced)."""
+    element type, or a list of one per output (rewritten to what onnxruntime
+    produced)."""
     in_names = [k if v is not None else "" for k, v in inputs.items()]
     out_names = outputs if outputs is not None else [f"y{i}" for i in range(n_out)]
     node = helper.make_node(op, in_names, out_names, domain=domain, **attrs)
@@ -34,8 +35,9 @@ def case(name, op, inputs, n_out=1, outputs=None, domain=MS, ref=None, out_type=
         helper.make_tensor_value_info(k, helper.np_dtype_to_tensor_dtype(v.dtype), v.shape)
         for k, v in feeds.items()
     ]
+    types = out_type if isinstance(out_type, list) else [out_type] * len(out_names)
     g_out = [
-        helper.make_tensor_value_info(o, out_type, None) for o in out_names if o
+        helper.make_tensor_value_info(o, t, None) for o, t in zip(out_names, types) if o
     ]
     graph = helper.make_graph([node], name, g_in, g_out)
     model = helper.make_model(
@@ -311,6 +313,150 @@ def main():
         "ms_dequantize_linear",
         "DequantizeLinear",
         {"x": q(2, 3, 4), "s": one(0.07), "z": u8(131)},
+    )
+
+    def ints(*shape, lo=0, hi=10, t=np.int32):
+        return rng.integers(lo, hi, size=shape).astype(t)
+
+    # Attention: hidden 16, 2 heads of 8; B = 2, S = 5.
+    att = {"x": f(2, 5, 16, scale=0.5), "w": f(16, 48, scale=0.3), "b": f(48, scale=0.1)}
+    case("ms_attention", "Attention", att, num_heads=2)
+    case("ms_attention_lengths", "Attention", {**att, "mask": np.array([3, 5], np.int32)}, num_heads=2)
+    case(
+        "ms_attention_raw_mask_causal",
+        "Attention",
+        {**att, "mask": np.array([[1, 1, 1, 0, 0], [1, 1, 1, 1, 1]], np.int32)},
+        num_heads=2,
+        unidirectional=1,
+    )
+    case(
+        "ms_attention_start_end_bias",
+        "Attention",
+        {**att, "mask": np.array([4, 5, 1, 0], np.int32), "past": None, "bias": f(1, 2, 5, 5)},
+        num_heads=2,
+        scale=0.2,
+        mask_filter_value=-1000.0,
+    )
+    case(
+        "ms_attention_past_present",
+        "Attention",
+        {"x": f(2, 1, 16, scale=0.5), "w": att["w"], "b": att["b"], "mask": None,
+         "past": f(2, 2, 2, 4, 8, scale=0.5)},
+        outputs=["y", "present"],
+        num_heads=2,
+        unidirectional=1,
+    )
+    case(
+        "ms_attention_qkv_sizes",
+        "Attention",
+        {"x": f(1, 4, 16, scale=0.5), "w": f(16, 40, scale=0.3), "b": f(40, scale=0.1)},
+        num_heads=2,
+        qkv_hidden_sizes=[16, 16, 8],
+    )
+    mq = {"q": f(2, 3, 16, scale=0.5), "k": f(2, 4, 16, scale=0.5), "v": f(2, 4, 12, scale=0.5)}
+    case("ms_mha_cross", "MultiHeadAttention", mq, num_heads=2)
+    case(
+        "ms_mha_bias_mask_attn_bias",
+        "MultiHeadAttention",
+        {**mq, "bias": f(44, scale=0.1), "kpm": np.array([[1, 1, 0, 1], [1, 1, 1, 0]], np.int32),
+         "ab": f(1, 2, 3, 4)},
+        num_heads=2,
+    )
+    case(
+        "ms_mha_past_causal",
+        "MultiHeadAttention",
+        {"q": f(1, 3, 16), "k": f(1, 3, 16), "v": f(1, 3, 16), "bias": None, "kpm": None, "ab": None,
+         "pk": f(1, 2, 4, 8), "pv": f(1, 2, 4, 8)},
+        outputs=["y", "present_k", "present_v"],
+        num_heads=2,
+        unidirectional=1,
+    )
+    case(
+        "ms_mha_bnsh_kv",
+        "MultiHeadAttention",
+        {"q": f(2, 3, 16), "k": f(2, 2, 5, 8), "v": f(2, 2, 5, 8), "bias": f(48, scale=0.1)},
+        num_heads=2,
+    )
+    case(
+        "ms_embed_layer_norm",
+        "EmbedLayerNormalization",
+        {"ids": ints(2, 6, hi=20), "seg": ints(2, 6, hi=2), "word": f(20, 16), "pos": f(8, 16),
+         "segemb": f(2, 16), "gamma": f(16), "beta": f(16),
+         "mask": np.array([[1, 1, 1, 1, 0, 0], [1, 1, 0, 1, 1, 1]], np.int32)},
+        outputs=["y", "mask_index", "sum"],
+        out_type=[TensorProto.FLOAT, TensorProto.INT32, TensorProto.FLOAT],
+    )
+    case(
+        "ms_embed_layer_norm_position_ids",
+        "EmbedLayerNormalization",
+        {"ids": ints(2, 4, hi=20), "seg": None, "word": f(20, 16), "pos": f(8, 16), "segemb": None,
+         "gamma": f(16), "beta": f(16), "mask": None, "pids": np.array([[3, 2, 1, 0]], np.int32)},
+        outputs=["y", "mask_index"],
+        out_type=[TensorProto.FLOAT, TensorProto.INT32],
+        epsilon=1e-5,
+    )
+    cache = np.arange(32 * 4, dtype=np.float32).reshape(32, 4) * 0.05
+    cos, sin = np.cos(cache), np.sin(cache)
+    case(
+        "ms_rotary_embedding_offset",
+        "RotaryEmbedding",
+        {"x": f(2, 3, 16), "pos": np.array([5], np.int64), "cos": cos, "sin": sin},
+    )
+    case(
+        "ms_rotary_embedding_bnsh_interleaved",
+        "RotaryEmbedding",
+        {"x": f(2, 2, 3, 8), "pos": ints(2, 3, hi=32, t=np.int64), "cos": cos, "sin": sin},
+        interleaved=1,
+    )
+    half = np.arange(32 * 2, dtype=np.float32).reshape(32, 2) * 0.1
+    case(
+        "ms_rotary_embedding_partial",
+        "RotaryEmbedding",
+        {"x": f(1, 3, 16), "pos": ints(1, 3, hi=32, t=np.int64), "cos": np.cos(half), "sin": np.sin(half)},
+        num_heads=2,
+        rotary_embedding_dim=4,
+    )
+    # GroupQueryAttention: 4 query heads and 2 key/value heads of 16.
+    kv_out = ["y", "present_k", "present_v"]
+    gq = {"q": f(2, 5, 64, scale=0.5), "k": f(2, 5, 32, scale=0.5), "v": f(2, 5, 32, scale=0.5),
+          "pk": None, "pv": None, "seqlens": np.array([4, 2], np.int32), "tot": np.array(5, np.int32)}
+    case("ms_gqa_prompt_padded", "GroupQueryAttention", gq, outputs=kv_out, num_heads=4, kv_num_heads=2)
+    cos16 = np.cos(np.arange(64 * 8, dtype=np.float32).reshape(64, 8) * 0.01)
+    sin16 = np.sin(np.arange(64 * 8, dtype=np.float32).reshape(64, 8) * 0.01)
+    case(
+        "ms_gqa_decode_rotary",
+        "GroupQueryAttention",
+        {"q": f(2, 1, 64, scale=0.5), "k": f(2, 1, 32, scale=0.5), "v": f(2, 1, 32, scale=0.5),
+         "pk": f(2, 2, 8, 16, scale=0.5), "pv": f(2, 2, 8, 16, scale=0.5),
+         "seqlens": np.array([6, 3], np.int32), "tot": np.array(7, np.int32), "cos": cos16, "sin": sin16},
+        outputs=kv_out,
+        num_heads=4,
+        kv_num_heads=2,
+        do_rotary=1,
+    )
+    case(
+        "ms_gqa_packed_window_softcap",
+        "GroupQueryAttention",
+        {"qkv": f(1, 6, 128, scale=0.5), "k": None, "v": None, "pk": None, "pv": None,
+         "seqlens": np.array([5], np.int32), "tot": np.array(6, np.int32)},
+        outputs=kv_out,
+        num_heads=4,
+        kv_num_heads=2,
+        local_window_size=3,
+        softcap=2.0,
+        smooth_softmax=1,
+    )
+    case(
+        "ms_gqa_chunked_prefill_bias_sink",
+        "GroupQueryAttention",
+        {"q": f(1, 3, 64, scale=0.5), "k": f(1, 3, 32, scale=0.5), "v": f(1, 3, 32, scale=0.5),
+         "pk": f(1, 2, 4, 16, scale=0.5), "pv": f(1, 2, 4, 16, scale=0.5),
+         "seqlens": np.array([6], np.int32), "tot": np.array(7, np.int32), "cos": None, "sin": None,
+         "pids": None, "ab": f(1, 4, 3, 7), "sink": f(4)},
+        outputs=kv_out,
+        num_heads=4,
+        kv_num_heads=2,
+        scale=0.3,
     )
 
 

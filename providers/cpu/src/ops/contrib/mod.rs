@@ -3,6 +3,7 @@
 //! models, with the semantics of its `docs/ContribOperators.md`. Where the
 //! project's fused domain has the same computation, the kernel is shared.
 
+mod attention;
 mod bias_add;
 mod dynamic_quantize_matmul;
 mod fused_conv;

@@ -14,10 +14,11 @@ use crate::ops::nn::{data, output, Flt, PAR_WORK};
 use crate::ops::{FLOATS, LATEST};
 use crate::util::GemmScalar;
 
-struct MultiHeadAttention {
-    heads: usize,
-    scale: Option<f64>,
-    causal: bool,
+pub(crate) struct MultiHeadAttention {
+    pub heads: usize,
+    /// Default 1/√D.
+    pub scale: Option<f64>,
+    pub causal: bool,
 }
 
 fn build(info: &NodeInfo<'_, '_>) -> Result<Box<dyn Kernel>, Error> {
