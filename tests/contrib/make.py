@@ -20,17 +20,20 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 MS = "com.microsoft"
 
 
-def case(name, op, inputs, n_out=1, outputs=None, domain=MS, ref=None, out_type=TensorProto.FLOAT, **attrs):
+def case(
+    name, op, inputs, n_out=1, outputs=None, domain=MS, ref=None, out_type=TensorProto.FLOAT, consts=(), **attrs
+):
     """One node of `op` on `inputs` ({name: array}, None for
     an omitted optional input) in `domain`; outputs named y0.. unless `outputs` lists names
     ("" for an omitted one). `ref`, for an op onnxruntime runs only on GPUs,
     computes the outputs with numpy instead; `out_type` is the outputs' declared
     element type, or a list of one per output (rewritten to what onnxruntime
-    produced)."""
+    produced); inputs named in `consts` are initializers (constant weights)."""
     in_names = [k if v is not None else "" for k, v in inputs.items()]
     out_names = outputs if outputs is not None else [f"y{i}" for i in range(n_out)]
     node = helper.make_node(op, in_names, out_names, domain=domain, **attrs)
-    feeds = {k: v for k, v in inputs.items() if v is not None}
+    feeds = {k: v for k, v in inputs.items() if v is not None and k not in consts}
+    inits = [numpy_helper.from_array(inputs[k], k) for k in consts]
     g_in = [
         helper.make_tensor_value_info(k, helper.np_dtype_to_tensor_dtype(v.dtype), v.shape)
         for k, v in feeds.items()
@@ -39,7 +42,7 @@ def case(name, op, inputs, n_out=1, outputs=None, domain=MS, ref=None, out_type=
     g_out = [
         helper.make_tensor_value_info(o, t, None) for o, t in zip(out_names, types) if o
     ]
-    graph = helper.make_graph([node], name, g_in, g_out)
+    graph = helper.make_graph([node], name, g_in, g_out, initializer=inits)
     model = helper.make_model(
         graph,
         opset_imports=[helper.make_opsetid("", 17), helper.make_opsetid(MS, 1)],
@@ -457,6 +460,65 @@ def main():
         num_heads=4,
         kv_num_heads=2,
         scale=0.3,
+    )
+
+    def pack(q, bits):
+        """Rows of `bits`-wide values packed low bits first, padded to whole bytes."""
+        per = 8 // bits
+        q = np.pad(q, [(0, 0)] * (q.ndim - 1) + [(0, (-q.shape[-1]) % per)])
+        q = q.reshape(*q.shape[:-1], -1, per).astype(np.uint8)
+        return sum((q[..., i] << (i * bits)) for i in range(per)).astype(np.uint8)
+
+    def nbits(n, k, bits, bs, zp=True, float_zp=False):
+        kb = -(-k // bs)
+        q = rng.integers(0, 1 << bits, size=(n, kb * bs))
+        b = pack(q, bits).reshape(n, kb, bs * bits // 8)
+        scales = (rng.random((n, kb)) * 0.05 + 0.01).astype(np.float32)
+        if not zp:
+            z = None
+        elif float_zp:
+            z = (rng.random((n, kb)) * (1 << bits)).astype(np.float32)
+        else:
+            z = pack(rng.integers(0, 1 << bits, size=(n, kb)), bits)
+        return {"b": b, "scales": scales.reshape(-1), "zp": z}
+
+    for bits, bs, zp, level in [(4, 32, True, 0), (4, 16, False, 0), (8, 64, True, 0), (2, 32, True, 0),
+                                (4, 32, True, 4), (8, 32, False, 4)]:
+        k = 80
+        w = nbits(24, k, bits, bs, zp)
+        case(
+            f"ms_matmul_nbits_{bits}bit_bs{bs}{'_zp' if zp else ''}_level{level}",
+            "MatMulNBits",
+            {"a": f(2, 3, k), **w, "g_idx": None, "bias": f(24)},
+            consts=["b", "scales"] + (["zp"] if zp else []),
+            K=k, N=24, bits=bits, block_size=bs, accuracy_level=level,
+        )
+    w = nbits(8, 64, 4, 16, float_zp=True)
+    case("ms_matmul_nbits_float_zp_runtime", "MatMulNBits", {"a": f(4, 64), **w}, K=64, N=8, bits=4, block_size=16)
+    w = nbits(8, 64, 4, 16, zp=False)
+    g = (np.arange(64) % 4).astype(np.int32)
+    case(
+        "ms_matmul_nbits_g_idx",
+        "MatMulNBits",
+        {"a": f(3, 64), "b": w["b"], "scales": w["scales"], "zp": None, "g_idx": g},
+        K=64, N=8, bits=4, block_size=16,
+    )
+    # GatherBlockQuantized: a packed 4-bit table [10, 64] in blocks of 16.
+    table = pack(rng.integers(0, 16, size=(10, 64)), 4)
+    case(
+        "ms_gather_block_quantized_4bit",
+        "GatherBlockQuantized",
+        {"data": table, "idx": np.array([[3, 9], [0, -1]], np.int64),
+         "scales": (rng.random((10, 4)) * 0.1).astype(np.float32), "zp": pack(rng.integers(0, 16, size=(10, 4)), 4)},
+        block_size=16,
+    )
+    case(
+        "ms_gather_block_quantized_8bit_no_zp",
+        "GatherBlockQuantized",
+        {"data": rng.integers(0, 256, size=(6, 32)).astype(np.uint8), "idx": np.array([5, 0, 2], np.int32),
+         "scales": (rng.random((6, 2)) * 0.1).astype(np.float32)},
+        block_size=16,
+        bits=8,
     )
 
 

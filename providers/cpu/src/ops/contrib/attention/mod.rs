@@ -117,10 +117,12 @@ pub(super) fn additive_mask(
             {
                 (x as usize, y as usize, Some(a.as_slice::<f32>()?))
             }
-            ref sh => return Err(Error::invalid(format!(
+            ref sh => {
+                return Err(Error::invalid(format!(
                 "attention_bias must be [B or 1, N or 1, S, T] = [{}, {}, {s}, {t}], got {sh:?}",
                 d.b, d.n
-            ))),
+            )))
+            }
         },
         None => (1, 1, None),
     };

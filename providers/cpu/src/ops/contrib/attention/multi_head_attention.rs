@@ -85,9 +85,11 @@ impl Kernel for MultiHeadAttention {
                 };
                 (rows(k)?, rows(v)?, *l as usize)
             }
-            (ks, vs) => return Err(Error::not_implemented(format!(
+            (ks, vs) => {
+                return Err(Error::not_implemented(format!(
                 "MultiHeadAttention with key {ks:?} and value {vs:?} (3-D or 4-D heads expected)"
-            ))),
+            )))
+            }
         };
         let (dk, dv) = (k.shape()[2] as usize, v.shape()[2] as usize);
         if dk != dq || dq % n != 0 || dv % n != 0 || k.shape()[0] as usize != b {

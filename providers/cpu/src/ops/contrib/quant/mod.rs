@@ -3,6 +3,8 @@
 //! saturation to the output type.
 
 mod dequantize_linear;
+mod gather_block_quantized;
+mod matmul_nbits;
 mod qgemm;
 mod qlinear_add;
 mod qlinear_concat;
