@@ -1,11 +1,12 @@
 //! `ort`: run, test and benchmark ONNX models over plugin execution providers.
 //!
-//! The flags and file layouts of `providers`, `run`, `test`, `bench` and `optimize` are a
+//! The flags and file layouts of `providers`, `run`, `test`, `bench`, `optimize` and `generate` are a
 //! contract relied on by tools outside this repository: extend, never change.
 
 mod bench;
 mod compare;
 mod data;
+mod generate;
 mod optimize;
 mod providers;
 mod run;
@@ -36,6 +37,8 @@ enum Cmd {
     Bench(bench::BenchArgs),
     /// Optimize a model and write it back as ONNX (fused ops in ai.ort_rs.fused).
     Optimize(optimize::OptimizeArgs),
+    /// Generate tokens greedily with a decoder model and its KV cache.
+    Generate(generate::GenerateArgs),
 }
 
 /// Session options shared by run, test and bench.
@@ -91,6 +94,7 @@ fn main() {
         Cmd::Test(a) => test::main(a),
         Cmd::Bench(a) => bench::main(a),
         Cmd::Optimize(a) => optimize::main(a),
+        Cmd::Generate(a) => generate::main(a),
     };
     match result {
         Ok(code) => std::process::exit(code),

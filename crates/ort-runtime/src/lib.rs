@@ -29,6 +29,7 @@ pub mod error;
 pub mod execute;
 pub mod explain;
 mod fold;
+pub mod generate;
 pub mod host_ops;
 pub mod model;
 pub mod partition;

@@ -21,10 +21,13 @@ struct MatMulNBits {
     n: usize,
     bits: usize,
     block: usize,
-    /// A is quantized to int8 blocks first (accuracy level 4).
+    /// A is quantized to int8 blocks (accuracy level 4), with constant weights.
     int8_a: bool,
     /// W `[N, K]` dequantized at session creation, and the weights it came from.
     weights: Option<(Arc<Vec<f32>>, ConstId)>,
+    /// For the int8 path: W's integers less their zero points `[N, K]`, and
+    /// the scales `[N, blocks]`.
+    centered: Option<(Vec<i16>, Vec<f32>)>,
 }
 
 /// The `j`-th `bits`-wide value of `packed`, low bits first.
@@ -106,24 +109,78 @@ impl MatMulNBits {
     }
 }
 
-/// A's rows quantized to int8 per block of `bs` and back: scale max|a|/127,
-/// round half to even.
-fn int8_blocks(a: &[f32], k: usize, bs: usize) -> Vec<f32> {
-    let mut out = a.to_vec();
-    for row in out.chunks_mut(k.max(1)) {
-        for blk in row.chunks_mut(bs) {
-            let amax = blk.iter().fold(0.0f32, |m, &v| m.max(v.abs()));
-            let scale = amax / 127.0;
-            if scale == 0.0 {
-                blk.fill(0.0);
-                continue;
+impl MatMulNBits {
+    /// W's integers less their integer zero points `[N, K]`, and the scales.
+    fn centered(&self, inputs: &[Option<&Value>]) -> Result<(Vec<i16>, Vec<f32>), Error> {
+        let (k, n, bits, bs) = (self.k, self.n, self.bits, self.block);
+        let kb = k.div_ceil(bs);
+        let row = kb * bs * bits / 8;
+        let b = input(inputs, 1)?.as_slice::<u8>()?;
+        let scales = input(inputs, 2)?.as_slice::<f32>()?.to_vec();
+        let zp = opt_input(inputs, 3)?
+            .map(|z| z.as_slice::<u8>())
+            .transpose()?;
+        let per_row = (kb * bits).div_ceil(8);
+        let mut w = vec![0i16; n * k];
+        for (r, wr) in w.chunks_mut(k.max(1)).enumerate() {
+            for (kk, o) in wr.iter_mut().enumerate() {
+                let z = zp.map_or(1 << (bits - 1), |z| {
+                    unpack(&z[r * per_row..], kk / bs, bits) as i16
+                });
+                *o = unpack(&b[r * row..], kk, bits) as i16 - z;
             }
-            let inv = 1.0 / scale;
-            blk.iter_mut()
-                .for_each(|v| *v = (*v * inv).round_ties_even() * scale);
+        }
+        Ok((w, scales))
+    }
+}
+
+/// A's rows quantized to int8 per block of `bs`: the values (times
+/// 127/max|a|, rounded half to even, as MLAS does) and each block's scale
+/// max|a|/127.
+fn int8_blocks(a: &[f32], k: usize, bs: usize) -> (Vec<i8>, Vec<f32>) {
+    let mut q = vec![0i8; a.len()];
+    let mut scales = Vec::with_capacity(a.len().div_ceil(bs));
+    for (row, qrow) in a.chunks(k.max(1)).zip(q.chunks_mut(k.max(1))) {
+        for (blk, qb) in row.chunks(bs).zip(qrow.chunks_mut(bs)) {
+            let amax = blk.iter().fold(0.0f32, |m, &v| m.max(v.abs()));
+            scales.push(amax / 127.0);
+            let inv = if amax == 0.0 { 0.0 } else { 127.0 / amax };
+            for (q, &v) in qb.iter_mut().zip(blk) {
+                *q = (v * inv).round_ties_even() as i8;
+            }
         }
     }
-    out
+    (q, scales)
+}
+
+/// `Y = A ⋅ Wᵀ` as onnxruntime's int8 kernel computes it: per block the exact
+/// integer dot product, times both blocks' scales, accumulated in order.
+fn int8_product(
+    a: &[f32],
+    (m, n, k): (usize, usize, usize),
+    bs: usize,
+    (w, ws): (&[i16], &[f32]),
+    o: &mut [f32],
+) {
+    let kb = k.div_ceil(bs);
+    let (qa, sa) = int8_blocks(a, k, bs);
+    for i in 0..m {
+        let (qr, sr) = (&qa[i * k..][..k], &sa[i * kb..][..kb]);
+        for (j, o) in o[i * n..][..n].iter_mut().enumerate() {
+            let (wr, wsr) = (&w[j * k..][..k], &ws[j * kb..][..kb]);
+            let mut acc = 0.0f32;
+            for c in 0..kb {
+                let r = c * bs..((c + 1) * bs).min(k);
+                let dot: i32 = qr[r.clone()]
+                    .iter()
+                    .zip(&wr[r])
+                    .map(|(&x, &y)| x as i32 * y as i32)
+                    .sum();
+                acc = (dot as f32).mul_add(sr[c] * wsr[c], acc);
+            }
+            *o = acc;
+        }
+    }
 }
 
 impl Kernel for MatMulNBits {
@@ -137,21 +194,16 @@ impl Kernel for MatMulNBits {
             )));
         }
         let owned;
-        let w: &[f32] = match &self.weights {
-            Some((w, id)) if id.matches(input(inputs, 1)?) => w,
+        let (w, centered): (&[f32], _) = match &self.weights {
+            Some((w, id)) if id.matches(input(inputs, 1)?) => {
+                (w, self.centered.as_ref().map(|(q, s)| (&q[..], &s[..])))
+            }
             _ => {
                 owned = self.dequantize(inputs)?;
-                &owned
+                (&owned, None)
             }
         };
         let av = a.as_slice::<f32>()?;
-        let qa;
-        let av = if self.int8_a {
-            qa = int8_blocks(av, k, self.block);
-            &qa[..]
-        } else {
-            av
-        };
         let m = av.len() / k.max(1);
         let bias = opt_input(inputs, 5)?
             .map(|t| t.as_slice::<f32>())
@@ -162,22 +214,24 @@ impl Kernel for MatMulNBits {
         let mut shape = a.shape().to_vec();
         *shape.last_mut().expect("A has K") = n as i64;
         let y = ctx.tensor(&shape, |o: &mut [f32]| {
-            // Wᵀ read in place: element (kk, j) of the K×N operand is w[j·K + kk].
-            let wt = Mat {
-                data: w,
-                rs: 1,
-                cs: k,
-            };
-            gemm(
-                (m, n, k),
-                Mat::rows(av, k),
-                wt,
-                o,
-                n,
-                1.0,
-                false,
-                ctx.threads,
-            );
+            match centered {
+                Some((wq, ws)) => int8_product(av, (m, n, k), self.block, (wq, ws), o),
+                // Wᵀ read in place: element (kk, j) of the K×N operand is w[j·K + kk].
+                None => gemm(
+                    (m, n, k),
+                    Mat::rows(av, k),
+                    Mat {
+                        data: w,
+                        rs: 1,
+                        cs: k,
+                    },
+                    o,
+                    n,
+                    1.0,
+                    false,
+                    ctx.threads,
+                ),
+            }
             if let Some(b) = bias {
                 for r in o.chunks_mut(n.max(1)) {
                     r.iter_mut().zip(b).for_each(|(o, &b)| *o += b);
@@ -219,6 +273,7 @@ fn build(info: &NodeInfo<'_, '_>) -> Result<Box<dyn Kernel>, Error> {
         block: block as usize,
         int8_a: false,
         weights: None,
+        centered: None,
     };
     let constant = |i: usize| info.input_name(i).is_none() || info.constant_input(i).is_some();
     if (1..5).all(constant) {
@@ -240,6 +295,9 @@ fn build(info: &NodeInfo<'_, '_>) -> Result<Box<dyn Kernel>, Error> {
             && matches!(bits, 4 | 8)
             && info.input_type(4).is_none()
             && !float_zp;
+        if kernel.int8_a {
+            kernel.centered = Some(kernel.centered(&refs)?);
+        }
     }
     Ok(Box::new(kernel))
 }
