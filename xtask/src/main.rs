@@ -4,7 +4,9 @@
 //!   `target/<profile>/ort` + `target/<profile>/providers/libort_provider_*.so`
 //!   (and the test plugins in `target/<profile>/test-plugins/`).
 //! - `test`: builds (release), runs the unit and integration tests, the shared
-//!   models, the contrib-op cases (`tests/contrib`, all required), the shared
+//!   models, the contrib-op cases (`tests/contrib`) and the BERT that
+//!   onnxruntime's optimizer and quantizers rewrite (`tests/transformers`), all
+//!   required, the shared
 //!   models as onnxruntime saves them optimized (`tests/ort-saved/make.py`,
 //!   when a Python that imports onnxruntime and onnx is found: `ORT_TEST_PYTHON`,
 //!   else `python3`; `ORT_REQUIRE_ORT_SAVED=1` makes its absence an error, as
@@ -153,11 +155,15 @@ fn test(args: &[String]) -> Result<(), String> {
                 models.display()
             );
         }
-        // onnxruntime's contrib ops (tests/contrib/make.py), every case required.
-        let mut c = Command::new(&ort);
-        c.arg("test").arg(root().join("tests").join("contrib"));
-        c.arg("--level").arg(level);
-        run(c)?;
+        // onnxruntime's contrib ops (tests/contrib/make.py) and a BERT through its
+        // transformer optimizer and quantizers (tests/transformers/make.py), every
+        // case required.
+        for suite in ["contrib", "transformers"] {
+            let mut c = Command::new(&ort);
+            c.arg("test").arg(root().join("tests").join(suite));
+            c.arg("--level").arg(level);
+            run(c)?;
+        }
         if let Some(saved) = &saved {
             let mut c = Command::new(&ort);
             c.arg("test").arg(saved).arg("--level").arg(level);

@@ -10,7 +10,7 @@ use super::{additive_mask, attend, present, scale, with_past, Dims};
 use crate::kernel::{input, opt_input, Ctx, Kernel, NodeInfo, Outputs};
 use crate::ops::nn::blas::{gemm, Mat};
 
-struct Attention {
+pub(super) struct Attention {
     heads: usize,
     /// Dq, Dk, Dv; None: the weights' columns in three equal parts.
     sizes: Option<[usize; 3]>,
@@ -153,7 +153,8 @@ impl Kernel for Attention {
     }
 }
 
-fn build(info: &NodeInfo<'_, '_>) -> Result<Box<dyn Kernel>, Error> {
+/// The attributes, shared with QAttention.
+pub(super) fn parse(info: &NodeInfo<'_, '_>) -> Result<Attention, Error> {
     let heads = info.int("num_heads", 0)?;
     if heads <= 0 {
         return Err(Error::invalid(format!(
@@ -181,7 +182,7 @@ fn build(info: &NodeInfo<'_, '_>) -> Result<Box<dyn Kernel>, Error> {
             )))
         }
     };
-    Ok(Box::new(Attention {
+    Ok(Attention {
         heads: heads as usize,
         sizes,
         causal: info.int("unidirectional", 0)? != 0,
@@ -189,7 +190,14 @@ fn build(info: &NodeInfo<'_, '_>) -> Result<Box<dyn Kernel>, Error> {
         scale: info.float("scale", 0.0)?,
         present: info.node.outputs.get(1).is_some_and(|o| !o.is_empty()),
         outputs: info.num_outputs(),
-    }))
+    })
 }
 
-crate::register!("Attention", "com.microsoft", [1, 1], &[F32], 0, build);
+crate::register!(
+    "Attention",
+    "com.microsoft",
+    [1, 1],
+    &[F32],
+    0,
+    |info: &NodeInfo<'_, '_>| { Ok(Box::new(parse(info)?)) }
+);

@@ -8,7 +8,7 @@ use ort_core::{Error, Tensor, Value};
 
 use crate::kernel::{input, opt_input, Ctx, Kernel, NodeInfo, Outputs};
 
-struct EmbedLayerNormalization {
+pub(super) struct EmbedLayerNormalization {
     epsilon: f32,
     outputs: usize,
 }
@@ -123,11 +123,16 @@ impl Kernel for EmbedLayerNormalization {
     }
 }
 
-fn build(info: &NodeInfo<'_, '_>) -> Result<Box<dyn Kernel>, Error> {
-    Ok(Box::new(EmbedLayerNormalization {
+/// The attributes, shared with QEmbedLayerNormalization.
+pub(super) fn parse(info: &NodeInfo<'_, '_>) -> Result<EmbedLayerNormalization, Error> {
+    Ok(EmbedLayerNormalization {
         epsilon: info.float("epsilon", 1e-12)?,
         outputs: info.num_outputs(),
-    }))
+    })
+}
+
+fn build(info: &NodeInfo<'_, '_>) -> Result<Box<dyn Kernel>, Error> {
+    Ok(Box::new(parse(info)?))
 }
 
 crate::register!(

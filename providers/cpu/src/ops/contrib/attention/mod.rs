@@ -9,6 +9,8 @@ mod attention;
 mod embed_layer_normalization;
 mod group_query_attention;
 mod multi_head_attention;
+mod qattention;
+mod qembed_layer_normalization;
 mod rotary_embedding;
 
 use ort_core::{Error, Tensor, Value};
@@ -253,6 +255,37 @@ pub(super) fn attend(
         Some(Value::Tensor(t)) => Ok(t),
         _ => Err(Error::invalid("attention gave no tensor")),
     }
+}
+
+/// `(q − zero_point) · scale` in float32, for a uint8/int8 tensor with one
+/// scale (and zero point) or one per value of its last axis.
+pub(super) fn dequantized(
+    q: &Tensor,
+    scale: &Tensor,
+    zp: Option<&Tensor>,
+    ctx: &Ctx<'_>,
+) -> Result<Tensor, Error> {
+    let qv = crate::ops::quant::ints(q)?;
+    let sv = crate::ops::quant::floats(scale)?;
+    let zv = zp
+        .map(crate::ops::quant::ints)
+        .transpose()?
+        .unwrap_or_else(|| vec![0]);
+    let cols = *q.shape().last().unwrap_or(&1) as usize;
+    for (what, len) in [("scale", sv.len()), ("zero point", zv.len())] {
+        if len != 1 && len != cols {
+            return Err(Error::invalid(format!(
+                "a {what} of {len} values does not fit a tensor of shape {:?}",
+                q.shape()
+            )));
+        }
+    }
+    let pick = |v: usize, i: usize| if v == 1 { 0 } else { i % cols };
+    ctx.tensor(q.shape(), |o: &mut [f32]| {
+        for (i, (o, &x)) in o.iter_mut().zip(&qv).enumerate() {
+            *o = (x - zv[pick(zv.len(), i)]) as f32 * sv[pick(sv.len(), i)];
+        }
+    })
 }
 
 /// The `scale` attribute, 0 or absent meaning 1/√H.
