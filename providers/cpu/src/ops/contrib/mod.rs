@@ -1,7 +1,16 @@
 //! onnxruntime's contrib ops (domain `com.microsoft`, and the few it registers in
-//! the ONNX domain) that its transformer optimizer and quantizer write into saved
-//! models, with the semantics of its `docs/ContribOperators.md`. Where the
-//! project's fused domain has the same computation, the kernel is shared.
+//! the ONNX domain) that its transformer optimizer, quantizers and
+//! onnxruntime-genai write into saved models, with the semantics of its
+//! `docs/ContribOperators.md`. Where the project's fused domain has the same
+//! computation, the kernel is shared.
+//!
+//! - here: elementwise and normalization ops, FusedConv/FusedGemm/FusedMatMul,
+//!   the dynamic-quantization linear layers;
+//! - `attention/`: Attention, MultiHeadAttention, GroupQueryAttention,
+//!   RotaryEmbedding, EmbedLayerNormalization and their quantized forms;
+//! - `quant/`: the QLinear* ops, QGemm, MatMulNBits, GatherBlockQuantized;
+//! - `nchwc/`: the `com.microsoft.nchwc` blocked-layout ops of models saved at
+//!   onnxruntime's `all` level.
 
 mod attention;
 mod bias_add;
