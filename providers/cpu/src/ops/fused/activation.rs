@@ -40,12 +40,14 @@ impl Act {
     /// Parameters come from `activation_params` (this project's fused ops and
     /// onnxruntime's FusedConv) or, when that is absent, from the activation's
     /// own attributes prefixed with `activation_` (onnxruntime's FusedGemm:
-    /// `activation_alpha`, ...), with the ONNX defaults.
+    /// `activation_alpha`, ...), with the ONNX defaults; the fused domain's
+    /// ops must list them.
     pub fn parse(info: &NodeInfo<'_, '_>) -> Result<Option<Act>, Error> {
         if !info.has("activation") {
             return Ok(None);
         }
         let name = info.string("activation", "")?;
+        let fused = info.node.domain.as_str() == ort_core::FUSED_DOMAIN;
         let listed = match info.attr("activation_params") {
             None => None,
             Some(AttrValue::Floats(v)) => Some(v.iter().map(|&f| f as f64).collect::<Vec<_>>()),
@@ -59,6 +61,11 @@ impl Act {
                     "activation {name} takes {} activation_params, got {}",
                     names.len(),
                     p.len()
+                ))),
+                // The project's fused domain always lists its parameters.
+                None if fused && !names.is_empty() => Err(Error::invalid(format!(
+                    "activation {name} takes {} activation_params, got 0",
+                    names.len()
                 ))),
                 None => names
                     .iter()

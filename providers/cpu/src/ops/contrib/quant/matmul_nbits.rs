@@ -6,7 +6,7 @@
 //! `accuracy_level = 4` onnxruntime quantizes A to int8 per row and block
 //! (symmetric, round half to even) before the product; so does this kernel,
 //! where onnxruntime does (constant 4- or 8-bit weights, no g_idx, no float
-//! zero points).
+//! zero points), then multiplies the rounded A in float.
 
 use std::sync::Arc;
 
@@ -25,9 +25,6 @@ struct MatMulNBits {
     int8_a: bool,
     /// W `[N, K]` dequantized at session creation, and the weights it came from.
     weights: Option<(Arc<Vec<f32>>, ConstId)>,
-    /// For the int8 path: W's integers less their zero points `[N, K]`, and
-    /// the scales `[N, blocks]`.
-    centered: Option<(Vec<i16>, Vec<f32>)>,
 }
 
 /// The `j`-th `bits`-wide value of `packed`, low bits first.
@@ -109,31 +106,6 @@ impl MatMulNBits {
     }
 }
 
-impl MatMulNBits {
-    /// W's integers less their integer zero points `[N, K]`, and the scales.
-    fn centered(&self, inputs: &[Option<&Value>]) -> Result<(Vec<i16>, Vec<f32>), Error> {
-        let (k, n, bits, bs) = (self.k, self.n, self.bits, self.block);
-        let kb = k.div_ceil(bs);
-        let row = kb * bs * bits / 8;
-        let b = input(inputs, 1)?.as_slice::<u8>()?;
-        let scales = input(inputs, 2)?.as_slice::<f32>()?.to_vec();
-        let zp = opt_input(inputs, 3)?
-            .map(|z| z.as_slice::<u8>())
-            .transpose()?;
-        let per_row = (kb * bits).div_ceil(8);
-        let mut w = vec![0i16; n * k];
-        for (r, wr) in w.chunks_mut(k.max(1)).enumerate() {
-            for (kk, o) in wr.iter_mut().enumerate() {
-                let z = zp.map_or(1 << (bits - 1), |z| {
-                    unpack(&z[r * per_row..], kk / bs, bits) as i16
-                });
-                *o = unpack(&b[r * row..], kk, bits) as i16 - z;
-            }
-        }
-        Ok((w, scales))
-    }
-}
-
 /// A's rows quantized to int8 per block of `bs`: the values (times
 /// 127/max|a|, rounded half to even, as MLAS does) and each block's scale
 /// max|a|/127.
@@ -153,34 +125,15 @@ fn int8_blocks(a: &[f32], k: usize, bs: usize) -> (Vec<i8>, Vec<f32>) {
     (q, scales)
 }
 
-/// `Y = A ⋅ Wᵀ` as onnxruntime's int8 kernel computes it: per block the exact
-/// integer dot product, times both blocks' scales, accumulated in order.
-fn int8_product(
-    a: &[f32],
-    (m, n, k): (usize, usize, usize),
-    bs: usize,
-    (w, ws): (&[i16], &[f32]),
-    o: &mut [f32],
-) {
+/// A with each row's blocks of `bs` quantized to int8 and back, as
+/// onnxruntime's int8 kernel sees it.
+fn int8_rounded(a: &[f32], k: usize, bs: usize) -> Vec<f32> {
+    let (q, scales) = int8_blocks(a, k, bs);
     let kb = k.div_ceil(bs);
-    let (qa, sa) = int8_blocks(a, k, bs);
-    for i in 0..m {
-        let (qr, sr) = (&qa[i * k..][..k], &sa[i * kb..][..kb]);
-        for (j, o) in o[i * n..][..n].iter_mut().enumerate() {
-            let (wr, wsr) = (&w[j * k..][..k], &ws[j * kb..][..kb]);
-            let mut acc = 0.0f32;
-            for c in 0..kb {
-                let r = c * bs..((c + 1) * bs).min(k);
-                let dot: i32 = qr[r.clone()]
-                    .iter()
-                    .zip(&wr[r])
-                    .map(|(&x, &y)| x as i32 * y as i32)
-                    .sum();
-                acc = (dot as f32).mul_add(sr[c] * wsr[c], acc);
-            }
-            *o = acc;
-        }
-    }
+    q.iter()
+        .enumerate()
+        .map(|(i, &v)| v as f32 * scales[i / k * kb + i % k / bs])
+        .collect()
 }
 
 impl Kernel for MatMulNBits {
@@ -194,16 +147,21 @@ impl Kernel for MatMulNBits {
             )));
         }
         let owned;
-        let (w, centered): (&[f32], _) = match &self.weights {
-            Some((w, id)) if id.matches(input(inputs, 1)?) => {
-                (w, self.centered.as_ref().map(|(q, s)| (&q[..], &s[..])))
-            }
+        let (w, int8_a): (&[f32], bool) = match &self.weights {
+            Some((w, id)) if id.matches(input(inputs, 1)?) => (w, self.int8_a),
             _ => {
                 owned = self.dequantize(inputs)?;
-                (&owned, None)
+                (&owned, false)
             }
         };
         let av = a.as_slice::<f32>()?;
+        let rounded;
+        let av = if int8_a {
+            rounded = int8_rounded(av, k, self.block);
+            &rounded[..]
+        } else {
+            av
+        };
         let m = av.len() / k.max(1);
         let bias = opt_input(inputs, 5)?
             .map(|t| t.as_slice::<f32>())
@@ -214,24 +172,22 @@ impl Kernel for MatMulNBits {
         let mut shape = a.shape().to_vec();
         *shape.last_mut().expect("A has K") = n as i64;
         let y = ctx.tensor(&shape, |o: &mut [f32]| {
-            match centered {
-                Some((wq, ws)) => int8_product(av, (m, n, k), self.block, (wq, ws), o),
-                // Wᵀ read in place: element (kk, j) of the K×N operand is w[j·K + kk].
-                None => gemm(
-                    (m, n, k),
-                    Mat::rows(av, k),
-                    Mat {
-                        data: w,
-                        rs: 1,
-                        cs: k,
-                    },
-                    o,
-                    n,
-                    1.0,
-                    false,
-                    ctx.threads,
-                ),
-            }
+            // Wᵀ read in place: element (kk, j) of the K×N operand is w[j·K + kk].
+            let wt = Mat {
+                data: w,
+                rs: 1,
+                cs: k,
+            };
+            gemm(
+                (m, n, k),
+                Mat::rows(av, k),
+                wt,
+                o,
+                n,
+                1.0,
+                false,
+                ctx.threads,
+            );
             if let Some(b) = bias {
                 for r in o.chunks_mut(n.max(1)) {
                     r.iter_mut().zip(b).for_each(|(o, &b)| *o += b);
@@ -273,7 +229,6 @@ fn build(info: &NodeInfo<'_, '_>) -> Result<Box<dyn Kernel>, Error> {
         block: block as usize,
         int8_a: false,
         weights: None,
-        centered: None,
     };
     let constant = |i: usize| info.input_name(i).is_none() || info.constant_input(i).is_some();
     if (1..5).all(constant) {
@@ -295,9 +250,6 @@ fn build(info: &NodeInfo<'_, '_>) -> Result<Box<dyn Kernel>, Error> {
             && matches!(bits, 4 | 8)
             && info.input_type(4).is_none()
             && !float_zp;
-        if kernel.int8_a {
-            kernel.centered = Some(kernel.centered(&refs)?);
-        }
     }
     Ok(Box::new(kernel))
 }
