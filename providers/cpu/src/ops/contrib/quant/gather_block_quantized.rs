@@ -9,6 +9,7 @@
 use ort_core::ElemType::{I4, U4, U8};
 use ort_core::{Error, Value};
 
+use super::unpack;
 use crate::kernel::{input, one, opt_input, Ctx, Kernel, NodeInfo, Outputs};
 use crate::ops::quant::ints;
 use crate::util::axis;
@@ -18,12 +19,6 @@ struct GatherBlockQuantized {
     quantize_axis: i64,
     block: usize,
     bits: usize,
-}
-
-/// The `j`-th `bits`-wide value of `packed`, low bits first.
-fn unpack(packed: &[u8], j: usize, bits: usize) -> i32 {
-    let per = 8 / bits;
-    ((packed[j / per] >> ((j % per) * bits)) & ((1u16 << bits) - 1) as u8) as i32
 }
 
 impl Kernel for GatherBlockQuantized {
@@ -90,12 +85,12 @@ impl Kernel for GatherBlockQuantized {
             let (outer, c, inner) = (e / (dim_q * stride_q), e / stride_q % dim_q, e % stride_q);
             let s = (outer * nb + c / self.block) * stride_q + inner;
             let q = if packed {
-                unpack(bytes, e, bits)
+                unpack(bytes, e, bits) as i32
             } else {
                 raw[e]
             };
             let z = match (&zp_packed, &zp_ints) {
-                (Some(zp), _) => unpack(&zp[s / nb * zp_row..], s % nb, bits),
+                (Some(zp), _) => unpack(&zp[s / nb * zp_row..], s % nb, bits) as i32,
                 (_, Some(zp)) => zp[s],
                 _ => default_zp,
             };

@@ -13,6 +13,7 @@ use std::sync::Arc;
 use ort_core::ElemType::F32;
 use ort_core::{Error, Tensor, Value};
 
+use super::unpack;
 use crate::kernel::{input, one, opt_input, ConstId, Ctx, Kernel, NodeInfo, Outputs};
 use crate::ops::nn::blas::{gemm, Mat};
 
@@ -25,13 +26,6 @@ struct MatMulNBits {
     int8_a: bool,
     /// W `[N, K]` dequantized at session creation, and the weights it came from.
     weights: Option<(Arc<Vec<f32>>, ConstId)>,
-}
-
-/// The `j`-th `bits`-wide value of `packed`, low bits first.
-#[inline]
-fn unpack(packed: &[u8], j: usize, bits: usize) -> u8 {
-    let per = 8 / bits;
-    (packed[j / per] >> ((j % per) * bits)) & ((1u16 << bits) - 1) as u8
 }
 
 impl MatMulNBits {

@@ -59,6 +59,14 @@ fn table<T: QInt>(x: (f32, i32), y: (f32, i32), f: impl Fn(f32) -> f32) -> Resul
     Ok(t)
 }
 
+/// The `j`-th `bits`-wide value of `packed` (2, 4 or 8 bits), low bits
+/// first, as MatMulNBits and GatherBlockQuantized pack weights.
+#[inline]
+fn unpack(packed: &[u8], j: usize, bits: usize) -> u8 {
+    let per = 8 / bits;
+    (packed[j / per] >> ((j % per) * bits)) & ((1u16 << bits) - 1) as u8
+}
+
 /// A u8 or i8 element read as its table index.
 trait Byte: QInt {
     fn byte(self) -> usize;
