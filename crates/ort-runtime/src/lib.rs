@@ -13,6 +13,9 @@
 //! 6. [`execute`]: steps run in order; If / Loop / Scan / SequenceMap run in the host over their
 //!    own sub-plans; outputs come from the session's [`arena`].
 //!
+//! On top of a session, [`generate`] runs greedy decoding with a KV cache
+//! (what `ort generate` prints).
+//!
 //! ```no_run
 //! use ort_runtime::{Session, ndarray::ArrayD};
 //! let session = Session::builder().threads(2).load("model.onnx")?;
