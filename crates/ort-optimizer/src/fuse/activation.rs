@@ -137,7 +137,11 @@ fn fuse(g: &Graph, uses: &Uses, i: usize, ctx: &PassContext<'_>) -> Option<Fusio
         ("" | "ai.onnx", "MatMul") => "FusedMatMul",
         (
             FUSED_DOMAIN,
-            op @ ("FusedConv" | "FusedGemm" | "FusedMatMul" | "QuantizedWeightGemm"),
+            op @ ("FusedConv"
+            | "FusedGemm"
+            | "FusedMatMul"
+            | "QuantizedWeightGemm"
+            | "QuantizedConv"),
         ) => op,
         _ => return None,
     };

@@ -9,6 +9,7 @@ mod gelu;
 mod layer_norm;
 mod matmul_integer_to_float;
 mod quantize_dequantize;
+mod quantized_conv;
 mod quantized_hard_swish;
 mod quantized_weight_gemm;
 mod rows_gemm;
@@ -26,6 +27,7 @@ pub use gelu::GeluFusion;
 pub use layer_norm::LayerNormFusion;
 pub use matmul_integer_to_float::MatMulIntegerToFloat;
 pub use quantize_dequantize::QuantizeDequantize;
+pub use quantized_conv::QuantizedConv;
 pub use quantized_hard_swish::QuantizedHardSwish;
 pub use quantized_weight_gemm::QuantizedWeightGemm;
 pub use rows_gemm::RowsGemm;
@@ -38,6 +40,7 @@ pub use transpose_matmul::TransposeMatMul;
 pub fn passes() -> Vec<Box<dyn Pass>> {
     vec![
         Box::new(QuantizedWeightGemm),
+        Box::new(QuantizedConv),
         Box::new(DequantizeConstants),
         Box::new(ConvBatchNorm),
         Box::new(GeluFusion),

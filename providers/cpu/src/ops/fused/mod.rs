@@ -9,6 +9,7 @@ pub mod layer_normalization;
 pub mod matmul_integer_to_float;
 pub mod multi_head_attention;
 pub mod quantize_dequantize;
+pub mod quantized_conv;
 pub mod quantized_hard_swish;
 pub mod quantized_weight_gemm;
 pub mod skip_layer_normalization;

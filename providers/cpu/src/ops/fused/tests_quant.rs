@@ -236,3 +236,126 @@ fn matmul_integer_to_float_equals_the_four_ops() {
         }
     }
 }
+
+#[test]
+fn quantized_conv_equals_requantize_dequantize_then_fused_conv() {
+    // Channels in and out that leave tails of k-groups and of row tiles, 35
+    // positions (a partial panel), both 8-bit types on both sides, per-channel
+    // and per-tensor weights with and without zero points, constant (packed at
+    // build) or not, each activation form of the store, and a 3×3 window (the
+    // float path). X holds levels of its quantizer, a few values between levels
+    // and one past the range, which QuantizedConv re-quantizes by definition.
+    let fused = "ai.ort_rs.fused";
+    let (c, m, hw) = (37usize, 45usize, [5i64, 7]);
+    let positions = (hw[0] * hw[1]) as usize;
+    let mut r = crate::testing::noise(91);
+    let relu = Some(("Relu", vec![]));
+    let qdq = Some(("QuantizeDequantize", vec![0.05f32, 120.0, 0.0, 255.0]));
+    let cases = [
+        (true, true, false, None, 1, true),
+        (true, true, true, relu.clone(), 1, true),
+        (false, false, true, qdq.clone(), 1, true),
+        (false, true, false, qdq.clone(), 1, false),
+        (true, false, false, relu, 1, true),
+        (true, true, true, qdq, 3, true),
+    ];
+    for (ci, (x_u8, w_i8, per_channel, act, window, constant)) in cases.into_iter().enumerate() {
+        let (sx, zx) = (0.02f32, if x_u8 { 131 } else { -5 });
+        let (lo, hi) = if x_u8 { (0, 255) } else { (-128, 127) };
+        let x: Vec<f32> = (0..c * positions)
+            .map(|i| {
+                let level = (lo + (i * 53 % 256) as i32).min(hi);
+                let off = if i % 17 == 0 { 0.3 } else { 0.0 };
+                (level as f32 - zx as f32 + off) * sx
+            })
+            .chain([1e3])
+            .skip(1)
+            .collect();
+        let zxv = if x_u8 {
+            v::<u8>(&[], &[zx as u8])
+        } else {
+            v::<i8>(&[], &[zx as i8])
+        };
+        let wn = m * c * window * window;
+        let wshape = [m as i64, c as i64, window as i64, window as i64];
+        let np = if per_channel { m } else { 1 };
+        let pshape: &[i64] = if per_channel { &[m as i64] } else { &[] };
+        let (w, wz) = if w_i8 {
+            let w: Vec<i8> = (0..wn).map(|_| (r() * 255.0) as i8).collect();
+            let z: Vec<i8> = (0..np).map(|j| (j % 5) as i8 - 2).collect();
+            (v::<i8>(&wshape, &w), v::<i8>(pshape, &z))
+        } else {
+            let w: Vec<u8> = (0..wn).map(|_| (r() * 255.0 + 128.0) as u8).collect();
+            let z: Vec<u8> = (0..np).map(|j| 120 + (j % 7) as u8).collect();
+            (v::<u8>(&wshape, &w), v::<u8>(pshape, &z))
+        };
+        let wz = if ci % 2 == 0 { wz } else { None };
+        let ws: Vec<f32> = (0..np).map(|j| 0.002 + 1e-4 * j as f32).collect();
+        let ws = v::<f32>(pshape, &ws);
+        let b: Vec<f32> = (0..m).map(|_| r()).collect();
+        let bv = v::<f32>(&[m as i64], &b);
+        let xv = v::<f32>(&[1, c as i64, hw[0], hw[1]], &x);
+        let sxv = v::<f32>(&[], &[sx]);
+        let attrs = || {
+            let mut a = vec![attr(
+                "pads",
+                AttrValue::Ints(vec![(window / 2) as i64; 4].into()),
+            )];
+            if let Some((name, params)) = &act {
+                a.push(attr("activation", AttrValue::String((*name).into())));
+                if !params.is_empty() {
+                    a.push(attr(
+                        "activation_params",
+                        AttrValue::Floats(params.clone().into()),
+                    ));
+                }
+            }
+            a
+        };
+        // The reference: X through QuantizeLinear and DequantizeLinear, W
+        // through DequantizeLinear, then FusedConv.
+        let xq = run_node(
+            "QuantizeLinear",
+            13,
+            &[xv.clone(), sxv.clone(), zxv.clone()],
+            vec![],
+            1,
+        )
+        .unwrap();
+        let xd = run_node(
+            "DequantizeLinear",
+            13,
+            &[xq[0].clone(), sxv.clone(), zxv.clone()],
+            vec![],
+            1,
+        )
+        .unwrap();
+        let axis = vec![attr("axis", AttrValue::Int(0))];
+        let wd = run_node(
+            "DequantizeLinear",
+            13,
+            &[w.clone(), ws.clone(), wz.clone()],
+            axis,
+            1,
+        )
+        .unwrap();
+        let ins = [xd[0].clone(), wd[0].clone(), bv.clone()];
+        let want = run_node_in(fused, "FusedConv", 1, &ins, attrs(), 1).unwrap();
+        let ins = [xv, sxv, zxv, w, ws, wz, bv];
+        let consts: &[usize] = if constant { &[3, 4, 5] } else { &[] };
+        let got =
+            crate::testing::run_node_consts(fused, "QuantizedConv", 1, &ins, consts, attrs(), 1)
+                .unwrap();
+        let ((gs, gv), (ws, wv)) = (out_f32(&got, 0), out_f32(&want, 0));
+        assert_eq!(gs, ws, "case {ci}");
+        // Integer sums against float sums of c·window² terms: a quantized
+        // output may land one step (0.05) away where the float sum sits at a tie.
+        let far = gv
+            .iter()
+            .zip(&wv)
+            .filter(|(g, w)| (*g - *w).abs() > 1e-4 * (1.0 + w.abs()))
+            .inspect(|(g, w)| assert!((*g - *w).abs() <= 0.0501, "case {ci}: {g} vs {w}"))
+            .count();
+        assert!(far <= gv.len() / 100, "case {ci}: {far} values differ");
+    }
+}

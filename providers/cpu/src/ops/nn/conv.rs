@@ -60,6 +60,12 @@ pub(crate) fn build_fused_with(
     parse(info, true, ConstId::of(w).map(|id| (w, id)))
 }
 
+/// FusedConv that takes its weights as they come on each run, even when the
+/// graph's input 1 is a constant (the caller passes weights of its own).
+pub(crate) fn build_fused_with_any(info: &NodeInfo<'_, '_>) -> Result<Box<dyn Kernel>, Error> {
+    parse(info, true, None)
+}
+
 fn parse(
     info: &NodeInfo<'_, '_>,
     fused: bool,

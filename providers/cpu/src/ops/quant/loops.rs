@@ -153,6 +153,22 @@ impl<F: Flt> Qdq<F> {
 
 #[cfg(target_arch = "x86_64")]
 impl Qdq<f32> {
+    /// `level_by_product` on 16 lanes, as integers; `product` must hold.
+    #[inline]
+    #[target_feature(enable = "avx512f")]
+    pub(crate) fn levels(self, v: __m512) -> __m512i {
+        debug_assert!(self.product);
+        let s = _mm512_set1_ps(self.scale);
+        let v = _mm512_max_ps(v, _mm512_set1_ps(self.v_lo));
+        let v = _mm512_min_ps(v, _mm512_set1_ps(self.v_hi));
+        let inv = _mm512_set1_ps(self.inv);
+        let y = _mm512_mul_ps(v, inv);
+        let y = _mm512_fmadd_ps(_mm512_fnmadd_ps(y, s, v), inv, y);
+        // Round to nearest, ties to even (0), exceptions suppressed (8).
+        let steps = _mm512_cvt_roundps_epi32::<0x08>(y);
+        _mm512_add_epi32(steps, _mm512_set1_epi32(self.zp as i32))
+    }
+
     /// The map on 16 lanes, with the same bits as the scalar forms.
     #[inline]
     #[target_feature(enable = "avx512f")]

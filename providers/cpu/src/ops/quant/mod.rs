@@ -51,6 +51,7 @@ pub(crate) mod dynamic_quantize_linear;
 pub(crate) mod loops;
 pub(crate) mod matmul_integer;
 mod matmul_plan;
+pub(crate) mod pack_levels;
 pub(crate) mod qgemm;
 pub(crate) mod qlinear_conv;
 mod qlinear_matmul;

@@ -24,24 +24,24 @@ use super::QInt;
 use crate::ops::nn::simd_fn;
 
 /// Columns per panel: two 16-lane registers.
-const NR: usize = 32;
+pub(crate) const NR: usize = 32;
 /// Rows per register tile.
-const MR: usize = 8;
+pub(crate) const MR: usize = 8;
 /// Bytes of one k-group of a panel.
-const GROUP: usize = 4 * NR;
+pub(super) const GROUP: usize = 4 * NR;
 /// Rows per parallel task.
 const MB: usize = 4 * MR;
 
 /// B (K×N) in the kernels' layout, with its column sums.
 pub(crate) struct PackedB {
-    k: usize,
-    n: usize,
-    groups: usize,
+    pub(super) k: usize,
+    pub(super) n: usize,
+    pub(super) groups: usize,
     /// Panel p, group g, column j, byte t: `data[(p·groups + g)·128 + 4j + t]`.
-    data: Vec<i8>,
-    col_sums: Vec<i32>,
+    pub(super) data: Vec<i8>,
+    pub(super) col_sums: Vec<i32>,
     /// `cb`: what was subtracted from every element.
-    shift: i32,
+    pub(super) shift: i32,
 }
 
 impl PackedB {
@@ -80,8 +80,10 @@ impl PackedB {
 }
 
 /// A (M×K, rows `lda` apart) as unsigned bytes, rows padded to whole groups and
-/// the row count to whole tiles.
-struct PackedA {
+/// the row count to whole tiles: packed per call, or once for a constant A.
+pub(crate) struct PackedA {
+    k: usize,
+    m: usize,
     stride: usize,
     data: Vec<u8>,
     row_sums: Vec<i32>,
@@ -89,7 +91,7 @@ struct PackedA {
 }
 
 impl PackedA {
-    fn new<T: QInt>(a: &[T], m: usize, k: usize, lda: usize) -> PackedA {
+    pub fn new<T: QInt>(a: &[T], m: usize, k: usize, lda: usize) -> PackedA {
         let shift = if T::SIGNED { 128 } else { 0 };
         let stride = k.next_multiple_of(4);
         let mut data = vec![0u8; m.next_multiple_of(MR) * stride];
@@ -99,6 +101,8 @@ impl PackedA {
             *sum = shift_row(&a[i * lda..i * lda + k], shift, row);
         }
         PackedA {
+            k,
+            m,
             stride,
             data,
             row_sums,
@@ -123,14 +127,72 @@ pub(crate) fn qgemm<T: QInt + Sync, O: Send>(
     threads: usize,
     store: impl Fn(usize, usize, &[i32], &mut [O]) + Sync,
 ) {
-    let (k, n) = (b.k, b.n);
+    if m == 0 || b.n == 0 {
+        return;
+    }
+    let a = PackedA::new(a, m, b.k, lda);
+    qgemm_packed(&a, za, b, zb, out, threads, store)
+}
+
+/// [`qgemm`] with A already packed.
+pub(crate) fn qgemm_packed<O: Send>(
+    a: &PackedA,
+    za: &[i32],
+    b: &PackedB,
+    zb: &[i32],
+    out: &mut [O],
+    threads: usize,
+    store: impl Fn(usize, usize, &[i32], &mut [O]) + Sync,
+) {
+    let n = b.n;
+    qgemm_tiles(a, za, b, zb, out, threads, |t, out| {
+        let mut vals = [0i32; NR];
+        for r in 0..t.rows {
+            let (sums, beta) = (&t.sums[..t.cols], &t.beta[..t.cols]);
+            let vals = &mut vals[..t.cols];
+            correct(&t.acc[r][..t.cols], sums, beta, t.alpha[r], t.u[r], vals);
+            let o = &mut out[(t.block_row + r) * n + t.j0..][..t.cols];
+            store(t.i0 + r, t.j0, vals, o);
+        }
+    })
+}
+
+/// One tile of raw products `Σ_k A'B'` and what its zero-point corrections
+/// need: the value at (r, c) is `acc[r][c] − alpha[r]·sums[c] − beta[c]·u[r]`.
+pub(crate) struct Tile<'t> {
+    /// The tile's first row of the output, and that row within its block.
+    pub i0: usize,
+    pub block_row: usize,
+    pub j0: usize,
+    pub rows: usize,
+    pub cols: usize,
+    pub acc: &'t [[i32; NR]; MR],
+    pub alpha: [i32; MR],
+    pub u: [i32; MR],
+    /// From column `j0` on.
+    pub sums: &'t [i32],
+    pub beta: &'t [i32],
+}
+
+/// The products tile by tile: `store(tile, block)` gets each tile with the
+/// output rows of its block (the rows from `tile.i0 − tile.block_row`).
+pub(crate) fn qgemm_tiles<O: Send>(
+    a: &PackedA,
+    za: &[i32],
+    b: &PackedB,
+    zb: &[i32],
+    out: &mut [O],
+    threads: usize,
+    store: impl Fn(&Tile<'_>, &mut [O]) + Sync,
+) {
+    let (m, k, n) = (a.m, b.k, b.n);
+    assert_eq!(a.k, k, "A's and B's k differ");
     if m == 0 || n == 0 {
         return;
     }
-    let a = PackedA::new(a, m, k, lda);
     let vnni = vnni_available();
-    // Per column: its sum over k and its zero point (shifted), so that the
-    // corrections below are one vectorizable pass per row.
+    // Per column: its zero point (shifted), so that the corrections are one
+    // vectorizable pass per row.
     let bz: Vec<i32> = (0..n)
         .map(|j| zb[if zb.len() == 1 { 0 } else { j }].wrapping_sub(b.shift))
         .collect();
@@ -138,7 +200,6 @@ pub(crate) fn qgemm<T: QInt + Sync, O: Send>(
         let r0 = bi * MB;
         let rows = MB.min(m - r0);
         let mut acc = [[0i32; NR]; MR];
-        let mut vals = [0i32; NR];
         for p in 0..n.div_ceil(NR) {
             let panel = &b.data[p * b.groups * GROUP..][..b.groups * GROUP];
             let (j0, cols) = (p * NR, NR.min(n - p * NR));
@@ -146,15 +207,26 @@ pub(crate) fn qgemm<T: QInt + Sync, O: Send>(
                 let at = (r0 + ir) * a.stride;
                 let tile = &a.data[at..at + MR * a.stride];
                 kernel(vnni, tile, a.stride, panel, b.groups, &mut acc);
-                for (r, acc) in acc.iter().enumerate().take(MR.min(rows - ir)) {
+                let tile_rows = MR.min(rows - ir);
+                let (mut alpha, mut u) = ([0; MR], [0; MR]);
+                for r in 0..tile_rows {
                     let i = r0 + ir + r;
-                    let alpha = za[if za.len() == 1 { 0 } else { i }].wrapping_add(a.shift);
-                    let u = a.row_sums[i].wrapping_sub((k as i32).wrapping_mul(alpha));
-                    let (sums, beta) = (&b.col_sums[j0..j0 + cols], &bz[j0..j0 + cols]);
-                    correct(&acc[..cols], sums, beta, alpha, u, &mut vals[..cols]);
-                    let o = &mut out[(i - r0) * n + j0..][..cols];
-                    store(i, j0, &vals[..cols], o);
+                    alpha[r] = za[if za.len() == 1 { 0 } else { i }].wrapping_add(a.shift);
+                    u[r] = a.row_sums[i].wrapping_sub((k as i32).wrapping_mul(alpha[r]));
                 }
+                let t = Tile {
+                    i0: r0 + ir,
+                    block_row: ir,
+                    j0,
+                    rows: tile_rows,
+                    cols,
+                    acc: &acc,
+                    alpha,
+                    u,
+                    sums: &b.col_sums[j0..],
+                    beta: &bz[j0..],
+                };
+                store(&t, out);
             }
         }
     };
@@ -191,7 +263,7 @@ simd_fn! {
     }
 }
 
-fn vnni_available() -> bool {
+pub(crate) fn vnni_available() -> bool {
     #[cfg(target_arch = "x86_64")]
     {
         std::arch::is_x86_feature_detected!("avx512vnni")
