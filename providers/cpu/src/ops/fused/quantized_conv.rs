@@ -14,7 +14,7 @@ use crate::ops::fused::activation::{add_then_apply, clamp_bounds, Act};
 use crate::ops::nn::conv;
 use crate::ops::quant::loops::{round_trip, Qdq};
 use crate::ops::quant::pack_levels::pack_levels;
-use crate::ops::quant::qgemm::{qgemm_tiles, vnni_available, PackedA, Tile, MR, NR};
+use crate::ops::quant::qgemm::{qgemm_tiles, vnni_available, PackedA, Tile, TileOut, MR, NR};
 use crate::ops::quant::QInt;
 use crate::ops::LATEST;
 
@@ -239,7 +239,7 @@ impl QuantizedConv {
         let end = Epilogue::of(act);
         one(ctx.tensor::<f32>(&out_shape, |y| {
             for (b, y) in y.chunks_exact_mut((m * n).max(1)).enumerate().take(batch) {
-                let packed = pack_levels(&xd[b * k * n..][..k * n], k, n, q, shift);
+                let packed = pack_levels(&xd[b * k * n..][..k * n], k, n, q, shift, ctx.threads);
                 qgemm_tiles(a, &zps, &packed, &[xz], y, ctx.threads, |t, out| {
                     let bias = |r: usize| bias.map_or(0.0, |b| b[t.i0 + r]);
                     let rows: [(f32, f32); MR] = std::array::from_fn(|r| {
@@ -249,11 +249,10 @@ impl QuantizedConv {
                             (0.0, 0.0)
                         }
                     });
-                    store_tile(t, &rows, end, out, n);
+                    store_tile(t, &rows, end, out);
                     if let Epilogue::Other = end {
                         for r in 0..t.rows {
-                            let o = &mut out[(t.block_row + r) * n + t.j0..][..t.cols];
-                            add_then_apply(o, None, act);
+                            add_then_apply(out.row(r), None, act);
                         }
                     }
                 });
@@ -288,18 +287,21 @@ impl Epilogue {
 
 /// The tile's corrected products, times each row's multiplier plus its bias
 /// (`rows`), through the epilogue, into the block's rows of `out`.
-fn store_tile(t: &Tile<'_>, rows: &[(f32, f32); MR], end: Epilogue, out: &mut [f32], n: usize) {
+fn store_tile(
+    t: &Tile<'_>,
+    rows: &[(f32, f32); MR],
+    end: Epilogue,
+    out: &mut TileOut<'_, '_, f32>,
+) {
     assert!(t.rows <= MR && t.cols <= NR && t.sums.len() >= t.cols && t.beta.len() >= t.cols);
-    assert!(out.len() >= (t.block_row + t.rows - 1) * n + t.j0 + t.cols);
     #[cfg(target_arch = "x86_64")]
     if std::arch::is_x86_feature_detected!("avx512f") {
-        // SAFETY: the CPU has AVX-512F (checked just above); the asserts above
-        // bound every row read from the tile and written to `out`.
-        return unsafe { store_tile_avx512(t, rows, end, out, n) };
+        // SAFETY: the CPU has AVX-512F (checked just above); the assert above
+        // bounds the tile's rows and columns, and each output row holds `cols`.
+        return unsafe { store_tile_avx512(t, rows, end, out) };
     }
     for (r, &(mult, bias)) in rows.iter().enumerate().take(t.rows) {
-        let o = &mut out[(t.block_row + r) * n + t.j0..][..t.cols];
-        for (c, o) in o.iter_mut().enumerate() {
+        for (c, o) in out.row(r).iter_mut().enumerate() {
             let v = t.acc[r][c]
                 .wrapping_sub(t.alpha[r].wrapping_mul(t.sums[c]))
                 .wrapping_sub(t.beta[c].wrapping_mul(t.u[r]));
@@ -320,8 +322,7 @@ unsafe fn store_tile_avx512(
     t: &Tile<'_>,
     rows: &[(f32, f32); MR],
     end: Epilogue,
-    out: &mut [f32],
-    n: usize,
+    out: &mut TileOut<'_, '_, f32>,
 ) {
     use std::arch::x86_64::*;
     for h in 0..t.cols.div_ceil(16) {
@@ -354,10 +355,10 @@ unsafe fn store_tile_avx512(
                 Epilogue::Qdq(q) => q.lanes(f),
                 Epilogue::None | Epilogue::Other => f,
             };
-            // SAFETY: the output row has `c` values from column j0 + 16·h
-            // (asserted by the caller); masked stores are slow, so only tails use one.
+            // SAFETY: the tile's output row holds `cols` values, `c` of them
+            // from 16·h on; masked stores are slow, so only tails use one.
             unsafe {
-                let o = out.as_mut_ptr().add((t.block_row + r) * n + t.j0 + 16 * h);
+                let o = out.row(r).as_mut_ptr().add(16 * h);
                 if c == 16 {
                     _mm512_storeu_ps(o, f);
                 } else {

@@ -7,27 +7,49 @@
 use super::loops::Qdq;
 use super::qgemm::{PackedB, GROUP, NR};
 use crate::ops::nn::simd_fn;
+use crate::parallel::for_each_chunk_pair;
+
+/// Values (k·n) from which the panels are spread over threads.
+const PAR_MIN: usize = 1 << 15;
 
 /// `x` is K×N (a plane of N values per input channel). `q` is the quantizer,
 /// its levels those of an 8-bit type; `shift` (128 for uint8, else 0) is
-/// subtracted from each level so that it is stored as an i8.
-pub(crate) fn pack_levels(x: &[f32], k: usize, n: usize, q: Qdq<f32>, shift: i32) -> PackedB {
+/// subtracted from each level so that it is stored as an i8. Panels are
+/// spread over `threads` when there are enough values.
+pub(crate) fn pack_levels(
+    x: &[f32],
+    k: usize,
+    n: usize,
+    q: Qdq<f32>,
+    shift: i32,
+    threads: usize,
+) -> PackedB {
     assert!(x.len() >= k * n);
     let groups = k.div_ceil(4);
     let panels = n.div_ceil(NR);
     let mut data = vec![0i8; panels * groups * GROUP];
     let mut col_sums = vec![0i32; n];
-    for (p, (panel, sums)) in data
-        .chunks_exact_mut(groups * GROUP)
-        .zip(col_sums.chunks_mut(NR))
-        .enumerate()
-    {
+    let threads = if k * n >= PAR_MIN { threads } else { 1 };
+    if k == 0 {
+        // No rows: empty panels, zero sums.
+        return PackedB {
+            k,
+            n,
+            groups,
+            data,
+            col_sums,
+            shift,
+        };
+    }
+    let panel_bytes = groups * GROUP;
+    let pair = (&mut data[..], panel_bytes);
+    for_each_chunk_pair(threads, pair, (&mut col_sums[..], NR), |p, panel, sums| {
         if q.product {
             panel_levels(x, n, k, p * NR, q, shift, panel, sums);
         } else {
             panel_levels_by_division(x, n, k, p * NR, q, shift, panel, sums);
         }
-    }
+    });
     PackedB {
         k,
         n,
@@ -186,7 +208,7 @@ mod tests {
                 })
                 .collect();
             let levels: Vec<i32> = x.iter().map(|&v| q.level_by_division(v) as i32).collect();
-            let got = pack_levels(&x, k, n, q, shift);
+            let got = pack_levels(&x, k, n, q, shift, 2);
             let want = if shift == 128 {
                 let l: Vec<u8> = levels.iter().map(|&l| l as u8).collect();
                 PackedB::new(&l, (k, n), n, 1)

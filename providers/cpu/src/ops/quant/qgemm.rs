@@ -22,6 +22,7 @@ use std::arch::x86_64::*;
 
 use super::QInt;
 use crate::ops::nn::simd_fn;
+use crate::parallel::Disjoint;
 
 /// Columns per panel: two 16-lane registers.
 pub(crate) const NR: usize = 32;
@@ -116,7 +117,7 @@ impl PackedA {
 /// is `out[i·n + j0..][..values.len()]`. `a` is M×K with rows `lda` apart; `za`
 /// holds one value or M, `zb` one or N.
 #[allow(clippy::too_many_arguments)]
-pub(crate) fn qgemm<T: QInt + Sync, O: Send>(
+pub(crate) fn qgemm<T: QInt + Sync, O: Send + Sync>(
     a: &[T],
     m: usize,
     lda: usize,
@@ -135,7 +136,7 @@ pub(crate) fn qgemm<T: QInt + Sync, O: Send>(
 }
 
 /// [`qgemm`] with A already packed.
-pub(crate) fn qgemm_packed<O: Send>(
+pub(crate) fn qgemm_packed<O: Send + Sync>(
     a: &PackedA,
     za: &[i32],
     b: &PackedB,
@@ -144,15 +145,13 @@ pub(crate) fn qgemm_packed<O: Send>(
     threads: usize,
     store: impl Fn(usize, usize, &[i32], &mut [O]) + Sync,
 ) {
-    let n = b.n;
     qgemm_tiles(a, za, b, zb, out, threads, |t, out| {
         let mut vals = [0i32; NR];
         for r in 0..t.rows {
             let (sums, beta) = (&t.sums[..t.cols], &t.beta[..t.cols]);
             let vals = &mut vals[..t.cols];
             correct(&t.acc[r][..t.cols], sums, beta, t.alpha[r], t.u[r], vals);
-            let o = &mut out[(t.block_row + r) * n + t.j0..][..t.cols];
-            store(t.i0 + r, t.j0, vals, o);
+            store(t.i0 + r, t.j0, vals, out.row(r));
         }
     })
 }
@@ -160,9 +159,8 @@ pub(crate) fn qgemm_packed<O: Send>(
 /// One tile of raw products `Σ_k A'B'` and what its zero-point corrections
 /// need: the value at (r, c) is `acc[r][c] − alpha[r]·sums[c] − beta[c]·u[r]`.
 pub(crate) struct Tile<'t> {
-    /// The tile's first row of the output, and that row within its block.
+    /// The output row and column of the tile's first value.
     pub i0: usize,
-    pub block_row: usize,
     pub j0: usize,
     pub rows: usize,
     pub cols: usize,
@@ -174,16 +172,37 @@ pub(crate) struct Tile<'t> {
     pub beta: &'t [i32],
 }
 
-/// The products tile by tile: `store(tile, block)` gets each tile with the
-/// output rows of its block (the rows from `tile.i0 − tile.block_row`).
-pub(crate) fn qgemm_tiles<O: Send>(
+/// Where a tile's values go: its part of each of its rows of the output.
+pub(crate) struct TileOut<'a, 'o, O> {
+    out: &'a Disjoint<'o, O>,
+    n: usize,
+    i0: usize,
+    j0: usize,
+    cols: usize,
+}
+
+impl<O: Send> TileOut<'_, '_, O> {
+    /// Row `r` of the tile: `cols` values of output row `i0 + r` from `j0`.
+    pub fn row(&mut self, r: usize) -> &mut [O] {
+        let start = (self.i0 + r) * self.n + self.j0;
+        // SAFETY: tiles cover disjoint rows × columns of the output, each
+        // handled by one task, and `&mut self` keeps one row borrowed at a time.
+        unsafe { self.out.part(start..start + self.cols) }
+    }
+}
+
+/// The products tile by tile: `store(tile, out)` gets each tile with the
+/// places its values go. Tasks are blocks of rows, split by columns too when
+/// the rows alone would leave threads idle (a convolution with few output
+/// channels over many positions).
+pub(crate) fn qgemm_tiles<O: Send + Sync>(
     a: &PackedA,
     za: &[i32],
     b: &PackedB,
     zb: &[i32],
     out: &mut [O],
     threads: usize,
-    store: impl Fn(&Tile<'_>, &mut [O]) + Sync,
+    store: impl Fn(&Tile<'_>, &mut TileOut<'_, '_, O>) + Sync,
 ) {
     let (m, k, n) = (a.m, b.k, b.n);
     assert_eq!(a.k, k, "A's and B's k differ");
@@ -196,11 +215,21 @@ pub(crate) fn qgemm_tiles<O: Send>(
     let bz: Vec<i32> = (0..n)
         .map(|j| zb[if zb.len() == 1 { 0 } else { j }].wrapping_sub(b.shift))
         .collect();
-    let block = |(bi, out): (usize, &mut [O])| {
+    let threads = if m * n * k >= 1 << 18 { threads } else { 1 };
+    let (blocks, panels) = (m.div_ceil(MB), n.div_ceil(NR));
+    let splits = if threads > 1 && blocks < 4 * threads {
+        (4 * threads).div_ceil(blocks).min(panels)
+    } else {
+        1
+    };
+    let per_split = panels.div_ceil(splits);
+    let out = Disjoint::new(&mut out[..m * n]);
+    let task = |t: usize| {
+        let (bi, si) = (t / splits, t % splits);
         let r0 = bi * MB;
         let rows = MB.min(m - r0);
         let mut acc = [[0i32; NR]; MR];
-        for p in 0..n.div_ceil(NR) {
+        for p in si * per_split..((si + 1) * per_split).min(panels) {
             let panel = &b.data[p * b.groups * GROUP..][..b.groups * GROUP];
             let (j0, cols) = (p * NR, NR.min(n - p * NR));
             for ir in (0..rows).step_by(MR) {
@@ -216,7 +245,6 @@ pub(crate) fn qgemm_tiles<O: Send>(
                 }
                 let t = Tile {
                     i0: r0 + ir,
-                    block_row: ir,
                     j0,
                     rows: tile_rows,
                     cols,
@@ -226,17 +254,18 @@ pub(crate) fn qgemm_tiles<O: Send>(
                     sums: &b.col_sums[j0..],
                     beta: &bz[j0..],
                 };
-                store(&t, out);
+                let mut place = TileOut {
+                    out: &out,
+                    n,
+                    i0: r0 + ir,
+                    j0,
+                    cols,
+                };
+                store(&t, &mut place);
             }
         }
     };
-    let out = &mut out[..m * n];
-    let threads = if m > MB && m * n * k >= 1 << 18 {
-        threads
-    } else {
-        1
-    };
-    crate::parallel::for_each_chunk(threads, out, MB * n, |i, c| block((i, c)));
+    crate::parallel::for_each(threads, blocks * splits, task);
 }
 
 simd_fn! {
