@@ -38,7 +38,13 @@ struct QuantizedConv {
     /// creation) when W is constant, else over W dequantized per run.
     float: Box<dyn Kernel>,
     weights: Option<(Value, ConstId)>,
+    /// W's scales and zero points, read at session creation when both are
+    /// constants (a missing zero point counts as one), with their identities.
+    channels: Option<(Channels, Vec<Option<ConstId>>)>,
 }
+
+/// Scales and zero points: both one value, or one per output channel.
+type Channels = (Vec<f32>, Vec<i32>);
 
 fn build(info: &NodeInfo<'_, '_>) -> Result<Box<dyn Kernel>, Error> {
     let act = Act::parse(info)?;
@@ -61,7 +67,7 @@ fn build(info: &NodeInfo<'_, '_>) -> Result<Box<dyn Kernel>, Error> {
         }
         _ => None,
     };
-    let weights = match (w, params) {
+    let weights = match (w.clone(), params) {
         (Some((w, id)), (Some(s), z)) if packed.is_none() => {
             let wf = Tensor::from_vec(w.shape(), dequantize(w, s, z)?)?;
             Some((Value::Tensor(wf), id))
@@ -72,11 +78,21 @@ fn build(info: &NodeInfo<'_, '_>) -> Result<Box<dyn Kernel>, Error> {
         Some((Value::Tensor(wf), _)) => conv::build_fused_with(info, wf)?,
         _ => conv::build_fused_with_any(info)?,
     };
+    let z = info.constant_with_id(W_ZP);
+    let channels = match (w, info.constant_with_id(W_SCALE)) {
+        (Some((w, _)), Some((s, s_id))) if z.is_some() || info.input_name(W_ZP).is_none() => {
+            let m = w.shape().first().copied().unwrap_or(0).max(0) as usize;
+            let params = channel_params(w, s, z.as_ref().map(|z| z.0), m)?;
+            Some((params, vec![Some(s_id), z.map(|z| z.1)]))
+        }
+        _ => None,
+    };
     Ok(Box::new(QuantizedConv {
         packed,
         act,
         float,
         weights,
+        channels,
     }))
 }
 
@@ -146,6 +162,16 @@ fn channel_params(
     Ok((scales, zps))
 }
 
+/// Whether an optional input is the constant `id` was taken from (both absent
+/// counts).
+fn same(id: &Option<ConstId>, t: Option<&Tensor>) -> bool {
+    match (id, t) {
+        (Some(id), Some(t)) => id.matches(t),
+        (None, None) => true,
+        _ => false,
+    }
+}
+
 /// X's quantizer: scale, zero point and the range of the zero point's type.
 fn x_quantizer(inputs: &[Option<&Value>]) -> Result<(f32, i32, (i32, i32)), Error> {
     let (s, z) = (input(inputs, X_SCALE)?, input(inputs, X_ZP)?);
@@ -212,8 +238,15 @@ impl QuantizedConv {
                 w.shape()
             )));
         }
-        let (scales, zps) =
-            channel_params(w, input(inputs, W_SCALE)?, opt_input(inputs, W_ZP)?, m)?;
+        let (s, z) = (input(inputs, W_SCALE)?, opt_input(inputs, W_ZP)?);
+        let read;
+        let (scales, zps) = match &self.channels {
+            Some((params, ids)) if same(&ids[0], Some(s)) && same(&ids[1], z) => params,
+            _ => {
+                read = channel_params(w, s, z, m)?;
+                &read
+            }
+        };
         let bias = match opt_input(inputs, B)? {
             Some(b) if b.len() != m => {
                 return Err(Error::invalid(format!(
@@ -224,8 +257,7 @@ impl QuantizedConv {
             Some(b) => Some(b.as_slice::<f32>()?),
             None => None,
         };
-        let per = |v: &[f32], i: usize| v[if v.len() == 1 { 0 } else { i }];
-        let mult: Vec<f32> = (0..m).map(|i| xs * per(&scales, i)).collect();
+        let scale = |i: usize| xs * scales[if scales.len() == 1 { 0 } else { i }];
         let q = Qdq::new(xs, xz as f32, lo as f32, hi as f32);
         let shift = if lo == 0 { 128 } else { 0 };
         let (batch, n) = (
@@ -240,11 +272,11 @@ impl QuantizedConv {
         one(ctx.tensor::<f32>(&out_shape, |y| {
             for (b, y) in y.chunks_exact_mut((m * n).max(1)).enumerate().take(batch) {
                 let packed = pack_levels(&xd[b * k * n..][..k * n], k, n, q, shift, ctx.threads);
-                qgemm_tiles(a, &zps, &packed, &[xz], y, ctx.threads, |t, out| {
+                qgemm_tiles(a, zps, &packed, &[xz], y, ctx.threads, |t, out| {
                     let bias = |r: usize| bias.map_or(0.0, |b| b[t.i0 + r]);
                     let rows: [(f32, f32); MR] = std::array::from_fn(|r| {
                         if r < t.rows {
-                            (mult[t.i0 + r], bias(r))
+                            (scale(t.i0 + r), bias(r))
                         } else {
                             (0.0, 0.0)
                         }

@@ -153,19 +153,27 @@ impl<F: Flt> Qdq<F> {
 
 #[cfg(target_arch = "x86_64")]
 impl Qdq<f32> {
-    /// `level_by_product` on 16 lanes, as integers; `product` must hold.
+    /// `steps` on 16 lanes (integers held as floats); `product` must hold.
     #[inline]
     #[target_feature(enable = "avx512f")]
-    pub(crate) fn levels(self, v: __m512) -> __m512i {
+    fn steps_lanes(self, v: __m512) -> __m512 {
         debug_assert!(self.product);
         let s = _mm512_set1_ps(self.scale);
+        // `max` and `min` return their second operand for a NaN.
         let v = _mm512_max_ps(v, _mm512_set1_ps(self.v_lo));
         let v = _mm512_min_ps(v, _mm512_set1_ps(self.v_hi));
         let inv = _mm512_set1_ps(self.inv);
         let y = _mm512_mul_ps(v, inv);
         let y = _mm512_fmadd_ps(_mm512_fnmadd_ps(y, s, v), inv, y);
-        // Round to nearest, ties to even (0), exceptions suppressed (8).
-        let steps = _mm512_cvt_roundps_epi32::<0x08>(y);
+        let round = _mm512_set1_ps(f32::ROUND);
+        _mm512_sub_ps(_mm512_add_ps(y, round), round)
+    }
+
+    /// `level_by_product` on 16 lanes, as integers; `product` must hold.
+    #[inline]
+    #[target_feature(enable = "avx512f")]
+    pub(crate) fn levels(self, v: __m512) -> __m512i {
+        let steps = _mm512_cvttps_epi32(self.steps_lanes(v));
         _mm512_add_epi32(steps, _mm512_set1_epi32(self.zp as i32))
     }
 
@@ -175,14 +183,7 @@ impl Qdq<f32> {
     pub(crate) fn lanes(self, v: __m512) -> __m512 {
         let s = _mm512_set1_ps(self.scale);
         if self.product {
-            // `max` and `min` return their second operand for a NaN.
-            let v = _mm512_max_ps(v, _mm512_set1_ps(self.v_lo));
-            let v = _mm512_min_ps(v, _mm512_set1_ps(self.v_hi));
-            let inv = _mm512_set1_ps(self.inv);
-            let y = _mm512_mul_ps(v, inv);
-            let y = _mm512_fmadd_ps(_mm512_fnmadd_ps(y, s, v), inv, y);
-            let round = _mm512_set1_ps(f32::ROUND);
-            return _mm512_mul_ps(_mm512_sub_ps(_mm512_add_ps(y, round), round), s);
+            return _mm512_mul_ps(self.steps_lanes(v), s);
         }
         let z = _mm512_set1_ps(self.zp);
         // Round to nearest, ties to even (0), exceptions suppressed (8).

@@ -30,26 +30,18 @@ pub(crate) fn pack_levels(
     let mut data = vec![0i8; panels * groups * GROUP];
     let mut col_sums = vec![0i32; n];
     let threads = if k * n >= PAR_MIN { threads } else { 1 };
-    if k == 0 {
-        // No rows: empty panels, zero sums.
-        return PackedB {
-            k,
-            n,
-            groups,
-            data,
-            col_sums,
-            shift,
-        };
+    let src = Planes { x, k, n, q, shift };
+    // With no rows the panels are empty and the sums zero.
+    if k > 0 {
+        let pair = (&mut data[..], groups * GROUP);
+        for_each_chunk_pair(threads, pair, (&mut col_sums[..], NR), |p, panel, sums| {
+            if q.product {
+                panel_levels(&src, p * NR, panel, sums);
+            } else {
+                panel_levels_by_division(&src, p * NR, panel, sums);
+            }
+        });
     }
-    let panel_bytes = groups * GROUP;
-    let pair = (&mut data[..], panel_bytes);
-    for_each_chunk_pair(threads, pair, (&mut col_sums[..], NR), |p, panel, sums| {
-        if q.product {
-            panel_levels(x, n, k, p * NR, q, shift, panel, sums);
-        } else {
-            panel_levels_by_division(x, n, k, p * NR, q, shift, panel, sums);
-        }
-    });
     PackedB {
         k,
         n,
@@ -60,19 +52,19 @@ pub(crate) fn pack_levels(
     }
 }
 
-/// One panel (columns `j0..j0 + sums.len()`), with the product form.
-#[allow(clippy::too_many_arguments)]
-fn panel_levels(
-    x: &[f32],
-    n: usize,
+/// What is packed: K×N values, their quantizer and the shift of its levels.
+#[derive(Clone, Copy)]
+struct Planes<'a> {
+    x: &'a [f32],
     k: usize,
-    j0: usize,
+    n: usize,
     q: Qdq<f32>,
     shift: i32,
-    panel: &mut [i8],
-    sums: &mut [i32],
-) {
-    let cols = sums.len();
+}
+
+/// One panel (columns `j0..j0 + sums.len()`), with the product form.
+fn panel_levels(src: &Planes<'_>, j0: usize, panel: &mut [i8], sums: &mut [i32]) {
+    let (Planes { x, k, n, .. }, cols) = (*src, sums.len());
     assert!(
         cols <= NR && x.len() >= (k - 1) * n + j0 + cols && panel.len() >= k.div_ceil(4) * GROUP
     );
@@ -80,28 +72,18 @@ fn panel_levels(
     if std::arch::is_x86_feature_detected!("avx512f") {
         // SAFETY: the CPU has AVX-512F (checked just above); the assert bounds
         // the rows read and the panel written.
-        return unsafe { panel_levels_avx512(x, n, k, j0, q, shift, panel, sums) };
+        return unsafe { panel_levels_avx512(src, j0, panel, sums) };
     }
-    panel_levels_portable(x, n, k, j0, q, shift, panel, sums)
+    panel_levels_portable(src, j0, panel, sums)
 }
 
 /// 16 columns at a time: four rows' levels, shifted, as the bytes of one
 /// register of dwords.
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx512f")]
-#[allow(clippy::too_many_arguments)]
-unsafe fn panel_levels_avx512(
-    x: &[f32],
-    n: usize,
-    k: usize,
-    j0: usize,
-    q: Qdq<f32>,
-    shift: i32,
-    panel: &mut [i8],
-    sums: &mut [i32],
-) {
+unsafe fn panel_levels_avx512(src: &Planes<'_>, j0: usize, panel: &mut [i8], sums: &mut [i32]) {
     use std::arch::x86_64::*;
-    let cols = sums.len();
+    let (Planes { x, k, n, q, shift }, cols) = (*src, sums.len());
     let (byte, shift) = (_mm512_set1_epi32(0xff), _mm512_set1_epi32(shift));
     for h in 0..cols.div_ceil(16) {
         let c = (cols - 16 * h).min(16);
@@ -140,9 +122,8 @@ unsafe fn panel_levels_avx512(
 }
 
 simd_fn! {
-    #[allow(clippy::too_many_arguments)]
-    fn panel_levels_portable[](x: &[f32], n: usize, k: usize, j0: usize, q: Qdq<f32>, shift: i32, panel: &mut [i8], sums: &mut [i32]) {
-        let cols = sums.len();
+    fn panel_levels_portable[](src: &Planes<'_>, j0: usize, panel: &mut [i8], sums: &mut [i32]) {
+        let (Planes { x, k, n, q, shift }, cols) = (*src, sums.len());
         let mut acc = [0i32; NR];
         for (g, out) in panel.chunks_exact_mut(GROUP).enumerate() {
             let mut d = [0u32; NR];
@@ -166,17 +147,8 @@ simd_fn! {
 }
 
 /// The same, for scales whose reciprocal is not exact enough (`q.product` false).
-#[allow(clippy::too_many_arguments)]
-fn panel_levels_by_division(
-    x: &[f32],
-    n: usize,
-    k: usize,
-    j0: usize,
-    q: Qdq<f32>,
-    shift: i32,
-    panel: &mut [i8],
-    sums: &mut [i32],
-) {
+fn panel_levels_by_division(src: &Planes<'_>, j0: usize, panel: &mut [i8], sums: &mut [i32]) {
+    let Planes { x, k, n, q, shift } = *src;
     for (j, sum) in sums.iter_mut().enumerate() {
         for kk in 0..k {
             let l = q.level_by_division(x[kk * n + j0 + j]) as i32 - shift;
