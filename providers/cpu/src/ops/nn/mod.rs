@@ -117,6 +117,7 @@ mod mean_variance_normalization;
 mod pool;
 pub(crate) mod rms_normalization;
 pub(crate) mod sgemm_avx512;
+mod sgemm_columns;
 mod softmax;
 pub(crate) mod window;
 mod winograd;

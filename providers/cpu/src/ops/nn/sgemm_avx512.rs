@@ -13,8 +13,10 @@
 #[cfg(target_arch = "x86_64")]
 use std::arch::x86_64::*;
 
+use super::sgemm_columns as columns;
+
 pub(crate) const MR: usize = 12;
-const NR: usize = 32;
+pub(super) const NR: usize = 32;
 const KC: usize = 256;
 const MC: usize = MR * 10;
 const NC: usize = NR * 24;
@@ -32,6 +34,9 @@ const PACK_ROWS_DEPTH: usize = 256;
 /// waits on memory (resnet18 runs 14% faster with it on a Xeon with 2 MiB
 /// L2; 512 to 2048 floats measure the same).
 const A_AHEAD: usize = 1024;
+/// How far ahead of a tile's columns the first tile of a panel prefetches a
+/// B read in place, in floats: the panel after next.
+const B_AHEAD: usize = 2 * NR;
 /// Row tiles in a row block.
 const BLOCK_TILES: usize = MC / MR;
 
@@ -504,7 +509,7 @@ impl Job<'_> {
                         BPanel::Packed(&bp[(jr - from * NR) * kc..][..NR * kc])
                     }
                     (None, BSrc::Rows(data, rows)) => {
-                        BPanel::Rows(data, &rows[pc..pc + kc], jc + jr)
+                        BPanel::Rows(data, &rows[pc..pc + kc], jc + jr, ir == r0)
                     }
                     (None, _) => unreachable!("only rows are read in place"),
                 };
@@ -525,12 +530,16 @@ impl Job<'_> {
                 // differ).
                 unsafe {
                     let (a, b) = (apanel, bpanel);
-                    match (tile.rows, tile.cols) {
-                        (1..=4, 1..=16) => kernel::<4, 1>(kc, a, b, out, ldc, tile, load_c),
-                        (5..=8, 1..=16) => kernel::<8, 1>(kc, a, b, out, ldc, tile, load_c),
-                        (_, 1..=16) => kernel::<MR, 1>(kc, a, b, out, ldc, tile, load_c),
-                        (1..=4, _) => kernel::<4, 2>(kc, a, b, out, ldc, tile, load_c),
-                        (5..=8, _) => kernel::<8, 2>(kc, a, b, out, ldc, tile, load_c),
+                    match (a, tile.rows, tile.cols) {
+                        // A few columns past a whole vector: as columns of A.
+                        (APanel::Packed(ap), _, cols) if columns::takes(cols) => {
+                            columns::tile(kc, ap, b, out, ldc, tile, load_c)
+                        }
+                        (_, 1..=4, 1..=16) => kernel::<4, 1>(kc, a, b, out, ldc, tile, load_c),
+                        (_, 5..=8, 1..=16) => kernel::<8, 1>(kc, a, b, out, ldc, tile, load_c),
+                        (_, _, 1..=16) => kernel::<MR, 1>(kc, a, b, out, ldc, tile, load_c),
+                        (_, 1..=4, _) => kernel::<4, 2>(kc, a, b, out, ldc, tile, load_c),
+                        (_, 5..=8, _) => kernel::<8, 2>(kc, a, b, out, ldc, tile, load_c),
                         _ => kernel::<MR, 2>(kc, a, b, out, ldc, tile, load_c),
                     }
                 };
@@ -546,7 +555,7 @@ impl Job<'_> {
 
 /// C, shared by the tasks that write its disjoint tiles.
 #[derive(Clone, Copy)]
-struct Out(*mut f32, usize);
+pub(super) struct Out(pub *mut f32, pub usize);
 // SAFETY: tasks write disjoint tiles of the one exclusively borrowed C.
 unsafe impl Send for Out {}
 // SAFETY: as above.
@@ -662,10 +671,10 @@ fn pack_a(a: Strided<'_>, alpha: f32, ic: usize, mc: usize, pc: usize, kc: usize
 
 /// Where a tile of C lies in its row block.
 #[derive(Clone, Copy)]
-struct Tile {
-    rows: usize,
-    cols: usize,
-    offset: usize,
+pub(super) struct Tile {
+    pub rows: usize,
+    pub cols: usize,
+    pub offset: usize,
 }
 
 #[cfg(target_arch = "x86_64")]
@@ -689,11 +698,12 @@ enum APanel<'a> {
 
 /// The B side of one tile: a packed panel (row p at p·NR), or a `BSrc::Rows`
 /// operand read in place (row p at `data[rows[p] + col..]`, the tile's columns
-/// loaded under a mask).
+/// loaded under a mask), with whether this tile is the first of its panel
+/// (the one that fetches the panel from memory).
 #[derive(Clone, Copy)]
-enum BPanel<'a> {
+pub(super) enum BPanel<'a> {
     Packed(&'a [f32]),
-    Rows(&'a [f32], &'a [usize], usize),
+    Rows(&'a [f32], &'a [usize], usize, bool),
 }
 
 /// The k loop of `kernel`: `$b` yields step p's two B vectors; A is read from
@@ -783,13 +793,22 @@ unsafe fn kernel<const R: usize, const W: usize>(
             }
             k_loop!(acc, kc, a, apack, rp, |p| bload!(p));
         }
-        BPanel::Rows(data, rows, col) => {
+        BPanel::Rows(data, rows, col, first) => {
             assert!(rows.len() >= kc);
             let base = data.as_ptr().wrapping_add(col);
             macro_rules! bload {
                 ($p:ident) => {
                     unsafe {
                         let r = base.add(*rows.get_unchecked($p));
+                        if first {
+                            // This row's two lines of the panel after next: rows far
+                            // apart (a 1×1 convolution's channel planes) are
+                            // more streams than the hardware prefetcher
+                            // follows, and a cold input stalled every load.
+                            // A hint only: past the row's end is fine.
+                            _mm_prefetch::<_MM_HINT_T0>(r.wrapping_add(B_AHEAD) as *const i8);
+                            _mm_prefetch::<_MM_HINT_T0>(r.wrapping_add(B_AHEAD + 16) as *const i8);
+                        }
                         let b: [__m512; W] = std::array::from_fn(|w| {
                             _mm512_maskz_loadu_ps([m0, m1][w], r.add(16 * w))
                         });
@@ -914,6 +933,9 @@ mod tests {
             (130, 70, 300),
             (5, 2100, 9),
             (200, 49, 600),
+            // Columns past a whole vector, and a product of two columns.
+            (9, 19, 50),
+            (25, 2, 70),
         ] {
             for (ta, tb, acc) in [
                 (false, false, false),
