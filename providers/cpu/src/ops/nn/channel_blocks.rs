@@ -76,6 +76,8 @@ struct Plan {
     span_h: usize,
     /// Buffer offset of each tap from its window's origin.
     taps: Vec<usize>,
+    /// Kernel rows and columns of an undilated window `grid_sums` takes.
+    grid: Option<(usize, usize)>,
 }
 
 impl Plan {
@@ -128,6 +130,7 @@ pub(super) fn run(
         taps: (0..kh * kw)
             .map(|t| ((t / kw) * g.dilations[0] * pw + (t % kw) * g.dilations[1]) * L)
             .collect(),
+        grid: (g.dilations.iter().all(|&d| d == 1) && matches!(kw, 3 | 5)).then_some((kh, kw)),
     };
     let blocks = c.div_ceil(L);
     // Bands small enough to stay in cache, and enough tasks for the threads.
@@ -251,7 +254,15 @@ unsafe fn block_band(
             assert!(origin + (n - 1) * p.sw * L + reach <= buf.len());
             // SAFETY: every load is inside `buf` (asserted just above).
             let src = unsafe { buf.as_ptr().add(origin) };
+            // SAFETY: as for `sums`: the window's taps are the grid's.
+            let done = match (wt, p.grid) {
+                (Some(wt), Some((kh, kw))) => unsafe {
+                    grid(n, p.sw, kw, src, kh, p.pw * L, wt, init, &mut stage)
+                },
+                _ => false,
+            };
             match (n, p.sw) {
+                _ if done => {}
                 (16, 1) => sums::<16, 1>(src, 0, &p.taps, wt, init, &mut stage),
                 (16, 2) => sums::<16, 2>(src, 0, &p.taps, wt, init, &mut stage),
                 (16, s) => sums::<16, 0>(src, s * L, &p.taps, wt, init, &mut stage),
@@ -262,6 +273,12 @@ unsafe fn block_band(
                 (_, 2) => sums::<4, 2>(src, 0, &p.taps, wt, init, &mut stage),
                 (_, s) => sums::<4, 0>(src, s * L, &p.taps, wt, init, &mut stage),
             }
+            // Without a residual the activation goes first, on the chunk's
+            // positions (it acts lane by lane, so before the transpose is as
+            // good as after), and chosen once per chunk, not per vector.
+            if let Some((None, act)) = ep {
+                act.apply_all(&mut stage[..n]);
+            }
             // Positions as lanes: vector l is now channel c0 + l.
             transpose16(&mut stage);
             let m = n.min(p.ow - x0);
@@ -271,12 +288,10 @@ unsafe fn block_band(
                 assert!(at + m <= out.1);
                 // (No closures here: they would not inherit the target feature.)
                 let mut v = v;
-                if let Some((z, act)) = ep {
-                    if let Some(z) = z {
-                        let z = &z[at..at + m];
-                        // SAFETY: `z` holds the `m` masked-in floats.
-                        v = _mm512_add_ps(v, unsafe { _mm512_maskz_loadu_ps(mask, z.as_ptr()) });
-                    }
+                if let Some((Some(z), act)) = ep {
+                    let z = &z[at..at + m];
+                    // SAFETY: `z` holds the `m` masked-in floats.
+                    v = _mm512_add_ps(v, unsafe { _mm512_maskz_loadu_ps(mask, z.as_ptr()) });
                     v = act.apply(v);
                 }
                 // SAFETY: `m` floats at `at` lie in this task's part of `out`.
@@ -334,6 +349,30 @@ impl Lanewise {
             Lanewise::HardSigmoid(a, b) => unit(v, a, b),
             Lanewise::HardSwish => _mm512_mul_ps(v, unit(v, 1.0 / 6.0, 0.5)),
             Lanewise::QuantizeDequantize(q) => q.lanes(v),
+        }
+    }
+}
+
+impl Lanewise {
+    /// `apply` on each of `vs`, the activation picked once for them all.
+    #[target_feature(enable = "avx512f")]
+    pub(super) fn apply_all(self, vs: &mut [__m512]) {
+        // (Each arm its own loop: a match per vector costs as much as a 3×3
+        // window's multiply-adds.)
+        macro_rules! each {
+            ($v:ident => $e:expr) => {
+                for $v in vs.iter_mut() {
+                    *$v = $e;
+                }
+            };
+        }
+        let zero = _mm512_setzero_ps();
+        match self {
+            Lanewise::None => {}
+            Lanewise::Relu => each!(v => _mm512_max_ps(*v, zero)),
+            Lanewise::HardSwish => each!(v => _mm512_mul_ps(*v, unit(*v, 1.0 / 6.0, 0.5))),
+            Lanewise::HardSigmoid(a, b) => each!(v => unit(*v, a, b)),
+            other => each!(v => other.apply(*v)),
         }
     }
 }
@@ -433,6 +472,82 @@ unsafe fn sums<const N: usize, const S: usize>(
                 for (g, a) in acc.iter_mut().enumerate() {
                     *a = _mm512_max_ps(unsafe { _mm512_loadu_ps(at.add(g * step)) }, *a);
                 }
+            }
+        }
+    }
+    stage[..N].copy_from_slice(&acc);
+}
+
+/// `sums` for a weighted, undilated kh×kw window at stride 1 or 2 with kw 3 or
+/// 5 (`grid_sums`); false, doing nothing, for any other.
+///
+/// # Safety
+/// As for `sums`, the window's taps being kh rows `row` floats apart of kw
+/// adjacent positions.
+#[allow(clippy::too_many_arguments)]
+#[inline]
+#[target_feature(enable = "avx512f")]
+unsafe fn grid(
+    n: usize,
+    sw: usize,
+    kw: usize,
+    src: *const f32,
+    kh: usize,
+    row: usize,
+    wt: &[[f32; L]],
+    init: __m512,
+    stage: &mut [__m512; L],
+) -> bool {
+    macro_rules! go {
+        ($($n:literal $s:literal $kw:literal),*) => {
+            match (n, sw, kw) {
+                // SAFETY: the caller's contract.
+                $(($n, $s, $kw) => unsafe {
+                    grid_sums::<$n, $s, $kw>(src, kh, row, wt, init, stage)
+                },)*
+                _ => return false,
+            }
+        };
+    }
+    go!(16 1 3, 16 1 5, 16 2 3, 16 2 5, 8 1 3, 8 1 5, 8 2 3, 8 2 5, 4 1 3, 4 1 5, 4 2 3, 4 2 5);
+    true
+}
+
+/// The most input vectors one kernel row of `grid_sums` reads.
+const MAX_ROW: usize = 15 * 2 + 5;
+
+/// `sums` over a kh×KW window of adjacent taps: each input vector of a
+/// kernel row is loaded once and multiplied into every position it reaches
+/// (KW of them at stride 1), where `sums` loads it once per tap. Five-wide
+/// kernels read a third of the vectors (MobileNetV3's 5×5 depthwise layers
+/// were bound by their loads).
+///
+/// # Safety
+/// As for `grid`.
+#[inline]
+#[target_feature(enable = "avx512f")]
+unsafe fn grid_sums<const N: usize, const S: usize, const KW: usize>(
+    src: *const f32,
+    kh: usize,
+    row: usize,
+    wt: &[[f32; L]],
+    init: __m512,
+    stage: &mut [__m512; L],
+) {
+    assert!(wt.len() >= kh * KW);
+    let mut acc = [init; N];
+    for ky in 0..kh {
+        let w: [__m512; KW] = std::array::from_fn(|kx| _mm512_loadu_ps(wt[ky * KW + kx].as_ptr()));
+        // SAFETY (the loads): the caller's contract.
+        let at = unsafe { src.add(ky * row) };
+        // The row's input vectors, each loaded once: output g reads S·g + kx.
+        let mut inp = [_mm512_setzero_ps(); MAX_ROW];
+        for (i, v) in inp.iter_mut().enumerate().take((N - 1) * S + KW) {
+            *v = unsafe { _mm512_loadu_ps(at.add(i * L)) };
+        }
+        for (kx, &w) in w.iter().enumerate() {
+            for (g, a) in acc.iter_mut().enumerate() {
+                *a = _mm512_fmadd_ps(w, inp[S * g + kx], *a);
             }
         }
     }
