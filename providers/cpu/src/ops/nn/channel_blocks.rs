@@ -366,12 +366,11 @@ impl Lanewise {
                 }
             };
         }
-        let zero = _mm512_setzero_ps();
+        // A constant variant's `apply` folds to its arm.
         match self {
             Lanewise::None => {}
-            Lanewise::Relu => each!(v => _mm512_max_ps(*v, zero)),
-            Lanewise::HardSwish => each!(v => _mm512_mul_ps(*v, unit(*v, 1.0 / 6.0, 0.5))),
-            Lanewise::HardSigmoid(a, b) => each!(v => unit(*v, a, b)),
+            Lanewise::Relu => each!(v => Lanewise::Relu.apply(*v)),
+            Lanewise::HardSwish => each!(v => Lanewise::HardSwish.apply(*v)),
             other => each!(v => other.apply(*v)),
         }
     }

@@ -37,7 +37,6 @@ pub(super) fn takes(cols: usize) -> bool {
 /// panel holds kc·MR values, B's rows hold the tile's columns past their
 /// offsets, and the tile lies inside C.
 #[cfg(target_arch = "x86_64")]
-#[allow(clippy::too_many_arguments)]
 pub(super) unsafe fn tile(
     kc: usize,
     ap: &[f32],
