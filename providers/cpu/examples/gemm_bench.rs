@@ -44,6 +44,10 @@ fn main() {
         (128, 768, 768),
         (128, 3072, 768),
         (128, 768, 3072),
+        // bert_small's projections and feed-forward (hidden 256, seq 128).
+        (128, 256, 256),
+        (128, 512, 256),
+        (128, 256, 512),
         // ResNet-18's 3×3 convolutions as conv_shift runs them (n = wide rows).
         (64, 3248, 576),
         (128, 840, 1152),

@@ -1,7 +1,10 @@
 //! MultiHeadAttention (fused domain): `softmax(scale · Qₕ·Kₕᵀ + Mask) · Vₕ` per
 //! batch and head over packed `[B, S, H·D]` inputs, what the optimizer makes of
 //! the exported Reshape/Transpose/MatMul/Softmax chain. Heads are read in place
-//! through strided matrix views, so no input is transposed or copied.
+//! through strided matrix views and written in place into the output, so
+//! nothing is transposed; each head's keys and values are packed once for the
+//! product kernel. Softmax's division is applied to the `Dv`-wide result rows
+//! rather than to the `Sk`-wide weights.
 //!
 //! float16 and bfloat16 compute in f32 and are rounded once, at the end.
 
@@ -9,8 +12,9 @@ use ort_core::{ElemType, Error, Tensor, Value};
 
 use crate::kernel::{input, one, opt_input, Ctx, Kernel, NodeInfo, Outputs};
 use crate::ops::nn::blas::{gemm, gemm_prepacked, pack_b, Mat};
+use crate::ops::nn::sgemm_avx512::PackedB;
 use crate::ops::nn::simd_fn;
-use crate::ops::nn::{data, output, Flt, PAR_WORK};
+use crate::ops::nn::{as_f32, as_f32_mut, data, output, Flt, PAR_WORK};
 use crate::ops::{FLOATS, LATEST};
 use crate::util::GemmScalar;
 
@@ -39,10 +43,10 @@ fn build(info: &NodeInfo<'_, '_>) -> Result<Box<dyn Kernel>, Error> {
     }))
 }
 
-/// Query rows per product: bounds the score buffer.
+/// Query rows per job at most: bounds the score buffer.
 const ROWS: usize = 64;
 
-/// Sizes and the broadcast mask, shared by every (batch, head, row block) job.
+/// Sizes and the broadcast mask, shared by every (batch, row block) job.
 struct Plan<'a, F> {
     heads: usize,
     sq: usize,
@@ -55,40 +59,47 @@ struct Plan<'a, F> {
     mask: Option<(&'a [F], [usize; 4])>,
 }
 
+/// One head's keys (as Kᵀ) and values, packed for the product kernel when it
+/// takes them (f32 on AVX-512).
+type Packed = (Option<PackedB>, Option<PackedB>);
+
 impl<F: Flt + GemmScalar> Plan<'_, F> {
-    /// Query rows `r0..` of head `bh` (= b·H + h); `y` is their `rows × dv` output.
-    fn rows(
-        &self,
-        bh: usize,
-        r0: usize,
-        q: &[F],
-        k: &[F],
-        v: &[F],
-        y: &mut [F],
-    ) -> Result<(), Error> {
-        let (h_all, sk, d, dv) = (self.heads, self.sk, self.d, self.dv);
-        let (b, h) = (bh / h_all, bh % h_all);
-        let (qw, vw) = (h_all * d, h_all * dv);
+    /// Head `bh`'s keys as a `d × sk` matrix and values as `sk × dv`, read in
+    /// place from packed `[B, S, H·W]` inputs.
+    fn kv<'k>(&self, bh: usize, k: &'k [F], v: &'k [F]) -> (Mat<'k, F>, Mat<'k, F>) {
+        let (b, h) = (bh / self.heads, bh % self.heads);
+        let (qw, vw) = (self.heads * self.d, self.heads * self.dv);
         // Row i of head h in a packed [B, S, H·W] tensor starts at (b·S + i)·H·W + h·W.
-        let ka = b * sk * qw + h * d;
-        let va = b * sk * vw + h * dv;
         let kt = Mat {
-            data: &k[ka..],
+            data: &k[b * self.sk * qw + h * self.d..],
             rs: 1,
             cs: qw,
         };
         let vm = Mat {
-            data: &v[va..],
+            data: &v[b * self.sk * vw + h * self.dv..],
             rs: vw,
             cs: 1,
         };
-        // Keys and values packed once for all of this job's query rows.
-        let (kp, vp) = (pack_b(kt, d, sk), pack_b(vm, sk, dv));
-        let mut s = vec![F::zero(); ROWS.min(y.len() / dv) * sk];
-        for (blk, yb) in y.chunks_mut(ROWS * dv).enumerate() {
-            let r0 = r0 + blk * ROWS;
-            let rows = yb.len() / dv;
-            let s = &mut s[..rows * sk];
+        (kt, vm)
+    }
+
+    fn pack(&self, bh: usize, k: &[F], v: &[F]) -> Packed {
+        let (kt, vm) = self.kv(bh, k, v);
+        (pack_b(kt, self.d, self.sk), pack_b(vm, self.sk, self.dv))
+    }
+
+    /// Query rows `r0..` of batch `b` over every head; `y` is their
+    /// `rows × H·dv` slice of the output, written in place.
+    #[allow(clippy::too_many_arguments)]
+    fn rows(&self, b: usize, r0: usize, q: &[F], k: &[F], v: &[F], packs: &[Packed], y: &mut [F]) {
+        let (heads, sk, d, dv) = (self.heads, self.sk, self.d, self.dv);
+        let (qw, yw) = (heads * d, heads * dv);
+        let rows = y.len() / yw;
+        let mut s = vec![F::zero(); rows * sk];
+        let mut inv = vec![F::zero(); rows];
+        for h in 0..heads {
+            let bh = b * heads + h;
+            let ((kt, vm), (kp, vp)) = (self.kv(bh, k, v), &packs[bh]);
             let qm = Mat {
                 data: &q[(b * self.sq + r0) * qw + h * d..],
                 rs: qw,
@@ -98,37 +109,42 @@ impl<F: Flt + GemmScalar> Plan<'_, F> {
             let dims = (rows, sk, d);
             if !kp
                 .as_ref()
-                .is_some_and(|kp| gemm_prepacked(dims, qm, kp, s, sk, self.scale, false, 1))
+                .is_some_and(|kp| gemm_prepacked(dims, qm, kp, &mut s, sk, self.scale, false, 1))
             {
-                gemm(dims, qm, kt, s, sk, self.scale, false, 1);
+                gemm(dims, qm, kt, &mut s, sk, self.scale, false, 1);
             }
-            self.softmax_rows(b, h, r0, s);
-            let (pm, dims) = (Mat::rows(s, sk), (rows, dv, sk));
+            self.exp_rows(b, h, r0, &mut s, &mut inv);
+            // Unnormalised weights times V straight into the head's columns,
+            // each row divided by its sum after (dv values instead of sk).
+            let (pm, dims, yh) = (Mat::rows(&s, sk), (rows, dv, sk), &mut y[h * dv..]);
             if !vp
                 .as_ref()
-                .is_some_and(|vp| gemm_prepacked(dims, pm, vp, yb, dv, F::one(), false, 1))
+                .is_some_and(|vp| gemm_prepacked(dims, pm, vp, yh, yw, F::one(), false, 1))
             {
-                gemm(dims, pm, vm, yb, dv, F::one(), false, 1);
+                gemm(dims, pm, vm, yh, yw, F::one(), false, 1);
+            }
+            for (row, &f) in yh.chunks_mut(yw).zip(&inv) {
+                row[..dv].iter_mut().for_each(|x| *x *= f);
             }
         }
-        Ok(())
     }
 
-    /// Masks and normalises the scores of query rows `r0..` of head (b, h).
-    fn softmax_rows(&self, b: usize, h: usize, r0: usize, s: &mut [F]) {
+    /// Masks the scores of query rows `r0..` of head (b, h) and replaces them by
+    /// their shifted exponentials; `inv` gets each row's 1 / sum (0 for a row
+    /// with nothing to attend to).
+    fn exp_rows(&self, b: usize, h: usize, r0: usize, s: &mut [F], inv: &mut [F]) {
         let sk = self.sk;
-        for (r, row) in s.chunks_mut(sk).enumerate() {
+        for (r, (row, inv)) in s.chunks_mut(sk).zip(inv).enumerate() {
             let i = r0 + r;
+            let (mut mask, mut bias) = (None, F::zero());
             if let Some((m, dm)) = self.mask {
                 let pick = |n: usize, x: usize| if n == 1 { 0 } else { x };
                 let at =
                     ((pick(dm[0], b) * dm[1] + pick(dm[1], h)) * dm[2] + pick(dm[2], i)) * dm[3];
                 if dm[3] == 1 {
-                    row.iter_mut().for_each(|x| *x += m[at]);
+                    bias = m[at];
                 } else {
-                    row.iter_mut()
-                        .zip(&m[at..at + sk])
-                        .for_each(|(x, &c)| *x += c);
+                    mask = Some(&m[at..at + sk]);
                 }
             }
             // Keys past i + Sk − Sq are hidden from query i.
@@ -137,25 +153,48 @@ impl<F: Flt + GemmScalar> Plan<'_, F> {
             } else {
                 sk
             };
-            softmax(&mut row[..visible]);
-            row[visible..].fill(F::zero());
+            let (seen, hidden) = row.split_at_mut(visible);
+            let sum = shifted_exp(seen, mask, bias);
+            hidden.fill(F::zero());
+            *inv = if sum == F::zero() {
+                F::zero()
+            } else {
+                F::one() / sum
+            };
         }
     }
 }
 
-simd_fn! {
-    /// Softmax in place, shifted by the maximum for stability; a row with nothing
-    /// to attend to (empty or all `-inf`) becomes zeros.
-    fn softmax[F: Flt](x: &mut [F]) {
-        let m = crate::ops::nn::max(x);
-        if m == F::neg_infinity() {
-            x.fill(F::zero());
-            return;
+/// [`exp_avx512::shifted_exp_row`] for any float: `row[i] = exp(row[i] +
+/// mask[i] + bias − max)`, returning the sum.
+fn shifted_exp<F: Flt>(row: &mut [F], mask: Option<&[F]>, bias: F) -> F {
+    #[cfg(target_arch = "x86_64")]
+    if crate::ops::nn::exp_avx512::available() {
+        let mask32 = match mask {
+            None => Some(None),
+            Some(m) => as_f32(m).map(Some),
+        };
+        if let (Some(r), Some(b), Some(m)) = (as_f32_mut(row), as_f32(&[bias]), mask32) {
+            return F::of(crate::ops::nn::exp_avx512::shifted_exp_row(r, m, b[0]) as f64);
         }
-        x.iter_mut().for_each(|v| *v = (*v - m).fast_exp());
-        let sum = crate::ops::nn::sum_by(x, |v| v);
-        let inv = F::one() / sum;
-        x.iter_mut().for_each(|v| *v *= inv);
+    }
+    shifted_exp_any(row, mask, bias)
+}
+
+simd_fn! {
+    fn shifted_exp_any[F: Flt](row: &mut [F], mask: Option<&[F]>, bias: F) -> F {
+        match mask {
+            Some(m) => row.iter_mut().zip(m).for_each(|(x, &c)| *x = *x + c + bias),
+            None => row.iter_mut().for_each(|x| *x += bias),
+        }
+        // NaNs are skipped unless everything is NaN: the row then stays NaN.
+        let m = crate::ops::nn::max(row);
+        if m == F::neg_infinity() || row.is_empty() {
+            row.fill(F::zero());
+            return F::zero();
+        }
+        row.iter_mut().for_each(|v| *v = (*v - m).fast_exp());
+        crate::ops::nn::sum_by(row, |v| v)
     }
 }
 
@@ -236,39 +275,48 @@ impl MultiHeadAttention {
             mask,
         };
         let (qd, kd, vd) = (data::<F>(q)?, data::<F>(k)?, data::<F>(v)?);
-        // Per head, [B·H, Sq, Dv]; interleaved into [B, Sq, H·Dv] at the end.
-        let mut yh = vec![F::zero(); b * heads * sq * dv];
-        if !yh.is_empty() && sk > 0 {
-            // A job per head, each packing its keys and values once; heads are
-            // split into row blocks only when there are too few for the threads.
-            let per_head = (2 * ctx.threads)
-                .div_ceil(b * heads)
-                .clamp(1, sq.div_ceil(16).max(1));
-            let job_rows = sq.div_ceil(per_head);
-            let mut jobs = Vec::new();
-            for (bh, y) in yh.chunks_mut(sq * dv).enumerate() {
-                for (blk, yb) in y.chunks_mut(job_rows * dv).enumerate() {
-                    jobs.push((bh, blk * job_rows, yb));
-                }
-            }
-            let f = |(bh, r0, yb): (usize, usize, &mut [F])| plan.rows(bh, r0, &qd, &kd, &vd, yb);
-            let work = b * heads * sq * sk * (d + dv);
-            let threads = if work >= PAR_WORK { ctx.threads } else { 1 };
-            crate::parallel::try_for_each_item(threads, jobs, f)?;
+        let work = b * heads * sq * sk * (d + dv);
+        let threads = if work >= PAR_WORK { ctx.threads } else { 1 };
+        // Every head's keys and values packed once, for all of its query rows.
+        let mut packs: Vec<Packed> = (0..b * heads).map(|_| (None, None)).collect();
+        if sk > 0 && sq > 0 {
+            let items = packs.iter_mut().enumerate().collect();
+            crate::parallel::try_for_each_item(threads, items, |(bh, p): (usize, &mut Packed)| {
+                *p = plan.pack(bh, &kd, &vd);
+                Ok::<(), Error>(())
+            })?;
         }
+        // A job per block of query rows over all heads, so that each writes a
+        // contiguous [rows, H·Dv] piece of the output; blocks are made smaller
+        // when there are too few for the threads.
+        let per_batch = (2 * threads)
+            .div_ceil(b.max(1))
+            .max(sq.div_ceil(ROWS))
+            .clamp(1, sq.div_ceil(16).max(1));
+        let job_rows = sq.div_ceil(per_batch).max(1);
         let shape = [b as i64, sq as i64, (heads * dv) as i64];
+        let mut done = Ok(());
         let y = output::<F>(ctx, q.elem(), &shape, |o| {
-            if sq * dv == 0 {
+            if o.is_empty() {
                 return;
             }
-            for (bh, blk) in yh.chunks(sq * dv).enumerate() {
-                let (bi, h) = (bh / heads, bh % heads);
-                for (i, row) in blk.chunks(dv).enumerate() {
-                    let at = (bi * sq + i) * heads * dv + h * dv;
-                    o[at..at + dv].copy_from_slice(row);
+            if sk == 0 {
+                // Nothing to attend to: every weighted sum is empty.
+                return o.fill(F::zero());
+            }
+            let mut jobs = Vec::new();
+            for (bi, ob) in o.chunks_mut(sq * heads * dv).enumerate() {
+                for (blk, y) in ob.chunks_mut(job_rows * heads * dv).enumerate() {
+                    jobs.push((bi, blk * job_rows, y));
                 }
             }
+            let f = |(bi, r0, y): (usize, usize, &mut [F])| {
+                plan.rows(bi, r0, &qd, &kd, &vd, &packs, y);
+                Ok::<(), Error>(())
+            };
+            done = crate::parallel::try_for_each_item(threads, jobs, f);
         })?;
+        done?;
         one(y)
     }
 }

@@ -108,6 +108,10 @@ fn fused_attrs(h: i64, causal: bool, scale: Option<f32>) -> Vec<Attribute<'stati
 }
 
 fn check(c: Case, mask_shape: Option<&[i64]>, causal: bool, scale: Option<f32>) {
+    check_on(c, mask_shape, causal, scale, 1);
+}
+
+fn check_on(c: Case, mask_shape: Option<&[i64]>, causal: bool, scale: Option<f32>, threads: usize) {
     let q = t(&[c.b, c.sq, c.h * c.d], 1);
     let k = t(&[c.b, c.sk, c.h * c.d], 2);
     let v = t(&[c.b, c.sk, c.h * c.dv], 3);
@@ -131,7 +135,7 @@ fn check(c: Case, mask_shape: Option<&[i64]>, causal: bool, scale: Option<f32>) 
         1,
         &ins,
         fused_attrs(c.h, causal, scale),
-        1,
+        threads,
     )
     .unwrap();
     let (shape, got) = out_f32(&outs, 0);
@@ -190,6 +194,24 @@ fn long_sequences_split_into_row_blocks() {
         dv: 8,
     };
     check(c, Some(&[1, 1, 1, 130]), true, None);
+}
+
+#[test]
+fn row_blocks_shared_by_threads() {
+    // Rows split into blocks that cover every head, in batches of uneven blocks.
+    for threads in [2, 3] {
+        let c = |sk| Case {
+            b: 2,
+            sq: 70,
+            sk,
+            h: 3,
+            d: 16,
+            dv: 8,
+        };
+        check_on(c(45), Some(&[2, 1, 1, 45]), false, None, threads);
+        check_on(c(45), Some(&[2, 3, 70, 1]), false, Some(0.2), threads);
+        check_on(c(75), Some(&[1, 75]), true, None, threads);
+    }
 }
 
 #[test]

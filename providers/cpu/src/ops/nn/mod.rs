@@ -99,6 +99,8 @@ mod depthwise_blocked;
 #[cfg(target_arch = "x86_64")]
 mod depthwise_rows;
 mod dropout;
+#[cfg(target_arch = "x86_64")]
+pub(crate) mod exp_avx512;
 pub(crate) mod gelu;
 pub(crate) mod gemm;
 pub(crate) mod global_average_pool;
