@@ -183,7 +183,7 @@ pub(crate) fn pack_b<F: Flt>(b: Mat<'_, F>, k: usize, n: usize) -> Option<Packed
 /// not one [`takes_prepacked_b`] takes.
 #[allow(clippy::too_many_arguments)]
 pub(crate) fn gemm_prepacked<F: Flt>(
-    (m, n, k): (usize, usize, usize),
+    dims: (usize, usize, usize),
     a: Mat<'_, F>,
     b: &PackedB,
     c: &mut [F],
@@ -192,6 +192,22 @@ pub(crate) fn gemm_prepacked<F: Flt>(
     acc: bool,
     threads: usize,
 ) -> bool {
+    gemm_prepacked_then(dims, a, b, c, ldc, alpha, acc, threads, None)
+}
+
+/// [`gemm_prepacked`] with an epilogue (see [`Then`]).
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn gemm_prepacked_then<F: Flt>(
+    (m, n, k): (usize, usize, usize),
+    a: Mat<'_, F>,
+    b: &PackedB,
+    c: &mut [F],
+    ldc: usize,
+    alpha: F,
+    acc: bool,
+    threads: usize,
+    then: Option<Then<'_>>,
+) -> bool {
     if std::any::TypeId::of::<F>() != std::any::TypeId::of::<f32>()
         || !takes_prepacked_b(m, b, (k, n))
     {
@@ -199,7 +215,7 @@ pub(crate) fn gemm_prepacked<F: Flt>(
     }
     assert!(a.fits(m, k) && (m - 1) * ldc + n <= c.len() && ldc >= n);
     let threads = kernel_threads((m, n, k), threads);
-    super::sgemm_avx512::sgemm(
+    super::sgemm_avx512::sgemm_then(
         (m, n, k),
         ASrc::Strided(strided_f32(a)),
         BSrc::Packed(b),
@@ -208,6 +224,7 @@ pub(crate) fn gemm_prepacked<F: Flt>(
         alpha.f64() as f32,
         acc,
         threads,
+        then,
     );
     true
 }

@@ -8,7 +8,7 @@ use super::blas::{self, gemm, gemm_prepacked_a, gemm_rows, prepack_a, Mat};
 use super::conv_loops::{depthwise_plane, depthwise_scratch, im2col_row};
 use super::conv_shift;
 use super::depthwise_blocked;
-use super::sgemm_avx512::{PackedA, Then};
+use super::sgemm_avx512::{Bias, PackedA, Then};
 use super::window::{Geom, Window};
 use super::winograd;
 use super::{as_f32, as_f32_mut, data, numel, output, with_scratch, Flt, PAR_WORK};
@@ -475,6 +475,7 @@ fn pointwise<F: Flt>(
             (None, Some(None)) if bias.is_none() => None,
             (None, Some(c)) => {
                 let (lo, hi) = c.unwrap_or((f64::NEG_INFINITY, f64::INFINITY));
+                let bias = bias.map_or(Bias::None, Bias::Rows);
                 Some(Then::Clamp(bias, lo as f32, hi as f32))
             }
             _ => Some(Then::Parts(&part)),

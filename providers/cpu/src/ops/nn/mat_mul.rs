@@ -4,11 +4,11 @@
 use ort_core::ElemType::*;
 use ort_core::{ElemType, Error, PodElement, Tensor, Value};
 
-use super::blas::{gemm, gemm_int, gemm_prepacked, prepack_b, takes_prepacked_b, Mat};
-use super::sgemm_avx512::PackedB;
+use super::blas::{gemm, gemm_int, gemm_prepacked_then, prepack_b, takes_prepacked_b, Mat};
+use super::sgemm_avx512::{Bias, PackedB, Then};
 use super::{data, output, PAR_WORK};
 use crate::kernel::{input, one, opt_input, ConstId, Ctx, Kernel, NodeInfo, Outputs};
-use crate::ops::fused::activation::{finish, Act};
+use crate::ops::fused::activation::{clamp_bounds, finish, Act};
 use crate::ops::LATEST;
 use crate::util::broadcast_all;
 
@@ -207,20 +207,27 @@ impl Kernel for MatMul {
             let ad = a.as_slice::<f32>()?;
             let cd = bias.map(|c| c.as_slice::<f32>()).transpose()?;
             return one(ctx.tensor(&p.out_shape, |o: &mut [f32]| {
-                if let Some(cd) = cd {
-                    o.chunks_mut(dims.1.max(1))
-                        .for_each(|r| r.copy_from_slice(cd));
-                }
                 let am = if p.trans_a {
                     Mat::rows(&ad[..p.m * p.k], p.m).t()
                 } else {
                     Mat::rows(&ad[..p.m * p.k], p.k)
                 };
+                // The bias, and ReLU or Clip, go on each tile while it is in
+                // cache; other activations take a pass after.
+                let bounds = clamp_bounds(self.act);
+                let (lo, hi) = bounds
+                    .flatten()
+                    .unwrap_or((f64::NEG_INFINITY, f64::INFINITY));
+                let bias = cd.map_or(Bias::None, Bias::Cols);
+                let then = Some(Then::Clamp(bias, lo as f32, hi as f32))
+                    .filter(|_| cd.is_some() || bounds.is_some_and(|b| b.is_some()));
                 let alpha = self.alpha as f32;
-                let done =
-                    gemm_prepacked(dims, am, pb, o, dims.1, alpha, cd.is_some(), ctx.threads);
+                let (threads, ldc) = (ctx.threads, dims.1);
+                let done = gemm_prepacked_then(dims, am, pb, o, ldc, alpha, false, threads, then);
                 debug_assert!(done, "takes_prepacked_b said yes");
-                finish(o, None, self.act, ctx.threads);
+                if bounds.is_none() {
+                    finish(o, None, self.act, ctx.threads);
+                }
             })?);
         }
         one(match a.elem() {

@@ -217,10 +217,19 @@ pub(crate) enum Then<'a> {
     /// epilogue (bias, residual, activation) that leaves each column range on
     /// the core that computed it, as the next layer's split expects.
     Parts(&'a (dyn Fn(usize, usize, &mut [f32]) + Sync)),
-    /// Each row's bias (when given) added and the values clamped to
-    /// `lo..=hi` (ReLU, Clip) on each tile as soon as its last k block is
-    /// stored, while it is in L1: no pass of their own.
-    Clamp(Option<&'a [f32]>, f32, f32),
+    /// The bias added and the values clamped to `lo..=hi` (ReLU, Clip) on
+    /// each tile as soon as its last k block is stored, while it is in L1: no
+    /// pass of their own.
+    Clamp(Bias<'a>, f32, f32),
+}
+
+/// A bias `Then::Clamp` adds: one value per row of C (a convolution's output
+/// channels) or per column (a MatMul's output features).
+#[derive(Clone, Copy)]
+pub(crate) enum Bias<'a> {
+    None,
+    Rows(&'a [f32]),
+    Cols(&'a [f32]),
 }
 
 /// [`sgemm`], and with `after` (B not strided), each task then hands what it
@@ -257,7 +266,11 @@ pub(crate) fn sgemm_then(
     }
     let clamp = match after {
         Some(Then::Clamp(bias, lo, hi)) => {
-            assert!(bias.is_none_or(|b| b.len() >= m));
+            match bias {
+                Bias::Rows(b) => assert!(b.len() >= m),
+                Bias::Cols(b) => assert!(b.len() >= n),
+                Bias::None => {}
+            }
             Some((bias, lo, hi))
         }
         _ => None,
@@ -400,8 +413,8 @@ struct Job<'a> {
     acc: bool,
     /// The row of C at `out` (C's rows before it belong to someone else).
     row0: usize,
-    /// `Then::Clamp`: the rows' bias and the clamp.
-    clamp: Option<(Option<&'a [f32]>, f32, f32)>,
+    /// `Then::Clamp`: the bias and the clamp.
+    clamp: Option<(Bias<'a>, f32, f32)>,
     /// Whether tasks pack B's rows (see `PACK_ROWS_DEPTH`).
     pack_rows: bool,
 }
@@ -544,7 +557,11 @@ impl Job<'_> {
                     }
                 };
                 if let Some((bias, lo, hi)) = clamp {
-                    let bias = bias.map(|b| &b[ic + ir..]);
+                    let bias = match bias {
+                        Bias::Rows(b) => Bias::Rows(&b[ic + ir..]),
+                        Bias::Cols(b) => Bias::Cols(&b[jc + jr..]),
+                        Bias::None => Bias::None,
+                    };
                     // SAFETY: as for the kernel above.
                     unsafe { clamp_tile(out, ldc, tile, bias, lo, hi) };
                 }
@@ -840,29 +857,41 @@ unsafe fn kernel<const R: usize, const W: usize>(
     }
 }
 
-/// `Then::Clamp` on a tile the kernel has just stored (in L1): each row's
-/// bias added, then the values clamped. (Done in the kernel's own epilogue,
-/// it slowed the kernel's k loop by half: the compiler then kept the
-/// accumulators in memory as well.)
+/// `Then::Clamp` on a tile the kernel has just stored (in L1): the bias
+/// (`bias` starts at the tile's first row or column) added, then the values
+/// clamped. (Done in the kernel's own epilogue, it slowed the kernel's k loop
+/// by half: the compiler then kept the accumulators in memory as well.)
 ///
 /// # Safety
-/// The CPU has AVX-512F; the tile lies inside c; `bias` holds its rows.
+/// The CPU has AVX-512F; the tile lies inside c; `bias` holds its rows or
+/// columns.
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx512f")]
-unsafe fn clamp_tile(c: Out, ldc: usize, t: Tile, bias: Option<&[f32]>, lo: f32, hi: f32) {
+unsafe fn clamp_tile(c: Out, ldc: usize, t: Tile, bias: Bias<'_>, lo: f32, hi: f32) {
     let (m0, m1) = t.masks();
     // Infinite bounds clamp nothing, but max and min would turn NaN into one.
     let clamps = lo > f32::NEG_INFINITY || hi < f32::INFINITY;
     let (lo, hi) = (_mm512_set1_ps(lo), _mm512_set1_ps(hi));
+    let (mut b0, mut b1) = (_mm512_setzero_ps(), _mm512_setzero_ps());
+    if let Bias::Cols(b) = bias {
+        assert!(b.len() >= t.cols);
+        // SAFETY: the masked lanes are the tile's columns, inside b (asserted).
+        unsafe {
+            b0 = _mm512_maskz_loadu_ps(m0, b.as_ptr());
+            b1 = _mm512_maskz_loadu_ps(m1, b.as_ptr().add(16));
+        }
+    }
     for i in 0..t.rows {
         let at = t.offset + i * ldc;
         assert!(at + t.cols <= c.1);
-        let b = _mm512_set1_ps(bias.map_or(0.0, |b| b[i]));
+        if let Bias::Rows(b) = bias {
+            (b0, b1) = (_mm512_set1_ps(b[i]), _mm512_set1_ps(b[i]));
+        }
         // SAFETY: the masked lanes are the tile's columns, inside c (asserted).
         unsafe {
             let cp = c.0.add(at);
-            let mut v0 = _mm512_add_ps(_mm512_maskz_loadu_ps(m0, cp), b);
-            let mut v1 = _mm512_add_ps(_mm512_maskz_loadu_ps(m1, cp.add(16)), b);
+            let mut v0 = _mm512_add_ps(_mm512_maskz_loadu_ps(m0, cp), b0);
+            let mut v1 = _mm512_add_ps(_mm512_maskz_loadu_ps(m1, cp.add(16)), b1);
             if clamps {
                 v0 = _mm512_min_ps(_mm512_max_ps(v0, lo), hi);
                 v1 = _mm512_min_ps(_mm512_max_ps(v1, lo), hi);
@@ -874,7 +903,7 @@ unsafe fn clamp_tile(c: Out, ldc: usize, t: Tile, bias: Option<&[f32]>, lo: f32,
 }
 
 #[cfg(not(target_arch = "x86_64"))]
-unsafe fn clamp_tile(_: Out, _: usize, _: Tile, _: Option<&[f32]>, _: f32, _: f32) {
+unsafe fn clamp_tile(_: Out, _: usize, _: Tile, _: Bias<'_>, _: f32, _: f32) {
     unreachable!("available() is false off x86_64")
 }
 
@@ -1010,6 +1039,7 @@ mod tests {
             let av: Vec<f32> = (0..m * k).map(|_| rnd()).collect();
             let bv: Vec<f32> = (0..k * n).map(|_| rnd()).collect();
             let bias: Vec<f32> = (0..m).map(|_| rnd()).collect();
+            let col_bias: Vec<f32> = (0..n).map(|_| rnd()).collect();
             let a = Strided {
                 data: &av,
                 rs: k,
@@ -1023,10 +1053,11 @@ mod tests {
             let plain = naive(m, n, k, a, b, 1.0, &vec![0.0; m * n], false);
             let rows: Vec<usize> = (0..k).map(|p| p * n).collect();
             let pa = PackedA::new(a, m, k);
+            let pb = PackedB::new(b, k, n);
             for threads in [1, 3] {
                 // Clamp: bias per row, then clamped to [-0.1, 0.2].
                 let mut c = vec![f32::NAN; m * n];
-                let then = Some(Then::Clamp(Some(&bias), -0.1, 0.2));
+                let then = Some(Then::Clamp(Bias::Rows(&bias), -0.1, 0.2));
                 let (asrc, bsrc) = (ASrc::Packed(&pa), BSrc::Rows(&bv, &rows));
                 sgemm_then((m, n, k), asrc, bsrc, &mut c, n, 1.0, false, threads, then);
                 for (i, (g, p)) in c.iter().zip(&plain).enumerate() {
@@ -1035,6 +1066,19 @@ mod tests {
                         (g - w).abs() <= 1e-4,
                         "clamp {m}x{n}x{k} at {i}: {g} vs {w}"
                     );
+                }
+                // Bias per column, unclamped, with B packed up front.
+                let mut c = vec![f32::NAN; m * n];
+                let then = Some(Then::Clamp(
+                    Bias::Cols(&col_bias),
+                    f32::NEG_INFINITY,
+                    f32::INFINITY,
+                ));
+                let (asrc, bsrc) = (ASrc::Strided(a), BSrc::Packed(&pb));
+                sgemm_then((m, n, k), asrc, bsrc, &mut c, n, 1.0, false, threads, then);
+                for (i, (g, p)) in c.iter().zip(&plain).enumerate() {
+                    let w = p + col_bias[i % n];
+                    assert!((g - w).abs() <= 1e-4, "cols {m}x{n}x{k} at {i}: {g} vs {w}");
                 }
                 // Parts: every element handed over exactly once, finished.
                 let seen: Vec<std::sync::atomic::AtomicU32> =
