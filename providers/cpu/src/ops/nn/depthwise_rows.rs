@@ -73,9 +73,9 @@ pub(super) fn depthwise(
         macro_rules! go {
             ($($s:literal $a:ident),*) => {
                 match (g.strides[0], t.act) {
-                    $(($s, Lanewise::$a) => rows::<$s, false, { Inline::$a as u8 }>(g, xc, &t, o),)*
-                    (1, _) => rows::<1, false, { Inline::Other as u8 }>(g, xc, &t, o),
-                    _ => rows::<2, false, { Inline::Other as u8 }>(g, xc, &t, o),
+                    $(($s, Lanewise::$a) => rows::<$s, { Inline::$a as u8 }>(g, xc, &t, o),)*
+                    (1, _) => rows::<1, { Inline::Other as u8 }>(g, xc, &t, o),
+                    _ => rows::<2, { Inline::Other as u8 }>(g, xc, &t, o),
                 }
             };
         }
@@ -93,26 +93,20 @@ pub(super) fn depthwise(
     crate::parallel::for_each_chunk(threads, out, out_sz, plane);
 }
 
-/// 3×3 max pooling of one image's `c` planes (`fits(g)` holds), the same way:
-/// the padding is -inf, so it never wins, and NaNs are skipped as `f32::max`
-/// skips them.
+/// 3×3 max pooling of one image's `c` planes (`fits(g)` holds), plane by
+/// plane as above: the padding is -inf, so it never wins, and NaNs are
+/// skipped as `f32::max` skips them.
 pub(super) fn max_pool(g: &Geom, c: usize, x: &[f32], out: &mut [f32], threads: usize) {
     assert!(fits(g));
     let (in_sz, out_sz) = (g.input[0] * g.input[1], g.output[0] * g.output[1]);
     assert!(x.len() == c * in_sz && out.len() == c * out_sz);
-    let t = Taps {
-        w: &[],
-        bias: f32::NEG_INFINITY,
-        z: None,
-        act: Lanewise::None,
-    };
     let plane = |ch: usize, o: &mut [f32]| {
         let xc = &x[ch * in_sz..(ch + 1) * in_sz];
         // SAFETY: AVX-512F is present (`fits`).
         unsafe {
             match g.strides[0] {
-                1 => rows::<1, true, { Inline::None as u8 }>(g, xc, &t, o),
-                _ => rows::<2, true, { Inline::None as u8 }>(g, xc, &t, o),
+                1 => max_rows::<1>(g, xc, o),
+                _ => max_rows::<2>(g, xc, o),
             }
         }
     };
@@ -122,6 +116,87 @@ pub(super) fn max_pool(g: &Geom, c: usize, x: &[f32], out: &mut [f32], threads: 
         1
     };
     crate::parallel::for_each_chunk(threads, out, out_sz, plane);
+}
+
+/// Every output row of max-pooled plane `xc`, a vector of columns at a time:
+/// each input row's maximum over the three columns of the window is taken
+/// once and kept for the output rows that share it (one in three rows at
+/// stride 2, two at stride 1), rather than recomputed for each.
+///
+/// # Safety
+/// The CPU has AVX-512F.
+#[target_feature(enable = "avx512f")]
+unsafe fn max_rows<const S: usize>(g: &Geom, xc: &[f32], o: &mut [f32]) {
+    let (ih, iw, oh, ow) = (g.input[0], g.input[1], g.output[0], g.output[1]);
+    let (top, left) = (g.pad_begin[0] as isize, g.pad_begin[1] as isize);
+    assert!(o.len() == oh * ow && xc.len() == ih * iw);
+    let pad = _mm512_set1_ps(f32::NEG_INFINITY);
+    let evens = _mm512_set_epi32(30, 28, 26, 24, 22, 20, 18, 16, 14, 12, 10, 8, 6, 4, 2, 0);
+    let odds = _mm512_set_epi32(31, 29, 27, 25, 23, 21, 19, 17, 15, 13, 11, 9, 7, 5, 3, 1);
+    let loads = if S == 1 { K } else { K.div_ceil(2) * 2 };
+    for j0 in (0..ow).step_by(L) {
+        let mut masks = [0 as __mmask16; K + 1];
+        for (q, m) in masks.iter_mut().enumerate().take(loads) {
+            let offset = if S == 1 { q } else { (q / 2) * 2 + (q % 2) * L };
+            *m = inside((S * j0 + offset) as isize - left, iw);
+        }
+        // Row y's maximum over the window's columns (y inside the plane).
+        let across = |y: usize| {
+            let row = xc
+                .as_ptr()
+                .wrapping_offset((y * iw + S * j0) as isize - left);
+            let mut acc = pad;
+            // SAFETY (the loads): the lanes in masks[q] lie inside row y.
+            // (Closures inherit the enclosing function's target feature.)
+            unsafe {
+                if S == 1 {
+                    for (kx, &m) in masks.iter().enumerate().take(K) {
+                        let v = _mm512_mask_loadu_ps(pad, m, row.wrapping_add(kx));
+                        acc = _mm512_max_ps(v, acc);
+                    }
+                } else {
+                    for kx in (0..K).step_by(2) {
+                        let lo = _mm512_mask_loadu_ps(pad, masks[kx], row.wrapping_add(kx));
+                        let hi = _mm512_mask_loadu_ps(pad, masks[kx + 1], row.wrapping_add(kx + L));
+                        acc = _mm512_max_ps(_mm512_permutex2var_ps(lo, evens, hi), acc);
+                        if kx + 1 < K {
+                            acc = _mm512_max_ps(_mm512_permutex2var_ps(lo, odds, hi), acc);
+                        }
+                    }
+                }
+            }
+            acc
+        };
+        // Rows in the padding are -inf (branches on this predict well: only
+        // the first and last output rows see them).
+        let row_max = |y: isize| {
+            if y >= 0 && y < ih as isize {
+                across(y as usize)
+            } else {
+                pad
+            }
+        };
+        let m = (ow - j0).min(L);
+        let store = ((1u32 << m) - 1) as __mmask16;
+        // The maxima of the window's rows that the next output row shares:
+        // its first (stride 2), or its first two (stride 1).
+        let (mut s0, mut s1) = (pad, pad);
+        for r in 0..oh {
+            let y0 = (S * r) as isize - top;
+            let (h0, h1) = match (r, S) {
+                (0, _) => (row_max(y0), row_max(y0 + 1)),
+                (_, 1) => (s0, s1),
+                _ => (s0, row_max(y0 + 1)),
+            };
+            let h2 = row_max(y0 + 2);
+            let acc = _mm512_max_ps(_mm512_max_ps(h0, h1), h2);
+            (s0, s1) = if S == 1 { (h1, h2) } else { (h2, pad) };
+            let at = r * ow + j0;
+            assert!(at + m <= o.len());
+            // SAFETY: `m` floats at `at` lie in `o` (asserted).
+            unsafe { _mm512_mask_storeu_ps(o.as_mut_ptr().add(at), store, acc) };
+        }
+    }
 }
 
 /// The activations `rows` compiles in (`A`), and the rest (`t.act`).
@@ -161,21 +236,16 @@ fn inside(start: isize, width: usize) -> __mmask16 {
 /// # Safety
 /// The CPU has AVX-512F.
 #[target_feature(enable = "avx512f")]
-unsafe fn rows<const S: usize, const MAX: bool, const A: u8>(
-    g: &Geom,
-    xc: &[f32],
-    t: &Taps<'_>,
-    o: &mut [f32],
-) {
+unsafe fn rows<const S: usize, const A: u8>(g: &Geom, xc: &[f32], t: &Taps<'_>, o: &mut [f32]) {
     let (ih, iw, oh, ow) = (g.input[0], g.input[1], g.output[0], g.output[1]);
     let (top, left) = (g.pad_begin[0] as isize, g.pad_begin[1] as isize);
-    assert!(t.w.len() == if MAX { 0 } else { K * K });
+    assert!(t.w.len() == K * K);
     assert!(o.len() == oh * ow && xc.len() == ih * iw);
     assert!(t.z.is_none_or(|z| z.len() == o.len()));
     let w: [__m512; K * K] =
         std::array::from_fn(|i| _mm512_set1_ps(t.w.get(i).copied().unwrap_or(0.0)));
-    // What masked-out lanes read as: zero for sums, -inf for maxima.
-    let pad = _mm512_set1_ps(if MAX { f32::NEG_INFINITY } else { 0.0 });
+    // What masked-out lanes read as.
+    let pad = _mm512_setzero_ps();
     let evens = _mm512_set_epi32(30, 28, 26, 24, 22, 20, 18, 16, 14, 12, 10, 8, 6, 4, 2, 0);
     let odds = _mm512_set_epi32(31, 29, 27, 25, 23, 21, 19, 17, 15, 13, 11, 9, 7, 5, 3, 1);
     // The loads of one row of taps, as offsets from S·j0 - left: K vectors at
@@ -201,14 +271,13 @@ unsafe fn rows<const S: usize, const MAX: bool, const A: u8>(
                 let row = xc
                     .as_ptr()
                     .wrapping_offset(y * iw as isize + (S * j0) as isize - left);
-                // (No closures here: they would not inherit the target feature.)
                 // SAFETY (the loads): the lanes in `masks[q] & valid` lie inside row `y`.
                 if S == 1 {
                     for kx in 0..K {
                         let v = unsafe {
                             _mm512_mask_loadu_ps(pad, masks[kx] & valid, row.wrapping_add(kx))
                         };
-                        acc = fold::<MAX>(acc, w[ky * K + kx], v);
+                        acc = _mm512_fmadd_ps(w[ky * K + kx], v, acc);
                     }
                 } else {
                     for kx in (0..K).step_by(2) {
@@ -217,10 +286,10 @@ unsafe fn rows<const S: usize, const MAX: bool, const A: u8>(
                         let hi = unsafe { _mm512_mask_loadu_ps(pad, m1, row.wrapping_add(kx + L)) };
                         // Taps kx and kx + 1: the even and odd floats of the pair.
                         let e = _mm512_permutex2var_ps(lo, evens, hi);
-                        acc = fold::<MAX>(acc, w[ky * K + kx], e);
+                        acc = _mm512_fmadd_ps(w[ky * K + kx], e, acc);
                         if kx + 1 < K {
                             let od = _mm512_permutex2var_ps(lo, odds, hi);
-                            acc = fold::<MAX>(acc, w[ky * K + kx + 1], od);
+                            acc = _mm512_fmadd_ps(w[ky * K + kx + 1], od, acc);
                         }
                     }
                 }
@@ -242,18 +311,6 @@ unsafe fn rows<const S: usize, const MAX: bool, const A: u8>(
             // SAFETY: `m` floats at `at` lie in `o` (asserted).
             unsafe { _mm512_mask_storeu_ps(o.as_mut_ptr().add(at), store, acc) };
         }
-    }
-}
-
-/// One tap into the accumulator: the larger (a NaN tap is skipped: `max`
-/// returns its second operand then), or the weighted sum.
-#[inline]
-#[target_feature(enable = "avx512f")]
-fn fold<const MAX: bool>(acc: __m512, w: __m512, v: __m512) -> __m512 {
-    if MAX {
-        _mm512_max_ps(v, acc)
-    } else {
-        _mm512_fmadd_ps(w, v, acc)
     }
 }
 
