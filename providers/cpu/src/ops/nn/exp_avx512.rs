@@ -13,7 +13,7 @@ pub(crate) fn available() -> bool {
 
 /// The lanes of the first `n` (< 16 included) elements.
 #[inline]
-fn lanes(n: usize) -> __mmask16 {
+pub(crate) fn lanes(n: usize) -> __mmask16 {
     if n >= 16 {
         0xFFFF
     } else {

@@ -30,7 +30,18 @@ impl Kernel for Gelu {
             output::<F>(ctx, x.elem(), x.shape(), |o| {
                 let (c, threads) = (PAR_WORK / 4, if o.len() >= PAR_WORK { ctx.threads } else { 1 });
                 crate::parallel::for_each_chunk(threads, o, c, |i, o| {
-                    gelu_chunk(&xd[i * c..][..o.len()], o, tanh)
+                    let x = &xd[i * c..][..o.len()];
+                    #[cfg(target_arch = "x86_64")]
+                    if super::gelu_avx512::available() {
+                        if let (Some(x), Some(o)) = (super::as_f32(x), super::as_f32_mut(o)) {
+                            return if tanh {
+                                super::gelu_avx512::gelu_tanh(x, o)
+                            } else {
+                                super::gelu_avx512::gelu(x, o)
+                            };
+                        }
+                    }
+                    gelu_chunk(x, o, tanh)
                 });
             })
         })?)

@@ -102,6 +102,8 @@ mod dropout;
 #[cfg(target_arch = "x86_64")]
 pub(crate) mod exp_avx512;
 pub(crate) mod gelu;
+#[cfg(target_arch = "x86_64")]
+pub(crate) mod gelu_avx512;
 pub(crate) mod gemm;
 pub(crate) mod global_average_pool;
 pub(crate) mod global_max_pool;
