@@ -207,6 +207,17 @@ unsafe fn dots_avx512<T: QInt>(a: &[f32], w: [&[T]; 4], z: [f32; 4]) -> [f32; 4]
     let zv = z.map(|v| _mm512_set1_ps(v));
     let mut acc = [_mm512_setzero_ps(); 4];
     for k0 in (0..whole).step_by(16) {
+        if k0 % 64 == 0 {
+            // The weights stream from memory once per run, and four rows at
+            // a time are too few streams to hide its latency: fetch the same
+            // line of the next four rows (the callers' rows lie `a.len()`
+            // apart), a whole pass over these rows ahead. A prefetch never
+            // faults, so the addresses may lie past the weights.
+            for row in &w {
+                let next = row.as_ptr().wrapping_add(4 * a.len() + k0);
+                _mm_prefetch::<_MM_HINT_T0>(next as *const i8);
+            }
+        }
         // SAFETY: k0 + 16 <= whole <= a.len(), and every row is as long as `a`.
         unsafe {
             let av = _mm512_loadu_ps(a.as_ptr().add(k0));
