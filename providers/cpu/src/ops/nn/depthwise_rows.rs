@@ -131,15 +131,9 @@ unsafe fn max_rows<const S: usize>(g: &Geom, xc: &[f32], o: &mut [f32]) {
     let (top, left) = (g.pad_begin[0] as isize, g.pad_begin[1] as isize);
     assert!(o.len() == oh * ow && xc.len() == ih * iw);
     let pad = _mm512_set1_ps(f32::NEG_INFINITY);
-    let evens = _mm512_set_epi32(30, 28, 26, 24, 22, 20, 18, 16, 14, 12, 10, 8, 6, 4, 2, 0);
-    let odds = _mm512_set_epi32(31, 29, 27, 25, 23, 21, 19, 17, 15, 13, 11, 9, 7, 5, 3, 1);
-    let loads = if S == 1 { K } else { K.div_ceil(2) * 2 };
+    let (evens, odds) = halves();
     for j0 in (0..ow).step_by(L) {
-        let mut masks = [0 as __mmask16; K + 1];
-        for (q, m) in masks.iter_mut().enumerate().take(loads) {
-            let offset = if S == 1 { q } else { (q / 2) * 2 + (q % 2) * L };
-            *m = inside((S * j0 + offset) as isize - left, iw);
-        }
+        let masks = row_masks::<S>(j0, left, iw);
         // Row y's maximum over the window's columns (y inside the plane).
         let across = |y: usize| {
             let row = xc
@@ -217,6 +211,29 @@ struct Taps<'a> {
     act: Lanewise,
 }
 
+/// The permutes that pick the even and the odd floats of two vectors.
+#[inline]
+#[target_feature(enable = "avx512f")]
+fn halves() -> (__m512i, __m512i) {
+    (
+        _mm512_set_epi32(30, 28, 26, 24, 22, 20, 18, 16, 14, 12, 10, 8, 6, 4, 2, 0),
+        _mm512_set_epi32(31, 29, 27, 25, 23, 21, 19, 17, 15, 13, 11, 9, 7, 5, 3, 1),
+    )
+}
+
+/// The lanes inside the row of the loads of one row of taps for output
+/// columns `j0..`, as offsets from S·j0 − left: K vectors at stride 1; at
+/// stride 2, pairs of vectors for taps (0, 1) and (2).
+fn row_masks<const S: usize>(j0: usize, left: isize, iw: usize) -> [__mmask16; K + 1] {
+    let loads = if S == 1 { K } else { K.div_ceil(2) * 2 };
+    let mut masks = [0 as __mmask16; K + 1];
+    for (q, m) in masks.iter_mut().enumerate().take(loads) {
+        let offset = if S == 1 { q } else { (q / 2) * 2 + (q % 2) * L };
+        *m = inside((S * j0 + offset) as isize - left, iw);
+    }
+    masks
+}
+
 /// The lanes of a 16-float load starting at column `start` (possibly
 /// negative) that fall inside a row of `width` floats.
 fn inside(start: isize, width: usize) -> __mmask16 {
@@ -246,17 +263,9 @@ unsafe fn rows<const S: usize, const A: u8>(g: &Geom, xc: &[f32], t: &Taps<'_>, 
         std::array::from_fn(|i| _mm512_set1_ps(t.w.get(i).copied().unwrap_or(0.0)));
     // What masked-out lanes read as.
     let pad = _mm512_setzero_ps();
-    let evens = _mm512_set_epi32(30, 28, 26, 24, 22, 20, 18, 16, 14, 12, 10, 8, 6, 4, 2, 0);
-    let odds = _mm512_set_epi32(31, 29, 27, 25, 23, 21, 19, 17, 15, 13, 11, 9, 7, 5, 3, 1);
-    // The loads of one row of taps, as offsets from S·j0 - left: K vectors at
-    // stride 1; at stride 2, pairs of vectors for taps (0, 1) and (2).
-    let loads = if S == 1 { K } else { K.div_ceil(2) * 2 };
+    let (evens, odds) = halves();
     for j0 in (0..ow).step_by(L) {
-        let mut masks = [0 as __mmask16; K + 1];
-        for (q, m) in masks.iter_mut().enumerate().take(loads) {
-            let offset = if S == 1 { q } else { (q / 2) * 2 + (q % 2) * L };
-            *m = inside((S * j0 + offset) as isize - left, iw);
-        }
+        let masks = row_masks::<S>(j0, left, iw);
         let m = (ow - j0).min(L);
         let store = ((1u32 << m) - 1) as __mmask16;
         for r in 0..oh {

@@ -108,28 +108,32 @@ pub(crate) fn erf<F: Flt>(x: F) -> F {
     F::of(r.copysign(x))
 }
 
+/// The numerator's coefficients of [`erf32`]'s rational approximation, in
+/// x², highest power first.
+pub(crate) const ERF_P: [f32; 7] = [
+    -2.726_142_3e-10,
+    2.770_681_4e-8,
+    -2.101_024e-6,
+    -5.692_506_4e-5,
+    -7.349_906_3e-4,
+    -2.954_600_2e-3,
+    -1.609_603_3e-2,
+];
+/// The denominator's, as [`ERF_P`].
+pub(crate) const ERF_Q: [f32; 5] = [
+    -1.456_607_2e-5,
+    -2.133_740_6e-4,
+    -1.682_827e-3,
+    -7.373_329_2e-3,
+    -1.426_474e-2,
+];
+
 #[inline(always)]
 fn erf32(x: f32) -> f32 {
-    const A: [f32; 7] = [
-        -2.726_142_3e-10,
-        2.770_681_4e-8,
-        -2.101_024e-6,
-        -5.692_506_4e-5,
-        -7.349_906_3e-4,
-        -2.954_600_2e-3,
-        -1.609_603_3e-2,
-    ];
-    const B: [f32; 5] = [
-        -1.456_607_2e-5,
-        -2.133_740_6e-4,
-        -1.682_827e-3,
-        -7.373_329_2e-3,
-        -1.426_474e-2,
-    ];
     let x = x.clamp(-4.0, 4.0);
     let x2 = x * x;
-    let p = A.iter().fold(0.0, |p, &c| p * x2 + c);
-    let q = B.iter().fold(0.0, |q, &c| q * x2 + c);
+    let p = ERF_P.iter().fold(0.0, |p, &c| p * x2 + c);
+    let q = ERF_Q.iter().fold(0.0, |q, &c| q * x2 + c);
     x * p / q
 }
 

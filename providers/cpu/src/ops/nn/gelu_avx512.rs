@@ -8,6 +8,7 @@
 use std::arch::x86_64::*;
 
 use super::exp_avx512::{exp, lanes};
+use super::gelu::{ERF_P, ERF_Q};
 
 pub(crate) use super::exp_avx512::available;
 
@@ -65,32 +66,16 @@ unsafe fn each<const TANH: bool>(src: *const f32, dst: *mut f32, n: usize) {
 #[inline]
 #[target_feature(enable = "avx512f")]
 fn erf_form(x: __m512) -> __m512 {
-    const A: [f32; 7] = [
-        -2.726_142_3e-10,
-        2.770_681_4e-8,
-        -2.101_024e-6,
-        -5.692_506_4e-5,
-        -7.349_906_3e-4,
-        -2.954_600_2e-3,
-        -1.609_603_3e-2,
-    ];
-    const B: [f32; 5] = [
-        -1.456_607_2e-5,
-        -2.133_740_6e-4,
-        -1.682_827e-3,
-        -7.373_329_2e-3,
-        -1.426_474e-2,
-    ];
     let z = _mm512_mul_ps(x, _mm512_set1_ps(std::f32::consts::FRAC_1_SQRT_2));
     // NaN goes second through min and max, so that it flows through.
     let z = _mm512_max_ps(_mm512_set1_ps(-4.0), _mm512_min_ps(_mm512_set1_ps(4.0), z));
     let z2 = _mm512_mul_ps(z, z);
     let mut p = _mm512_setzero_ps();
-    for c in A {
+    for c in ERF_P {
         p = _mm512_fmadd_ps(p, z2, _mm512_set1_ps(c));
     }
     let mut q = _mm512_setzero_ps();
-    for c in B {
+    for c in ERF_Q {
         q = _mm512_fmadd_ps(q, z2, _mm512_set1_ps(c));
     }
     let erf = _mm512_div_ps(_mm512_mul_ps(z, p), q);
