@@ -5,6 +5,7 @@ mod activation;
 mod attention;
 mod bias_add;
 mod conv_bn;
+mod conv_max_pool;
 mod gelu;
 mod layer_norm;
 mod matmul_integer_to_float;
@@ -23,6 +24,7 @@ pub use activation::ActivationFusion;
 pub use attention::AttentionFusion;
 pub use bias_add::BiasAddFusion;
 pub use conv_bn::ConvBatchNorm;
+pub use conv_max_pool::ConvMaxPool;
 pub use gelu::GeluFusion;
 pub use layer_norm::LayerNormFusion;
 pub use matmul_integer_to_float::MatMulIntegerToFloat;
@@ -50,6 +52,7 @@ pub fn passes() -> Vec<Box<dyn Pass>> {
         Box::new(AttentionFusion),
         Box::new(TransposeMatMul),
         Box::new(ActivationFusion),
+        Box::new(ConvMaxPool),
         Box::new(RowsGemm),
         Box::new(QuantizeDequantize),
         Box::new(QuantizedHardSwish),

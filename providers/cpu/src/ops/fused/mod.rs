@@ -1,6 +1,7 @@
 //! Kernels for the optimizer's fused ops (domain `ai.ort_rs.fused`, specified in
 //! `docs/fused-ops.md`), one op per file.
 pub mod activation;
+pub mod conv_max_pool;
 pub mod fused_conv;
 pub mod fused_gemm;
 pub mod fused_matmul;

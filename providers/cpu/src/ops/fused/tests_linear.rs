@@ -4,7 +4,7 @@
 use ort_core::abi::{AttrValue, Attribute};
 use ort_core::Value;
 
-use crate::testing::{assert_close, attr, f32s, out_f32, run_node, run_node_in};
+use crate::testing::{assert_close, attr, f32s, out_f32, run_node, run_node_consts, run_node_in};
 
 const FUSED: &str = "ai.ort_rs.fused";
 
@@ -226,4 +226,70 @@ fn bad_activations_are_refused() {
         "{}",
         e.message()
     );
+}
+
+#[test]
+fn conv_max_pool_matches_conv_then_max_pool() {
+    let ints = |v: &[i64]| AttrValue::Ints(v.to_vec().into());
+    // (channels in, out, input side, conv kernel, stride, pad; pool stride,
+    // pad, ceil mode; activation): small and large enough to split over
+    // threads, several bands per thread, pool strides 1 and 2, an activation
+    // applied after the bias, none, and pooled rows too narrow for the
+    // banded kernel (its fallback).
+    let cases: &[([i64; 9], &str)] = &[
+        ([2, 4, 60, 3, 2, 1, 2, 1, 0], "Relu"),
+        ([3, 16, 64, 3, 2, 0, 2, 0, 1], "Relu"),
+        ([3, 8, 70, 7, 2, 3, 2, 1, 0], "Relu"),
+        ([3, 128, 200, 3, 2, 0, 2, 0, 1], "Relu"),
+        ([4, 12, 61, 3, 2, 1, 1, 1, 0], "HardSwish"),
+        ([3, 40, 90, 3, 2, 1, 2, 1, 1], ""),
+        ([3, 4, 20, 3, 2, 1, 2, 1, 0], "Relu"),
+    ];
+    for &([c, m, hw, k, s, pad, ps, pp, ceil], name) in cases {
+        let (x, w, b) = (t(&[1, c, hw, hw], 1), t(&[m, c, k, k], 2), t(&[m], 3));
+        let conv_attrs = || {
+            vec![
+                attr("kernel_shape", ints(&[k, k])),
+                attr("strides", ints(&[s, s])),
+                attr("pads", ints(&[pad; 4])),
+            ]
+        };
+        let pool = |prefix: &str| {
+            vec![
+                attr(&format!("{prefix}kernel_shape"), ints(&[3, 3])),
+                attr(&format!("{prefix}strides"), ints(&[ps, ps])),
+                attr(&format!("{prefix}pads"), ints(&[pp; 4])),
+                attr(&format!("{prefix}ceil_mode"), AttrValue::Int(ceil)),
+            ]
+        };
+        let conv = run_node(
+            "Conv",
+            11,
+            &[x.clone(), w.clone(), b.clone()],
+            conv_attrs(),
+            1,
+        );
+        let mut y = conv.unwrap().remove(0);
+        if !name.is_empty() {
+            y = unfused_act(name, &[], y);
+        }
+        let want = run_node("MaxPool", 12, &[y], pool(""), 1).unwrap();
+        let attrs = || {
+            let mut a = conv_attrs();
+            if !name.is_empty() {
+                a.extend(act(name, &[]));
+            }
+            a.extend(pool("pool_"));
+            a
+        };
+        let ins = [x, w, b];
+        // Weights as given on each run, and as a constant packed at build.
+        for consts in [&[][..], &[1]] {
+            let got = run_node_consts(FUSED, "ConvMaxPool", 1, &ins, consts, attrs(), 1);
+            let (gs, gv) = out_f32(&got.unwrap(), 0);
+            let (ws, wv) = out_f32(&want, 0);
+            assert_eq!(gs, ws, "case {c} {m} {hw} {k}");
+            assert_close(&gv, &wv, 1e-5);
+        }
+    }
 }

@@ -1,7 +1,7 @@
 //! Conv: Winograd F(4×4, 3×3) for constant 3×3 stride-1 weights, else GEMM over shifted
 //! rows or im2col with prepacked weights; depthwise by channel-lane or plane stencils.
 
-use ort_core::{Error, Value};
+use ort_core::{Error, Tensor, Value};
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use super::blas::{self, gemm, gemm_prepacked_a, gemm_rows, prepack_a, Mat};
@@ -18,7 +18,7 @@ use crate::ops::{FLOATS, LATEST};
 use crate::parallel::for_each_chunk;
 use crate::util::{dims, shape_i64};
 
-struct Conv {
+pub(crate) struct Conv {
     window: Window,
     group: usize,
     /// FusedConv: the activation, and whether input 3 (Z) is added before it.
@@ -43,11 +43,17 @@ pub(super) struct Shape {
 }
 
 fn build(info: &NodeInfo<'_, '_>) -> Result<Box<dyn Kernel>, Error> {
-    parse(info, false, info.constant_with_id(1))
+    Ok(Box::new(parse(info, false, info.constant_with_id(1))?))
 }
 
 /// FusedConv: Conv plus a residual input and an activation (`docs/fused-ops.md`).
 pub(crate) fn build_fused(info: &NodeInfo<'_, '_>) -> Result<Box<dyn Kernel>, Error> {
+    Ok(Box::new(parse_fused(info)?))
+}
+
+/// FusedConv's kernel itself, for a fused node that runs it and more
+/// (ConvMaxPool).
+pub(crate) fn parse_fused(info: &NodeInfo<'_, '_>) -> Result<Conv, Error> {
     parse(info, true, info.constant_with_id(1))
 }
 
@@ -57,20 +63,24 @@ pub(crate) fn build_fused_with(
     info: &NodeInfo<'_, '_>,
     w: &ort_core::Tensor,
 ) -> Result<Box<dyn Kernel>, Error> {
-    parse(info, true, ConstId::of(w).map(|id| (w, id)))
+    Ok(Box::new(parse(
+        info,
+        true,
+        ConstId::of(w).map(|id| (w, id)),
+    )?))
 }
 
 /// FusedConv that takes its weights as they come on each run, even when the
 /// graph's input 1 is a constant (the caller passes weights of its own).
 pub(crate) fn build_fused_with_any(info: &NodeInfo<'_, '_>) -> Result<Box<dyn Kernel>, Error> {
-    parse(info, true, None)
+    Ok(Box::new(parse(info, true, None)?))
 }
 
 fn parse(
     info: &NodeInfo<'_, '_>,
     fused: bool,
     weights: Option<(&ort_core::Tensor, ConstId)>,
-) -> Result<Box<dyn Kernel>, Error> {
+) -> Result<Conv, Error> {
     let group = info.int("group", 1)?;
     if group < 1 {
         return Err(Error::invalid(format!(
@@ -93,7 +103,7 @@ fn parse(
     };
     let lanes =
         weights.and_then(|(w, id)| Some((prepack_lanes(info, &window, w, group as usize)?, id)));
-    Ok(Box::new(Conv {
+    Ok(Conv {
         window,
         group: group as usize,
         act: if fused { Act::parse(info)? } else { None },
@@ -101,7 +111,7 @@ fn parse(
         packed,
         winograd,
         lanes,
-    }))
+    })
 }
 
 /// Constant float32 depthwise kernels (one input and one output channel per
@@ -171,9 +181,9 @@ fn prepack(w: &ort_core::Tensor, group: usize) -> Option<Vec<PackedA>> {
         .collect()
 }
 
-impl Kernel for Conv {
-    fn compute(&self, inputs: &[Option<&Value>], ctx: &Ctx<'_>) -> Outputs {
-        let (x, w, b) = (input(inputs, 0)?, input(inputs, 1)?, opt_input(inputs, 2)?);
+impl Conv {
+    /// This call's shapes, its inputs checked against each other.
+    fn shape(&self, x: &Tensor, w: &Tensor, b: Option<&Tensor>) -> Result<Shape, Error> {
         let (xs, ws) = (dims(x.shape()), dims(w.shape()));
         if xs.len() < 3 || ws.len() != xs.len() {
             return Err(Error::invalid(format!(
@@ -198,9 +208,69 @@ impl Kernel for Conv {
             }
         }
         let g = self.window.geom(&xs[2..], Some(&ws[2..]))?;
-        let mut out_shape = vec![xs[0], m];
-        out_shape.extend(&g.output);
-        let p = Shape { c, m, group, g };
+        Ok(Shape { c, m, group, g })
+    }
+
+    /// The convolution, then a 3×3 max pool with window `pool` over its
+    /// output, in bands (`conv_shift::conv_max_pool`): None where that does
+    /// not run (not float32 on AVX-512, several groups, a residual, a
+    /// Winograd convolution, a pool `depthwise_rows` does not take).
+    pub(crate) fn max_pooled(
+        &self,
+        inputs: &[Option<&Value>],
+        pool: &Window,
+        ctx: &Ctx<'_>,
+    ) -> Option<Outputs> {
+        let (x, w) = (input(inputs, 0).ok()?, input(inputs, 1).ok()?);
+        let b = opt_input(inputs, 2).ok()?;
+        let z = if self.residual {
+            opt_input(inputs, 3).ok()?
+        } else {
+            None
+        };
+        let wino = self.winograd.as_ref().is_some_and(|(_, id)| id.matches(w));
+        if x.elem() != ort_core::ElemType::F32 || z.is_some() || wino || self.group != 1 {
+            return None;
+        }
+        let p = match self.shape(x, w, b) {
+            Ok(p) => p,
+            Err(e) => return Some(Err(e)),
+        };
+        if p.g.rank() != 2 {
+            return None;
+        }
+        let pg = pool.geom(&p.g.output, None).ok()?;
+        let n = dims(x.shape())[0];
+        let shape = shape_i64(&[&[n, p.m][..], &pg.output].concat());
+        let (xd, wd) = (x.as_slice::<f32>().ok()?, w.as_slice::<f32>().ok()?);
+        let bd = b.map(|b| b.as_slice::<f32>()).transpose().ok()?;
+        let packed = self.packed.as_ref().filter(|(_, id)| id.matches(w));
+        let packed = packed.and_then(|(p, _)| p.first());
+        let mut ran = true;
+        let y = ctx.tensor::<f32>(&shape, |o| {
+            let image_in = p.c * numel(&p.g.input);
+            for (xn, on) in xd
+                .chunks(image_in)
+                .zip(o.chunks_mut(p.m * numel(&pg.output)))
+            {
+                let wp = (wd, packed);
+                ran &= conv_shift::conv_max_pool(&p, &pg, xn, wp, bd, on, self.act, ctx.threads);
+            }
+        });
+        // Every image alike: the first that cannot run stops them all.
+        match y {
+            Ok(y) => ran.then(|| one(y)),
+            Err(e) => Some(Err(e)),
+        }
+    }
+}
+
+impl Kernel for Conv {
+    fn compute(&self, inputs: &[Option<&Value>], ctx: &Ctx<'_>) -> Outputs {
+        let (x, w, b) = (input(inputs, 0)?, input(inputs, 1)?, opt_input(inputs, 2)?);
+        let p = self.shape(x, w, b)?;
+        let mut out_shape = vec![dims(x.shape())[0], p.m];
+        out_shape.extend(&p.g.output);
         let z = if self.residual {
             opt_input(inputs, 3)?
         } else {

@@ -353,3 +353,121 @@ fn by_channels<F: Flt>(
         debug_assert!(ran, "the product is at least THIN wide");
     })
 }
+
+/// The convolution of one image (one group, f32) followed by a 3×3 max pool
+/// of its output (`pool`, which `depthwise_rows::fits`), in bands of rows:
+/// each band of the convolution's output is pooled while in cache, so that
+/// output, larger than the pooled one by the pool's strides (3 MiB in a
+/// first layer), never goes to memory and back. Threads take runs of
+/// pooled rows, each recomputing the convolution rows its windows share
+/// with the run before. False, doing nothing, where the GEMM kernel does
+/// not run.
+#[allow(clippy::too_many_arguments)]
+pub(super) fn conv_max_pool(
+    p: &Shape,
+    pool: &Geom,
+    x: &[f32],
+    (w, packed): (&[f32], Option<&PackedA>),
+    bias: Option<&[f32]>,
+    out: &mut [f32],
+    act: Option<crate::ops::fused::activation::Act>,
+    threads: usize,
+) -> bool {
+    let pl = Planes::new(p.g.lifted(2));
+    let (oh, ow, qw) = (pl.g.output[0], pl.g.output[1], pl.qw);
+    let (c, m) = (p.c, p.m);
+    let kdim = c * numel(&pl.g.kernel);
+    let fits = super::depthwise_rows::fits(pool) && pool.input == [oh, ow];
+    if p.group != 1 || kdim == 0 || qw < THIN || !fits || !runs_f32_kernel::<f32>() {
+        return false;
+    }
+    let (ph, pw, s, top) = (
+        pool.output[0],
+        pool.output[1],
+        pool.strides[0],
+        pool.pad_begin[0],
+    );
+    assert!(out.len() == m * ph * pw && x.len() == c * numel(&pl.g.input));
+    // Convolution rows per product, as `by_bands` sizes its bands; a band
+    // keeps up to two more, those the next pooled row shares.
+    let step = (BAND_FLOATS / (m * qw)).clamp(1, oh);
+    let cap = step + 2;
+    let runs = if threads > 1 && m * oh * ow * kdim >= PAR_WORK * 4 {
+        (2 * threads).min(ph)
+    } else {
+        1
+    };
+    let threads = threads.min(runs);
+    let lay = pl.layout(c, step + pl.below);
+    let a = Mat::rows(w, kdim);
+    let pooled = Disjoint::new(out);
+    // The first convolution row that pooled row r reads, and the end of
+    // those that rows before r read.
+    let first = |r: usize| (r * s).saturating_sub(top);
+    let end = |r: usize| ((r - 1) * s + 3).saturating_sub(top).min(oh);
+    for_each(threads, runs, |ri| {
+        let (p0, p1) = (ri * ph / runs, (ri + 1) * ph / runs);
+        if p0 == p1 {
+            return;
+        }
+        with_scratch(
+            lay.len + m * step * qw + m * cap * ow,
+            |scratch: &mut [f32]| {
+                let (planes, rest) = scratch.split_at_mut(lay.len);
+                let (wide, band) = rest.split_at_mut(m * step * qw);
+                // The band holds convolution rows b0..b1 (plane `cap` rows).
+                let (mut b0, mut b1, last) = (first(p0), first(p0), end(p1));
+                let mut r = p0;
+                while r < p1 {
+                    let rows = step.min(last - b1);
+                    let n = rows * qw;
+                    pl.fill_all(&lay, x, planes, b1, 1);
+                    let b = (&planes[..], &lay.rows[..]);
+                    let wide = &mut wide[..m * n];
+                    let ran = gemm_rows((m, n, kdim), packed, a, b, wide, n, false, 1, None);
+                    debug_assert!(ran, "rows are at least THIN wide");
+                    let sink = Out {
+                        og: Disjoint::new(&mut band[..]),
+                        plane: cap * ow,
+                        ow,
+                        qw,
+                        bias,
+                        ep: Epilogue { z: None, act },
+                    };
+                    sink.store(0..m, b1 - b0, wide, n);
+                    b1 += rows;
+                    // Pooled rows whose windows the band now holds.
+                    let mut done = r;
+                    while done < p1 && (b1 == last || done * s + 3 <= b1 + top) {
+                        done += 1;
+                    }
+                    if done > r {
+                        let g = Geom {
+                            input: vec![b1 - b0, ow],
+                            output: vec![done - r, pw],
+                            pad_begin: vec![b0 + top - r * s, pool.pad_begin[1]],
+                            ..pool.clone()
+                        };
+                        for (ch, xc) in band.chunks_exact(cap * ow).enumerate() {
+                            let at = ch * ph * pw + r * pw;
+                            // SAFETY: pooled rows p0..p1 of each channel are this
+                            // run's alone.
+                            let o = unsafe { pooled.part(at..at + (done - r) * pw) };
+                            super::depthwise_rows::max_pool_plane(&g, &xc[..(b1 - b0) * ow], o);
+                        }
+                        r = done;
+                    }
+                    if r < p1 {
+                        // Drop the rows no pooled row left needs.
+                        let keep = first(r) - b0;
+                        for xc in band.chunks_exact_mut(cap * ow) {
+                            xc.copy_within(keep * ow..(b1 - b0) * ow, 0);
+                        }
+                        b0 += keep;
+                    }
+                }
+            },
+        )
+    });
+    true
+}

@@ -100,22 +100,25 @@ pub(super) fn max_pool(g: &Geom, c: usize, x: &[f32], out: &mut [f32], threads: 
     assert!(fits(g));
     let (in_sz, out_sz) = (g.input[0] * g.input[1], g.output[0] * g.output[1]);
     assert!(x.len() == c * in_sz && out.len() == c * out_sz);
-    let plane = |ch: usize, o: &mut [f32]| {
-        let xc = &x[ch * in_sz..(ch + 1) * in_sz];
-        // SAFETY: AVX-512F is present (`fits`).
-        unsafe {
-            match g.strides[0] {
-                1 => max_rows::<1>(g, xc, o),
-                _ => max_rows::<2>(g, xc, o),
-            }
-        }
-    };
+    let plane = |ch: usize, o: &mut [f32]| max_pool_plane(g, &x[ch * in_sz..(ch + 1) * in_sz], o);
     let threads = if out.len() * K * K >= PAR_WORK {
         threads
     } else {
         1
     };
     crate::parallel::for_each_chunk(threads, out, out_sz, plane);
+}
+
+/// One plane `xc` max-pooled into `o` (`fits(g)` holds).
+pub(super) fn max_pool_plane(g: &Geom, xc: &[f32], o: &mut [f32]) {
+    assert!(fits(g));
+    // SAFETY: AVX-512F is present (`fits`).
+    unsafe {
+        match g.strides[0] {
+            1 => max_rows::<1>(g, xc, o),
+            _ => max_rows::<2>(g, xc, o),
+        }
+    }
 }
 
 /// Every output row of max-pooled plane `xc`, a vector of columns at a time:

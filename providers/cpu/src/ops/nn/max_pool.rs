@@ -27,6 +27,16 @@ pub(crate) fn build(info: &NodeInfo<'_, '_>) -> Result<Box<dyn Kernel>, Error> {
     }))
 }
 
+/// MaxPool over `window` without indices, for a fused node that pools what
+/// it computed (ConvMaxPool) where its own bands do not run.
+pub(crate) fn without_indices(window: Window) -> Box<dyn Kernel> {
+    Box::new(MaxPool {
+        window,
+        column_major: false,
+        want_indices: false,
+    })
+}
+
 impl Kernel for MaxPool {
     fn compute(&self, inputs: &[Option<&Value>], ctx: &Ctx<'_>) -> Outputs {
         let x = input(inputs, 0)?;

@@ -52,8 +52,8 @@ fn positive(
     Ok(Some(v.into_iter().map(|x| x as usize).collect()))
 }
 
-pub(crate) fn auto_pad(info: &NodeInfo<'_, '_>) -> Result<AutoPad, Error> {
-    Ok(match info.string("auto_pad", "NOTSET")?.as_str() {
+fn auto_pad(info: &NodeInfo<'_, '_>, name: &str) -> Result<AutoPad, Error> {
+    Ok(match info.string(name, "NOTSET")?.as_str() {
         "NOTSET" | "" => AutoPad::NotSet,
         "SAME_UPPER" => AutoPad::SameUpper,
         "SAME_LOWER" => AutoPad::SameLower,
@@ -64,13 +64,20 @@ pub(crate) fn auto_pad(info: &NodeInfo<'_, '_>) -> Result<AutoPad, Error> {
 
 impl Window {
     pub fn parse(info: &NodeInfo<'_, '_>) -> Result<Window, Error> {
+        Window::parse_prefixed(info, "")
+    }
+
+    /// The window whose attributes carry `prefix` before their standard
+    /// names (a fused node that holds a second window: `pool_strides`).
+    pub fn parse_prefixed(info: &NodeInfo<'_, '_>, prefix: &str) -> Result<Window, Error> {
+        let name = |n: &str| format!("{prefix}{n}");
         let w = Window {
-            kernel: positive(info, "kernel_shape", false)?,
-            strides: positive(info, "strides", false)?,
-            dilations: positive(info, "dilations", false)?,
-            pads: positive(info, "pads", true)?,
-            auto_pad: auto_pad(info)?,
-            ceil: info.int("ceil_mode", 0)? != 0,
+            kernel: positive(info, &name("kernel_shape"), false)?,
+            strides: positive(info, &name("strides"), false)?,
+            dilations: positive(info, &name("dilations"), false)?,
+            pads: positive(info, &name("pads"), true)?,
+            auto_pad: auto_pad(info, &name("auto_pad"))?,
+            ceil: info.int(&name("ceil_mode"), 0)? != 0,
         };
         if let Some(p) = &w.pads {
             if p.len() % 2 != 0 {
