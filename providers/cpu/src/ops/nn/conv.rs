@@ -542,6 +542,9 @@ fn pointwise<F: Flt>(
         let dims = (p.m, sz, p.c);
         let a = Mat::rows(w, p.c);
         let then = match (zn, clamp_bounds(ep.act)) {
+            (None, None) if matches!(ep.act, Some(Act::HardSwish)) => {
+                Some(Then::HardSwish(bias.map_or(Bias::None, Bias::Rows)))
+            }
             (None, Some(None)) if bias.is_none() => None,
             (None, Some(c)) => {
                 let (lo, hi) = c.unwrap_or((f64::NEG_INFINITY, f64::INFINITY));

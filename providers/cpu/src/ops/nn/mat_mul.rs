@@ -212,20 +212,25 @@ impl Kernel for MatMul {
                 } else {
                     Mat::rows(&ad[..p.m * p.k], p.k)
                 };
-                // The bias, and ReLU or Clip, go on each tile while it is in
-                // cache; other activations take a pass after.
+                // The bias, and ReLU, Clip or HardSwish, go on each tile
+                // while it is in cache; other activations take a pass after.
                 let bounds = clamp_bounds(self.act);
                 let (lo, hi) = bounds
                     .flatten()
                     .unwrap_or((f64::NEG_INFINITY, f64::INFINITY));
                 let bias = cd.map_or(Bias::None, Bias::Cols);
-                let then = Some(Then::Clamp(bias, lo as f32, hi as f32))
-                    .filter(|_| cd.is_some() || bounds.is_some_and(|b| b.is_some()));
+                let swish = matches!(self.act, Some(Act::HardSwish));
+                let then = if swish {
+                    Some(Then::HardSwish(bias))
+                } else {
+                    Some(Then::Clamp(bias, lo as f32, hi as f32))
+                        .filter(|_| cd.is_some() || bounds.is_some_and(|b| b.is_some()))
+                };
                 let alpha = self.alpha as f32;
                 let (threads, ldc) = (ctx.threads, dims.1);
                 let done = gemm_prepacked_then(dims, am, pb, o, ldc, alpha, false, threads, then);
                 debug_assert!(done, "takes_prepacked_b said yes");
-                if bounds.is_none() {
+                if bounds.is_none() && !swish {
                     finish(o, None, self.act, ctx.threads);
                 }
             })?);

@@ -221,6 +221,15 @@ pub(crate) enum Then<'a> {
     /// each tile as soon as its last k block is stored, while it is in L1: no
     /// pass of their own.
     Clamp(Bias<'a>, f32, f32),
+    /// The bias added and HardSwish applied on each tile, as `Clamp` does.
+    HardSwish(Bias<'a>),
+}
+
+/// What `Then::Clamp` and `Then::HardSwish` do to a tile after its bias.
+#[derive(Clone, Copy)]
+enum TileAct {
+    Clamp(f32, f32),
+    HardSwish,
 }
 
 /// A bias `Then::Clamp` adds: one value per row of C (a convolution's output
@@ -265,16 +274,15 @@ pub(crate) fn sgemm_then(
         pack_rows = k >= PACK_ROWS_DEPTH && rows.windows(2).all(|w| w[1] >= w[0] + n);
     }
     let clamp = match after {
-        Some(Then::Clamp(bias, lo, hi)) => {
-            match bias {
-                Bias::Rows(b) => assert!(b.len() >= m),
-                Bias::Cols(b) => assert!(b.len() >= n),
-                Bias::None => {}
-            }
-            Some((bias, lo, hi))
-        }
+        Some(Then::Clamp(bias, lo, hi)) => Some((bias, TileAct::Clamp(lo, hi))),
+        Some(Then::HardSwish(bias)) => Some((bias, TileAct::HardSwish)),
         _ => None,
     };
+    match clamp {
+        Some((Bias::Rows(b), _)) => assert!(b.len() >= m),
+        Some((Bias::Cols(b), _)) => assert!(b.len() >= n),
+        _ => {}
+    }
     let job = Job {
         m,
         k,
@@ -335,7 +343,7 @@ pub(crate) fn sgemm_then(
                         after(r, cols.start, part);
                     }
                 }
-                Some(Then::Clamp(..)) | None => {}
+                Some(Then::Clamp(..) | Then::HardSwish(_)) | None => {}
             }
         };
         crate::parallel::for_each(threads, rg * cg, task);
@@ -413,8 +421,8 @@ struct Job<'a> {
     acc: bool,
     /// The row of C at `out` (C's rows before it belong to someone else).
     row0: usize,
-    /// `Then::Clamp`: the bias and the clamp.
-    clamp: Option<(Bias<'a>, f32, f32)>,
+    /// `Then::Clamp` or `Then::HardSwish`: the bias and what follows it.
+    clamp: Option<(Bias<'a>, TileAct)>,
     /// Whether tasks pack B's rows (see `PACK_ROWS_DEPTH`).
     pack_rows: bool,
 }
@@ -556,14 +564,14 @@ impl Job<'_> {
                         _ => kernel::<MR, 2>(kc, a, b, out, ldc, tile, load_c),
                     }
                 };
-                if let Some((bias, lo, hi)) = clamp {
+                if let Some((bias, act)) = clamp {
                     let bias = match bias {
                         Bias::Rows(b) => Bias::Rows(&b[ic + ir..]),
                         Bias::Cols(b) => Bias::Cols(&b[jc + jr..]),
                         Bias::None => Bias::None,
                     };
                     // SAFETY: as for the kernel above.
-                    unsafe { clamp_tile(out, ldc, tile, bias, lo, hi) };
+                    unsafe { clamp_tile(out, ldc, tile, bias, act) };
                 }
             }
         }
@@ -867,11 +875,22 @@ unsafe fn kernel<const R: usize, const W: usize>(
 /// columns.
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx512f")]
-unsafe fn clamp_tile(c: Out, ldc: usize, t: Tile, bias: Bias<'_>, lo: f32, hi: f32) {
+unsafe fn clamp_tile(c: Out, ldc: usize, t: Tile, bias: Bias<'_>, act: TileAct) {
     let (m0, m1) = t.masks();
+    let (lo, hi, swish) = match act {
+        TileAct::Clamp(lo, hi) => (lo, hi, false),
+        TileAct::HardSwish => (0.0, 1.0, true),
+    };
     // Infinite bounds clamp nothing, but max and min would turn NaN into one.
-    let clamps = lo > f32::NEG_INFINITY || hi < f32::INFINITY;
+    let clamps = !swish && (lo > f32::NEG_INFINITY || hi < f32::INFINITY);
     let (lo, hi) = (_mm512_set1_ps(lo), _mm512_set1_ps(hi));
+    // x · min(max(x/6 + 1/2, 0), 1), multiplied then added as
+    // `activation::apply` computes it, so both give the same bits.
+    let (sixth, half) = (_mm512_set1_ps(1.0 / 6.0), _mm512_set1_ps(0.5));
+    let hard_swish = |v: __m512| {
+        let gate = _mm512_add_ps(_mm512_mul_ps(sixth, v), half);
+        _mm512_mul_ps(v, _mm512_min_ps(_mm512_max_ps(gate, lo), hi))
+    };
     let (mut b0, mut b1) = (_mm512_setzero_ps(), _mm512_setzero_ps());
     if let Bias::Cols(b) = bias {
         assert!(b.len() >= t.cols);
@@ -895,6 +914,8 @@ unsafe fn clamp_tile(c: Out, ldc: usize, t: Tile, bias: Bias<'_>, lo: f32, hi: f
             if clamps {
                 v0 = _mm512_min_ps(_mm512_max_ps(v0, lo), hi);
                 v1 = _mm512_min_ps(_mm512_max_ps(v1, lo), hi);
+            } else if swish {
+                (v0, v1) = (hard_swish(v0), hard_swish(v1));
             }
             _mm512_mask_storeu_ps(cp, m0, v0);
             _mm512_mask_storeu_ps(cp.add(16), m1, v1);
@@ -903,7 +924,7 @@ unsafe fn clamp_tile(c: Out, ldc: usize, t: Tile, bias: Bias<'_>, lo: f32, hi: f
 }
 
 #[cfg(not(target_arch = "x86_64"))]
-unsafe fn clamp_tile(_: Out, _: usize, _: Tile, _: Bias<'_>, _: f32, _: f32) {
+unsafe fn clamp_tile(_: Out, _: usize, _: Tile, _: Bias<'_>, _: TileAct) {
     unreachable!("available() is false off x86_64")
 }
 
@@ -1079,6 +1100,17 @@ mod tests {
                 for (i, (g, p)) in c.iter().zip(&plain).enumerate() {
                     let w = p + col_bias[i % n];
                     assert!((g - w).abs() <= 1e-4, "cols {m}x{n}x{k} at {i}: {g} vs {w}");
+                }
+                // HardSwish after a bias per row, B packed up front.
+                let mut c = vec![f32::NAN; m * n];
+                let then = Some(Then::HardSwish(Bias::Rows(&bias)));
+                let (asrc, bsrc) = (ASrc::Packed(&pa), BSrc::Packed(&pb));
+                sgemm_then((m, n, k), asrc, bsrc, &mut c, n, 1.0, false, threads, then);
+                for (i, (g, p)) in c.iter().zip(&plain).enumerate() {
+                    let x = (p + bias[i / n]) as f64;
+                    let w = x * (x / 6.0 + 0.5).clamp(0.0, 1.0);
+                    let ok = (*g as f64 - w).abs() <= 1e-4;
+                    assert!(ok, "hardswish {m}x{n}x{k} at {i}: {g} vs {w}");
                 }
                 // Parts: every element handed over exactly once, finished.
                 let seen: Vec<std::sync::atomic::AtomicU32> =
