@@ -82,6 +82,88 @@ impl<K: ?Sized> Claim<K> {
     pub fn one(step: Lowered<K>) -> Claim<K> {
         Claim::steps(vec![step])
     }
+
+    /// This claim's steps, then `next`'s, which read this claim's only
+    /// output where they read their node's input 0 (a fused node's second
+    /// part: the MaxPool of a ConvMaxPool).
+    fn then(mut self, next: Claim<K>) -> Result<Claim<K>, String> {
+        let &[out] = &self.outputs[..] else {
+            return Err("a claim with several outputs cannot be followed".into());
+        };
+        let n = self.steps.len();
+        for mut step in next.steps {
+            if !step.ints.is_empty() {
+                return Err("a following step reads host integers".into());
+            }
+            for a in &mut step.args {
+                *a = match a {
+                    Arg::Input(0) => Arg::Prev(out),
+                    Arg::Input(k) => return Err(format!("a following step reads input {k}")),
+                    Arg::Prev(j) => Arg::Prev(*j + n),
+                    Arg::Tensor(..) => continue,
+                };
+            }
+            self.steps.push(step);
+        }
+        self.outputs = next.outputs.iter().map(|o| o + n).collect();
+        Ok(self)
+    }
+}
+
+/// The fused domain's ConvMaxPool (`docs/fused-ops.md`) as the two nodes it
+/// fuses: a FusedConv with the node's own attributes, and a MaxPool with its
+/// `pool_` ones. The MaxPool view names the node's input 0 as its input,
+/// which has the rank and type of the convolution's output it stands for
+/// (claims read only those through it; `Claim::then` rewires the data).
+fn conv_max_pool_parts<'a>(node: &NodeView<'a>) -> (NodeView<'a>, NodeView<'a>) {
+    use crate::abi::{AttrValue, Attribute, RString};
+    let copy = |v: &AttrValue<'a>| -> Option<AttrValue<'a>> {
+        Some(match v {
+            AttrValue::Float(f) => AttrValue::Float(*f),
+            AttrValue::Int(i) => AttrValue::Int(*i),
+            AttrValue::String(s) => AttrValue::String(s.clone()),
+            AttrValue::Floats(f) => AttrValue::Floats(f.clone()),
+            AttrValue::Ints(i) => AttrValue::Ints(i.clone()),
+            _ => return None,
+        })
+    };
+    let attrs = |pool: bool| -> RVec<Attribute<'a>> {
+        let attrs = node.attributes.iter().filter_map(|a| {
+            let name = a.name.as_str();
+            let own = match name.strip_prefix("pool_") {
+                Some(rest) if pool => rest,
+                None if !pool => name,
+                _ => return None,
+            };
+            Some(Attribute {
+                name: own.into(),
+                value: copy(&a.value)?,
+            })
+        });
+        attrs.collect()
+    };
+    let view = |op: &str, domain: &str, opset: i64, inputs: RVec<RString>, pool: bool| NodeView {
+        index: node.index,
+        name: node.name.clone(),
+        op_type: op.into(),
+        domain: domain.into(),
+        opset,
+        inputs,
+        outputs: node.outputs.clone(),
+        attributes: attrs(pool),
+        assigned: node.assigned.clone(),
+    };
+    let x: RVec<RString> = node.inputs.iter().take(1).cloned().collect();
+    (
+        view(
+            "FusedConv",
+            crate::FUSED_DOMAIN,
+            node.opset,
+            node.inputs.clone(),
+            false,
+        ),
+        view("MaxPool", "", 12, x, true),
+    )
 }
 
 /// An op family's claim: `Ok(None)` when the node is not one of its ops.
@@ -98,6 +180,11 @@ pub fn first_claim<K: ?Sized>(
     let (domain, op) = (node.domain.as_str(), node.op_type.as_str());
     if !(domain.is_empty() || domain == "ai.onnx" || domain == crate::FUSED_DOMAIN) {
         return Err(format!("no {provider} kernel for domain {domain}"));
+    }
+    if domain == crate::FUSED_DOMAIN && op == "ConvMaxPool" {
+        let (conv, pool) = conv_max_pool_parts(node);
+        let conv = first_claim(&conv, graph, families, provider)?;
+        return conv.then(first_claim(&pool, graph, families, provider)?);
     }
     for family in families {
         if let Some(c) = family(node, graph)? {
@@ -354,4 +441,73 @@ macro_rules! lowering_for {
             }
         }
     };
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::abi::{AttrValue, Attribute, RString};
+
+    /// Claims FusedConv as a conv and an activation, MaxPool as one step;
+    /// each step named with the strides its node carries.
+    fn family(node: &NodeView<'_>, _: &GraphView<'_>) -> Result<Option<Claim<str>>, String> {
+        let strides = match node.attr("strides") {
+            Some(AttrValue::Ints(s)) => format!("{:?}", s.as_slice()),
+            _ => "none".into(),
+        };
+        let step = |name: String, args| Lowered::from_arc(Arc::from(name.as_str()), args);
+        Ok(Some(match (node.domain.as_str(), node.op_type.as_str()) {
+            (crate::FUSED_DOMAIN, "FusedConv") => Claim::steps(vec![
+                step(
+                    format!("conv {strides}"),
+                    vec![Arg::Input(0), Arg::Input(1)],
+                ),
+                step("relu".into(), vec![Arg::Prev(0)]),
+            ]),
+            ("", "MaxPool") => Claim::one(step(format!("pool {strides}"), vec![Arg::Input(0)])),
+            _ => return Ok(None),
+        }))
+    }
+
+    #[test]
+    fn conv_max_pool_is_the_conv_then_the_pool_of_its_output() {
+        let ints = |name: &str, v: &[i64]| Attribute {
+            name: name.into(),
+            value: AttrValue::Ints(v.to_vec().into()),
+        };
+        let names = |v: &[&str]| -> RVec<RString> { v.iter().map(|&s| s.into()).collect() };
+        let node = NodeView {
+            index: 0,
+            name: "n".into(),
+            op_type: "ConvMaxPool".into(),
+            domain: crate::FUSED_DOMAIN.into(),
+            opset: 1,
+            inputs: names(&["x", "w"]),
+            outputs: names(&["y"]),
+            attributes: vec![ints("strides", &[2, 2]), ints("pool_strides", &[1, 1])].into(),
+            assigned: RString::new(),
+        };
+        let graph = GraphView {
+            name: "g".into(),
+            nodes: RVec::new(),
+            inputs: names(&["x", "w"]),
+            outputs: names(&["y"]),
+            values: RVec::new(),
+            initializers: RVec::new(),
+            outer_scope: RVec::new(),
+        };
+        let claim = first_claim(&node, &graph, &[family], "test").unwrap();
+        let steps: Vec<String> = claim
+            .steps
+            .iter()
+            .map(|s| format!("{} {:?}", &*s.op, s.args))
+            .collect();
+        let want = [
+            "conv [2, 2] [Input(0), Input(1)]",
+            "relu [Prev(0)]",
+            "pool [1, 1] [Prev(1)]",
+        ];
+        assert_eq!(steps, want);
+        assert_eq!(claim.outputs, [2]);
+    }
 }
