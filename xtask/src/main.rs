@@ -155,10 +155,11 @@ fn test(args: &[String]) -> Result<(), String> {
                 models.display()
             );
         }
-        // onnxruntime's contrib ops (tests/contrib/make.py) and a BERT through its
-        // transformer optimizer and quantizers (tests/transformers/make.py), every
-        // case required.
-        for suite in ["contrib", "transformers"] {
+        // onnxruntime's contrib ops (tests/contrib/make.py), a BERT through its
+        // transformer optimizer and quantizers (tests/transformers/make.py) and the
+        // ai.onnx.ml ops with scikit-learn models (tests/ml/make.py), every case
+        // required.
+        for suite in ["contrib", "transformers", "ml"] {
             let mut c = Command::new(&ort);
             c.arg("test").arg(root().join("tests").join(suite));
             c.arg("--level").arg(level);

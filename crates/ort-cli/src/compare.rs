@@ -36,6 +36,16 @@ pub fn values(got: &Value, want: &Value, tol: Tolerance) -> Result<(), String> {
                 )),
             }
         }
+        (
+            Value::Map {
+                keys: ka,
+                values: va,
+            },
+            Value::Map {
+                keys: kb,
+                values: vb,
+            },
+        ) => maps((ka, va), (kb, vb), tol),
         // A reference optional holding a tensor may be compared with a plain tensor.
         (v, Value::Optional(b)) if b.is_some() => values(v, b.as_ref().unwrap(), tol),
         (Value::Optional(a), w) if a.is_some() => values(a.as_ref().unwrap(), w, tol),
@@ -44,6 +54,52 @@ pub fn values(got: &Value, want: &Value, tol: Tolerance) -> Result<(), String> {
             a.kind_name(),
             b.kind_name()
         )),
+    }
+}
+
+/// Maps compare as sets of entries: the same keys, and equal values per key, in any
+/// order (onnxruntime's maps come out sorted by key, a model's in label order).
+fn maps(got: (&Tensor, &Value), want: (&Tensor, &Value), tol: Tolerance) -> Result<(), String> {
+    if got.0.elem() != want.0.elem() || got.0.len() != want.0.len() {
+        return Err(format!(
+            "map of {} {} keys, expected {} {} keys",
+            got.0.len(),
+            got.0.elem(),
+            want.0.len(),
+            want.0.elem()
+        ));
+    }
+    // Entries by key (as text), each with its position in the map.
+    let sorted = |k: &Tensor| -> Result<Vec<(String, usize)>, String> {
+        let text: Vec<String> = if k.elem() == ElemType::String {
+            let s = k.as_slice::<RString>().map_err(|e| e.to_string())?;
+            s.iter().map(|s| s.as_str().to_string()).collect()
+        } else {
+            let i = k.to_i64_vec().map_err(|e| e.to_string())?;
+            i.iter().map(|i| i.to_string()).collect()
+        };
+        let mut v: Vec<(String, usize)> = text.into_iter().zip(0..).collect();
+        v.sort();
+        Ok(v)
+    };
+    let (a, b) = (sorted(got.0)?, sorted(want.0)?);
+    match (got.1, want.1) {
+        (Value::Sequence { items: x, .. }, Value::Sequence { items: y, .. })
+            if x.len() == a.len() && y.len() == b.len() =>
+        {
+            a.iter().zip(&b).try_for_each(|((ka, ia), (kb, ib))| {
+                if ka != kb {
+                    return Err(format!("map key {ka:?}, expected {kb:?}"));
+                }
+                values(&x[*ia], &y[*ib], tol).map_err(|e| format!("key {ka}: {e}"))
+            })
+        }
+        (x, y) => {
+            if a.iter().zip(&b).any(|(p, q)| p != q) {
+                return Err("map keys differ".into());
+            }
+            values(x, y, tol)
+        }
     }
 }
 

@@ -205,6 +205,46 @@ fn ml(cx: &Cx<'_>) -> Rule {
         }
         "Binarizer" | "Imputer" => one(e0, s0),
         "Normalizer" | "Scaler" => one(f32t, s0),
+        "CategoryMapper" => one(
+            match e0 {
+                Some(ElemType::String) => Some(ElemType::I64),
+                Some(_) => Some(ElemType::String),
+                None => None,
+            },
+            s0,
+        ),
+        "OneHotEncoder" => {
+            let n = match (cx.n.attr("cats_int64s"), cx.n.attr("cats_strings")) {
+                (Some(AttrValue::Ints(v)), _) => Some(v.len() as i64),
+                (_, Some(AttrValue::Strings(v))) => Some(v.len() as i64),
+                _ => None,
+            };
+            one(
+                f32t,
+                s0.map(|mut s| {
+                    s.push(dim(n));
+                    s
+                }),
+            )
+        }
+        "FeatureVectorizer" => {
+            let width = cx
+                .attr_ints("inputdimensions")
+                .map(|d| d.iter().sum::<i64>());
+            one(f32t, Some(vec![rows(), dim(width)]))
+        }
+        "SVMRegressor" => one(f32t, Some(vec![rows(), Dim::Known(1)])),
+        "LinearClassifier" | "SVMClassifier" => {
+            let label = if cx.n.attr("classlabels_strings").is_some() {
+                ElemType::String
+            } else {
+                ElemType::I64
+            };
+            Some(Ok(vec![
+                TypeInfo::tensor(label, Some(vec![rows()])),
+                TypeInfo::tensor(ElemType::F32, Some(vec![rows(), Dim::Unknown])),
+            ]))
+        }
         _ => None,
     }
 }

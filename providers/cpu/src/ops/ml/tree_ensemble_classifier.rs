@@ -17,15 +17,16 @@ pub(crate) enum Labels {
 
 impl Labels {
     pub fn from_attrs(n: &NodeInfo<'_, '_>) -> Result<Labels, Error> {
-        match (
-            n.ints("classlabels_int64s")?,
-            n.strings("classlabels_strings")?,
-        ) {
+        Labels::from_attrs_named(n, "classlabels_int64s", "classlabels_strings")
+    }
+    /// The labels in attribute `ints` or `strs` (exactly one must be set).
+    pub fn from_attrs_named(n: &NodeInfo<'_, '_>, ints: &str, strs: &str) -> Result<Labels, Error> {
+        match (n.ints(ints)?, n.strings(strs)?) {
             (Some(v), None) => Ok(Labels::Ints(v)),
             (None, Some(v)) => Ok(Labels::Strs(v)),
-            _ => Err(Error::invalid(
-                "exactly one of classlabels_int64s and classlabels_strings is required",
-            )),
+            _ => Err(Error::invalid(format!(
+                "exactly one of {ints} and {strs} is required"
+            ))),
         }
     }
     pub fn len(&self) -> usize {

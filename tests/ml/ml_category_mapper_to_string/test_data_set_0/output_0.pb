@@ -1,0 +1,1 @@
+2cow2cat2noneBy0

@@ -1,0 +1,1 @@
+BprobabilitiesJ8à’=Ò¶w?¢z>XáZ?€÷±<Dpz?àß<{?<ì³=x‚i?J'w?`‹=H†=7>o?

@@ -1,0 +1,1 @@
+2b2b2b2b2b2a2cBoutput_label
