@@ -521,6 +521,60 @@ def main():
         bits=8,
     )
 
+    # Appended last, so the cases above keep their random data.
+    case(
+        "ms_qlinear_average_pool",
+        "QLinearAveragePool",
+        {"x": q(2, 3, 7, 6), "x_s": one(0.03), "x_z": u8(128), "y_s": one(0.02), "y_z": u8(120)},
+        kernel_shape=[3, 3],
+        pads=[1, 1, 1, 1],
+        strides=[2, 2],
+        out_type=TensorProto.UINT8,
+    )
+    case(
+        "ms_qlinear_average_pool_nhwc_include_pad",
+        "QLinearAveragePool",
+        {"x": q(1, 6, 5, 4, t=np.int8), "x_s": one(0.05), "x_z": i8(3), "y_s": one(0.04), "y_z": i8(-7)},
+        kernel_shape=[2, 3],
+        pads=[0, 1, 1, 1],
+        count_include_pad=1,
+        channels_last=1,
+        out_type=TensorProto.INT8,
+    )
+    case(
+        "ms_nhwc_max_pool",
+        "NhwcMaxPool",
+        {"x": q(2, 7, 6, 5)},
+        kernel_shape=[3, 3],
+        pads=[1, 1, 1, 1],
+        strides=[2, 2],
+        out_type=TensorProto.UINT8,
+    )
+    case(
+        "ms_nhwc_max_pool_int8_dilated",
+        "NhwcMaxPool",
+        {"x": q(1, 8, 8, 3, t=np.int8)},
+        kernel_shape=[2, 2],
+        dilations=[2, 2],
+        out_type=TensorProto.INT8,
+    )
+    case(
+        "ms_qlinear_softmax_opset13",
+        "QLinearSoftmax",
+        {"x": q(2, 5, 7), "x_s": one(0.05), "x_z": u8(128), "y_s": one(1 / 256), "y_z": u8(0)},
+        axis=1,
+        opset=13,
+        out_type=TensorProto.UINT8,
+    )
+    case(
+        "ms_qlinear_softmax_opset12_int8",
+        "QLinearSoftmax",
+        {"x": q(3, 2, 6, t=np.int8), "x_s": one(0.1), "x_z": i8(0), "y_s": one(1 / 255), "y_z": i8(-128)},
+        axis=1,
+        opset=12,
+        out_type=TensorProto.INT8,
+    )
+
 
 if __name__ == "__main__":
     main()

@@ -5,21 +5,26 @@
 mod dequantize_linear;
 mod gather_block_quantized;
 mod matmul_nbits;
+mod nhwc_max_pool;
 mod qgemm;
 mod qlinear_add;
+mod qlinear_average_pool;
 mod qlinear_concat;
 mod qlinear_conv;
 mod qlinear_global_average_pool;
 mod qlinear_leaky_relu;
 mod qlinear_mul;
 mod qlinear_sigmoid;
+mod qlinear_softmax;
 mod qlinear_where;
 mod quantize_linear;
 
-use ort_core::{Error, Tensor, Value};
+use ort_core::ElemType::{I8, U8};
+use ort_core::{Element, Error, Tensor, Value};
 
-use crate::kernel::{input, opt_input};
+use crate::kernel::{input, opt_input, Ctx};
 use crate::ops::quant::{floats, ints, qrange, scalar, QInt};
+use crate::util::view;
 
 /// A per-tensor scale and zero point from inputs `s` and `z` (0 when `z` is
 /// left out).
@@ -30,6 +35,34 @@ fn param(inputs: &[Option<&Value>], s: usize, z: usize) -> Result<(f32, i32), Er
         None => 0,
     };
     Ok((scale, zp))
+}
+
+/// `t` with its axes in the order `perm`.
+fn permuted<T: Element + Copy + ort_core::PodElement>(
+    t: &Tensor,
+    perm: &[usize],
+    ctx: &Ctx<'_>,
+) -> Result<Tensor, Error> {
+    let v = view::<T>(t)?.permuted_axes(perm);
+    let shape: Vec<i64> = v.shape().iter().map(|&d| d as i64).collect();
+    let data: Vec<T> = v.iter().copied().collect();
+    ctx.tensor_from(&shape, &data)
+}
+
+/// Moves axis `from` of `t` to position `to`.
+pub(super) fn move_axis(
+    t: &Tensor,
+    from: usize,
+    to: usize,
+    ctx: &Ctx<'_>,
+) -> Result<Tensor, Error> {
+    let mut perm: Vec<usize> = (0..t.rank()).filter(|&a| a != from).collect();
+    perm.insert(to, from);
+    match t.elem() {
+        U8 => permuted::<u8>(t, &perm, ctx),
+        I8 => permuted::<i8>(t, &perm, ctx),
+        e => Err(Error::invalid(format!("expected uint8 or int8, got {e}"))),
+    }
 }
 
 /// `v` rounded half to even and saturated to `range` (NaN to its low end, as

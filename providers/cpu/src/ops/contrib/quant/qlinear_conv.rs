@@ -4,37 +4,14 @@
 //! around the kernel.
 
 use ort_core::ElemType::{I8, U8};
-use ort_core::{Element, Error, Tensor, Value};
+use ort_core::{Error, Value};
 
+use super::move_axis;
 use crate::kernel::{input, one, Ctx, Kernel, NodeInfo, Outputs};
-use crate::util::view;
 
 struct QLinearConv {
     conv: Box<dyn Kernel>,
     channels_last: bool,
-}
-
-/// `t` with its axes in the order `perm`.
-fn permuted<T: Element + Copy + ort_core::PodElement>(
-    t: &Tensor,
-    perm: &[usize],
-    ctx: &Ctx<'_>,
-) -> Result<Tensor, Error> {
-    let v = view::<T>(t)?.permuted_axes(perm);
-    let shape: Vec<i64> = v.shape().iter().map(|&d| d as i64).collect();
-    let data: Vec<T> = v.iter().copied().collect();
-    ctx.tensor_from(&shape, &data)
-}
-
-/// Moves axis `from` of `t` to position `to`.
-fn move_axis(t: &Tensor, from: usize, to: usize, ctx: &Ctx<'_>) -> Result<Tensor, Error> {
-    let mut perm: Vec<usize> = (0..t.rank()).filter(|&a| a != from).collect();
-    perm.insert(to, from);
-    match t.elem() {
-        U8 => permuted::<u8>(t, &perm, ctx),
-        I8 => permuted::<i8>(t, &perm, ctx),
-        e => Err(Error::invalid(format!("expected uint8 or int8, got {e}"))),
-    }
 }
 
 impl Kernel for QLinearConv {

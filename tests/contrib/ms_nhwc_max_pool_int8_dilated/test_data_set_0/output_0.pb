@@ -1,0 +1,1 @@
+By0Jl/cR	P_/cQ?nèM7?Pn[{uz3[{uz3[i{nP[}cR³PU}cQ\÷nKHtPnE:/zMå4]EzJé4]E^Pî}ÀO<?U}HO\3{`HJt1{QK0GMåaK[`Ja[`)k
