@@ -22,7 +22,7 @@ mod quantize_linear;
 use ort_core::ElemType::{I8, U8};
 use ort_core::{Element, Error, Tensor, Value};
 
-use crate::kernel::{input, opt_input, Ctx};
+use crate::kernel::{input, one, opt_input, Ctx, Kernel, Outputs};
 use crate::ops::quant::{floats, ints, qrange, scalar, QInt};
 use crate::util::view;
 
@@ -63,6 +63,31 @@ pub(super) fn move_axis(
         I8 => permuted::<i8>(t, &perm, ctx),
         e => Err(Error::invalid(format!("expected uint8 or int8, got {e}"))),
     }
+}
+
+/// `kernel` run on NHWC input 0 as on NCHW: X's last axis moved to axis 1 before,
+/// and the output's axis 1 moved last after (the other inputs pass as they are).
+pub(super) fn around_nchw(
+    kernel: &dyn Kernel,
+    inputs: &[Option<&Value>],
+    ctx: &Ctx<'_>,
+) -> Outputs {
+    let x = input(inputs, 0)?;
+    if x.rank() < 3 {
+        return Err(Error::invalid(format!(
+            "X must have rank 3 or more, got shape {:?}",
+            x.shape()
+        )));
+    }
+    let nchw = Value::Tensor(move_axis(x, x.rank() - 1, 1, ctx)?);
+    let mut args = inputs.to_vec();
+    args[0] = Some(&nchw);
+    let mut y = kernel.compute(&args, ctx)?;
+    let t = match y.first_mut().and_then(|v| v.take()) {
+        Some(Value::Tensor(t)) => t,
+        _ => return Err(Error::invalid("the NCHW kernel gave no tensor")),
+    };
+    one(move_axis(&t, 1, t.rank() - 1, ctx)?)
 }
 
 /// `v` rounded half to even and saturated to `range` (NaN to its low end, as

@@ -3,10 +3,10 @@
 //! back around the MaxPool kernel (max is exact in any layout).
 
 use ort_core::ElemType::{I8, U8};
-use ort_core::{Error, Value};
+use ort_core::Value;
 
-use super::move_axis;
-use crate::kernel::{input, one, Ctx, Kernel, NodeInfo, Outputs};
+use super::around_nchw;
+use crate::kernel::{Ctx, Kernel, NodeInfo, Outputs};
 
 struct NhwcMaxPool {
     pool: Box<dyn Kernel>,
@@ -14,20 +14,7 @@ struct NhwcMaxPool {
 
 impl Kernel for NhwcMaxPool {
     fn compute(&self, inputs: &[Option<&Value>], ctx: &Ctx<'_>) -> Outputs {
-        let x = input(inputs, 0)?;
-        if x.rank() < 3 {
-            return Err(Error::invalid(format!(
-                "X must have rank 3 or more, got shape {:?}",
-                x.shape()
-            )));
-        }
-        let nchw = Value::Tensor(move_axis(x, x.rank() - 1, 1, ctx)?);
-        let mut y = self.pool.compute(&[Some(&nchw)], ctx)?;
-        let t = match y.first_mut().and_then(|v| v.take()) {
-            Some(Value::Tensor(t)) => t,
-            _ => return Err(Error::invalid("MaxPool gave no tensor")),
-        };
-        one(move_axis(&t, 1, t.rank() - 1, ctx)?)
+        around_nchw(&*self.pool, inputs, ctx)
     }
 }
 

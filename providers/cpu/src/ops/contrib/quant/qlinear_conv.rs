@@ -4,10 +4,10 @@
 //! around the kernel.
 
 use ort_core::ElemType::{I8, U8};
-use ort_core::{Error, Value};
+use ort_core::Value;
 
-use super::move_axis;
-use crate::kernel::{input, one, Ctx, Kernel, NodeInfo, Outputs};
+use super::around_nchw;
+use crate::kernel::{Ctx, Kernel, NodeInfo, Outputs};
 
 struct QLinearConv {
     conv: Box<dyn Kernel>,
@@ -19,23 +19,7 @@ impl Kernel for QLinearConv {
         if !self.channels_last {
             return self.conv.compute(inputs, ctx);
         }
-        let x = input(inputs, 0)?;
-        if x.rank() < 3 {
-            return Err(Error::invalid(format!(
-                "X must have rank 3 or more, got shape {:?}",
-                x.shape()
-            )));
-        }
-        let last = x.rank() - 1;
-        let nchw = Value::Tensor(move_axis(x, last, 1, ctx)?);
-        let mut args = inputs.to_vec();
-        args[0] = Some(&nchw);
-        let mut y = self.conv.compute(&args, ctx)?;
-        let t = match y.first_mut().and_then(|v| v.take()) {
-            Some(Value::Tensor(t)) => t,
-            _ => return Err(Error::invalid("QLinearConv gave no tensor")),
-        };
-        one(move_axis(&t, 1, t.rank() - 1, ctx)?)
+        around_nchw(&*self.conv, inputs, ctx)
     }
 }
 
