@@ -7,7 +7,7 @@
 use ort_core::ElemType::{I8, U8};
 use ort_core::{Error, Value};
 
-use super::{move_axis, param};
+use super::{move_axis, param, saturate};
 use crate::kernel::{input, one, Ctx, Kernel, NodeInfo, Outputs};
 use crate::ops::nn::window::Window;
 use crate::ops::quant::{qrange, QInt};
@@ -75,7 +75,7 @@ impl QLinearAveragePool {
                 .collect();
         }
         let kernel: usize = g.kernel.iter().product();
-        let (lo, hi) = qrange(T::TYPE)?;
+        let range = qrange(T::TYPE)?;
         let (plane, planes) = (g.input.iter().product::<usize>(), d[0] * d[1]);
         let q = x.as_slice::<T>()?;
         let deq: Vec<f32> = q.iter().map(|&v| xs * (v.to_i32() - xz) as f32).collect();
@@ -92,12 +92,7 @@ impl QLinearAveragePool {
                         w.len()
                     };
                     let y = if count == 0 { 0.0 } else { sum / count as f32 };
-                    let r = (y / ys + yz as f32).round_ties_even();
-                    *o = T::from_i32(if r.is_nan() {
-                        lo
-                    } else {
-                        r.clamp(lo as f32, hi as f32) as i32
-                    });
+                    *o = T::from_i32(saturate(y / ys + yz as f32, range));
                 }
             }
         })?;
