@@ -200,7 +200,7 @@ mod tests {
 /// row-major, `c = a·b` with a m×k, b k×n.
 pub mod gemm {
     use crate::ops::nn::blas::{self, Mat};
-    use crate::ops::nn::sgemm_avx512::PackedB;
+    use crate::ops::nn::sgemm::PackedB;
 
     /// Through the kernel the provider picks for these sizes and threads.
     pub fn picked(

@@ -12,7 +12,7 @@ use ort_core::{ElemType, Error, Tensor, Value};
 
 use crate::kernel::{input, one, opt_input, Ctx, Kernel, NodeInfo, Outputs};
 use crate::ops::nn::blas::{gemm, gemm_prepacked, pack_b, Mat};
-use crate::ops::nn::sgemm_avx512::PackedB;
+use crate::ops::nn::sgemm::PackedB;
 use crate::ops::nn::simd_fn;
 use crate::ops::nn::{as_f32, as_f32_mut, data, output, Flt, PAR_WORK};
 use crate::ops::{FLOATS, LATEST};

@@ -4,7 +4,7 @@
 use ::gemm::Parallelism;
 use num_traits::{WrappingAdd, WrappingMul, Zero};
 
-use super::sgemm_avx512::{ASrc, BSrc, PackedA, PackedB, Strided, Then};
+use super::sgemm::{ASrc, BSrc, PackedA, PackedB, Strided, Then};
 use super::{as_f32, as_f32_mut, Flt};
 
 /// Float32 products of at least this many multiply-adds take the AVX-512
@@ -101,10 +101,10 @@ pub(crate) fn gemm<F: Flt>(
         && m * n * k >= SGEMM_WORK
         && m >= 24
         && n >= 64
-        && super::sgemm_avx512::available()
+        && super::sgemm::available()
     {
         let alpha = alpha.f64() as f32;
-        super::sgemm_avx512::sgemm(
+        super::sgemm::sgemm(
             (m, n, k),
             ASrc::Strided(strided_f32(a)),
             BSrc::Strided(strided_f32(b)),
@@ -153,7 +153,7 @@ pub(crate) fn gemm<F: Flt>(
 pub(crate) fn prepack_b(b: &ort_core::Tensor, trans: bool) -> Option<PackedB> {
     let &[r, c] = b.shape() else { return None };
     let data = b.as_slice::<f32>().ok()?;
-    if !super::sgemm_avx512::available() || data.is_empty() {
+    if !super::sgemm::available() || data.is_empty() {
         return None;
     }
     let (r, c) = (r as usize, c as usize);
@@ -215,7 +215,7 @@ pub(crate) fn gemm_prepacked_then<F: Flt>(
     }
     assert!(a.fits(m, k) && (m - 1) * ldc + n <= c.len() && ldc >= n);
     let threads = kernel_threads((m, n, k), threads);
-    super::sgemm_avx512::sgemm_then(
+    super::sgemm::sgemm_then(
         (m, n, k),
         ASrc::Strided(strided_f32(a)),
         BSrc::Packed(b),
@@ -232,7 +232,7 @@ pub(crate) fn gemm_prepacked_then<F: Flt>(
 /// Packs a constant float32 A (m×k, rows `k` apart) for [`gemm_prepacked_a`], where
 /// this CPU runs the AVX-512 kernel.
 pub(crate) fn prepack_a(a: &[f32], m: usize, k: usize) -> Option<PackedA> {
-    if !super::sgemm_avx512::available() || m == 0 || k == 0 || a.len() < m * k {
+    if !super::sgemm::available() || m == 0 || k == 0 || a.len() < m * k {
         return None;
     }
     Some(PackedA::new(
@@ -268,7 +268,7 @@ pub(crate) fn gemm_prepacked_a<F: Flt>(
     assert!(b.fits(k, n) && (m - 1) * ldc + n <= c.len() && ldc >= n);
     let (b, c) = (strided_f32(b), f32_mut(c));
     let threads = kernel_threads((m, n, k), threads);
-    super::sgemm_avx512::sgemm(
+    super::sgemm::sgemm(
         (m, n, k),
         ASrc::Packed(a),
         BSrc::Strided(b),
@@ -294,7 +294,7 @@ fn kernel_threads((m, n, k): (usize, usize, usize), threads: usize) -> usize {
 /// Whether F is f32 and this CPU runs the AVX-512 kernel (so that [`gemm_rows`]
 /// and the other packed entry points take its products).
 pub(crate) fn runs_f32_kernel<F: Flt>() -> bool {
-    std::any::TypeId::of::<F>() == std::any::TypeId::of::<f32>() && super::sgemm_avx512::available()
+    std::any::TypeId::of::<F>() == std::any::TypeId::of::<f32>() && super::sgemm::available()
 }
 
 /// `c[m×n] = a·b (+ c when acc)` where row p of b is `data[rows[p]..][..n]` (a
@@ -325,7 +325,7 @@ pub(crate) fn gemm_rows<F: Flt>(
         Some(p) if p.dims() == (m, k) => ASrc::Packed(p),
         _ => ASrc::Strided(strided_f32(a)),
     };
-    super::sgemm_avx512::sgemm_then(
+    super::sgemm::sgemm_then(
         (m, n, k),
         a,
         BSrc::Rows(data, rows),

@@ -39,7 +39,7 @@ pub(super) enum Fold<'a> {
 
 /// Whether this CPU runs these kernels.
 pub(super) fn available() -> bool {
-    is_x86_feature_detected!("avx512f")
+    super::sgemm::avx512()
 }
 
 /// One kernel of `taps` weights per channel (`c` of them, in `w`) as

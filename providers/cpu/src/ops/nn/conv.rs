@@ -8,7 +8,7 @@ use super::blas::{self, gemm, gemm_prepacked_a, gemm_rows, prepack_a, Mat};
 use super::conv_loops::{depthwise_plane, depthwise_scratch, im2col_row};
 use super::conv_shift;
 use super::depthwise_blocked;
-use super::sgemm_avx512::{Bias, PackedA, Then};
+use super::sgemm::{Bias, PackedA, Then};
 use super::window::{Geom, Window};
 use super::winograd;
 use super::{as_f32, as_f32_mut, data, numel, output, with_scratch, Flt, PAR_WORK};

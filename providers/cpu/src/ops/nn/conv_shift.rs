@@ -11,7 +11,7 @@
 
 use super::blas::{gemm_rows, runs_f32_kernel, Mat, THIN};
 use super::conv::{Epilogue, Shape};
-use super::sgemm_avx512::{PackedA, Then};
+use super::sgemm::{PackedA, Then};
 use super::window::Geom;
 use super::{as_floats, numel, with_scratch, Flt, PAR_WORK};
 use crate::ops::fused::activation::{clamp_bounds, finish};

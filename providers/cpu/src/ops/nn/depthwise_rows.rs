@@ -35,7 +35,7 @@ pub(super) fn fits(g: &Geom) -> bool {
         && g.strides[0] <= 2
         && g.dilations.iter().all(|&d| d == 1)
         && g.output[1] >= MIN_OW
-        && is_x86_feature_detected!("avx512f")
+        && super::sgemm::avx512()
 }
 
 /// Depthwise convolution of one image (`fits(g)` holds): `x` its `c` planes,
@@ -349,7 +349,7 @@ mod tests {
         for case in &cases {
             let (c, g) = (case.0, geom(case));
             if !fits(&g) {
-                assert!(!is_x86_feature_detected!("avx512f"), "{case:?} should fit");
+                assert!(!crate::ops::nn::sgemm::avx512(), "{case:?} should fit");
                 return;
             }
             let (in_sz, out_sz) = (g.input[0] * g.input[1], g.output[0] * g.output[1]);

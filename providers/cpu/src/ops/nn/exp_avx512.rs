@@ -8,7 +8,7 @@ use std::arch::x86_64::*;
 
 /// Whether this CPU runs the functions here.
 pub(crate) fn available() -> bool {
-    std::arch::is_x86_feature_detected!("avx512f")
+    super::sgemm::avx512()
 }
 
 /// The lanes of the first `n` (< 16 included) elements.

@@ -5,7 +5,7 @@ use ort_core::ElemType::*;
 use ort_core::{ElemType, Error, PodElement, Tensor, Value};
 
 use super::blas::{gemm, gemm_int, gemm_prepacked_then, prepack_b, takes_prepacked_b, Mat};
-use super::sgemm_avx512::{Bias, PackedB, Then};
+use super::sgemm::{Bias, PackedB, Then};
 use super::{data, output, PAR_WORK};
 use crate::kernel::{input, one, opt_input, ConstId, Ctx, Kernel, NodeInfo, Outputs};
 use crate::ops::fused::activation::{clamp_bounds, finish, Act};

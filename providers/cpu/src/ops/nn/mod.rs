@@ -120,7 +120,10 @@ mod max_unpool;
 mod mean_variance_normalization;
 mod pool;
 pub(crate) mod rms_normalization;
-pub(crate) mod sgemm_avx512;
+pub(crate) mod sgemm;
+#[cfg(target_arch = "x86_64")]
+mod sgemm_avx2;
+mod sgemm_avx512;
 mod sgemm_columns;
 mod softmax;
 pub(crate) mod window;

@@ -1,6 +1,6 @@
 //! The last few columns of a packed-A product, one vector per column.
 //!
-//! `sgemm_avx512` puts columns in the lanes: a tile's row of C is one or two
+//! `sgemm`'s AVX-512 kernel puts columns in the lanes: a tile's row of C is one or two
 //! vectors, and a product whose width leaves a few columns past a whole vector
 //! pays a whole vector's multiply-adds for them (a 7×7 convolution's 49
 //! columns cost as much as 64). Here those columns turn around: A's packed
@@ -16,7 +16,7 @@
 #[cfg(target_arch = "x86_64")]
 use std::arch::x86_64::*;
 
-use super::sgemm_avx512::{BPanel, Out, Tile, MR, NR};
+use super::sgemm::{BPanel, Out, Tile, MR, NR};
 
 /// Partial sums per column when a tile has no lane vector.
 const CHAINS: usize = 4;
@@ -33,7 +33,7 @@ pub(super) fn takes(cols: usize) -> bool {
 /// Runs the tile (`takes(t.cols)` holds) over its packed A panel `ap`.
 ///
 /// # Safety
-/// As for `sgemm_avx512::kernel` with a packed A: the CPU has AVX-512F, the
+/// As for `sgemm::kernel` with a packed A: the CPU has AVX-512F, the
 /// panel holds kc·MR values, B's rows hold the tile's columns past their
 /// offsets, and the tile lies inside C.
 #[cfg(target_arch = "x86_64")]
@@ -67,7 +67,7 @@ pub(super) unsafe fn tile(_: usize, _: &[f32], _: BPanel<'_>, _: Out, _: usize, 
     unreachable!("available() is false off x86_64")
 }
 
-/// R rows (broadcasts) × W lane vectors as `sgemm_avx512::kernel` computes
+/// R rows (broadcasts) × W lane vectors as `sgemm::kernel` computes
 /// them, then E columns as A-vectors.
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx512f")]

@@ -22,7 +22,7 @@ use std::ops::Range;
 #[cfg(target_arch = "x86_64")]
 use std::arch::x86_64::*;
 
-use super::sgemm_avx512::{self, PackedA, Strided, MR};
+use super::sgemm::{self, PackedA, Strided, MR};
 use super::window::Geom;
 use super::with_scratch;
 use crate::ops::fused::activation::{add_then_apply, Act};
@@ -61,7 +61,7 @@ impl Weights {
     /// U from float32 weights of shape [m, c, 3, 3]; None where the GEMM
     /// kernel does not run.
     pub fn new(w: &[f32], m: usize, c: usize) -> Option<Weights> {
-        if !sgemm_avx512::available() || m == 0 || c == 0 || w.len() != m * c * 9 {
+        if !sgemm::avx512() || m == 0 || c == 0 || w.len() != m * c * 9 {
             return None;
         }
         let mut u = vec![vec![0f32; m * c]; POS];
@@ -272,7 +272,7 @@ impl Job<'_> {
                     let rows = &self.u.rows[xi * c..(xi + 1) * c];
                     let tr = cm / MR..ce.div_ceil(MR);
                     let px = &mut prod[xi * BLOCK..];
-                    sgemm_avx512::sgemm_packed_rows(ux, tr, (v, rows), n, px, POS * BLOCK);
+                    sgemm::sgemm_packed_rows(ux, tr, (v, rows), n, px, POS * BLOCK);
                 }
                 // SAFETY: as above; this task alone writes channels cm..ce of
                 // this block's tiles.
@@ -543,7 +543,7 @@ mod tests {
 
     #[test]
     fn matches_a_direct_float64_convolution() {
-        if !sgemm_avx512::available() {
+        if !sgemm::avx512() {
             eprintln!("skipping: no AVX-512 here");
             return;
         }
