@@ -128,6 +128,8 @@ mod sgemm_columns;
 mod softmax;
 pub(crate) mod window;
 mod winograd;
+#[cfg(target_arch = "x86_64")]
+mod winograd_avx2;
 
 #[cfg(test)]
 mod tests;

@@ -29,13 +29,13 @@ use crate::ops::fused::activation::{add_then_apply, Act};
 use crate::parallel::{for_each, Disjoint};
 
 /// Positions of a transformed 6×6 tile.
-const POS: usize = 36;
+pub(super) const POS: usize = 36;
 /// Tiles per block: one column panel of the GEMM kernel.
-const BLOCK: usize = 32;
+pub(super) const BLOCK: usize = 32;
 /// Output channels multiplied per pass (a multiple of MR), so that one pass's
 /// products (36 × CHUNK × BLOCK floats) stay in L2 next to the transformed
 /// input.
-const CHUNK: usize = 8 * MR;
+pub(super) const CHUNK: usize = 8 * MR;
 
 /// G, the 6×3 filter transform.
 const G: [[f64; 3]; 6] = [
@@ -50,7 +50,7 @@ const G: [[f64; 3]; 6] = [
 /// The transformed filters U_ξ of one convolution, each packed as the GEMM's A.
 pub(crate) struct Weights {
     m: usize,
-    c: usize,
+    pub(super) c: usize,
     u: Vec<PackedA>,
     /// Where row p of position ξ's B (input channel p) starts in a block's
     /// transformed input, at `ξ·C + p`.
@@ -61,7 +61,7 @@ impl Weights {
     /// U from float32 weights of shape [m, c, 3, 3]; None where the GEMM
     /// kernel does not run.
     pub fn new(w: &[f32], m: usize, c: usize) -> Option<Weights> {
-        if !sgemm::avx512() || m == 0 || c == 0 || w.len() != m * c * 9 {
+        if !sgemm::available() || m == 0 || c == 0 || w.len() != m * c * 9 {
             return None;
         }
         let mut u = vec![vec![0f32; m * c]; POS];
@@ -189,14 +189,14 @@ const PIECES: usize = BLOCK / 4;
 /// own row and place), so a plane of up to 16² fills one vector with its 16
 /// tiles, and a row of 10 tiles takes three pieces, not a half vector and a
 /// part of another.
-struct Block {
-    ty: Range<usize>,
-    tx: Range<usize>,
+pub(super) struct Block {
+    pub(super) ty: Range<usize>,
+    pub(super) tx: Range<usize>,
     /// Each piece's tile row and first column (in tiles, from the block's
     /// corner) and length; a piece of length 0 fills the vector's unused
     /// lanes from its first piece's place.
     pieces: [(usize, usize, usize); PIECES],
-    vectors: usize,
+    pub(super) vectors: usize,
 }
 
 impl Block {
@@ -235,20 +235,20 @@ impl Block {
     }
 
     /// The four pieces in vector `v`'s lanes.
-    fn quarters(&self, v: usize) -> &[(usize, usize, usize)] {
+    pub(super) fn quarters(&self, v: usize) -> &[(usize, usize, usize)] {
         &self.pieces[4 * v..4 * v + 4]
     }
 }
 
 /// One convolution's operands, shared by its tasks.
-struct Job<'a> {
-    u: &'a Weights,
-    g: &'a Geom,
+pub(super) struct Job<'a> {
+    pub(super) u: &'a Weights,
+    pub(super) g: &'a Geom,
     x: &'a [f32],
-    bias: Option<&'a [f32]>,
-    out: Disjoint<'a, f32>,
-    z: Option<&'a [f32]>,
-    act: Option<Act>,
+    pub(super) bias: Option<&'a [f32]>,
+    pub(super) out: Disjoint<'a, f32>,
+    pub(super) z: Option<&'a [f32]>,
+    pub(super) act: Option<Act>,
 }
 
 impl Job<'_> {
@@ -264,8 +264,9 @@ impl Job<'_> {
         with_scratch(vlen + plen + Self::strip_len(b), |s: &mut [f32]| {
             let (v, rest) = s.split_at_mut(vlen);
             let (prod, strip) = rest.split_at_mut(plen);
-            // SAFETY: the GEMM kernel's AVX-512F is present (Weights::new).
-            unsafe { self.input(b, strip, v) };
+            // SAFETY: the GEMM kernel's instruction set is present
+            // (Weights::new).
+            unsafe { self.transform_input(b, strip, v) };
             for cm in (m0..m1).step_by(CHUNK) {
                 let ce = (cm + CHUNK).min(m1);
                 for (xi, ux) in self.u.u.iter().enumerate() {
@@ -276,7 +277,7 @@ impl Job<'_> {
                 }
                 // SAFETY: as above; this task alone writes channels cm..ce of
                 // this block's tiles.
-                unsafe { self.output(b, prod, cm..ce) };
+                unsafe { self.transform_output(b, prod, cm..ce) };
             }
         })
     }
@@ -284,13 +285,69 @@ impl Job<'_> {
     /// The padded input under a block, one channel at a time: its rows and
     /// their stride, wide enough for every piece's 16-float windows read 4
     /// floats apart (rows padded to 8 tiles).
-    fn strip_dims(b: &Block) -> (usize, usize) {
+    pub(super) fn strip_dims(b: &Block) -> (usize, usize) {
         (4 * b.ty.len() + 2, 4 * b.tx.len().next_multiple_of(8) + 4)
     }
 
     fn strip_len(b: &Block) -> usize {
         let (sh, sw) = Self::strip_dims(b);
         sh * sw
+    }
+
+    /// Channel `ci`'s input under block `b`, zero-padded into `strip`.
+    pub(super) fn pad_strip(&self, b: &Block, ci: usize, strip: &mut [f32]) {
+        let g = self.g;
+        let (ih, iw) = (g.input[0], g.input[1]);
+        let (sh, sw) = Self::strip_dims(b);
+        let plane = &self.x[ci * ih * iw..][..ih * iw];
+        let y0 = (4 * b.ty.start) as isize - g.pad_begin[0] as isize;
+        let x0 = (4 * b.tx.start) as isize - g.pad_begin[1] as isize;
+        let j0 = ((-x0).max(0) as usize).min(sw);
+        let j1 = ((iw as isize - x0).max(0) as usize).min(sw).max(j0);
+        for (r, row) in strip[..sh * sw].chunks_exact_mut(sw).enumerate() {
+            let y = y0 + r as isize;
+            if y < 0 || y >= ih as isize || j0 == j1 {
+                row.fill(0.0);
+                continue;
+            }
+            let src = &plane[y as usize * iw..][..iw];
+            row[..j0].fill(0.0);
+            row[j1..].fill(0.0);
+            row[j0..j1].copy_from_slice(&src[(x0 + j0 as isize) as usize..][..j1 - j0]);
+        }
+    }
+
+    /// `input` on the instruction set the GEMM kernel runs.
+    ///
+    /// # Safety
+    /// The CPU runs the GEMM kernel (`Weights::new` checked it).
+    #[cfg(target_arch = "x86_64")]
+    unsafe fn transform_input(&self, b: &Block, strip: &mut [f32], v: &mut [f32]) {
+        // SAFETY: the instruction set tested here is present.
+        unsafe {
+            if sgemm::avx512() {
+                self.input(b, strip, v)
+            } else {
+                self.input_avx2(b, strip, v)
+            }
+        }
+    }
+
+    /// `output` on the instruction set the GEMM kernel runs.
+    ///
+    /// # Safety
+    /// As for `output`, with the instruction set `Weights::new` checked.
+    #[cfg(target_arch = "x86_64")]
+    unsafe fn transform_output(&self, b: &Block, prod: &[f32], ms: Range<usize>) {
+        // SAFETY: the instruction set tested here is present; the caller's
+        // contract.
+        unsafe {
+            if sgemm::avx512() {
+                self.output(b, prod, ms)
+            } else {
+                self.output_avx2(b, prod, ms)
+            }
+        }
     }
 
     /// V for block `b`: every input channel's patches, padded into `strip`,
@@ -305,31 +362,15 @@ impl Job<'_> {
     #[cfg(target_arch = "x86_64")]
     #[target_feature(enable = "avx512f")]
     unsafe fn input(&self, b: &Block, strip: &mut [f32], v: &mut [f32]) {
-        let g = self.g;
-        let (ih, iw, c) = (g.input[0], g.input[1], self.u.c);
-        let (sh, sw) = Self::strip_dims(b);
-        assert!(strip.len() >= sh * sw && v.len() >= POS * c * BLOCK);
-        let y0 = (4 * b.ty.start) as isize - g.pad_begin[0] as isize;
-        let x0 = (4 * b.tx.start) as isize - g.pad_begin[1] as isize;
-        let j0 = ((-x0).max(0) as usize).min(sw);
-        let j1 = ((iw as isize - x0).max(0) as usize).min(sw).max(j0);
+        let (sw, c) = (Self::strip_dims(b).1, self.u.c);
+        assert!(v.len() >= POS * c * BLOCK);
         let every4: [__m512i; 4] = std::array::from_fn(|j| {
             let idx: [i32; 16] = std::array::from_fn(|l| (4 * (l % 8) + j) as i32);
             // SAFETY: 16 i32 values.
             unsafe { _mm512_loadu_si512(idx.as_ptr().cast()) }
         });
-        for (ci, plane) in self.x.chunks_exact(ih * iw).enumerate() {
-            for (r, row) in strip[..sh * sw].chunks_exact_mut(sw).enumerate() {
-                let y = y0 + r as isize;
-                if y < 0 || y >= ih as isize || j0 == j1 {
-                    row.fill(0.0);
-                    continue;
-                }
-                let src = &plane[y as usize * iw..][..iw];
-                row[..j0].fill(0.0);
-                row[j1..].fill(0.0);
-                row[j0..j1].copy_from_slice(&src[(x0 + j0 as isize) as usize..][..j1 - j0]);
-            }
+        for ci in 0..c {
+            self.pad_strip(b, ci, strip);
             for vi in 0..b.vectors {
                 let at = |piece: &(usize, usize, usize)| 4 * piece.0 * sw + 4 * piece.1;
                 let p: [usize; 4] = std::array::from_fn(|q| at(&b.quarters(vi)[q]));
@@ -455,12 +496,12 @@ impl Job<'_> {
     }
 
     #[cfg(not(target_arch = "x86_64"))]
-    unsafe fn input(&self, _: &Block, _: &mut [f32], _: &mut [f32]) {
+    unsafe fn transform_input(&self, _: &Block, _: &mut [f32], _: &mut [f32]) {
         unreachable!("Weights::new needs the x86_64 GEMM kernel")
     }
 
     #[cfg(not(target_arch = "x86_64"))]
-    unsafe fn output(&self, _: &Block, _: &[f32], _: Range<usize>) {
+    unsafe fn transform_output(&self, _: &Block, _: &[f32], _: Range<usize>) {
         unreachable!("Weights::new needs the x86_64 GEMM kernel")
     }
 }
@@ -543,7 +584,7 @@ mod tests {
 
     #[test]
     fn matches_a_direct_float64_convolution() {
-        if !sgemm::avx512() {
+        if !sgemm::available() {
             eprintln!("skipping: no AVX-512 here");
             return;
         }
