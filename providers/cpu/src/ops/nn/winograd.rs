@@ -247,8 +247,8 @@ pub(super) struct Job<'a> {
     x: &'a [f32],
     pub(super) bias: Option<&'a [f32]>,
     pub(super) out: Disjoint<'a, f32>,
-    pub(super) z: Option<&'a [f32]>,
-    pub(super) act: Option<Act>,
+    z: Option<&'a [f32]>,
+    act: Option<Act>,
 }
 
 impl Job<'_> {
@@ -481,17 +481,30 @@ impl Job<'_> {
                     }
                 }
             }
-            if self.z.is_none() && self.act.is_none() {
-                continue;
-            }
-            let (y0, x0) = (4 * b.ty.start, 4 * b.tx.start);
-            let (y1, x1) = ((4 * b.ty.end).min(oh), (4 * b.tx.end).min(ow));
-            for y in y0..y1 {
-                let span = m * plane + y * ow + x0..m * plane + y * ow + x1;
-                // SAFETY: this block's rectangle of channel m is this task's.
-                let o = unsafe { self.out.part(span.clone()) };
-                add_then_apply(o, self.z.map(|z| &z[span]), self.act);
-            }
+            // SAFETY: the caller's contract.
+            unsafe { self.residual_and_activation(b, m) };
+        }
+    }
+
+    /// The residual and activation over block `b`'s rectangle of output
+    /// channel `m`, once its values are stored.
+    ///
+    /// # Safety
+    /// No other task writes channel `m` of this block's tiles.
+    pub(super) unsafe fn residual_and_activation(&self, b: &Block, m: usize) {
+        if self.z.is_none() && self.act.is_none() {
+            return;
+        }
+        let (oh, ow) = (self.g.output[0], self.g.output[1]);
+        let plane = oh * ow;
+        let (y0, x0) = (4 * b.ty.start, 4 * b.tx.start);
+        let (y1, x1) = ((4 * b.ty.end).min(oh), (4 * b.tx.end).min(ow));
+        for y in y0..y1 {
+            let span = m * plane + y * ow + x0..m * plane + y * ow + x1;
+            // SAFETY: this block's rectangle of channel m is this task's (the
+            // caller's contract).
+            let o = unsafe { self.out.part(span.clone()) };
+            add_then_apply(o, self.z.map(|z| &z[span]), self.act);
         }
     }
 

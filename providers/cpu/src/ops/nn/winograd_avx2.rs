@@ -8,7 +8,6 @@
 use std::arch::x86_64::*;
 
 use super::winograd::{Block, Job, BLOCK, CHUNK, POS};
-use crate::ops::fused::activation::add_then_apply;
 
 /// The transposed 4×4 matrix of rows `r`.
 #[inline]
@@ -156,17 +155,8 @@ impl Job<'_> {
                     }
                 }
             }
-            if self.z.is_none() && self.act.is_none() {
-                continue;
-            }
-            let (y0, x0) = (4 * b.ty.start, 4 * b.tx.start);
-            let (y1, x1) = ((4 * b.ty.end).min(oh), (4 * b.tx.end).min(ow));
-            for y in y0..y1 {
-                let span = m * plane + y * ow + x0..m * plane + y * ow + x1;
-                // SAFETY: this block's rectangle of channel m is this task's.
-                let o = unsafe { self.out.part(span.clone()) };
-                add_then_apply(o, self.z.map(|z| &z[span]), self.act);
-            }
+            // SAFETY: the caller's contract.
+            unsafe { self.residual_and_activation(b, m) };
         }
     }
 }
