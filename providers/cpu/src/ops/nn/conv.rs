@@ -589,6 +589,25 @@ fn lanes<F: Flt>(
     threads: usize,
 ) -> bool {
     #[cfg(target_arch = "x86_64")]
+    if p.m == p.c && super::depthwise_rows_avx2::fits(&p.g.lifted(2)) {
+        let (Some(x), Some(w), Some(out)) = (as_f32(x), as_f32(w), as_f32_mut(out)) else {
+            return false;
+        };
+        let (b, z) = (b.and_then(as_f32), ep.z.and_then(as_f32));
+        let g = p.g.lifted(2);
+        let (image_in, image_out) = (p.c * numel(&g.input), p.m * numel(&g.output));
+        for (ni, (xn, on)) in x
+            .chunks(image_in)
+            .zip(out.chunks_mut(image_out))
+            .enumerate()
+        {
+            let zn = z.map(|z| &z[ni * image_out..(ni + 1) * image_out]);
+            let ep = Epilogue { z: zn, act: ep.act };
+            super::depthwise_rows_avx2::depthwise(&g, p.c, xn, w, b, on, ep, threads);
+        }
+        return true;
+    }
+    #[cfg(target_arch = "x86_64")]
     if p.m == p.c && super::channel_blocks::available() {
         let (Some(x), Some(w), Some(out)) = (as_f32(x), as_f32(w), as_f32_mut(out)) else {
             return false;

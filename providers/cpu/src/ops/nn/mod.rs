@@ -98,6 +98,8 @@ mod deform_conv;
 mod depthwise_blocked;
 #[cfg(target_arch = "x86_64")]
 mod depthwise_rows;
+#[cfg(target_arch = "x86_64")]
+mod depthwise_rows_avx2;
 mod dropout;
 #[cfg(target_arch = "x86_64")]
 pub(crate) mod exp_avx512;

@@ -1,0 +1,291 @@
+//! `depthwise_rows` for CPUs with AVX2 but not AVX-512: depthwise 3×3 and
+//! 5×5 convolution (stride 1 or 2) one plane at a time, eight output columns of
+//! a row per vector. Loads that straddle a row's ends are masked
+//! (`vmaskmovps`, which never touches a masked-out lane); stride-2 taps are
+//! the even or odd floats of two adjacent vectors, picked out with a shuffle
+//! and a cross-lane permute.
+
+use std::arch::x86_64::*;
+
+use super::conv::Epilogue;
+use super::window::Geom;
+use super::PAR_WORK;
+use crate::ops::fused::activation::{add_then_apply, Act};
+
+/// Output columns per vector.
+const L: usize = 8;
+/// The most loads of one row of taps: 5 taps at stride 2 take 3 pairs.
+const LOADS: usize = 6;
+
+/// Whether `g` (2-D) is a window this computes on this CPU: as
+/// `depthwise_rows::fits`, on an AVX2 CPU without AVX-512.
+pub(super) fn fits(g: &Geom) -> bool {
+    const MIN_OW: usize = 14;
+    g.rank() == 2
+        // 5×5 at stride 1 (14×14 planes in MobileNetV3) measured slower
+        // here than the per-plane loops.
+        && (g.kernel == [3, 3] || (g.kernel == [5, 5] && g.strides[0] == 2))
+        && g.strides[0] == g.strides[1]
+        && g.strides[0] <= 2
+        && g.dilations.iter().all(|&d| d == 1)
+        && g.output[1] >= MIN_OW
+        && super::sgemm::isa() == Some(super::sgemm::Isa::Avx2)
+}
+
+/// Depthwise convolution of one image (`fits(g)` holds): `x` its `c` planes,
+/// `w` one kernel per channel, `out` the `c` output planes, then `ep` (this
+/// image's residual and activation).
+#[allow(clippy::too_many_arguments)]
+pub(super) fn depthwise(
+    g: &Geom,
+    c: usize,
+    x: &[f32],
+    w: &[f32],
+    b: Option<&[f32]>,
+    out: &mut [f32],
+    ep: Epilogue<'_, f32>,
+    threads: usize,
+) {
+    assert!(fits(g));
+    let (in_sz, out_sz) = (g.input[0] * g.input[1], g.output[0] * g.output[1]);
+    let k = g.kernel[0];
+    assert!(x.len() == c * in_sz && out.len() == c * out_sz && w.len() == c * k * k);
+    assert!(b.is_none_or(|b| b.len() == c) && ep.z.is_none_or(|z| z.len() == out.len()));
+    // The residual, ReLU and HardSwish are applied as each vector is
+    // stored; other activations per plane afterwards.
+    let inline = match ep.act {
+        None => Some(NONE),
+        Some(Act::Relu) => Some(RELU),
+        Some(Act::HardSwish) => Some(HARD_SWISH),
+        Some(_) => None,
+    };
+    let plane = |ch: usize, o: &mut [f32]| {
+        let z = ep.z.map(|z| &z[ch * out_sz..(ch + 1) * out_sz]);
+        let kernel = &w[ch * k * k..(ch + 1) * k * k];
+        let bias = b.map_or(0.0, |b| b[ch]);
+        let xc = &x[ch * in_sz..(ch + 1) * in_sz];
+        // SAFETY: AVX2 and FMA are present (`fits`).
+        unsafe {
+            match (k, g.strides[0], inline.unwrap_or(NONE)) {
+                (3, 1, RELU) => rows::<3, 1, RELU>(g, xc, kernel, bias, z, o),
+                (3, 1, HARD_SWISH) => rows::<3, 1, HARD_SWISH>(g, xc, kernel, bias, z, o),
+                (3, 1, _) => rows::<3, 1, NONE>(g, xc, kernel, bias, z, o),
+                (3, _, RELU) => rows::<3, 2, RELU>(g, xc, kernel, bias, z, o),
+                (3, _, HARD_SWISH) => rows::<3, 2, HARD_SWISH>(g, xc, kernel, bias, z, o),
+                (3, _, _) => rows::<3, 2, NONE>(g, xc, kernel, bias, z, o),
+                (_, _, RELU) => rows::<5, 2, RELU>(g, xc, kernel, bias, z, o),
+                (_, _, HARD_SWISH) => rows::<5, 2, HARD_SWISH>(g, xc, kernel, bias, z, o),
+                (_, _, _) => rows::<5, 2, NONE>(g, xc, kernel, bias, z, o),
+            }
+        }
+        if inline.is_none() {
+            add_then_apply(o, None, ep.act);
+        }
+    };
+    let threads = if out.len() * k * k >= PAR_WORK {
+        threads
+    } else {
+        1
+    };
+    crate::parallel::for_each_chunk(threads, out, out_sz, plane);
+}
+
+/// What `rows` applies as it stores (its `A`).
+const NONE: u8 = 0;
+const RELU: u8 = 1;
+const HARD_SWISH: u8 = 2;
+
+/// The lanes of an 8-float load starting at column `start` (possibly
+/// negative) that fall inside a row of `width` floats, as a maskload mask.
+#[target_feature(enable = "avx2,fma")]
+fn inside(start: isize, width: usize) -> __m256i {
+    let lo = (-start).clamp(0, L as isize) as i32;
+    let hi = (width as isize - start).clamp(0, L as isize) as i32;
+    let lane = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
+    // lo <= lane < hi
+    let above = _mm256_cmpgt_epi32(lane, _mm256_set1_epi32(lo - 1));
+    let below = _mm256_cmpgt_epi32(_mm256_set1_epi32(hi), lane);
+    _mm256_and_si256(above, below)
+}
+
+/// The masks of the loads of one row of taps for output columns `j0..`, as
+/// offsets from S·j0 − left: K vectors at stride 1; at stride 2, pairs of
+/// vectors for taps (0, 1), (2, 3) and (4).
+#[target_feature(enable = "avx2,fma")]
+fn row_masks<const K: usize, const S: usize>(
+    j0: usize,
+    left: isize,
+    iw: usize,
+) -> [__m256i; LOADS] {
+    let loads = if S == 1 { K } else { K.div_ceil(2) * 2 };
+    let mut masks = [_mm256_setzero_si256(); LOADS];
+    for (q, m) in masks.iter_mut().enumerate().take(loads) {
+        let offset = if S == 1 { q } else { (q / 2) * 2 + (q % 2) * L };
+        *m = inside((S * j0 + offset) as isize - left, iw);
+    }
+    masks
+}
+
+/// The even and the odd floats of `lo` then `hi`.
+#[inline]
+#[target_feature(enable = "avx2,fma")]
+fn evens_odds(lo: __m256, hi: __m256) -> (__m256, __m256) {
+    // Within each 128-bit half: lo's two evens then hi's; then the halves'
+    // 64-bit pieces reordered to lo, lo, hi, hi.
+    let e = _mm256_shuffle_ps::<0b10_00_10_00>(lo, hi);
+    let o = _mm256_shuffle_ps::<0b11_01_11_01>(lo, hi);
+    let order =
+        |v: __m256| _mm256_castpd_ps(_mm256_permute4x64_pd::<0b11_01_10_00>(_mm256_castps_pd(v)));
+    (order(e), order(o))
+}
+
+/// Every output row of input plane `xc`: bias plus the taps, one vector of
+/// columns at a time, then the residual `z` and the activation `A` (ReLU or
+/// HardSwish, as `activation::apply` computes them, or none).
+///
+/// # Safety
+/// The CPU has AVX2 and FMA.
+#[target_feature(enable = "avx2,fma")]
+unsafe fn rows<const K: usize, const S: usize, const A: u8>(
+    g: &Geom,
+    xc: &[f32],
+    kernel: &[f32],
+    bias: f32,
+    z: Option<&[f32]>,
+    o: &mut [f32],
+) {
+    let (ih, iw, oh, ow) = (g.input[0], g.input[1], g.output[0], g.output[1]);
+    let (top, left) = (g.pad_begin[0] as isize, g.pad_begin[1] as isize);
+    assert!(o.len() == oh * ow && xc.len() == ih * iw);
+    assert!(z.is_none_or(|z| z.len() == o.len()));
+    assert!(kernel.len() == K * K && K <= 5);
+    let w: [__m256; 25] =
+        std::array::from_fn(|i| _mm256_set1_ps(kernel.get(i).copied().unwrap_or(0.0)));
+    let none = _mm256_setzero_si256();
+    let (sixth, half, one) = (
+        _mm256_set1_ps(1.0 / 6.0),
+        _mm256_set1_ps(0.5),
+        _mm256_set1_ps(1.0),
+    );
+    for j0 in (0..ow).step_by(L) {
+        let masks = row_masks::<K, S>(j0, left, iw);
+        let m = (ow - j0).min(L);
+        for r in 0..oh {
+            let mut acc = _mm256_set1_ps(bias);
+            for ky in 0..K {
+                // Rows in the padding load nothing: their masks are cleared.
+                let y = (S * r + ky) as isize - top;
+                let valid = y >= 0 && y < ih as isize;
+                let mask = |q: usize| if valid { masks[q] } else { none };
+                // Masked-out lanes are never read, so the load address may lie
+                // before or past the row (`wrapping_offset`).
+                let row = xc
+                    .as_ptr()
+                    .wrapping_offset(y * iw as isize + (S * j0) as isize - left);
+                // SAFETY (the loads): the lanes in `mask(q)` lie inside row `y`.
+                if S == 1 {
+                    for kx in 0..K {
+                        let v = unsafe { _mm256_maskload_ps(row.wrapping_add(kx), mask(kx)) };
+                        acc = _mm256_fmadd_ps(w[ky * K + kx], v, acc);
+                    }
+                } else {
+                    for kx in (0..K).step_by(2) {
+                        let lo = unsafe { _mm256_maskload_ps(row.wrapping_add(kx), mask(kx)) };
+                        let hi =
+                            unsafe { _mm256_maskload_ps(row.wrapping_add(kx + L), mask(kx + 1)) };
+                        // Taps kx and kx + 1: the even and odd floats of the pair.
+                        let (e, od) = evens_odds(lo, hi);
+                        acc = _mm256_fmadd_ps(w[ky * K + kx], e, acc);
+                        if kx + 1 < K {
+                            acc = _mm256_fmadd_ps(w[ky * K + kx + 1], od, acc);
+                        }
+                    }
+                }
+            }
+            let at = r * ow + j0;
+            assert!(at + m <= o.len());
+            if let Some(z) = z {
+                let mut zv = [0f32; L];
+                zv[..m].copy_from_slice(&z[at..at + m]);
+                // SAFETY: L floats in `zv`.
+                acc = _mm256_add_ps(acc, unsafe { _mm256_loadu_ps(zv.as_ptr()) });
+            }
+            acc = match A {
+                RELU => _mm256_max_ps(acc, _mm256_setzero_ps()),
+                HARD_SWISH => {
+                    let gate = _mm256_add_ps(_mm256_mul_ps(sixth, acc), half);
+                    let gate = _mm256_min_ps(_mm256_max_ps(gate, _mm256_setzero_ps()), one);
+                    _mm256_mul_ps(acc, gate)
+                }
+                _ => acc,
+            };
+            if m == L {
+                // SAFETY: L floats at `at` lie in `o` (asserted).
+                unsafe { _mm256_storeu_ps(o.as_mut_ptr().add(at), acc) };
+            } else {
+                let mut out = [0f32; L];
+                // SAFETY: L floats in `out`.
+                unsafe { _mm256_storeu_ps(out.as_mut_ptr(), acc) };
+                o[at..at + m].copy_from_slice(&out[..m]);
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::channel_blocks::tests::{geom, naive, Case};
+    use super::*;
+
+    #[test]
+    fn planes_match_their_definition() {
+        let cases: [Case; 7] = [
+            // Tails of 4, 1 and 7 columns; rows past the padding.
+            (3, [28, 28], [3, 3], [1, 1], [1, 1], [1, 1, 1, 1]),
+            (2, [33, 33], [3, 3], [1, 1], [1, 1], [1, 1, 1, 1]),
+            (5, [31, 62], [3, 3], [2, 2], [1, 1], [1, 1, 1, 1]),
+            // Stride 2 with no padding, and uneven padding.
+            (2, [57, 57], [3, 3], [2, 2], [1, 1], [0, 0, 0, 0]),
+            (3, [28, 29], [3, 3], [2, 2], [1, 1], [2, 1, 1, 2]),
+            // 5×5 at both strides.
+            (2, [30, 31], [5, 5], [2, 2], [1, 1], [2, 2, 2, 2]),
+            (3, [35, 33], [5, 5], [2, 2], [1, 1], [2, 1, 2, 1]),
+        ];
+        for case in &cases {
+            let (c, g) = (case.0, geom(case));
+            if !fits(&g) {
+                eprintln!("skipping: not an AVX2-only CPU");
+                return;
+            }
+            let (in_sz, out_sz) = (g.input[0] * g.input[1], g.output[0] * g.output[1]);
+            let val = |i: usize, k: usize| ((i * k % 89) as f32 - 44.0) / 16.0;
+            let x: Vec<f32> = (0..c * in_sz).map(|i| val(i, 29)).collect();
+            let taps = g.kernel[0] * g.kernel[1];
+            let w: Vec<f32> = (0..c * taps).map(|i| val(i, 11)).collect();
+            let b: Vec<f32> = (0..c).map(|i| val(i, 13)).collect();
+            let z: Vec<f32> = (0..c * out_sz).map(|i| val(i, 7)).collect();
+            let want = naive(&g, c, &x, Some((&w, &b)));
+            for (zr, act) in [
+                (None, None),
+                (Some(&z[..]), Some(Act::Relu)),
+                (None, Some(Act::HardSwish)),
+            ] {
+                let mut got = vec![0f32; c * out_sz];
+                let ep = Epilogue { z: zr, act };
+                depthwise(&g, c, &x, &w, Some(&b), &mut got, ep, 2);
+                for (i, (&g, &w)) in got.iter().zip(&want).enumerate() {
+                    let w = w + zr.map_or(0.0, |z| z[i]);
+                    let w = match act {
+                        Some(Act::Relu) => w.max(0.0),
+                        Some(Act::HardSwish) => w * (w / 6.0 + 0.5).clamp(0.0, 1.0),
+                        _ => w,
+                    };
+                    assert!(
+                        (g - w).abs() <= 1e-4 * (1.0 + w.abs()),
+                        "{case:?} {act:?} at {i}: {g} vs {w}"
+                    );
+                }
+            }
+        }
+    }
+}
