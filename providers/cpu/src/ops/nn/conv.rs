@@ -589,33 +589,27 @@ fn lanes<F: Flt>(
     threads: usize,
 ) -> bool {
     #[cfg(target_arch = "x86_64")]
-    if p.m == p.c && super::depthwise_rows_avx2::fits(&p.g.lifted(2)) {
-        let (Some(x), Some(w), Some(out)) = (as_f32(x), as_f32(w), as_f32_mut(out)) else {
-            return false;
-        };
-        let (b, z) = (b.and_then(as_f32), ep.z.and_then(as_f32));
+    if p.m == p.c {
         let g = p.g.lifted(2);
-        let (image_in, image_out) = (p.c * numel(&g.input), p.m * numel(&g.output));
-        for (ni, (xn, on)) in x
-            .chunks(image_in)
-            .zip(out.chunks_mut(image_out))
-            .enumerate()
-        {
-            let zn = z.map(|z| &z[ni * image_out..(ni + 1) * image_out]);
-            let ep = Epilogue { z: zn, act: ep.act };
-            super::depthwise_rows_avx2::depthwise(&g, p.c, xn, w, b, on, ep, threads);
+        // A row kernel where one fits (AVX-512 or AVX2), else channel lanes.
+        type Rows =
+            fn(&Geom, usize, &[f32], &[f32], Option<&[f32]>, &mut [f32], Epilogue<'_, f32>, usize);
+        let rows: Option<Rows> = if super::depthwise_rows::fits(&g) {
+            Some(super::depthwise_rows::depthwise)
+        } else if super::depthwise_rows_avx2::fits(&g) {
+            Some(super::depthwise_rows_avx2::depthwise)
+        } else {
+            None
+        };
+        if rows.is_none() && !super::channel_blocks::available() {
+            return false;
         }
-        return true;
-    }
-    #[cfg(target_arch = "x86_64")]
-    if p.m == p.c && super::channel_blocks::available() {
         let (Some(x), Some(w), Some(out)) = (as_f32(x), as_f32(w), as_f32_mut(out)) else {
             return false;
         };
         let (b, z) = (b.and_then(as_f32), ep.z.and_then(as_f32));
-        let g = p.g.lifted(2);
         let (image_in, image_out) = (p.c * numel(&g.input), p.m * numel(&g.output));
-        if super::depthwise_rows::fits(&g) {
+        if let Some(rows) = rows {
             for (ni, (xn, on)) in x
                 .chunks(image_in)
                 .zip(out.chunks_mut(image_out))
@@ -623,7 +617,7 @@ fn lanes<F: Flt>(
             {
                 let zn = z.map(|z| &z[ni * image_out..(ni + 1) * image_out]);
                 let ep = Epilogue { z: zn, act: ep.act };
-                super::depthwise_rows::depthwise(&g, p.c, xn, w, b, on, ep, threads);
+                rows(&g, p.c, xn, w, b, on, ep, threads);
             }
             return true;
         }
