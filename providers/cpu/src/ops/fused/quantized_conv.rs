@@ -1,9 +1,9 @@
 //! QuantizedConv (fused domain, `docs/fused-ops.md`): the convolution of a QDQ
 //! model, whose input is re-quantized with its DequantizeLinear's parameters and
 //! whose weights stay int8 or uint8. Pointwise convolutions (1×1, stride 1, no
-//! padding, one group) on a CPU with AVX-512 VNNI run as an exact integer GEMM:
-//! the activations are quantized while they are packed, and the store scales,
-//! biases and applies the activation. Anything else dequantizes the weights once
+//! padding, one group) on a CPU with AVX-512 VNNI or AVX2 run as an exact
+//! integer GEMM: the activations are quantized while they are packed, and the
+//! store scales, biases and applies the activation. Anything else dequantizes the weights once
 //! and runs the float convolution on the re-quantized input.
 
 use ort_core::ElemType::{F32, I8, U8};
@@ -11,10 +11,10 @@ use ort_core::{Error, Tensor, Value};
 
 use crate::kernel::{input, one, opt_input, ConstId, Ctx, Kernel, NodeInfo, Outputs};
 use crate::ops::fused::activation::{add_then_apply, clamp_bounds, Act};
-use crate::ops::nn::conv;
+use crate::ops::nn::{conv, simd_fn};
 use crate::ops::quant::loops::{round_trip, Qdq};
 use crate::ops::quant::pack_levels::pack_levels;
-use crate::ops::quant::qgemm::{qgemm_tiles, vnni_available, PackedA, Tile, TileOut, MR, NR};
+use crate::ops::quant::qgemm::{qgemm_tiles, simd, PackedA, Tile, TileOut, MR, NR};
 use crate::ops::quant::QInt;
 use crate::ops::LATEST;
 
@@ -31,7 +31,7 @@ const B: usize = 6;
 const MIN_POSITIONS: usize = 16;
 
 struct QuantizedConv {
-    /// The weights packed for the integer GEMM (constant W, pointwise, VNNI).
+    /// The weights packed for the integer GEMM (constant W, pointwise, SIMD).
     packed: Option<(PackedA, ConstId)>,
     act: Option<Act>,
     /// The float convolution: over `weights` (W dequantized at session
@@ -57,7 +57,7 @@ fn build(info: &NodeInfo<'_, '_>) -> Result<Box<dyn Kernel>, Error> {
         .and_then(|d| d.get(2..)?.iter().copied().product());
     let pointwise = pointwise(info)? && positions.is_none_or(|p| p >= MIN_POSITIONS);
     let packed = match (w.clone(), params) {
-        (Some((w, id)), _) if pointwise && vnni_available() && w.shape().len() >= 3 => {
+        (Some((w, id)), _) if pointwise && simd() && w.shape().len() >= 3 => {
             let (m, k) = (w.shape()[0] as usize, w.shape()[1] as usize);
             match w.elem() {
                 I8 => Some((PackedA::new(w.as_slice::<i8>()?, m, k, k), id)),
@@ -332,18 +332,26 @@ fn store_tile(
         // bounds the tile's rows and columns, and each output row holds `cols`.
         return unsafe { store_tile_avx512(t, rows, end, out) };
     }
-    for (r, &(mult, bias)) in rows.iter().enumerate().take(t.rows) {
-        for (c, o) in out.row(r).iter_mut().enumerate() {
-            let v = t.acc[r][c]
-                .wrapping_sub(t.alpha[r].wrapping_mul(t.sums[c]))
-                .wrapping_sub(t.beta[c].wrapping_mul(t.u[r]));
-            let f = (v as f32).mul_add(mult, bias);
-            *o = match end {
-                Epilogue::Clamp(lo, hi) => f.max(lo).min(hi),
-                Epilogue::Qdq(q) if q.product => q.by_product(f),
-                Epilogue::Qdq(q) => q.by_division(f),
-                Epilogue::None | Epilogue::Other => f,
-            };
+    store_rows(t, rows, end, out)
+}
+
+simd_fn! {
+    /// `store_tile` as loops the compiler vectorizes (with FMA on AVX2).
+    fn store_rows[](t: &Tile<'_>, rows: &[(f32, f32); MR], end: Epilogue, out: &mut TileOut<'_, '_, f32>) {
+        for (r, &(mult, bias)) in rows.iter().enumerate().take(t.rows) {
+            let (alpha, u) = (t.alpha[r], t.u[r]);
+            let o = out.row(r);
+            let vals = t.acc[r].iter().zip(t.sums).zip(t.beta).map(|((&a, &s), &b)| {
+                let v = a.wrapping_sub(alpha.wrapping_mul(s)).wrapping_sub(b.wrapping_mul(u));
+                (v as f32).mul_add(mult, bias)
+            });
+            let pairs = o.iter_mut().zip(vals);
+            match end {
+                Epilogue::Clamp(lo, hi) => pairs.for_each(|(o, f)| *o = f.max(lo).min(hi)),
+                Epilogue::Qdq(q) if q.product => pairs.for_each(|(o, f)| *o = q.by_product(f)),
+                Epilogue::Qdq(q) => pairs.for_each(|(o, f)| *o = q.by_division(f)),
+                Epilogue::None | Epilogue::Other => pairs.for_each(|(o, f)| *o = f),
+            }
         }
     }
 }

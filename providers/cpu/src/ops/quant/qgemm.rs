@@ -3,10 +3,11 @@
 //!
 //! The kernels multiply unsigned A bytes by signed B bytes and accumulate in
 //! int32 without saturating: AVX-512 VNNI's `vpdpbusd` where the CPU has it
-//! (64 products per instruction), else a portable loop that widens first. (The
-//! u8×s8 `vpmaddubsw` path of AVX2 saturates its int16 pair sums, which is why
-//! it is not used: its results would be inexact.) Other operand types are moved
-//! into that form with exact corrections:
+//! (64 products per instruction), else AVX2's `vpmaddwd` on bytes widened to
+//! int16 in registers (16 products per instruction), else a portable loop. (The
+//! u8×s8 `vpmaddubsw` of AVX2 saturates its int16 pair sums, which is why it is
+//! not used: its results would be inexact.) Other operand types are moved into
+//! that form with exact corrections:
 //!
 //! - A is stored as `A' = A + ca` (ca = 128 for i8, else 0), so it is u8;
 //! - B is stored as `B' = B - cb` (cb = 128 for u8, else 0), so it is i8;
@@ -209,7 +210,7 @@ pub(crate) fn qgemm_tiles<O: Send + Sync>(
     if m == 0 || n == 0 {
         return;
     }
-    let vnni = vnni_available();
+    let isa = isa();
     // Per column: its zero point (shifted), so that the corrections are one
     // vectorizable pass per row.
     let bz: Vec<i32> = (0..n)
@@ -235,7 +236,7 @@ pub(crate) fn qgemm_tiles<O: Send + Sync>(
             for ir in (0..rows).step_by(MR) {
                 let at = (r0 + ir) * a.stride;
                 let tile = &a.data[at..at + MR * a.stride];
-                kernel(vnni, tile, a.stride, panel, b.groups, &mut acc);
+                kernel(isa, tile, a.stride, panel, b.groups, &mut acc);
                 let tile_rows = MR.min(rows - ir);
                 let (mut alpha, mut u) = ([0; MR], [0; MR]);
                 for r in 0..tile_rows {
@@ -292,7 +293,33 @@ simd_fn! {
     }
 }
 
-pub(crate) fn vnni_available() -> bool {
+/// The integer kernels, fastest first.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub(crate) enum Isa {
+    Vnni,
+    Avx2,
+    Portable,
+}
+
+/// The kernel this CPU runs: VNNI where the float kernels run AVX-512 and the
+/// CPU has VNNI, AVX2 where they run AVX2 (so `ORT_CPU_ISA` caps both alike),
+/// else the portable loop.
+pub(crate) fn isa() -> Isa {
+    use crate::ops::nn::sgemm;
+    match sgemm::isa() {
+        Some(sgemm::Isa::Avx512) if vnni_available() => Isa::Vnni,
+        Some(_) => Isa::Avx2,
+        None => Isa::Portable,
+    }
+}
+
+/// Whether the integer GEMM has a SIMD kernel here, so that it beats
+/// dequantizing to the float kernels.
+pub(crate) fn simd() -> bool {
+    isa() != Isa::Portable
+}
+
+fn vnni_available() -> bool {
     #[cfg(target_arch = "x86_64")]
     {
         std::arch::is_x86_feature_detected!("avx512vnni")
@@ -306,7 +333,7 @@ pub(crate) fn vnni_available() -> bool {
 
 /// `acc = a_tile · panel` for MR rows of A (`stride` bytes apart) and one panel.
 fn kernel(
-    vnni: bool,
+    isa: Isa,
     a: &[u8],
     stride: usize,
     panel: &[i8],
@@ -315,12 +342,19 @@ fn kernel(
 ) {
     assert!(a.len() >= MR * stride && stride >= 4 * groups && panel.len() >= groups * GROUP);
     #[cfg(target_arch = "x86_64")]
-    if vnni {
-        // SAFETY: the CPU has AVX-512 VNNI and BW (checked by the caller) and the
-        // operands hold the bytes the kernel reads (asserted above).
-        return unsafe { kernel_vnni(a.as_ptr(), stride, panel.as_ptr(), groups, acc) };
+    match isa {
+        // SAFETY: `isa()` picked VNNI only where the CPU has AVX-512 VNNI and
+        // BW, and the operands hold the bytes the kernel reads (asserted above).
+        Isa::Vnni => {
+            return unsafe { kernel_vnni(a.as_ptr(), stride, panel.as_ptr(), groups, acc) }
+        }
+        // SAFETY: `isa()` picked AVX2 only where the CPU has it; as above.
+        Isa::Avx2 => {
+            return unsafe { kernel_avx2(a.as_ptr(), stride, panel.as_ptr(), groups, acc) }
+        }
+        Isa::Portable => {}
     }
-    let _ = vnni;
+    let _ = isa;
     kernel_portable(a, stride, panel, groups, acc);
 }
 
@@ -359,6 +393,88 @@ unsafe fn kernel_vnni(
         unsafe {
             _mm512_storeu_si512(o.as_mut_ptr() as *mut __m512i, row[0]);
             _mm512_storeu_si512(o.as_mut_ptr().add(16) as *mut __m512i, row[1]);
+        }
+    }
+}
+
+/// The 8×32 tile as four 4×16 blocks, each a pass over k with its own eight
+/// ymm accumulators.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+unsafe fn kernel_avx2(
+    a: *const u8,
+    stride: usize,
+    b: *const i8,
+    groups: usize,
+    out: &mut [[i32; NR]; MR],
+) {
+    for (h, rows) in out.chunks_exact_mut(4).enumerate() {
+        for c0 in (0..NR).step_by(16) {
+            // SAFETY: rows 4h..4h + 4 of the tile and columns c0..c0 + 16 of
+            // the panel are inside the operands the caller vouched for.
+            unsafe {
+                block_avx2(
+                    a.add(4 * h * stride),
+                    stride,
+                    b.add(4 * c0),
+                    groups,
+                    rows,
+                    c0,
+                )
+            };
+        }
+    }
+}
+
+/// Rows 0..4 of `a` times columns 0..16 of the panel at `b`, into columns
+/// `c0..c0 + 16` of `out`. A dword of a group holds four k values of one
+/// column (B) or row (A); per 16-bit half, the low bytes are k0 and k2 and the
+/// high bytes k1 and k3. Splitting them into even and odd halves widens both
+/// operands to int16 in place, and two `vpmaddwd` give k0·k0 + k2·k2 and
+/// k1·k1 + k3·k3 per column: at most 2·255·128 in magnitude, exact in int32.
+#[cfg(target_arch = "x86_64")]
+#[inline]
+#[target_feature(enable = "avx2")]
+unsafe fn block_avx2(
+    a: *const u8,
+    stride: usize,
+    b: *const i8,
+    groups: usize,
+    out: &mut [[i32; NR]],
+    c0: usize,
+) {
+    let low = _mm256_set1_epi16(0xff);
+    let mut acc = [[_mm256_setzero_si256(); 2]; 4];
+    for g in 0..groups {
+        // SAFETY: group g's 16 columns from the block's first are 64 bytes of
+        // the panel.
+        let (b0, b1) = unsafe {
+            let p = b.add(g * GROUP);
+            (
+                _mm256_loadu_si256(p as *const __m256i),
+                _mm256_loadu_si256(p.add(32) as *const __m256i),
+            )
+        };
+        let even = |v| _mm256_srai_epi16::<8>(_mm256_slli_epi16::<8>(v));
+        let (b0e, b0o) = (even(b0), _mm256_srai_epi16::<8>(b0));
+        let (b1e, b1o) = (even(b1), _mm256_srai_epi16::<8>(b1));
+        for (r, row) in acc.iter_mut().enumerate() {
+            // SAFETY: row r < 4 and byte 4g + 3 < stride, inside the tile.
+            let av = _mm256_set1_epi32(unsafe {
+                (a.add(r * stride + 4 * g) as *const i32).read_unaligned()
+            });
+            let (ae, ao) = (_mm256_and_si256(av, low), _mm256_srli_epi16::<8>(av));
+            row[0] = _mm256_add_epi32(row[0], _mm256_madd_epi16(ae, b0e));
+            row[0] = _mm256_add_epi32(row[0], _mm256_madd_epi16(ao, b0o));
+            row[1] = _mm256_add_epi32(row[1], _mm256_madd_epi16(ae, b1e));
+            row[1] = _mm256_add_epi32(row[1], _mm256_madd_epi16(ao, b1o));
+        }
+    }
+    for (o, row) in out.iter_mut().zip(&acc) {
+        // SAFETY: c0 + 16 <= NR values of each output row.
+        unsafe {
+            _mm256_storeu_si256(o.as_mut_ptr().add(c0) as *mut __m256i, row[0]);
+            _mm256_storeu_si256(o.as_mut_ptr().add(c0 + 8) as *mut __m256i, row[1]);
         }
     }
 }
@@ -440,19 +556,28 @@ mod tests {
                     &pa.data[ir * pa.stride..],
                     &pb.data[p * pb.groups * GROUP..],
                 );
-                let (mut portable, mut picked) = ([[0; NR]; MR], [[0; NR]; MR]);
+                let mut portable = [[0; NR]; MR];
                 kernel_portable(at, pa.stride, panel, pb.groups, &mut portable);
-                kernel(
-                    vnni_available(),
-                    at,
-                    pa.stride,
-                    panel,
-                    pb.groups,
-                    &mut picked,
-                );
-                assert_eq!(portable, picked);
+                for isa in available() {
+                    let mut picked = [[0; NR]; MR];
+                    kernel(isa, at, pa.stride, panel, pb.groups, &mut picked);
+                    assert_eq!(portable, picked, "{isa:?}");
+                }
             }
         }
+    }
+
+    /// Every kernel this CPU can run, whatever `isa()` picks.
+    fn available() -> Vec<Isa> {
+        let mut all = vec![Isa::Portable];
+        #[cfg(target_arch = "x86_64")]
+        if std::arch::is_x86_feature_detected!("avx2") {
+            all.push(Isa::Avx2);
+        }
+        if vnni_available() {
+            all.push(Isa::Vnni);
+        }
+        all
     }
 
     #[test]
