@@ -355,12 +355,12 @@ fn by_channels<F: Flt>(
 }
 
 /// The convolution of one image (one group, f32) followed by a 3×3 max pool
-/// of its output (`pool`, which `depthwise_rows::fits`), in bands of rows:
-/// each band of the convolution's output is pooled while in cache, so that
-/// output, larger than the pooled one by the pool's strides (3 MiB in a
-/// first layer), never goes to memory and back. Threads take runs of
-/// pooled rows, each recomputing the convolution rows its windows share
-/// with the run before. False, doing nothing, where the GEMM kernel does
+/// of its output (`pool`, which `depthwise_rows::fits`, or on AVX2
+/// `depthwise_rows_avx2::pool_fits`), in bands of rows: each band of the
+/// convolution's output is pooled while in cache, so that output, larger
+/// than the pooled one by the pool's strides (3 MiB in a first layer), never
+/// goes to memory and back. Threads take runs of pooled rows, each
+/// recomputing the convolution rows its windows share with the run before. False, doing nothing, where the GEMM kernel does
 /// not run.
 #[allow(clippy::too_many_arguments)]
 pub(super) fn conv_max_pool(
@@ -377,7 +377,14 @@ pub(super) fn conv_max_pool(
     let (oh, ow, qw) = (pl.g.output[0], pl.g.output[1], pl.qw);
     let (c, m) = (p.c, p.m);
     let kdim = c * numel(&pl.g.kernel);
-    let fits = super::depthwise_rows::fits(pool) && pool.input == [oh, ow];
+    let pool_plane: fn(&Geom, &[f32], &mut [f32]) = if super::depthwise_rows::fits(pool) {
+        super::depthwise_rows::max_pool_plane
+    } else if super::depthwise_rows_avx2::pool_fits(pool) {
+        super::depthwise_rows_avx2::max_pool_plane
+    } else {
+        return false;
+    };
+    let fits = pool.input == [oh, ow];
     if p.group != 1 || kdim == 0 || qw < THIN || !fits || !runs_f32_kernel::<f32>() {
         return false;
     }
@@ -453,7 +460,7 @@ pub(super) fn conv_max_pool(
                             // SAFETY: pooled rows p0..p1 of each channel are this
                             // run's alone.
                             let o = unsafe { pooled.part(at..at + (done - r) * pw) };
-                            super::depthwise_rows::max_pool_plane(&g, &xc[..(b1 - b0) * ow], o);
+                            pool_plane(&g, &xc[..(b1 - b0) * ow], o);
                         }
                         r = done;
                     }

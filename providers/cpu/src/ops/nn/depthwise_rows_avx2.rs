@@ -1,6 +1,6 @@
 //! `depthwise_rows` for CPUs with AVX2 but not AVX-512: depthwise 3×3 and
-//! 5×5 convolution (stride 1 or 2) one plane at a time, eight output columns of
-//! a row per vector. Loads that straddle a row's ends are masked
+//! 5×5 convolution (stride 1 or 2) and 3×3 max pooling, one plane at a time,
+//! eight output columns of a row per vector. Loads that straddle a row's ends are masked
 //! (`vmaskmovps`, which never touches a masked-out lane); stride-2 taps are
 //! the even or odd floats of two adjacent vectors, picked out with a shuffle
 //! and a cross-lane permute.
@@ -88,6 +88,111 @@ pub(super) fn depthwise(
         1
     };
     crate::parallel::for_each_chunk(threads, out, out_sz, plane);
+}
+
+/// Whether `g` is a max pool this computes: a 3×3 window `fits` takes.
+pub(super) fn pool_fits(g: &Geom) -> bool {
+    fits(g) && g.kernel == [3, 3]
+}
+
+/// 3×3 max pooling of one image's `c` planes (`pool_fits(g)` holds), plane by
+/// plane: the padding is -inf, so it never wins, and NaNs are skipped as
+/// `f32::max` skips them.
+pub(super) fn max_pool(g: &Geom, c: usize, x: &[f32], out: &mut [f32], threads: usize) {
+    assert!(pool_fits(g));
+    let (in_sz, out_sz) = (g.input[0] * g.input[1], g.output[0] * g.output[1]);
+    assert!(x.len() == c * in_sz && out.len() == c * out_sz);
+    let plane = |ch: usize, o: &mut [f32]| max_pool_plane(g, &x[ch * in_sz..(ch + 1) * in_sz], o);
+    let threads = if out.len() * 9 >= PAR_WORK {
+        threads
+    } else {
+        1
+    };
+    crate::parallel::for_each_chunk(threads, out, out_sz, plane);
+}
+
+/// One plane `xc` max-pooled into `o` (`pool_fits(g)` holds).
+pub(super) fn max_pool_plane(g: &Geom, xc: &[f32], o: &mut [f32]) {
+    assert!(pool_fits(g));
+    // SAFETY: AVX2 and FMA are present (`fits`).
+    unsafe {
+        match g.strides[0] {
+            1 => max_rows::<1>(g, xc, o),
+            _ => max_rows::<2>(g, xc, o),
+        }
+    }
+}
+
+/// Every output row of max-pooled plane `xc`, a vector of columns at a time,
+/// each input row's maximum over the window's columns taken once and kept
+/// for the output rows that share it (as `depthwise_rows::max_rows`).
+///
+/// # Safety
+/// The CPU has AVX2 and FMA.
+#[target_feature(enable = "avx2,fma")]
+unsafe fn max_rows<const S: usize>(g: &Geom, xc: &[f32], o: &mut [f32]) {
+    let (ih, iw, oh, ow) = (g.input[0], g.input[1], g.output[0], g.output[1]);
+    let (top, left) = (g.pad_begin[0] as isize, g.pad_begin[1] as isize);
+    assert!(o.len() == oh * ow && xc.len() == ih * iw);
+    let pad = _mm256_set1_ps(f32::NEG_INFINITY);
+    for j0 in (0..ow).step_by(L) {
+        let masks = row_masks::<3, S>(j0, left, iw);
+        // Row y's maximum over the window's columns (y inside the plane).
+        let across = |y: usize| {
+            let row = xc
+                .as_ptr()
+                .wrapping_offset((y * iw + S * j0) as isize - left);
+            // Load q at `at` columns on; its masked-out lanes (read as 0) -inf.
+            let load = |q: usize, at: usize| {
+                // SAFETY: the lanes in masks[q] lie inside row y.
+                let v = unsafe { _mm256_maskload_ps(row.wrapping_add(at), masks[q]) };
+                _mm256_blendv_ps(pad, v, _mm256_castsi256_ps(masks[q]))
+            };
+            // vmaxps keeps its second operand when either is NaN.
+            if S == 1 {
+                (0..3).fold(pad, |acc, kx| _mm256_max_ps(load(kx, kx), acc))
+            } else {
+                let (e0, o0) = evens_odds(load(0, 0), load(1, L));
+                let (e2, _) = evens_odds(load(2, 2), load(3, 2 + L));
+                let acc = _mm256_max_ps(e0, pad);
+                _mm256_max_ps(e2, _mm256_max_ps(o0, acc))
+            }
+        };
+        // Rows in the padding are -inf.
+        let row_max = |y: isize| {
+            if y >= 0 && y < ih as isize {
+                across(y as usize)
+            } else {
+                pad
+            }
+        };
+        let m = (ow - j0).min(L);
+        // The maxima of the window's rows that the next output row shares:
+        // its first (stride 2), or its first two (stride 1).
+        let (mut s0, mut s1) = (pad, pad);
+        for r in 0..oh {
+            let y0 = (S * r) as isize - top;
+            let (h0, h1) = match (r, S) {
+                (0, _) => (row_max(y0), row_max(y0 + 1)),
+                (_, 1) => (s0, s1),
+                _ => (s0, row_max(y0 + 1)),
+            };
+            let h2 = row_max(y0 + 2);
+            let acc = _mm256_max_ps(_mm256_max_ps(h0, h1), h2);
+            (s0, s1) = if S == 1 { (h1, h2) } else { (h2, pad) };
+            let at = r * ow + j0;
+            assert!(at + m <= o.len());
+            if m == L {
+                // SAFETY: L floats at `at` lie in `o` (asserted).
+                unsafe { _mm256_storeu_ps(o.as_mut_ptr().add(at), acc) };
+            } else {
+                let mut out = [0f32; L];
+                // SAFETY: L floats in `out`.
+                unsafe { _mm256_storeu_ps(out.as_mut_ptr(), acc) };
+                o[at..at + m].copy_from_slice(&out[..m]);
+            }
+        }
+    }
 }
 
 /// What `rows` applies as it stores (its `A`).
@@ -264,6 +369,11 @@ mod tests {
             let w: Vec<f32> = (0..c * taps).map(|i| val(i, 11)).collect();
             let b: Vec<f32> = (0..c).map(|i| val(i, 13)).collect();
             let z: Vec<f32> = (0..c * out_sz).map(|i| val(i, 7)).collect();
+            if pool_fits(&g) {
+                let mut got = vec![f32::NAN; c * out_sz];
+                max_pool(&g, c, &x, &mut got, 2);
+                assert_eq!(got, naive(&g, c, &x, None), "{case:?} max");
+            }
             let want = naive(&g, c, &x, Some((&w, &b)));
             for (zr, act) in [
                 (None, None),

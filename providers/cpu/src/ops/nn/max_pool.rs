@@ -114,27 +114,38 @@ impl MaxPool {
 }
 
 impl MaxPool {
-    /// f32 1-D and 2-D pooling without indices on AVX-512: 3×3 windows over
-    /// rows a vector wide or more plane by plane (`depthwise_rows`), others
-    /// with channels as vector lanes (`channel_blocks`). None where neither
-    /// runs.
+    /// f32 1-D and 2-D pooling without indices: 3×3 windows over rows a
+    /// vector wide or more plane by plane (`depthwise_rows` on AVX-512,
+    /// `depthwise_rows_avx2` on AVX2), others with channels as vector lanes
+    /// (`channel_blocks`, AVX-512). None where none of them runs.
     #[cfg(target_arch = "x86_64")]
     fn lanes(&self, p: &Pool, x: &Tensor, ctx: &Ctx<'_>) -> Result<Option<Tensor>, Error> {
         use super::channel_blocks::{available, run, Fold};
+        use super::{depthwise_rows, depthwise_rows_avx2};
         let xs = dims(x.shape());
-        if x.elem() != F32 || self.want_indices || xs.len() > 4 || !available() {
+        if x.elem() != F32 || self.want_indices || xs.len() > 4 {
+            return Ok(None);
+        }
+        // 1-D and 2-D windows are lifted to 3-D with a unit leading axis.
+        let g = p.g.trailing(2);
+        type Rows = fn(&super::window::Geom, usize, &[f32], &mut [f32], usize);
+        let rows: Option<Rows> = if depthwise_rows::fits(&g) {
+            Some(depthwise_rows::max_pool)
+        } else if depthwise_rows_avx2::pool_fits(&g) {
+            Some(depthwise_rows_avx2::max_pool)
+        } else {
+            None
+        };
+        if rows.is_none() && !available() {
             return Ok(None);
         }
         let xd = x.as_slice::<f32>()?;
-        // 1-D and 2-D windows are lifted to 3-D with a unit leading axis.
-        let g = p.g.trailing(2);
         let (c, in_sz) = (xs[1], p.in_size());
-        let rows = super::depthwise_rows::fits(&g);
         let y = ctx.tensor::<f32>(&p.out_shape, |out| {
             let image_out = c * p.out_size();
             for (xn, on) in xd.chunks(c * in_sz).zip(out.chunks_mut(image_out)) {
-                if rows {
-                    super::depthwise_rows::max_pool(&g, c, xn, on, ctx.threads);
+                if let Some(rows) = rows {
+                    rows(&g, c, xn, on, ctx.threads);
                     continue;
                 }
                 let ep = Epilogue { z: None, act: None };
