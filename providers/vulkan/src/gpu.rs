@@ -1,6 +1,6 @@
-//! The Vulkan objects a session needs, made once in `create`.
+//! The Vulkan objects a session needs, made once per device and process.
 
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use ort_core::{DeviceId, MemoryKind};
 
@@ -135,9 +135,28 @@ fn pipeline(device: &Arc<Device>, spirv: &[u8]) -> Result<Arc<ComputePipeline>, 
     .map_err(|e| format!("compute pipeline: {e}"))
 }
 
+/// The devices opened so far, by index. Opening one (the instance, the device
+/// and every pipeline, which a driver compiles to machine code) takes over a
+/// second on lavapipe, so sessions share them instead of each paying it.
+static OPENED: Mutex<Vec<(usize, Arc<Gpu>)>> = Mutex::new(Vec::new());
+
 impl Gpu {
+    /// Device `index` of those with a compute queue, opened on first use and
+    /// shared by every session in the process after that.
+    pub fn shared(index: usize) -> Result<Arc<Gpu>, String> {
+        // A poisoned lock only means a thread panicked while opening a device;
+        // the list itself is always whole.
+        let mut opened = OPENED.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some((_, gpu)) = opened.iter().find(|(i, _)| *i == index) {
+            return Ok(gpu.clone());
+        }
+        let gpu = Arc::new(Gpu::new(index)?);
+        opened.push((index, gpu.clone()));
+        Ok(gpu)
+    }
+
     /// Opens device `index` of those with a compute queue.
-    pub fn new(index: usize) -> Result<Gpu, String> {
+    fn new(index: usize) -> Result<Gpu, String> {
         let instance = instance()?;
         let devices = compute_devices(&instance)?;
         let count = devices.len();

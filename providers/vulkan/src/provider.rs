@@ -40,11 +40,8 @@ impl Provider for VulkanProvider {
                 )))
             }
         };
-        let gpu = Gpu::new(device).map_err(Error::fail)?;
-        Ok(VulkanProvider {
-            gpu: Arc::new(gpu),
-            f16,
-        })
+        let gpu = Gpu::shared(device).map_err(Error::fail)?;
+        Ok(VulkanProvider { gpu, f16 })
     }
 
     /// Runs of consecutive nodes (in topological order) that the shaders can
