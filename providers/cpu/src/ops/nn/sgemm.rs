@@ -616,37 +616,64 @@ impl Job<'_> {
                     }
                     (None, ASrc::Packed(_)) => unreachable!("packed A is Some"),
                 };
+                let ep = clamp.map(|(bias, act)| {
+                    let bias = match bias {
+                        Bias::Rows(b) => Bias::Rows(&b[ic + ir..]),
+                        Bias::Cols(b) => Bias::Cols(&b[jc + jr..]),
+                        Bias::None => Bias::None,
+                    };
+                    (bias, act)
+                });
                 // SAFETY: the CPU runs `isa`'s kernel (the caller of sgemm
                 // checked available()); the panels hold kc·MR and kc·NR values
                 // (a row panel its tile's rows); rows of B hold n values past
                 // their offsets (asserted by sgemm); the kernel checks the tile
                 // against c's length; tasks write disjoint tiles (their row
                 // blocks or panels differ).
-                unsafe { self.kernel(kc, apanel, bpanel, tile, load_c) };
-                if let Some((bias, act)) = clamp {
-                    let bias = match bias {
-                        Bias::Rows(b) => Bias::Rows(&b[ic + ir..]),
-                        Bias::Cols(b) => Bias::Cols(&b[jc + jr..]),
-                        Bias::None => Bias::None,
-                    };
-                    // SAFETY: as for the kernel above.
-                    unsafe { self.clamp_tile(tile, bias, act) };
-                }
+                unsafe { self.kernel(kc, apanel, bpanel, tile, load_c, ep) };
             }
         }
     }
 
-    /// One tile on the kernel of `self.isa`, sized to the tile.
+    /// One tile on the kernel of `self.isa`, sized to the tile, then `ep`
+    /// (`Then::Clamp` or `Then::HardSwish`, with the tile's bias) on it: the
+    /// AVX2 kernel applies it to its registers as it stores them (a second
+    /// pass over the tile took a quarter of a 1×1 convolution with 16 input
+    /// channels), the AVX-512 one on the tile just stored.
     ///
     /// # Safety
     /// As for the kernels: the CPU runs `self.isa`; the panels hold kc steps;
-    /// the tile lies inside C.
+    /// the tile lies inside C; `ep`'s bias holds the tile's rows or columns.
     #[cfg(target_arch = "x86_64")]
-    unsafe fn kernel(&self, kc: usize, a: APanel<'_>, b: BPanel<'_>, t: Tile, load_c: bool) {
+    unsafe fn kernel(
+        &self,
+        kc: usize,
+        a: APanel<'_>,
+        b: BPanel<'_>,
+        t: Tile,
+        load_c: bool,
+        ep: Option<(Bias<'_>, TileAct)>,
+    ) {
         let (out, ldc) = (self.out, self.ldc);
         // SAFETY: the caller's contract.
         unsafe {
             match (self.isa, a, t.rows, t.cols) {
+                (Isa::Avx2, _, 1..=4, 1..=16) => {
+                    return avx2::kernel::<4, 1>(kc, a, b, out, ldc, t, load_c, ep)
+                }
+                (Isa::Avx2, _, 5..=8, 1..=16) => {
+                    return avx2::kernel::<8, 1>(kc, a, b, out, ldc, t, load_c, ep)
+                }
+                (Isa::Avx2, _, _, 1..=16) => {
+                    return avx2::kernel::<MR, 1>(kc, a, b, out, ldc, t, load_c, ep)
+                }
+                (Isa::Avx2, _, 1..=4, _) => {
+                    return avx2::kernel::<4, 2>(kc, a, b, out, ldc, t, load_c, ep)
+                }
+                (Isa::Avx2, _, 5..=8, _) => {
+                    return avx2::kernel::<8, 2>(kc, a, b, out, ldc, t, load_c, ep)
+                }
+                (Isa::Avx2, ..) => return avx2::kernel::<MR, 2>(kc, a, b, out, ldc, t, load_c, ep),
                 // A few columns past a whole vector: as columns of A.
                 (Isa::Avx512, APanel::Packed(ap), _, cols) if columns::takes(cols) => {
                     columns::tile(kc, ap, b, out, ldc, t, load_c)
@@ -663,42 +690,24 @@ impl Job<'_> {
                 (Isa::Avx512, _, 1..=4, _) => avx512::kernel::<4, 2>(kc, a, b, out, ldc, t, load_c),
                 (Isa::Avx512, _, 5..=8, _) => avx512::kernel::<8, 2>(kc, a, b, out, ldc, t, load_c),
                 (Isa::Avx512, ..) => avx512::kernel::<MR, 2>(kc, a, b, out, ldc, t, load_c),
-                (Isa::Avx2, _, 1..=4, 1..=16) => {
-                    avx2::kernel::<4, 1>(kc, a, b, out, ldc, t, load_c)
-                }
-                (Isa::Avx2, _, 5..=8, 1..=16) => {
-                    avx2::kernel::<8, 1>(kc, a, b, out, ldc, t, load_c)
-                }
-                (Isa::Avx2, _, _, 1..=16) => avx2::kernel::<MR, 1>(kc, a, b, out, ldc, t, load_c),
-                (Isa::Avx2, _, 1..=4, _) => avx2::kernel::<4, 2>(kc, a, b, out, ldc, t, load_c),
-                (Isa::Avx2, _, 5..=8, _) => avx2::kernel::<8, 2>(kc, a, b, out, ldc, t, load_c),
-                (Isa::Avx2, ..) => avx2::kernel::<MR, 2>(kc, a, b, out, ldc, t, load_c),
             }
-        }
-    }
-
-    /// `Then::Clamp` or `Then::HardSwish` on a tile just stored.
-    ///
-    /// # Safety
-    /// As for `kernel`; `bias` holds the tile's rows or columns.
-    #[cfg(target_arch = "x86_64")]
-    unsafe fn clamp_tile(&self, t: Tile, bias: Bias<'_>, act: TileAct) {
-        // SAFETY: the caller's contract.
-        unsafe {
-            match self.isa {
-                Isa::Avx512 => avx512::clamp_tile(self.out, self.ldc, t, bias, act),
-                Isa::Avx2 => avx2::clamp_tile(self.out, self.ldc, t, bias, act),
+            if let Some((bias, act)) = ep {
+                avx512::clamp_tile(out, ldc, t, bias, act);
             }
         }
     }
 
     #[cfg(not(target_arch = "x86_64"))]
-    unsafe fn kernel(&self, _: usize, _: APanel<'_>, _: BPanel<'_>, _: Tile, _: bool) {
-        unreachable!("available() is false off x86_64")
-    }
-
-    #[cfg(not(target_arch = "x86_64"))]
-    unsafe fn clamp_tile(&self, _: Tile, _: Bias<'_>, _: TileAct) {
+    #[allow(clippy::too_many_arguments)]
+    unsafe fn kernel(
+        &self,
+        _: usize,
+        _: APanel<'_>,
+        _: BPanel<'_>,
+        _: Tile,
+        _: bool,
+        _: Option<(Bias<'_>, TileAct)>,
+    ) {
         unreachable!("available() is false off x86_64")
     }
 }

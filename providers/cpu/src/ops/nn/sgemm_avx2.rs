@@ -14,12 +14,15 @@ use super::sgemm::{APanel, BPanel, Bias, Out, Tile, TileAct, A_AHEAD, B_AHEAD, M
 /// `c_tile (+)= a_panel · b_panel` over kc steps, as the AVX-512 kernel
 /// computes it (each value of C the same chain of multiply-adds over p, so
 /// both give the same bits): R is 4, 8 or 12 (the tile's rows rounded up), W
-/// the 16-column halves of the panel the tile reaches.
+/// the 16-column halves of the panel the tile reaches; then `ep` (a bias and
+/// `Then::Clamp` or `Then::HardSwish`) on the registers as they are stored.
 ///
 /// # Safety
 /// The CPU has AVX2 and FMA; a packed A panel holds kc·MR values, a packed B
 /// panel kc·NR; a `BPanel::Rows` operand holds `col + t.cols` values from
-/// each of its kc row offsets; the tile lies inside c.
+/// each of its kc row offsets; the tile lies inside c; `ep`'s bias holds the
+/// tile's rows or columns.
+#[allow(clippy::too_many_arguments)]
 #[target_feature(enable = "avx2,fma")]
 pub(super) unsafe fn kernel<const R: usize, const W: usize>(
     kc: usize,
@@ -29,20 +32,22 @@ pub(super) unsafe fn kernel<const R: usize, const W: usize>(
     ldc: usize,
     t: Tile,
     load_c: bool,
+    ep: Option<(Bias<'_>, TileAct)>,
 ) {
+    let f = ep.map(|(bias, act)| Finish::new(bias, act, t));
     assert!(t.rows >= 1 && t.rows <= R && R <= MR && t.cols >= 1 && t.cols <= 16 * W);
     for w in 0..W {
         // SAFETY: the caller's contract, for a part of the tile.
         unsafe {
             match R {
-                4 => part::<4>(kc, a, b, c, ldc, t, load_c, 0, w),
+                4 => part::<4>(kc, a, b, c, ldc, t, load_c, f, 0, w),
                 8 => {
-                    part::<4>(kc, a, b, c, ldc, t, load_c, 0, w);
-                    part::<4>(kc, a, b, c, ldc, t, load_c, 4, w);
+                    part::<4>(kc, a, b, c, ldc, t, load_c, f, 0, w);
+                    part::<4>(kc, a, b, c, ldc, t, load_c, f, 4, w);
                 }
                 _ => {
-                    part::<6>(kc, a, b, c, ldc, t, load_c, 0, w);
-                    part::<6>(kc, a, b, c, ldc, t, load_c, 6, w);
+                    part::<6>(kc, a, b, c, ldc, t, load_c, f, 0, w);
+                    part::<6>(kc, a, b, c, ldc, t, load_c, f, 6, w);
                 }
             }
         }
@@ -83,6 +88,7 @@ unsafe fn part<const P: usize>(
     ldc: usize,
     t: Tile,
     load_c: bool,
+    f: Option<Finish<'_>>,
     r0: usize,
     w: usize,
 ) {
@@ -163,6 +169,12 @@ unsafe fn part<const P: usize>(
             }
         }
     };
+    if t.rows - r0 >= P && cols == 16 && alpha == 1.0 {
+        let at = t.offset + r0 * ldc + 16 * w;
+        assert!(at + (P - 1) * ldc + 16 <= c.1);
+        // SAFETY: the part's P rows of 16 columns lie inside c (asserted).
+        return unsafe { store_whole(&acc, c.0.add(at), ldc, load_c, f, r0, 16 * w) };
+    }
     let scale = _mm256_set1_ps(alpha);
     for (i, row) in acc.iter().enumerate().take(t.rows - r0) {
         let at = t.offset + (r0 + i) * ldc + 16 * w;
@@ -176,6 +188,7 @@ unsafe fn part<const P: usize>(
             if alpha != 1.0 {
                 v = _mm256_mul_ps(v, scale);
             }
+            let col = 16 * w + 8 * j;
             // SAFETY: columns 16w + 8j + l for l < lanes are the tile's,
             // inside c (asserted).
             unsafe {
@@ -184,17 +197,103 @@ unsafe fn part<const P: usize>(
                     if load_c {
                         v = _mm256_add_ps(v, _mm256_loadu_ps(cp));
                     }
+                    if let Some(f) = &f {
+                        v = f.apply(v, r0 + i, col, 8);
+                    }
                     _mm256_storeu_ps(cp, v);
                 } else {
                     let mut buf = [0f32; 8];
                     _mm256_storeu_ps(buf.as_mut_ptr(), v);
-                    for (l, &x) in buf.iter().enumerate().take(lanes) {
-                        let d = cp.add(l);
-                        *d = if load_c { x + *d } else { x };
+                    if load_c {
+                        for (l, x) in buf.iter_mut().enumerate().take(lanes) {
+                            *x += *cp.add(l);
+                        }
                     }
+                    if let Some(f) = &f {
+                        let y = f.apply(_mm256_loadu_ps(buf.as_ptr()), r0 + i, col, lanes);
+                        _mm256_storeu_ps(buf.as_mut_ptr(), y);
+                    }
+                    std::ptr::copy_nonoverlapping(buf.as_ptr(), cp, lanes);
                 }
             }
         }
+    }
+}
+
+/// Stores a whole part, P rows of 16 columns from `cp`, `ldc` apart (added to
+/// what is there with `load_c`), then `f` on it, with loops of constant
+/// length per kind of bias and activation, so that the accumulators stay in
+/// registers (a loop over the tile's rows, with the bias and activation
+/// matched per vector, went through the stack); `row` and `col` are the
+/// part's place in the tile, for the bias.
+///
+/// # Safety
+/// The CPU has AVX2 and FMA; the P rows lie inside C.
+#[inline]
+#[target_feature(enable = "avx2,fma")]
+unsafe fn store_whole<const P: usize>(
+    acc: &[[__m256; 2]; P],
+    cp: *mut f32,
+    ldc: usize,
+    load_c: bool,
+    f: Option<Finish<'_>>,
+    row: usize,
+    col: usize,
+) {
+    macro_rules! rows {
+        (|$i:ident, $j:ident, $v:ident| $finish:expr) => {
+            for $i in 0..P {
+                for $j in 0..2 {
+                    // SAFETY: row i's 16 columns lie inside C (the caller's contract).
+                    unsafe {
+                        let at = cp.add($i * ldc + 8 * $j);
+                        let mut $v = acc[$i][$j];
+                        if load_c {
+                            $v = _mm256_add_ps($v, _mm256_loadu_ps(at));
+                        }
+                        _mm256_storeu_ps(at, $finish);
+                    }
+                }
+            }
+        };
+    }
+    macro_rules! act {
+        ($f:expr, |$i:ident, $j:ident| $bias:expr) => {{
+            let (lo, hi) = ($f.lo, $f.hi);
+            if $f.clamps {
+                rows!(|$i, $j, v| _mm256_min_ps(_mm256_max_ps(_mm256_add_ps(v, $bias), lo), hi))
+            } else if $f.swish {
+                let (sixth, half) = (_mm256_set1_ps(1.0 / 6.0), _mm256_set1_ps(0.5));
+                rows!(|$i, $j, v| {
+                    let x = _mm256_add_ps(v, $bias);
+                    let gate = _mm256_add_ps(_mm256_mul_ps(sixth, x), half);
+                    _mm256_mul_ps(x, _mm256_min_ps(_mm256_max_ps(gate, lo), hi))
+                })
+            } else {
+                rows!(|$i, $j, v| _mm256_add_ps(v, $bias))
+            }
+        }};
+    }
+    match f {
+        None => rows!(|_i, _j, v| v),
+        Some(f) => match f.bias {
+            Bias::None => act!(f, |_i, _j| _mm256_setzero_ps()),
+            Bias::Rows(b) => {
+                let b = &b[row..row + P];
+                act!(f, |i, _j| _mm256_set1_ps(b[i]))
+            }
+            Bias::Cols(b) => {
+                let b = &b[col..col + 16];
+                // SAFETY: b holds 16 floats.
+                let bv = unsafe {
+                    [
+                        _mm256_loadu_ps(b.as_ptr()),
+                        _mm256_loadu_ps(b.as_ptr().add(8)),
+                    ]
+                };
+                act!(f, |_i, j| bv[j])
+            }
+        },
     }
 }
 
@@ -205,65 +304,68 @@ fn lane_mask(lanes: usize) -> __m256i {
     _mm256_cmpgt_epi32(n, _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7))
 }
 
-/// `Then::Clamp` or `Then::HardSwish` on a tile just stored (in L1), as the
-/// AVX-512 kernel's `clamp_tile` computes it: the bias added, then the
-/// values clamped (max then min, so NaN becomes the lower bound) or
-/// HardSwish multiplied then added as `activation::apply` computes it.
-///
-/// # Safety
-/// The CPU has AVX2 and FMA; the tile lies inside c; `bias` holds its rows
-/// or columns.
-#[target_feature(enable = "avx2,fma")]
-pub(super) unsafe fn clamp_tile(c: Out, ldc: usize, t: Tile, bias: Bias<'_>, act: TileAct) {
-    let (lo, hi, swish) = match act {
-        TileAct::Clamp(lo, hi) => (lo, hi, false),
-        TileAct::HardSwish => (0.0, 1.0, true),
-    };
-    // Infinite bounds clamp nothing, but max and min would turn NaN into one.
-    let clamps = !swish && (lo > f32::NEG_INFINITY || hi < f32::INFINITY);
-    let (lo, hi) = (_mm256_set1_ps(lo), _mm256_set1_ps(hi));
-    let (sixth, half) = (_mm256_set1_ps(1.0 / 6.0), _mm256_set1_ps(0.5));
-    let act = |v: __m256| {
-        if clamps {
-            _mm256_min_ps(_mm256_max_ps(v, lo), hi)
-        } else if swish {
-            let gate = _mm256_add_ps(_mm256_mul_ps(sixth, v), half);
-            _mm256_mul_ps(v, _mm256_min_ps(_mm256_max_ps(gate, lo), hi))
-        } else {
-            v
-        }
-    };
-    if let Bias::Cols(b) = bias {
-        assert!(b.len() >= t.cols);
-    }
-    let mut bias_row = [0f32; NR];
-    for i in 0..t.rows {
-        let at = t.offset + i * ldc;
-        assert!(at + t.cols <= c.1);
+/// `Then::Clamp` or `Then::HardSwish` on a tile's registers as they are
+/// stored, as the AVX-512 kernel's `clamp_tile` computes it on the stored
+/// tile: the bias added (zero when there is none, as there), then the values
+/// clamped (max then min, so NaN becomes the lower bound) or HardSwish
+/// multiplied then added as `activation::apply` computes it.
+#[derive(Clone, Copy)]
+struct Finish<'a> {
+    bias: Bias<'a>,
+    lo: __m256,
+    hi: __m256,
+    /// Infinite bounds clamp nothing, but max and min would turn NaN into one.
+    clamps: bool,
+    swish: bool,
+}
+
+impl<'a> Finish<'a> {
+    #[target_feature(enable = "avx2,fma")]
+    fn new(bias: Bias<'a>, act: TileAct, t: Tile) -> Finish<'a> {
         match bias {
-            Bias::Rows(b) => bias_row[..t.cols].fill(b[i]),
-            Bias::Cols(b) if i == 0 => bias_row[..t.cols].copy_from_slice(&b[..t.cols]),
-            _ => {}
+            Bias::Rows(b) => assert!(b.len() >= t.rows),
+            Bias::Cols(b) => assert!(b.len() >= t.cols),
+            Bias::None => {}
         }
-        // SAFETY: the tile's row i lies inside c (asserted) and no other
-        // task writes it.
-        let row = unsafe { std::slice::from_raw_parts_mut(c.0.add(at), t.cols) };
-        for (v, b) in row.chunks_mut(8).zip(bias_row.chunks(8)) {
-            // SAFETY: a whole chunk holds 8 values; a short one goes
-            // through a buffer.
-            unsafe {
-                if v.len() == 8 {
-                    let x = _mm256_add_ps(_mm256_loadu_ps(v.as_ptr()), _mm256_loadu_ps(b.as_ptr()));
-                    _mm256_storeu_ps(v.as_mut_ptr(), act(x));
-                } else {
-                    let mut buf = [0f32; 8];
-                    buf[..v.len()].copy_from_slice(v);
-                    let x =
-                        _mm256_add_ps(_mm256_loadu_ps(buf.as_ptr()), _mm256_loadu_ps(b.as_ptr()));
-                    _mm256_storeu_ps(buf.as_mut_ptr(), act(x));
-                    v.copy_from_slice(&buf[..v.len()]);
-                }
+        let (lo, hi, swish) = match act {
+            TileAct::Clamp(lo, hi) => (lo, hi, false),
+            TileAct::HardSwish => (0.0, 1.0, true),
+        };
+        Finish {
+            bias,
+            lo: _mm256_set1_ps(lo),
+            hi: _mm256_set1_ps(hi),
+            clamps: !swish && (lo > f32::NEG_INFINITY || hi < f32::INFINITY),
+            swish,
+        }
+    }
+
+    /// `v`, the tile's row `row` at columns `col..col + lanes`.
+    #[target_feature(enable = "avx2,fma")]
+    fn apply(&self, v: __m256, row: usize, col: usize, lanes: usize) -> __m256 {
+        let bias = match self.bias {
+            Bias::None => _mm256_setzero_ps(),
+            Bias::Rows(b) => _mm256_set1_ps(b[row]),
+            // SAFETY: the slice holds 8 floats.
+            Bias::Cols(b) if lanes == 8 => unsafe { _mm256_loadu_ps(b[col..col + 8].as_ptr()) },
+            Bias::Cols(b) => {
+                let mut buf = [0f32; 8];
+                buf[..lanes].copy_from_slice(&b[col..col + lanes]);
+                // SAFETY: buf holds 8 floats.
+                unsafe { _mm256_loadu_ps(buf.as_ptr()) }
             }
+        };
+        let x = _mm256_add_ps(v, bias);
+        if self.clamps {
+            _mm256_min_ps(_mm256_max_ps(x, self.lo), self.hi)
+        } else if self.swish {
+            let gate = _mm256_add_ps(
+                _mm256_mul_ps(_mm256_set1_ps(1.0 / 6.0), x),
+                _mm256_set1_ps(0.5),
+            );
+            _mm256_mul_ps(x, _mm256_min_ps(_mm256_max_ps(gate, self.lo), self.hi))
+        } else {
+            x
         }
     }
 }
