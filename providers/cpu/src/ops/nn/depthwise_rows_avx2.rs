@@ -180,18 +180,23 @@ unsafe fn max_rows<const S: usize>(g: &Geom, xc: &[f32], o: &mut [f32]) {
             let h2 = row_max(y0 + 2);
             let acc = _mm256_max_ps(_mm256_max_ps(h0, h1), h2);
             (s0, s1) = if S == 1 { (h1, h2) } else { (h2, pad) };
-            let at = r * ow + j0;
-            assert!(at + m <= o.len());
-            if m == L {
-                // SAFETY: L floats at `at` lie in `o` (asserted).
-                unsafe { _mm256_storeu_ps(o.as_mut_ptr().add(at), acc) };
-            } else {
-                let mut out = [0f32; L];
-                // SAFETY: L floats in `out`.
-                unsafe { _mm256_storeu_ps(out.as_mut_ptr(), acc) };
-                o[at..at + m].copy_from_slice(&out[..m]);
-            }
+            store(&mut o[r * ow + j0..][..m], acc);
         }
+    }
+}
+
+/// The first `o.len()` (at most L) lanes of `v` into `o`.
+#[inline]
+#[target_feature(enable = "avx2,fma")]
+fn store(o: &mut [f32], v: __m256) {
+    if o.len() == L {
+        // SAFETY: L floats in `o`.
+        unsafe { _mm256_storeu_ps(o.as_mut_ptr(), v) };
+    } else {
+        let mut out = [0f32; L];
+        // SAFETY: L floats in `out`.
+        unsafe { _mm256_storeu_ps(out.as_mut_ptr(), v) };
+        o.copy_from_slice(&out[..o.len()]);
     }
 }
 
@@ -324,15 +329,7 @@ unsafe fn rows<const K: usize, const S: usize, const A: u8>(
                 }
                 _ => acc,
             };
-            if m == L {
-                // SAFETY: L floats at `at` lie in `o` (asserted).
-                unsafe { _mm256_storeu_ps(o.as_mut_ptr().add(at), acc) };
-            } else {
-                let mut out = [0f32; L];
-                // SAFETY: L floats in `out`.
-                unsafe { _mm256_storeu_ps(out.as_mut_ptr(), acc) };
-                o[at..at + m].copy_from_slice(&out[..m]);
-            }
+            store(&mut o[at..at + m], acc);
         }
     }
 }
