@@ -154,7 +154,7 @@ fn block_sums_fma(
         .map(|t| ((t / kw) * dh * e.pw + (t % kw) * dw) * L)
         .collect();
     let positions = sums.len() / L;
-    assert!(sums.len() % L == 0 && bias.len() == L && wt.len() == taps.len() * L);
+    assert!(sums.len().is_multiple_of(L) && bias.len() == L && wt.len() == taps.len() * L);
     // The last position reads the farthest row and column of every tap.
     let reach = taps.iter().max().copied().unwrap_or(0) + L;
     assert!(positions == 0 || origin(positions - 1) + reach <= padded.len());
