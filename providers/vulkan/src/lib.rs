@@ -5,7 +5,7 @@
 //! Mesa's software driver (lavapipe), so every commit exercises it for real.
 //!
 //! - [`gpu`]: instance, device, queue, allocators and the pipelines, made once
-//!   per session.
+//!   per device and process and shared by its sessions.
 //! - `provider`: GetCapability (which nodes, in maximal groups), Compile, and
 //!   the memory functions.
 //! - [`memory`]: device buffers as ABI buffers, so values stay on the device

@@ -20,7 +20,7 @@ use crate::gpu::Gpu;
 /// What a Vulkan `Buffer` owns.
 struct Block {
     buf: Subbuffer<[f32]>,
-    /// The device the buffer belongs to: each session opens its own.
+    /// The device the buffer belongs to (shared by the sessions on it).
     device: Arc<Device>,
 }
 
