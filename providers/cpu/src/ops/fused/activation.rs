@@ -131,13 +131,9 @@ pub(crate) fn clamp_bounds(act: Option<Act>) -> Option<Option<(f64, f64)>> {
 simd_fn! {
     /// Applies the activation in place; one loop per kind so each vectorizes.
     fn apply[F: Flt](act: Act, o: &mut [F]) {
-        #[cfg(target_arch = "x86_64")]
-        if matches!(act, Act::Gelu | Act::GeluTanh) && crate::ops::nn::gelu_avx512::available() {
-            if let Some(o) = crate::ops::nn::as_f32_mut(o) {
-                return match act {
-                    Act::Gelu => crate::ops::nn::gelu_avx512::gelu_in_place(o),
-                    _ => crate::ops::nn::gelu_avx512::gelu_tanh_in_place(o),
-                };
+        if let (Act::Gelu | Act::GeluTanh, Some(o)) = (act, crate::ops::nn::as_f32_mut(o)) {
+            if crate::ops::nn::gelu::gelu_f32(None, o, matches!(act, Act::GeluTanh)) {
+                return;
             }
         }
         let (zero, one) = (F::zero(), F::one());

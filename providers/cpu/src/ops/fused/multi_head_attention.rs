@@ -165,17 +165,17 @@ impl<F: Flt + GemmScalar> Plan<'_, F> {
     }
 }
 
-/// [`exp_avx512::shifted_exp_row`] for any float: `row[i] = exp(row[i] +
-/// mask[i] + bias − max)`, returning the sum.
+/// [`softmax::shifted_exp_row`](crate::ops::nn::softmax::shifted_exp_row)
+/// for any float: `row[i] = exp(row[i] + mask[i] + bias − max)`, returning
+/// the sum.
 fn shifted_exp<F: Flt>(row: &mut [F], mask: Option<&[F]>, bias: F) -> F {
-    #[cfg(target_arch = "x86_64")]
-    if crate::ops::nn::exp_avx512::available() {
-        let mask32 = match mask {
-            None => Some(None),
-            Some(m) => as_f32(m).map(Some),
-        };
-        if let (Some(r), Some(b), Some(m)) = (as_f32_mut(row), as_f32(&[bias]), mask32) {
-            return F::of(crate::ops::nn::exp_avx512::shifted_exp_row(r, m, b[0]) as f64);
+    let mask32 = match mask {
+        None => Some(None),
+        Some(m) => as_f32(m).map(Some),
+    };
+    if let (Some(r), Some(b), Some(m)) = (as_f32_mut(row), as_f32(&[bias]), mask32) {
+        if let Some(sum) = crate::ops::nn::softmax::shifted_exp_row(r, m, b[0]) {
+            return F::of(sum as f64);
         }
     }
     shifted_exp_any(row, mask, bias)

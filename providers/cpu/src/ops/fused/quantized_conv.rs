@@ -14,7 +14,7 @@ use crate::ops::fused::activation::{add_then_apply, clamp_bounds, Act};
 use crate::ops::nn::{conv, simd_fn};
 use crate::ops::quant::loops::{round_trip, Qdq};
 use crate::ops::quant::pack_levels::pack_levels;
-use crate::ops::quant::qgemm::{qgemm_tiles, simd, PackedA, Tile, TileOut, MR, NR};
+use crate::ops::quant::qgemm::{qgemm_tiles, simd, Layout, PackedA, Tile, TileOut, MR, NR};
 use crate::ops::quant::QInt;
 use crate::ops::LATEST;
 
@@ -59,9 +59,10 @@ fn build(info: &NodeInfo<'_, '_>) -> Result<Box<dyn Kernel>, Error> {
     let packed = match (w.clone(), params) {
         (Some((w, id)), _) if pointwise && simd() && w.shape().len() >= 3 => {
             let (m, k) = (w.shape()[0] as usize, w.shape()[1] as usize);
+            let native = Layout::native();
             match w.elem() {
-                I8 => Some((PackedA::new(w.as_slice::<i8>()?, m, k, k), id)),
-                U8 => Some((PackedA::new(w.as_slice::<u8>()?, m, k, k), id)),
+                I8 => Some((PackedA::new(w.as_slice::<i8>()?, m, k, k, native), id)),
+                U8 => Some((PackedA::new(w.as_slice::<u8>()?, m, k, k, native), id)),
                 _ => None,
             }
         }
@@ -271,7 +272,8 @@ impl QuantizedConv {
         let end = Epilogue::of(act);
         one(ctx.tensor::<f32>(&out_shape, |y| {
             for (b, y) in y.chunks_exact_mut((m * n).max(1)).enumerate().take(batch) {
-                let packed = pack_levels(&xd[b * k * n..][..k * n], k, n, q, shift, ctx.threads);
+                let x = &xd[b * k * n..][..k * n];
+                let packed = pack_levels(x, (k, n), q, shift, a.layout, ctx.threads);
                 qgemm_tiles(a, zps, &packed, &[xz], y, ctx.threads, |t, out| {
                     let bias = |r: usize| bias.map_or(0.0, |b| b[t.i0 + r]);
                     let rows: [(f32, f32); MR] = std::array::from_fn(|r| {

@@ -31,14 +31,9 @@ impl Kernel for Gelu {
                 let (c, threads) = (PAR_WORK / 4, if o.len() >= PAR_WORK { ctx.threads } else { 1 });
                 crate::parallel::for_each_chunk(threads, o, c, |i, o| {
                     let x = &xd[i * c..][..o.len()];
-                    #[cfg(target_arch = "x86_64")]
-                    if super::gelu_avx512::available() {
-                        if let (Some(x), Some(o)) = (super::as_f32(x), super::as_f32_mut(o)) {
-                            return if tanh {
-                                super::gelu_avx512::gelu_tanh(x, o)
-                            } else {
-                                super::gelu_avx512::gelu(x, o)
-                            };
+                    if let (Some(x), Some(o)) = (super::as_f32(x), super::as_f32_mut(o)) {
+                        if gelu_f32(Some(x), o, tanh) {
+                            return;
                         }
                     }
                     gelu_chunk(x, o, tanh)
@@ -46,6 +41,41 @@ impl Kernel for Gelu {
             })
         })?)
     }
+}
+
+/// GELU over f32 by this CPU's vector forms (AVX-512 or AVX2 + FMA):
+/// `o[i] = gelu(x[i])`, or in place when `x` is None. False, with nothing
+/// written, where there are none.
+pub(crate) fn gelu_f32(x: Option<&[f32]>, o: &mut [f32], tanh: bool) -> bool {
+    #[cfg(target_arch = "x86_64")]
+    {
+        assert!(x.is_none_or(|x| x.len() == o.len()));
+        let (dst, n) = (o.as_mut_ptr(), o.len());
+        let src = x.map_or(dst as *const f32, |x| x.as_ptr());
+        if super::exp_avx512::available() {
+            // SAFETY: AVX-512F is present; `src` and `dst` hold n floats
+            // (asserted), each vector read before it is written.
+            unsafe {
+                match tanh {
+                    true => super::gelu_avx512::each::<true>(src, dst, n),
+                    false => super::gelu_avx512::each::<false>(src, dst, n),
+                }
+            }
+            return true;
+        }
+        if super::exp_avx2::available() {
+            // SAFETY: AVX2 and FMA are present; as above.
+            unsafe {
+                match tanh {
+                    true => super::gelu_avx2::each::<true>(src, dst, n),
+                    false => super::gelu_avx2::each::<false>(src, dst, n),
+                }
+            }
+            return true;
+        }
+    }
+    let _ = (x, o, tanh);
+    false
 }
 
 simd_fn! {
@@ -138,3 +168,41 @@ fn erf32(x: f32) -> f32 {
 }
 
 crate::register!("Gelu", [20, LATEST], FLOATS, build);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn vector_forms_match_the_definitions() {
+        let x: Vec<f32> = (-700..700)
+            .map(|i| i as f32 * 0.0137)
+            .chain([-30.0, -12.0, 0.0, 12.0, 30.0])
+            .collect();
+        let (mut by_erf, mut by_tanh) = (vec![0.0; x.len()], vec![0.0; x.len()]);
+        if !gelu_f32(Some(&x), &mut by_erf, false) {
+            return;
+        }
+        assert!(gelu_f32(Some(&x), &mut by_tanh, true));
+        for (i, &v) in x.iter().enumerate() {
+            let v64 = v as f64;
+            let want_erf = 0.5 * v64 * (1.0 + erf(v64 / 2f64.sqrt()));
+            let u = (2.0 / std::f64::consts::PI).sqrt() * (v64 + 0.044715 * v64.powi(3));
+            let want_tanh = 0.5 * v64 * (1.0 + u.tanh());
+            for (got, want) in [(by_erf[i], want_erf), (by_tanh[i], want_tanh)] {
+                let tol = 2e-6 * want.abs().max(1.0);
+                assert!(
+                    (got as f64 - want).abs() <= tol,
+                    "gelu({v}) = {got}, want {want}"
+                );
+            }
+        }
+        let mut nan = [f32::NAN; 3];
+        assert!(gelu_f32(None, &mut nan, false));
+        assert!(nan.iter().all(|v| v.is_nan()));
+        // In place (and on a tail shorter than a vector) equals out of place.
+        let mut same = x[..13].to_vec();
+        assert!(gelu_f32(None, &mut same, true));
+        assert_eq!(same, by_tanh[..13]);
+    }
+}

@@ -10,39 +10,6 @@ use std::arch::x86_64::*;
 use super::exp_avx512::{exp, lanes};
 use super::gelu::{ERF_P, ERF_Q};
 
-pub(crate) use super::exp_avx512::available;
-
-/// `o[i] = gelu(x[i])` (erf form).
-pub(crate) fn gelu(x: &[f32], o: &mut [f32]) {
-    assert!(available() && x.len() == o.len());
-    // SAFETY: AVX-512F is present and the slices are equally long (asserted).
-    unsafe { each::<false>(x.as_ptr(), o.as_mut_ptr(), o.len()) }
-}
-
-/// `o[i] = gelu(x[i])` (tanh approximation).
-pub(crate) fn gelu_tanh(x: &[f32], o: &mut [f32]) {
-    assert!(available() && x.len() == o.len());
-    // SAFETY: as in `gelu`.
-    unsafe { each::<true>(x.as_ptr(), o.as_mut_ptr(), o.len()) }
-}
-
-/// [`gelu`] in place.
-pub(crate) fn gelu_in_place(o: &mut [f32]) {
-    assert!(available());
-    let p = o.as_mut_ptr();
-    // SAFETY: AVX-512F is present; source and destination are the same
-    // `o.len()` floats, each vector read before it is written.
-    unsafe { each::<false>(p, p, o.len()) }
-}
-
-/// [`gelu_tanh`] in place.
-pub(crate) fn gelu_tanh_in_place(o: &mut [f32]) {
-    assert!(available());
-    let p = o.as_mut_ptr();
-    // SAFETY: as in `gelu_in_place`.
-    unsafe { each::<true>(p, p, o.len()) }
-}
-
 /// `dst[i] = gelu(src[i])` over `n` floats, a vector at a time, by the tanh
 /// approximation when `TANH`.
 ///
@@ -50,7 +17,7 @@ pub(crate) fn gelu_tanh_in_place(o: &mut [f32]) {
 /// The CPU has AVX-512F; `src` and `dst` hold `n` floats (they may be the
 /// same).
 #[target_feature(enable = "avx512f")]
-unsafe fn each<const TANH: bool>(src: *const f32, dst: *mut f32, n: usize) {
+pub(super) unsafe fn each<const TANH: bool>(src: *const f32, dst: *mut f32, n: usize) {
     for i in (0..n).step_by(16) {
         let k = lanes(n - i);
         // SAFETY: lanes k of both lie among their n floats.
@@ -97,42 +64,4 @@ fn tanh_form(x: __m512) -> __m512 {
     );
     let t = exp(_mm512_mul_ps(x, a));
     _mm512_div_ps(x, _mm512_add_ps(t, _mm512_set1_ps(1.0)))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn match_the_scalar_forms() {
-        if !available() {
-            return;
-        }
-        let x: Vec<f32> = (-700..700)
-            .map(|i| i as f32 * 0.0137)
-            .chain([-30.0, -12.0, 0.0, 12.0, 30.0])
-            .collect();
-        let (mut erf, mut tanh) = (vec![0.0; x.len()], vec![0.0; x.len()]);
-        gelu(&x, &mut erf);
-        gelu_tanh(&x, &mut tanh);
-        for (i, &v) in x.iter().enumerate() {
-            let v64 = v as f64;
-            let want_erf = 0.5 * v64 * (1.0 + super::super::gelu::erf(v64 / 2f64.sqrt()));
-            let u = (2.0 / std::f64::consts::PI).sqrt() * (v64 + 0.044715 * v64.powi(3));
-            let want_tanh = 0.5 * v64 * (1.0 + u.tanh());
-            for (got, want) in [(erf[i], want_erf), (tanh[i], want_tanh)] {
-                let tol = 2e-6 * want.abs().max(1.0);
-                assert!(
-                    (got as f64 - want).abs() <= tol,
-                    "gelu({v}) = {got}, want {want}"
-                );
-            }
-        }
-        let mut nan = [f32::NAN; 3];
-        gelu_in_place(&mut nan);
-        assert!(nan.iter().all(|v| v.is_nan()));
-        let mut same = x.clone();
-        gelu_tanh_in_place(&mut same);
-        assert_eq!(same, tanh);
-    }
 }

@@ -102,10 +102,14 @@ mod depthwise_rows;
 mod depthwise_rows_avx2;
 mod dropout;
 #[cfg(target_arch = "x86_64")]
+pub(crate) mod exp_avx2;
+#[cfg(target_arch = "x86_64")]
 pub(crate) mod exp_avx512;
 pub(crate) mod gelu;
 #[cfg(target_arch = "x86_64")]
-pub(crate) mod gelu_avx512;
+mod gelu_avx2;
+#[cfg(target_arch = "x86_64")]
+mod gelu_avx512;
 pub(crate) mod gemm;
 pub(crate) mod global_average_pool;
 pub(crate) mod global_max_pool;
@@ -127,7 +131,7 @@ pub(crate) mod sgemm;
 mod sgemm_avx2;
 mod sgemm_avx512;
 mod sgemm_columns;
-mod softmax;
+pub(crate) mod softmax;
 pub(crate) mod window;
 mod winograd;
 #[cfg(target_arch = "x86_64")]

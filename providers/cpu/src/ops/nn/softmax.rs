@@ -89,6 +89,20 @@ fn row<F: Flt>(kind: Kind, x: &[F], o: &mut [F]) {
         o[x.iter().position(|&v| v == max).unwrap_or(0)] = F::one();
         return;
     }
+    if kind == Kind::Softmax {
+        if let (Some(x), Some(o)) = (super::as_f32(x), super::as_f32_mut(o)) {
+            o.copy_from_slice(x);
+            // A row of −inf or NaN takes the loops below, as before.
+            match shifted_exp_row(o, None, 0.0) {
+                Some(sum) if sum > 0.0 && sum.is_finite() => {
+                    let inv = 1.0 / sum;
+                    o.iter_mut().for_each(|o| *o *= inv);
+                    return;
+                }
+                _ => {}
+            }
+        }
+    }
     // Separate passes so that each loop vectorizes.
     o.iter_mut()
         .zip(x)
@@ -101,6 +115,25 @@ fn row<F: Flt>(kind: Kind, x: &[F], o: &mut [F]) {
         let shift = max + sum.ln();
         o.iter_mut().zip(x).for_each(|(o, &v)| *o = v - shift);
     }
+}
+
+/// `row[i] = exp(row[i] + mask[i] + bias − max)`, where max is the largest
+/// of those sums, by this CPU's vector exp (AVX-512 or AVX2 + FMA), returning
+/// the sum of the results; None, with the row untouched, where there is none.
+/// A row with nothing to attend to (every sum −inf, or empty) becomes zeros
+/// and returns 0; one whose sums are all NaN becomes NaN.
+pub(crate) fn shifted_exp_row(row: &mut [f32], mask: Option<&[f32]>, bias: f32) -> Option<f32> {
+    #[cfg(target_arch = "x86_64")]
+    {
+        if super::exp_avx512::available() {
+            return Some(super::exp_avx512::shifted_exp_row(row, mask, bias));
+        }
+        if super::exp_avx2::available() {
+            return Some(super::exp_avx2::shifted_exp_row(row, mask, bias));
+        }
+    }
+    let _ = (row, mask, bias);
+    None
 }
 
 /// One vector per column of an n × inner block, processed row by row so the

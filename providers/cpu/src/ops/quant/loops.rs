@@ -40,8 +40,53 @@ simd_fn! {
     }
 }
 
+/// The least and greatest of `x` and 0, NaN skipped as `f32::min` skips it.
+fn min_max(x: &[f32]) -> (f32, f32) {
+    #[cfg(target_arch = "x86_64")]
+    if crate::ops::nn::sgemm::available() {
+        // SAFETY: the CPU has AVX2 (checked just above).
+        return unsafe { min_max_avx2(x) };
+    }
+    min_max_any(x)
+}
+
+/// `min_max` with vminps/vmaxps, which return their second operand when
+/// either is NaN, so the accumulators go second. (The compiler keeps the
+/// NaN-skipping `f32::min` scalar.)
+///
+/// # Safety
+/// The CPU has AVX2.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+unsafe fn min_max_avx2(x: &[f32]) -> (f32, f32) {
+    let (mut lo, mut hi) = ([_mm256_setzero_ps(); 2], [_mm256_setzero_ps(); 2]);
+    let mut chunks = x.chunks_exact(16);
+    for c in &mut chunks {
+        for h in 0..2 {
+            // SAFETY: the chunk holds 16 floats.
+            let v = unsafe { _mm256_loadu_ps(c.as_ptr().add(8 * h)) };
+            lo[h] = _mm256_min_ps(v, lo[h]);
+            hi[h] = _mm256_max_ps(v, hi[h]);
+        }
+    }
+    let (mut l, mut h) = ([0f32; 8], [0f32; 8]);
+    // SAFETY: each array holds 8 floats.
+    unsafe {
+        _mm256_storeu_ps(l.as_mut_ptr(), _mm256_min_ps(lo[0], lo[1]));
+        _mm256_storeu_ps(h.as_mut_ptr(), _mm256_max_ps(hi[0], hi[1]));
+    }
+    let (l, h) = (
+        l.into_iter().fold(0.0, f32::min),
+        h.into_iter().fold(0.0, f32::max),
+    );
+    chunks
+        .remainder()
+        .iter()
+        .fold((l, h), |(l, h), &v| (l.min(v), h.max(v)))
+}
+
 simd_fn! {
-    fn min_max[](x: &[f32]) -> (f32, f32) {
+    fn min_max_any[](x: &[f32]) -> (f32, f32) {
         // Eight lanes each so the loop vectorizes; NaN is skipped as f32::min does.
         let (mut lo, mut hi) = ([0f32; 8], [0f32; 8]);
         let mut chunks = x.chunks_exact(8);
@@ -311,6 +356,24 @@ mod tests {
     // Values are compared with the scalar `requant` the slow paths use.
     use super::*;
     use crate::ops::quant::requant;
+
+    #[test]
+    fn range_skips_nan_and_includes_zero() {
+        for len in [0, 1, 7, 16, 23, 100] {
+            let mut x: Vec<f32> = (0..len).map(|i| (i as f32 * 1.7) % 9.0 + 2.0).collect();
+            if len > 3 {
+                x[3] = f32::NAN;
+                x[len - 1] = -4.5;
+            }
+            let want = x
+                .iter()
+                .filter(|v| !v.is_nan())
+                .fold((0f32, 0f32), |(l, h), &v| (l.min(v), h.max(v)));
+            assert_eq!(min_max(&x), want, "len {len}");
+            assert_eq!(min_max_any(&x), want, "len {len}");
+        }
+        assert_eq!(min_max(&[f32::NAN; 20]), (0.0, 0.0));
+    }
 
     #[test]
     fn vector_loops_match_the_scalar_definitions() {

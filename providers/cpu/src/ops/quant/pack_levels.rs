@@ -5,7 +5,7 @@
 //! keeps as floats.
 
 use super::loops::Qdq;
-use super::qgemm::{PackedB, GROUP, NR};
+use super::qgemm::{Layout, PackedB, GROUP, NR};
 use crate::ops::nn::simd_fn;
 use crate::parallel::for_each_chunk_pair;
 
@@ -15,13 +15,14 @@ const PAR_MIN: usize = 1 << 15;
 /// `x` is K×N (a plane of N values per input channel). `q` is the quantizer,
 /// its levels those of an 8-bit type; `shift` (128 for uint8, else 0) is
 /// subtracted from each level so that it is stored as an i8. Panels are
-/// spread over `threads` when there are enough values.
+/// spread over `threads` when there are enough values; their bytes are in
+/// `layout`, that of the A they will meet.
 pub(crate) fn pack_levels(
     x: &[f32],
-    k: usize,
-    n: usize,
+    (k, n): (usize, usize),
     q: Qdq<f32>,
     shift: i32,
+    layout: Layout,
     threads: usize,
 ) -> PackedB {
     assert!(x.len() >= k * n);
@@ -30,7 +31,14 @@ pub(crate) fn pack_levels(
     let mut data = vec![0i8; panels * groups * GROUP];
     let mut col_sums = vec![0i32; n];
     let threads = if k * n >= PAR_MIN { threads } else { 1 };
-    let src = Planes { x, k, n, q, shift };
+    let src = Planes {
+        x,
+        k,
+        n,
+        q,
+        shift,
+        layout,
+    };
     // With no rows the panels are empty and the sums zero.
     if k > 0 {
         let pair = (&mut data[..], groups * GROUP);
@@ -43,6 +51,7 @@ pub(crate) fn pack_levels(
         });
     }
     PackedB {
+        layout,
         k,
         n,
         groups,
@@ -60,6 +69,7 @@ struct Planes<'a> {
     n: usize,
     q: Qdq<f32>,
     shift: i32,
+    layout: Layout,
 }
 
 /// One panel (columns `j0..j0 + sums.len()`), with the product form.
@@ -69,7 +79,7 @@ fn panel_levels(src: &Planes<'_>, j0: usize, panel: &mut [i8], sums: &mut [i32])
         cols <= NR && x.len() >= (k - 1) * n + j0 + cols && panel.len() >= k.div_ceil(4) * GROUP
     );
     #[cfg(target_arch = "x86_64")]
-    if std::arch::is_x86_feature_detected!("avx512f") {
+    if src.layout == Layout::Quads && std::arch::is_x86_feature_detected!("avx512f") {
         // SAFETY: the CPU has AVX-512F (checked just above); the assert bounds
         // the rows read and the panel written.
         return unsafe { panel_levels_avx512(src, j0, panel, sums) };
@@ -83,7 +93,12 @@ fn panel_levels(src: &Planes<'_>, j0: usize, panel: &mut [i8], sums: &mut [i32])
 #[target_feature(enable = "avx512f")]
 unsafe fn panel_levels_avx512(src: &Planes<'_>, j0: usize, panel: &mut [i8], sums: &mut [i32]) {
     use std::arch::x86_64::*;
-    let (Planes { x, k, n, q, shift }, cols) = (*src, sums.len());
+    let (
+        Planes {
+            x, k, n, q, shift, ..
+        },
+        cols,
+    ) = (*src, sums.len());
     let (byte, shift) = (_mm512_set1_epi32(0xff), _mm512_set1_epi32(shift));
     for h in 0..cols.div_ceil(16) {
         let c = (cols - 16 * h).min(16);
@@ -123,22 +138,34 @@ unsafe fn panel_levels_avx512(src: &Planes<'_>, j0: usize, panel: &mut [i8], sum
 
 simd_fn! {
     fn panel_levels_portable[](src: &Planes<'_>, j0: usize, panel: &mut [i8], sums: &mut [i32]) {
-        let (Planes { x, k, n, q, shift }, cols) = (*src, sums.len());
+        let (Planes { x, k, n, q, shift, layout }, cols) = (*src, sums.len());
         let mut acc = [0i32; NR];
         for (g, out) in panel.chunks_exact_mut(GROUP).enumerate() {
-            let mut d = [0u32; NR];
-            for t in 0..4.min(k - 4 * g) {
+            let mut bytes = [[0i8; NR]; 4];
+            for (t, bytes) in bytes.iter_mut().enumerate().take(4.min(k - 4 * g)) {
                 let row = &x[(4 * g + t) * n + j0..][..cols];
-                for ((d, a), &v) in d.iter_mut().zip(&mut acc).zip(row) {
+                for ((b, a), &v) in bytes.iter_mut().zip(&mut acc).zip(row) {
                     // SAFETY: a level is an integer within the 8-bit type's range.
                     let l = unsafe { q.level_by_product(v).to_int_unchecked::<i32>() } - shift;
                     *a += l;
-                    *d |= (l as u32 & 0xff) << (8 * t);
+                    *b = l as i8;
                 }
             }
-            for (o, d) in out.chunks_exact_mut(4).zip(d) {
-                for (o, b) in o.iter_mut().zip(d.to_le_bytes()) {
-                    *o = b as i8;
+            match layout {
+                Layout::Quads => {
+                    for (j, o) in out.chunks_exact_mut(4).enumerate() {
+                        for (t, o) in o.iter_mut().enumerate() {
+                            *o = bytes[t][j];
+                        }
+                    }
+                }
+                Layout::Pairs => {
+                    for (h, half) in out.chunks_exact_mut(64).enumerate() {
+                        for (j, o) in half.chunks_exact_mut(2).enumerate() {
+                            o[0] = bytes[2 * h][j];
+                            o[1] = bytes[2 * h + 1][j];
+                        }
+                    }
                 }
             }
         }
@@ -148,12 +175,19 @@ simd_fn! {
 
 /// The same, for scales whose reciprocal is not exact enough (`q.product` false).
 fn panel_levels_by_division(src: &Planes<'_>, j0: usize, panel: &mut [i8], sums: &mut [i32]) {
-    let Planes { x, k, n, q, shift } = *src;
+    let Planes {
+        x,
+        k,
+        n,
+        q,
+        shift,
+        layout,
+    } = *src;
     for (j, sum) in sums.iter_mut().enumerate() {
         for kk in 0..k {
             let l = q.level_by_division(x[kk * n + j0 + j]) as i32 - shift;
             *sum += l;
-            panel[(kk / 4) * GROUP + 4 * j + kk % 4] = l as i8;
+            panel[(kk / 4) * GROUP + layout.at(kk % 4, j)] = l as i8;
         }
     }
 }
@@ -180,26 +214,28 @@ mod tests {
                 })
                 .collect();
             let levels: Vec<i32> = x.iter().map(|&v| q.level_by_division(v) as i32).collect();
-            let got = pack_levels(&x, k, n, q, shift, 2);
-            let want = if shift == 128 {
-                let l: Vec<u8> = levels.iter().map(|&l| l as u8).collect();
-                PackedB::new(&l, (k, n), n, 1)
-            } else {
-                let l: Vec<i8> = levels.iter().map(|&l| l as i8).collect();
-                PackedB::new(&l, (k, n), n, 1)
-            };
-            assert_eq!(got.shift, want.shift);
-            assert_eq!(got.col_sums, want.col_sums, "scale {scale}");
-            assert_eq!(got.data, want.data, "scale {scale}");
-            // And the product through it is the integer one.
-            let a: Vec<i8> = (0..3 * k)
-                .map(|i| (i as i32 * 29 % 255 - 127) as i8)
-                .collect();
-            let (mut p1, mut p2) = (vec![0i32; 3 * n], vec![0i32; 3 * n]);
-            let copy = |_: usize, _: usize, v: &[i32], o: &mut [i32]| o.copy_from_slice(v);
-            qgemm(&a, 3, k, &[0], &got, &[zp as i32], &mut p1, 1, copy);
-            qgemm(&a, 3, k, &[0], &want, &[zp as i32], &mut p2, 1, copy);
-            assert_eq!(p1, p2);
+            for layout in [Layout::Quads, Layout::Pairs] {
+                let got = pack_levels(&x, (k, n), q, shift, layout, 2);
+                let want = if shift == 128 {
+                    let l: Vec<u8> = levels.iter().map(|&l| l as u8).collect();
+                    PackedB::with_layout(&l, (k, n), n, 1, layout)
+                } else {
+                    let l: Vec<i8> = levels.iter().map(|&l| l as i8).collect();
+                    PackedB::with_layout(&l, (k, n), n, 1, layout)
+                };
+                assert_eq!(got.shift, want.shift);
+                assert_eq!(got.col_sums, want.col_sums, "scale {scale}");
+                assert_eq!(got.data, want.data, "scale {scale}");
+                // And the product through it is the integer one.
+                let a: Vec<i8> = (0..3 * k)
+                    .map(|i| (i as i32 * 29 % 255 - 127) as i8)
+                    .collect();
+                let (mut p1, mut p2) = (vec![0i32; 3 * n], vec![0i32; 3 * n]);
+                let copy = |_: usize, _: usize, v: &[i32], o: &mut [i32]| o.copy_from_slice(v);
+                qgemm(&a, 3, k, &[0], &got, &[zp as i32], &mut p1, 1, copy);
+                qgemm(&a, 3, k, &[0], &want, &[zp as i32], &mut p2, 1, copy);
+                assert_eq!(p1, p2);
+            }
         }
     }
 }

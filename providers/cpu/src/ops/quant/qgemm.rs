@@ -15,8 +15,11 @@
 //!   `Σ(A - za)(B - zb) = ΣA'B' - α·ΣB' - β·(ΣA' - K·α)`.
 //!
 //! B is packed once (at session creation when it is a constant) into panels
-//! of 32 columns with k in groups of 4 bytes, the layout `vpdpbusd` reads; A
-//! is packed per call into rows padded to whole groups.
+//! of 32 columns with k in groups of 4, 128 bytes a group; A is packed per call
+//! into rows padded to whole groups. Within a group the bytes are in the order
+//! the kernel reads them without shuffles ([`Layout`]): column by column for
+//! `vpdpbusd`, k-pair by k-pair for AVX2's sign-extending load and `vpmaddwd`,
+//! whose A is then packed as 16-bit values.
 
 #[cfg(target_arch = "x86_64")]
 use std::arch::x86_64::*;
@@ -34,12 +37,63 @@ pub(super) const GROUP: usize = 4 * NR;
 /// Rows per parallel task.
 const MB: usize = 4 * MR;
 
+/// The order of the bytes of a group of B (4 k values × 32 columns, 128
+/// bytes) and the width of A's values.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub(crate) enum Layout {
+    /// Column j's four bytes together, at `4j + t`; A as bytes. One dword of
+    /// each is what `vpdpbusd` multiplies (and the portable loop reads).
+    Quads,
+    /// The k-pair `t / 2` of column j at `64·(t / 2) + 2j`, then `t % 2`; A as
+    /// little-endian u16. Sixteen bytes of B sign-extend to eight columns'
+    /// int16 pairs and a dword of A is one pair, the operands of `vpmaddwd`.
+    Pairs,
+}
+
+impl Layout {
+    /// The layout of this CPU's kernel.
+    pub fn native() -> Layout {
+        match isa() {
+            Isa::Avx2 => Layout::Pairs,
+            Isa::Vnni | Isa::Portable => Layout::Quads,
+        }
+    }
+
+    /// The byte of k offset `t` (< 4) of panel column `j` within a group.
+    #[inline(always)]
+    pub fn at(self, t: usize, j: usize) -> usize {
+        match self {
+            Layout::Quads => 4 * j + t,
+            Layout::Pairs => 64 * (t / 2) + 2 * j + t % 2,
+        }
+    }
+
+    /// Bytes per value of A.
+    fn a_bytes(self) -> usize {
+        match self {
+            Layout::Quads => 1,
+            Layout::Pairs => 2,
+        }
+    }
+
+    /// The kernel for this layout here: the SIMD one where the CPU has it.
+    fn isa(self) -> Isa {
+        match (self, isa()) {
+            (Layout::Quads, Isa::Vnni) => Isa::Vnni,
+            (Layout::Pairs, _) if avx2_available() => Isa::Avx2,
+            _ => Isa::Portable,
+        }
+    }
+}
+
 /// B (K×N) in the kernels' layout, with its column sums.
 pub(crate) struct PackedB {
+    pub(super) layout: Layout,
     pub(super) k: usize,
     pub(super) n: usize,
     pub(super) groups: usize,
-    /// Panel p, group g, column j, byte t: `data[(p·groups + g)·128 + 4j + t]`.
+    /// Panel p, group g, column j, byte t: `data[(p·groups + g)·128 +
+    /// layout.at(t, j)]`.
     pub(super) data: Vec<i8>,
     pub(super) col_sums: Vec<i32>,
     /// `cb`: what was subtracted from every element.
@@ -47,8 +101,18 @@ pub(crate) struct PackedB {
 }
 
 impl PackedB {
-    /// Packs B, element (kk, j) at `b[kk·rs + j·cs]`.
-    pub fn new<T: QInt>(b: &[T], (k, n): (usize, usize), rs: usize, cs: usize) -> PackedB {
+    /// Packs B, element (kk, j) at `b[kk·rs + j·cs]`, for this CPU's kernel.
+    pub fn new<T: QInt>(b: &[T], kn: (usize, usize), rs: usize, cs: usize) -> PackedB {
+        PackedB::with_layout(b, kn, rs, cs, Layout::native())
+    }
+
+    pub fn with_layout<T: QInt>(
+        b: &[T],
+        (k, n): (usize, usize),
+        rs: usize,
+        cs: usize,
+        layout: Layout,
+    ) -> PackedB {
         let shift = if T::SIGNED { 0 } else { 128 };
         let groups = k.div_ceil(4);
         let panels = n.div_ceil(NR);
@@ -59,10 +123,11 @@ impl PackedB {
             for kk in 0..k {
                 let v = b[kk * rs + j * cs].to_i32() - shift;
                 *sum += v;
-                data[(p * groups + kk / 4) * GROUP + 4 * jj + kk % 4] = v as i8;
+                data[(p * groups + kk / 4) * GROUP + layout.at(kk % 4, jj)] = v as i8;
             }
         }
         PackedB {
+            layout,
             k,
             n,
             groups,
@@ -81,11 +146,14 @@ impl PackedB {
     }
 }
 
-/// A (M×K, rows `lda` apart) as unsigned bytes, rows padded to whole groups and
-/// the row count to whole tiles: packed per call, or once for a constant A.
+/// A (M×K, rows `lda` apart) as unsigned values (bytes, or u16 for
+/// [`Layout::Pairs`]), rows padded to whole groups and the row count to whole
+/// tiles: packed per call, or once for a constant A.
 pub(crate) struct PackedA {
+    pub(crate) layout: Layout,
     k: usize,
     m: usize,
+    /// Bytes from one row to the next.
     stride: usize,
     data: Vec<u8>,
     row_sums: Vec<i32>,
@@ -93,16 +161,21 @@ pub(crate) struct PackedA {
 }
 
 impl PackedA {
-    pub fn new<T: QInt>(a: &[T], m: usize, k: usize, lda: usize) -> PackedA {
+    /// Packs A for a B in `layout`.
+    pub fn new<T: QInt>(a: &[T], m: usize, k: usize, lda: usize, layout: Layout) -> PackedA {
         let shift = if T::SIGNED { 128 } else { 0 };
-        let stride = k.next_multiple_of(4);
+        let stride = k.next_multiple_of(4) * layout.a_bytes();
         let mut data = vec![0u8; m.next_multiple_of(MR) * stride];
         let mut row_sums = vec![0i32; m];
         for (i, sum) in row_sums.iter_mut().enumerate() {
-            let row = &mut data[i * stride..i * stride + k];
-            *sum = shift_row(&a[i * lda..i * lda + k], shift, row);
+            let (src, row) = (&a[i * lda..i * lda + k], &mut data[i * stride..][..stride]);
+            *sum = match layout {
+                Layout::Quads => shift_row(src, shift, &mut row[..k]),
+                Layout::Pairs => widen_row(src, shift, &mut row[..2 * k]),
+            };
         }
         PackedA {
+            layout,
             k,
             m,
             stride,
@@ -132,7 +205,7 @@ pub(crate) fn qgemm<T: QInt + Sync, O: Send + Sync>(
     if m == 0 || b.n == 0 {
         return;
     }
-    let a = PackedA::new(a, m, b.k, lda);
+    let a = PackedA::new(a, m, b.k, lda, b.layout);
     qgemm_packed(&a, za, b, zb, out, threads, store)
 }
 
@@ -207,10 +280,14 @@ pub(crate) fn qgemm_tiles<O: Send + Sync>(
 ) {
     let (m, k, n) = (a.m, b.k, b.n);
     assert_eq!(a.k, k, "A's and B's k differ");
+    assert_eq!(
+        a.layout, b.layout,
+        "A and B are packed for different kernels"
+    );
     if m == 0 || n == 0 {
         return;
     }
-    let isa = isa();
+    let (layout, isa) = (b.layout, b.layout.isa());
     // Per column: its zero point (shifted), so that the corrections are one
     // vectorizable pass per row.
     let bz: Vec<i32> = (0..n)
@@ -236,7 +313,7 @@ pub(crate) fn qgemm_tiles<O: Send + Sync>(
             for ir in (0..rows).step_by(MR) {
                 let at = (r0 + ir) * a.stride;
                 let tile = &a.data[at..at + MR * a.stride];
-                kernel(isa, tile, a.stride, panel, b.groups, &mut acc);
+                kernel((isa, layout), tile, a.stride, panel, b.groups, &mut acc);
                 let tile_rows = MR.min(rows - ir);
                 let (mut alpha, mut u) = ([0; MR], [0; MR]);
                 for r in 0..tile_rows {
@@ -282,6 +359,67 @@ simd_fn! {
     }
 }
 
+/// [`shift_row`] into little-endian u16 (`dst` holds two bytes per value,
+/// their high bytes already zero).
+fn widen_row<T: QInt>(src: &[T], shift: i32, dst: &mut [u8]) -> i32 {
+    assert!(dst.len() >= 2 * src.len());
+    #[cfg(target_arch = "x86_64")]
+    if std::mem::size_of::<T>() == 1 && avx2_available() {
+        // SAFETY: T is a one-byte integer, so the slice is `src.len()` bytes.
+        let bytes = unsafe { std::slice::from_raw_parts(src.as_ptr() as *const u8, src.len()) };
+        // SAFETY: the CPU has AVX2; `dst` holds two bytes per value (asserted).
+        // A one-byte type is shifted by 128 exactly when it is signed, which
+        // flips the top bit of its byte.
+        return unsafe { widen_bytes_avx2(bytes, T::SIGNED, dst) };
+    }
+    shift_row_wide(src, shift, dst)
+}
+
+/// Bytes (top bit flipped when `flip`) zero-extended to u16, 16 at a time,
+/// and their sum.
+///
+/// # Safety
+/// The CPU has AVX2 and `dst` holds `2 · src.len()` bytes.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+unsafe fn widen_bytes_avx2(src: &[u8], flip: bool, dst: &mut [u8]) -> i32 {
+    let top = _mm_set1_epi8(if flip { -128 } else { 0 });
+    let mut sum = _mm_setzero_si128();
+    let whole = src.len() / 16 * 16;
+    for i in (0..whole).step_by(16) {
+        // SAFETY: bytes i..i + 16 of `src`, and 2i..2i + 32 of `dst`, exist.
+        unsafe {
+            let v = _mm_xor_si128(_mm_loadu_si128(src.as_ptr().add(i) as *const __m128i), top);
+            _mm256_storeu_si256(
+                dst.as_mut_ptr().add(2 * i) as *mut __m256i,
+                _mm256_cvtepu8_epi16(v),
+            );
+            sum = _mm_add_epi64(sum, _mm_sad_epu8(v, _mm_setzero_si128()));
+        }
+    }
+    let mut total = (_mm_cvtsi128_si64(sum) + _mm_extract_epi64::<1>(sum)) as i32;
+    let f = if flip { 0x80 } else { 0 };
+    for (i, &b) in src.iter().enumerate().skip(whole) {
+        dst[2 * i] = b ^ f;
+        total = total.wrapping_add((b ^ f) as i32);
+    }
+    total
+}
+
+simd_fn! {
+    /// [`shift_row`] into little-endian u16 (`dst` holds two bytes per value,
+    /// their high bytes already zero).
+    fn shift_row_wide[T: QInt](src: &[T], shift: i32, dst: &mut [u8]) -> i32 {
+        let mut sum = 0i32;
+        for (d, s) in dst.chunks_exact_mut(2).zip(src) {
+            let v = s.to_i32() + shift;
+            d[0] = v as u8;
+            sum += v;
+        }
+        sum
+    }
+}
+
 simd_fn! {
     /// The zero-point corrections of one row of a tile: `acc − α·Σb − β·u` per
     /// column, with α the row's zero point, u its corrected sum, Σb and β the
@@ -319,6 +457,17 @@ pub(crate) fn simd() -> bool {
     isa() != Isa::Portable
 }
 
+fn avx2_available() -> bool {
+    #[cfg(target_arch = "x86_64")]
+    {
+        std::arch::is_x86_feature_detected!("avx2")
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    {
+        false
+    }
+}
+
 fn vnni_available() -> bool {
     #[cfg(target_arch = "x86_64")]
     {
@@ -331,31 +480,33 @@ fn vnni_available() -> bool {
     }
 }
 
-/// `acc = a_tile · panel` for MR rows of A (`stride` bytes apart) and one panel.
+/// `acc = a_tile · panel` for MR rows of A (`stride` bytes apart) and one
+/// panel, by `isa`'s kernel for `layout` (the portable one reads either).
 fn kernel(
-    isa: Isa,
+    (isa, layout): (Isa, Layout),
     a: &[u8],
     stride: usize,
     panel: &[i8],
     groups: usize,
     acc: &mut [[i32; NR]; MR],
 ) {
-    assert!(a.len() >= MR * stride && stride >= 4 * groups && panel.len() >= groups * GROUP);
+    assert!(a.len() >= MR * stride && stride >= 4 * groups * layout.a_bytes());
+    assert!(panel.len() >= groups * GROUP);
     #[cfg(target_arch = "x86_64")]
-    match isa {
-        // SAFETY: `isa()` picked VNNI only where the CPU has AVX-512 VNNI and
-        // BW, and the operands hold the bytes the kernel reads (asserted above).
-        Isa::Vnni => {
+    match (isa, layout) {
+        // SAFETY: VNNI is picked only where the CPU has AVX-512 VNNI and BW,
+        // and the operands hold the bytes the kernel reads (asserted above).
+        (Isa::Vnni, Layout::Quads) => {
             return unsafe { kernel_vnni(a.as_ptr(), stride, panel.as_ptr(), groups, acc) }
         }
-        // SAFETY: `isa()` picked AVX2 only where the CPU has it; as above.
-        Isa::Avx2 => {
+        // SAFETY: AVX2 is picked only where the CPU has it; as above.
+        (Isa::Avx2, Layout::Pairs) => {
             return unsafe { kernel_avx2(a.as_ptr(), stride, panel.as_ptr(), groups, acc) }
         }
-        Isa::Portable => {}
+        (Isa::Portable, _) => {}
+        _ => unreachable!("{isa:?} reads no {layout:?} panels"),
     }
-    let _ = isa;
-    kernel_portable(a, stride, panel, groups, acc);
+    kernel_portable(layout, a, stride, panel, groups, acc);
 }
 
 /// 8×32 int32 accumulators in 16 zmm registers; per k-group, two loads of B,
@@ -416,7 +567,7 @@ unsafe fn kernel_avx2(
                 block_avx2(
                     a.add(4 * h * stride),
                     stride,
-                    b.add(4 * c0),
+                    b.add(2 * c0),
                     groups,
                     rows,
                     c0,
@@ -426,12 +577,11 @@ unsafe fn kernel_avx2(
     }
 }
 
-/// Rows 0..4 of `a` times columns 0..16 of the panel at `b`, into columns
-/// `c0..c0 + 16` of `out`. A dword of a group holds four k values of one
-/// column (B) or row (A); per 16-bit half, the low bytes are k0 and k2 and the
-/// high bytes k1 and k3. Splitting them into even and odd halves widens both
-/// operands to int16 in place, and two `vpmaddwd` give k0·k0 + k2·k2 and
-/// k1·k1 + k3·k3 per column: at most 2·255·128 in magnitude, exact in int32.
+/// Rows 0..4 of `a` times columns 0..16 of the [`Layout::Pairs`] panel at
+/// `b`, into columns `c0..c0 + 16` of `out`. Per k-pair, sixteen bytes of B
+/// sign-extend to eight columns' int16 pairs and a dword of A is the row's
+/// pair, so one `vpmaddwd` gives a·b + a'·b' per column: at most 2·255·128
+/// in magnitude, exact in int32.
 #[cfg(target_arch = "x86_64")]
 #[inline]
 #[target_feature(enable = "avx2")]
@@ -443,31 +593,24 @@ unsafe fn block_avx2(
     out: &mut [[i32; NR]],
     c0: usize,
 ) {
-    let low = _mm256_set1_epi16(0xff);
     let mut acc = [[_mm256_setzero_si256(); 2]; 4];
-    for g in 0..groups {
-        // SAFETY: group g's 16 columns from the block's first are 64 bytes of
-        // the panel.
+    for q in 0..2 * groups {
+        // SAFETY: k-pair q's 16 columns from the block's first are 32 bytes
+        // of group q / 2 of the panel.
         let (b0, b1) = unsafe {
-            let p = b.add(g * GROUP);
+            let p = b.add((q / 2) * GROUP + 64 * (q % 2));
             (
-                _mm256_loadu_si256(p as *const __m256i),
-                _mm256_loadu_si256(p.add(32) as *const __m256i),
+                _mm256_cvtepi8_epi16(_mm_loadu_si128(p as *const __m128i)),
+                _mm256_cvtepi8_epi16(_mm_loadu_si128(p.add(16) as *const __m128i)),
             )
         };
-        let even = |v| _mm256_srai_epi16::<8>(_mm256_slli_epi16::<8>(v));
-        let (b0e, b0o) = (even(b0), _mm256_srai_epi16::<8>(b0));
-        let (b1e, b1o) = (even(b1), _mm256_srai_epi16::<8>(b1));
         for (r, row) in acc.iter_mut().enumerate() {
-            // SAFETY: row r < 4 and byte 4g + 3 < stride, inside the tile.
+            // SAFETY: row r < 4 and bytes 4q..4q + 4 < stride, inside the tile.
             let av = _mm256_set1_epi32(unsafe {
-                (a.add(r * stride + 4 * g) as *const i32).read_unaligned()
+                (a.add(r * stride + 4 * q) as *const i32).read_unaligned()
             });
-            let (ae, ao) = (_mm256_and_si256(av, low), _mm256_srli_epi16::<8>(av));
-            row[0] = _mm256_add_epi32(row[0], _mm256_madd_epi16(ae, b0e));
-            row[0] = _mm256_add_epi32(row[0], _mm256_madd_epi16(ao, b0o));
-            row[1] = _mm256_add_epi32(row[1], _mm256_madd_epi16(ae, b1e));
-            row[1] = _mm256_add_epi32(row[1], _mm256_madd_epi16(ao, b1o));
+            row[0] = _mm256_add_epi32(row[0], _mm256_madd_epi16(av, b0));
+            row[1] = _mm256_add_epi32(row[1], _mm256_madd_epi16(av, b1));
         }
     }
     for (o, row) in out.iter_mut().zip(&acc) {
@@ -480,16 +623,18 @@ unsafe fn block_avx2(
 }
 
 simd_fn! {
-    fn kernel_portable[](a: &[u8], stride: usize, panel: &[i8], groups: usize, acc: &mut [[i32; NR]; MR]) {
+    fn kernel_portable[](layout: Layout, a: &[u8], stride: usize, panel: &[i8], groups: usize, acc: &mut [[i32; NR]; MR]) {
         *acc = [[0; NR]; MR];
+        let w = layout.a_bytes();
         for g in 0..groups {
             let bg = &panel[g * GROUP..(g + 1) * GROUP];
             for (r, row) in acc.iter_mut().enumerate() {
-                let ag = &a[r * stride + 4 * g..r * stride + 4 * g + 4];
+                // Values of A are bytes, or u16 whose high byte is zero.
+                let ag = &a[r * stride + 4 * g * w..][..4 * w];
                 for (j, v) in row.iter_mut().enumerate() {
                     let mut s = 0i32;
                     for t in 0..4 {
-                        s += ag[t] as i32 * bg[4 * j + t] as i32;
+                        s += ag[t * w] as i32 * bg[layout.at(t, j)] as i32;
                     }
                     *v = v.wrapping_add(s);
                 }
@@ -542,42 +687,58 @@ mod tests {
             .map(|i| B::from_i32(((i * 91 + 5) % 256) as i32 - if B::SIGNED { 128 } else { 0 }))
             .collect();
         let want = reference(&a, &b, (m, k, n), za, zb);
-        let pb = PackedB::new(&b, (k, n), n, 1);
-        let mut got = vec![0i32; m * n];
-        qgemm(&a, m, k, za, &pb, zb, &mut got, threads, |_, _, v, o| {
-            o.copy_from_slice(v)
-        });
-        assert_eq!(got, want, "m={m} k={k} n={n} za={za:?} zb={zb:?}");
-        // The portable kernel agrees with the one picked for this CPU, tile by tile.
-        let pa = PackedA::new(&a, m, k, k);
-        for ir in (0..m).step_by(MR) {
-            for p in 0..n.div_ceil(NR) {
-                let (at, panel) = (
-                    &pa.data[ir * pa.stride..],
-                    &pb.data[p * pb.groups * GROUP..],
-                );
-                let mut portable = [[0; NR]; MR];
-                kernel_portable(at, pa.stride, panel, pb.groups, &mut portable);
-                for isa in available() {
-                    let mut picked = [[0; NR]; MR];
-                    kernel(isa, at, pa.stride, panel, pb.groups, &mut picked);
-                    assert_eq!(portable, picked, "{isa:?}");
+        for layout in [Layout::Quads, Layout::Pairs] {
+            let pb = PackedB::with_layout(&b, (k, n), n, 1, layout);
+            let mut got = vec![0i32; m * n];
+            qgemm(&a, m, k, za, &pb, zb, &mut got, threads, |_, _, v, o| {
+                o.copy_from_slice(v)
+            });
+            assert_eq!(
+                got, want,
+                "{layout:?} m={m} k={k} n={n} za={za:?} zb={zb:?}"
+            );
+            // The portable kernel agrees with every kernel this CPU has for
+            // the layout, tile by tile.
+            let pa = PackedA::new(&a, m, k, k, layout);
+            for ir in (0..m).step_by(MR) {
+                for p in 0..n.div_ceil(NR) {
+                    let (at, panel) = (
+                        &pa.data[ir * pa.stride..],
+                        &pb.data[p * pb.groups * GROUP..],
+                    );
+                    let mut portable = [[0; NR]; MR];
+                    kernel_portable(layout, at, pa.stride, panel, pb.groups, &mut portable);
+                    for isa in available(layout) {
+                        let mut picked = [[0; NR]; MR];
+                        kernel((isa, layout), at, pa.stride, panel, pb.groups, &mut picked);
+                        assert_eq!(portable, picked, "{isa:?}");
+                    }
                 }
             }
         }
     }
 
-    /// Every kernel this CPU can run, whatever `isa()` picks.
-    fn available() -> Vec<Isa> {
-        let mut all = vec![Isa::Portable];
-        #[cfg(target_arch = "x86_64")]
-        if std::arch::is_x86_feature_detected!("avx2") {
-            all.push(Isa::Avx2);
+    #[test]
+    fn rows_widen_as_the_loop_does() {
+        for len in [0, 5, 16, 37] {
+            let u: Vec<u8> = (0..len).map(|i| (i * 73 % 256) as u8).collect();
+            let s: Vec<i8> = u.iter().map(|&b| b as i8).collect();
+            let (mut w1, mut w2) = (vec![0u8; 2 * len], vec![0u8; 2 * len]);
+            assert_eq!(widen_row(&u, 0, &mut w1), shift_row_wide(&u, 0, &mut w2));
+            assert_eq!(w1, w2);
+            let (mut w1, mut w2) = (vec![0u8; 2 * len], vec![0u8; 2 * len]);
+            assert_eq!(widen_row(&s, 128, &mut w1), shift_row_wide(&s, 128, &mut w2));
+            assert_eq!(w1, w2);
         }
-        if vnni_available() {
-            all.push(Isa::Vnni);
+    }
+
+    /// The SIMD kernels this CPU can run on `layout`, whatever `isa()` picks.
+    fn available(layout: Layout) -> Vec<Isa> {
+        match layout {
+            Layout::Pairs if avx2_available() => vec![Isa::Avx2],
+            Layout::Quads if vnni_available() => vec![Isa::Vnni],
+            _ => vec![],
         }
-        all
     }
 
     #[test]
