@@ -249,6 +249,21 @@ fn evens_odds(lo: __m256, hi: __m256) -> (__m256, __m256) {
     (order(e), order(o))
 }
 
+/// Output rows computed together at stride 1: their sums are independent
+/// chains of multiply-adds (one chain waited on the FMA latency at every
+/// tap), and a loaded input row serves each of them that it reaches.
+const ROWS: usize = 4;
+
+/// What every block of one plane's output reads.
+struct Plane<'a> {
+    g: &'a Geom,
+    xc: &'a [f32],
+    /// The kernel's taps, each broadcast.
+    w: [__m256; 25],
+    bias: f32,
+    z: Option<&'a [f32]>,
+}
+
 /// Every output row of input plane `xc`: bias plus the taps, one vector of
 /// columns at a time, then the residual `z` and the activation `A` (ReLU or
 /// HardSwish, as `activation::apply` computes them, or none).
@@ -265,72 +280,115 @@ unsafe fn rows<const K: usize, const S: usize, const A: u8>(
     o: &mut [f32],
 ) {
     let (ih, iw, oh, ow) = (g.input[0], g.input[1], g.output[0], g.output[1]);
-    let (top, left) = (g.pad_begin[0] as isize, g.pad_begin[1] as isize);
     assert!(o.len() == oh * ow && xc.len() == ih * iw);
     assert!(z.is_none_or(|z| z.len() == o.len()));
     assert!(kernel.len() == K * K && K <= 5);
-    let w: [__m256; 25] =
-        std::array::from_fn(|i| _mm256_set1_ps(kernel.get(i).copied().unwrap_or(0.0)));
+    let w = std::array::from_fn(|i| _mm256_set1_ps(kernel.get(i).copied().unwrap_or(0.0)));
+    let p = Plane { g, xc, w, bias, z };
+    for j0 in (0..ow).step_by(L) {
+        let masks = row_masks::<K, S>(j0, g.pad_begin[1] as isize, iw);
+        let mut r = 0;
+        // At stride 2 each tap's pair of loads and shuffles leaves too few
+        // registers for more rows' sums: blocks of two and four measured no
+        // faster there than rows one by one.
+        while S == 1 && r + ROWS <= oh {
+            // SAFETY: AVX2 and FMA are present (the caller's contract).
+            unsafe { block::<K, S, A, ROWS>(&p, &masks, j0, r, o) };
+            r += ROWS;
+        }
+        for r in r..oh {
+            // SAFETY: as above.
+            unsafe { block::<K, S, A, 1>(&p, &masks, j0, r, o) };
+        }
+    }
+}
+
+/// Output rows `r0..r0 + R`, columns `j0..` (a vector's worth): each input
+/// row of their windows is loaded once, K shifts of it (stride 1) or K taps'
+/// even and odd floats (stride 2), and multiplied into every output row whose
+/// window holds it. Each sum takes its taps in the order ky, kx, as one row
+/// alone does.
+///
+/// # Safety
+/// The CPU has AVX2 and FMA; `r0 + R <= oh`.
+#[inline]
+#[target_feature(enable = "avx2,fma")]
+unsafe fn block<const K: usize, const S: usize, const A: u8, const R: usize>(
+    p: &Plane<'_>,
+    masks: &[__m256i; LOADS],
+    j0: usize,
+    r0: usize,
+    o: &mut [f32],
+) {
+    let g = p.g;
+    let (ih, iw, ow) = (g.input[0], g.input[1], g.output[1]);
+    let (top, left) = (g.pad_begin[0] as isize, g.pad_begin[1] as isize);
+    let mut acc = [_mm256_set1_ps(p.bias); R];
+    // Input row t of the block feeds output row i through kernel row t − S·i.
+    let mut feed = |t: usize, kx: usize, v: __m256| {
+        for (i, acc) in acc.iter_mut().enumerate() {
+            if t >= S * i && t - S * i < K {
+                *acc = _mm256_fmadd_ps(p.w[(t - S * i) * K + kx], v, *acc);
+            }
+        }
+    };
     let none = _mm256_setzero_si256();
+    for t in 0..(R - 1) * S + K {
+        // Rows in the padding load nothing: their masks are cleared (a branch
+        // here instead cost the accumulators their registers).
+        let y = (S * r0 + t) as isize - top;
+        let valid = y >= 0 && y < ih as isize;
+        let mask = |q: usize| if valid { masks[q] } else { none };
+        // Masked-out lanes are never read, so the load address may lie
+        // before or past the row (`wrapping_offset`).
+        let row =
+            p.xc.as_ptr()
+                .wrapping_offset(y * iw as isize + (S * j0) as isize - left);
+        // SAFETY (the loads): the lanes in `mask(q)` lie inside row `y`.
+        if S == 1 {
+            for kx in 0..K {
+                feed(t, kx, unsafe {
+                    _mm256_maskload_ps(row.wrapping_add(kx), mask(kx))
+                });
+            }
+        } else {
+            for kx in (0..K).step_by(2) {
+                let lo = unsafe { _mm256_maskload_ps(row.wrapping_add(kx), mask(kx)) };
+                let hi = unsafe { _mm256_maskload_ps(row.wrapping_add(kx + L), mask(kx + 1)) };
+                // Taps kx and kx + 1: the even and odd floats of the pair.
+                let (e, od) = evens_odds(lo, hi);
+                feed(t, kx, e);
+                if kx + 1 < K {
+                    feed(t, kx + 1, od);
+                }
+            }
+        }
+    }
+    let m = (ow - j0).min(L);
     let (sixth, half, one) = (
         _mm256_set1_ps(1.0 / 6.0),
         _mm256_set1_ps(0.5),
         _mm256_set1_ps(1.0),
     );
-    for j0 in (0..ow).step_by(L) {
-        let masks = row_masks::<K, S>(j0, left, iw);
-        let m = (ow - j0).min(L);
-        for r in 0..oh {
-            let mut acc = _mm256_set1_ps(bias);
-            for ky in 0..K {
-                // Rows in the padding load nothing: their masks are cleared.
-                let y = (S * r + ky) as isize - top;
-                let valid = y >= 0 && y < ih as isize;
-                let mask = |q: usize| if valid { masks[q] } else { none };
-                // Masked-out lanes are never read, so the load address may lie
-                // before or past the row (`wrapping_offset`).
-                let row = xc
-                    .as_ptr()
-                    .wrapping_offset(y * iw as isize + (S * j0) as isize - left);
-                // SAFETY (the loads): the lanes in `mask(q)` lie inside row `y`.
-                if S == 1 {
-                    for kx in 0..K {
-                        let v = unsafe { _mm256_maskload_ps(row.wrapping_add(kx), mask(kx)) };
-                        acc = _mm256_fmadd_ps(w[ky * K + kx], v, acc);
-                    }
-                } else {
-                    for kx in (0..K).step_by(2) {
-                        let lo = unsafe { _mm256_maskload_ps(row.wrapping_add(kx), mask(kx)) };
-                        let hi =
-                            unsafe { _mm256_maskload_ps(row.wrapping_add(kx + L), mask(kx + 1)) };
-                        // Taps kx and kx + 1: the even and odd floats of the pair.
-                        let (e, od) = evens_odds(lo, hi);
-                        acc = _mm256_fmadd_ps(w[ky * K + kx], e, acc);
-                        if kx + 1 < K {
-                            acc = _mm256_fmadd_ps(w[ky * K + kx + 1], od, acc);
-                        }
-                    }
-                }
-            }
-            let at = r * ow + j0;
-            assert!(at + m <= o.len());
-            if let Some(z) = z {
-                let mut zv = [0f32; L];
-                zv[..m].copy_from_slice(&z[at..at + m]);
-                // SAFETY: L floats in `zv`.
-                acc = _mm256_add_ps(acc, unsafe { _mm256_loadu_ps(zv.as_ptr()) });
-            }
-            acc = match A {
-                RELU => _mm256_max_ps(acc, _mm256_setzero_ps()),
-                HARD_SWISH => {
-                    let gate = _mm256_add_ps(_mm256_mul_ps(sixth, acc), half);
-                    let gate = _mm256_min_ps(_mm256_max_ps(gate, _mm256_setzero_ps()), one);
-                    _mm256_mul_ps(acc, gate)
-                }
-                _ => acc,
-            };
-            store(&mut o[at..at + m], acc);
+    for (i, mut acc) in acc.into_iter().enumerate() {
+        let at = (r0 + i) * ow + j0;
+        assert!(at + m <= o.len());
+        if let Some(z) = p.z {
+            let mut zv = [0f32; L];
+            zv[..m].copy_from_slice(&z[at..at + m]);
+            // SAFETY: L floats in `zv`.
+            acc = _mm256_add_ps(acc, unsafe { _mm256_loadu_ps(zv.as_ptr()) });
         }
+        acc = match A {
+            RELU => _mm256_max_ps(acc, _mm256_setzero_ps()),
+            HARD_SWISH => {
+                let gate = _mm256_add_ps(_mm256_mul_ps(sixth, acc), half);
+                let gate = _mm256_min_ps(_mm256_max_ps(gate, _mm256_setzero_ps()), one);
+                _mm256_mul_ps(acc, gate)
+            }
+            _ => acc,
+        };
+        store(&mut o[at..at + m], acc);
     }
 }
 

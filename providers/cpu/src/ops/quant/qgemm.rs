@@ -727,7 +727,10 @@ mod tests {
             assert_eq!(widen_row(&u, 0, &mut w1), shift_row_wide(&u, 0, &mut w2));
             assert_eq!(w1, w2);
             let (mut w1, mut w2) = (vec![0u8; 2 * len], vec![0u8; 2 * len]);
-            assert_eq!(widen_row(&s, 128, &mut w1), shift_row_wide(&s, 128, &mut w2));
+            assert_eq!(
+                widen_row(&s, 128, &mut w1),
+                shift_row_wide(&s, 128, &mut w2)
+            );
             assert_eq!(w1, w2);
         }
     }
