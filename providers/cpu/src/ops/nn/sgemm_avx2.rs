@@ -261,14 +261,9 @@ unsafe fn store_whole<const P: usize>(
         ($f:expr, |$i:ident, $j:ident| $bias:expr) => {{
             let (lo, hi) = ($f.lo, $f.hi);
             if $f.clamps {
-                rows!(|$i, $j, v| _mm256_min_ps(_mm256_max_ps(_mm256_add_ps(v, $bias), lo), hi))
+                rows!(|$i, $j, v| clamp(_mm256_add_ps(v, $bias), lo, hi))
             } else if $f.swish {
-                let (sixth, half) = (_mm256_set1_ps(1.0 / 6.0), _mm256_set1_ps(0.5));
-                rows!(|$i, $j, v| {
-                    let x = _mm256_add_ps(v, $bias);
-                    let gate = _mm256_add_ps(_mm256_mul_ps(sixth, x), half);
-                    _mm256_mul_ps(x, _mm256_min_ps(_mm256_max_ps(gate, lo), hi))
-                })
+                rows!(|$i, $j, v| hard_swish(_mm256_add_ps(v, $bias), lo, hi))
             } else {
                 rows!(|$i, $j, v| _mm256_add_ps(v, $bias))
             }
@@ -357,15 +352,30 @@ impl<'a> Finish<'a> {
         };
         let x = _mm256_add_ps(v, bias);
         if self.clamps {
-            _mm256_min_ps(_mm256_max_ps(x, self.lo), self.hi)
+            clamp(x, self.lo, self.hi)
         } else if self.swish {
-            let gate = _mm256_add_ps(
-                _mm256_mul_ps(_mm256_set1_ps(1.0 / 6.0), x),
-                _mm256_set1_ps(0.5),
-            );
-            _mm256_mul_ps(x, _mm256_min_ps(_mm256_max_ps(gate, self.lo), self.hi))
+            hard_swish(x, self.lo, self.hi)
         } else {
             x
         }
     }
+}
+
+/// `x` clamped to `lo..=hi`: max then min, so NaN becomes `lo`.
+#[inline]
+#[target_feature(enable = "avx2,fma")]
+fn clamp(x: __m256, lo: __m256, hi: __m256) -> __m256 {
+    _mm256_min_ps(_mm256_max_ps(x, lo), hi)
+}
+
+/// HardSwish as `activation::apply` computes it, `lo` and `hi` the gate's
+/// bounds (0 and 1): `x · clamp(x/6 + 1/2)`, multiplied then added.
+#[inline]
+#[target_feature(enable = "avx2,fma")]
+fn hard_swish(x: __m256, lo: __m256, hi: __m256) -> __m256 {
+    let gate = _mm256_add_ps(
+        _mm256_mul_ps(_mm256_set1_ps(1.0 / 6.0), x),
+        _mm256_set1_ps(0.5),
+    );
+    _mm256_mul_ps(x, clamp(gate, lo, hi))
 }
