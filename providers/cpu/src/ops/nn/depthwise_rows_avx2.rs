@@ -1,9 +1,10 @@
 //! `depthwise_rows` for CPUs with AVX2 but not AVX-512: depthwise 3×3 and
 //! 5×5 convolution (stride 1 or 2) and 3×3 max pooling, one plane at a time,
 //! eight output columns of a row per vector. Loads that straddle a row's ends are masked
-//! (`vmaskmovps`, which never touches a masked-out lane); stride-2 taps are
-//! the even or odd floats of two adjacent vectors, picked out with a shuffle
-//! and a cross-lane permute.
+//! (`vmaskmovps`, which never touches a masked-out lane), the others are
+//! not: on AMD a masked load costs several plain ones. Stride-2 taps are
+//! the even or odd floats of two adjacent vectors, picked out with an
+//! in-lane shuffle; the columns' order is mended once per output vector.
 
 use std::arch::x86_64::*;
 
@@ -23,7 +24,8 @@ pub(super) fn fits(g: &Geom) -> bool {
     const MIN_OW: usize = 14;
     g.rank() == 2
         // 5×5 at stride 1 (14×14 planes in MobileNetV3) measured slower
-        // here than the per-plane loops.
+        // here than the per-plane loops, and so did 7×7 planes copied with
+        // their padding (to load whole vectors).
         && (g.kernel == [3, 3] || (g.kernel == [5, 5] && g.strides[0] == 2))
         && g.strides[0] == g.strides[1]
         && g.strides[0] <= 2
@@ -137,6 +139,10 @@ unsafe fn max_rows<const S: usize>(g: &Geom, xc: &[f32], o: &mut [f32]) {
     let pad = _mm256_set1_ps(f32::NEG_INFINITY);
     for j0 in (0..ow).step_by(L) {
         let masks = row_masks::<3, S>(j0, left, iw);
+        // Whether every load lies inside the row: then none is masked.
+        let start = (S * j0) as isize - left;
+        let inner =
+            start >= 0 && start + if S == 1 { 2 + L } else { 2 + 2 * L } as isize <= iw as isize;
         // Row y's maximum over the window's columns (y inside the plane).
         let across = |y: usize| {
             let row = xc
@@ -144,6 +150,10 @@ unsafe fn max_rows<const S: usize>(g: &Geom, xc: &[f32], o: &mut [f32]) {
                 .wrapping_offset((y * iw + S * j0) as isize - left);
             // Load q at `at` columns on; its masked-out lanes (read as 0) -inf.
             let load = |q: usize, at: usize| {
+                if inner {
+                    // SAFETY: the vector lies inside row y (`inner`).
+                    return unsafe { _mm256_loadu_ps(row.wrapping_add(at)) };
+                }
                 // SAFETY: the lanes in masks[q] lie inside row y.
                 let v = unsafe { _mm256_maskload_ps(row.wrapping_add(at), masks[q]) };
                 _mm256_blendv_ps(pad, v, _mm256_castsi256_ps(masks[q]))
@@ -180,6 +190,7 @@ unsafe fn max_rows<const S: usize>(g: &Geom, xc: &[f32], o: &mut [f32]) {
             let h2 = row_max(y0 + 2);
             let acc = _mm256_max_ps(_mm256_max_ps(h0, h1), h2);
             (s0, s1) = if S == 1 { (h1, h2) } else { (h2, pad) };
+            let acc = if S == 1 { acc } else { in_order(acc) };
             store(&mut o[r * ow + j0..][..m], acc);
         }
     }
@@ -236,17 +247,24 @@ fn row_masks<const K: usize, const S: usize>(
     masks
 }
 
-/// The even and the odd floats of `lo` then `hi`.
+/// The even and the odd floats of `lo` then `hi`, each out of order:
+/// within each 128-bit half, two of lo's then two of hi's. Sums of
+/// such vectors stay in that order, and one permute per output vector
+/// (`in_order`) undoes it, instead of one per tap.
 #[inline]
 #[target_feature(enable = "avx2,fma")]
 fn evens_odds(lo: __m256, hi: __m256) -> (__m256, __m256) {
-    // Within each 128-bit half: lo's two evens then hi's; then the halves'
-    // 64-bit pieces reordered to lo, lo, hi, hi.
-    let e = _mm256_shuffle_ps::<0b10_00_10_00>(lo, hi);
-    let o = _mm256_shuffle_ps::<0b11_01_11_01>(lo, hi);
-    let order =
-        |v: __m256| _mm256_castpd_ps(_mm256_permute4x64_pd::<0b11_01_10_00>(_mm256_castps_pd(v)));
-    (order(e), order(o))
+    (
+        _mm256_shuffle_ps::<0b10_00_10_00>(lo, hi),
+        _mm256_shuffle_ps::<0b11_01_11_01>(lo, hi),
+    )
+}
+
+/// Output columns 0, 1, 4, 5, 2, 3, 6, 7 (`evens_odds`' order) into order.
+#[inline]
+#[target_feature(enable = "avx2,fma")]
+fn in_order(v: __m256) -> __m256 {
+    _mm256_castpd_ps(_mm256_permute4x64_pd::<0b11_01_10_00>(_mm256_castps_pd(v)))
 }
 
 /// Output rows computed together at stride 1: their sums are independent
@@ -285,21 +303,56 @@ unsafe fn rows<const K: usize, const S: usize, const A: u8>(
     assert!(kernel.len() == K * K && K <= 5);
     let w = std::array::from_fn(|i| _mm256_set1_ps(kernel.get(i).copied().unwrap_or(0.0)));
     let p = Plane { g, xc, w, bias, z };
+    let left = g.pad_begin[1] as isize;
+    // How far past its first column a vector's loads of one row reach.
+    let reach = if S == 1 {
+        K - 1 + L
+    } else {
+        (K - 1) / 2 * 2 + 2 * L
+    } as isize;
     for j0 in (0..ow).step_by(L) {
-        let masks = row_masks::<K, S>(j0, g.pad_begin[1] as isize, iw);
-        let mut r = 0;
-        // At stride 2 each tap's pair of loads and shuffles leaves too few
-        // registers for more rows' sums: blocks of two and four measured no
-        // faster there than rows one by one.
-        while S == 1 && r + ROWS <= oh {
-            // SAFETY: AVX2 and FMA are present (the caller's contract).
-            unsafe { block::<K, S, A, ROWS>(&p, &masks, j0, r, o) };
-            r += ROWS;
+        let start = (S * j0) as isize - left;
+        // SAFETY: AVX2 and FMA are present (the caller's contract).
+        unsafe {
+            if start >= 0 && start + reach <= iw as isize {
+                column::<K, S, A, false>(&p, &[_mm256_setzero_si256(); LOADS], j0, o)
+            } else {
+                column::<K, S, A, true>(&p, &row_masks::<K, S>(j0, left, iw), j0, o)
+            }
         }
-        for r in r..oh {
-            // SAFETY: as above.
-            unsafe { block::<K, S, A, 1>(&p, &masks, j0, r, o) };
-        }
+    }
+}
+
+/// Zeros, read in place of a row in the padding by loads that are not masked.
+static ZERO_ROW: [f32; 4 * L] = [0.0; 4 * L];
+
+/// Every output row of the vector of columns at `j0`. `EDGE`: some of its
+/// loads straddle a row's ends and are masked (`masks`); inner vectors load
+/// whole vectors (AMD's masked loads cost several times a plain one).
+///
+/// # Safety
+/// The CPU has AVX2 and FMA.
+#[inline]
+#[target_feature(enable = "avx2,fma")]
+unsafe fn column<const K: usize, const S: usize, const A: u8, const EDGE: bool>(
+    p: &Plane<'_>,
+    masks: &[__m256i; LOADS],
+    j0: usize,
+    o: &mut [f32],
+) {
+    let oh = p.g.output[0];
+    let mut r = 0;
+    // At stride 2 each tap's pair of loads and shuffle leaves too few
+    // registers for more rows' sums: blocks of two and four measured no
+    // faster there than rows one by one.
+    while S == 1 && r + ROWS <= oh {
+        // SAFETY: AVX2 and FMA are present (the caller's contract).
+        unsafe { block::<K, S, A, ROWS, EDGE>(p, masks, j0, r, o) };
+        r += ROWS;
+    }
+    for r in r..oh {
+        // SAFETY: as above.
+        unsafe { block::<K, S, A, 1, EDGE>(p, masks, j0, r, o) };
     }
 }
 
@@ -313,7 +366,7 @@ unsafe fn rows<const K: usize, const S: usize, const A: u8>(
 /// The CPU has AVX2 and FMA; `r0 + R <= oh`.
 #[inline]
 #[target_feature(enable = "avx2,fma")]
-unsafe fn block<const K: usize, const S: usize, const A: u8, const R: usize>(
+unsafe fn block<const K: usize, const S: usize, const A: u8, const R: usize, const EDGE: bool>(
     p: &Plane<'_>,
     masks: &[__m256i; LOADS],
     j0: usize,
@@ -339,23 +392,33 @@ unsafe fn block<const K: usize, const S: usize, const A: u8, const R: usize>(
         let y = (S * r0 + t) as isize - top;
         let valid = y >= 0 && y < ih as isize;
         let mask = |q: usize| if valid { masks[q] } else { none };
-        // Masked-out lanes are never read, so the load address may lie
-        // before or past the row (`wrapping_offset`).
-        let row =
-            p.xc.as_ptr()
-                .wrapping_offset(y * iw as isize + (S * j0) as isize - left);
-        // SAFETY (the loads): the lanes in `mask(q)` lie inside row `y`.
+        let at = y * iw as isize + (S * j0) as isize - left;
+        // Masked-out lanes are never read, so a masked load's address may lie
+        // before or past the row (`wrapping_offset`); whole loads of a row in
+        // the padding read zeros instead.
+        let row = if EDGE || valid {
+            p.xc.as_ptr().wrapping_offset(at)
+        } else {
+            ZERO_ROW.as_ptr()
+        };
+        // SAFETY: the lanes in `mask(q)` lie inside row `y`; without EDGE, the
+        // caller checked that the whole vectors lie inside it (or in ZERO_ROW).
+        let load = |q: usize, off: usize| unsafe {
+            if EDGE {
+                _mm256_maskload_ps(row.wrapping_add(off), mask(q))
+            } else {
+                _mm256_loadu_ps(row.add(off))
+            }
+        };
         if S == 1 {
             for kx in 0..K {
-                feed(t, kx, unsafe {
-                    _mm256_maskload_ps(row.wrapping_add(kx), mask(kx))
-                });
+                feed(t, kx, load(kx, kx));
             }
         } else {
             for kx in (0..K).step_by(2) {
-                let lo = unsafe { _mm256_maskload_ps(row.wrapping_add(kx), mask(kx)) };
-                let hi = unsafe { _mm256_maskload_ps(row.wrapping_add(kx + L), mask(kx + 1)) };
-                // Taps kx and kx + 1: the even and odd floats of the pair.
+                let (lo, hi) = (load(kx, kx), load(kx + 1, kx + L));
+                // Taps kx and kx + 1: the even and odd floats of the pair
+                // (out of order until `in_order`).
                 let (e, od) = evens_odds(lo, hi);
                 feed(t, kx, e);
                 if kx + 1 < K {
@@ -365,31 +428,50 @@ unsafe fn block<const K: usize, const S: usize, const A: u8, const R: usize>(
         }
     }
     let m = (ow - j0).min(L);
-    let (sixth, half, one) = (
-        _mm256_set1_ps(1.0 / 6.0),
-        _mm256_set1_ps(0.5),
-        _mm256_set1_ps(1.0),
-    );
-    for (i, mut acc) in acc.into_iter().enumerate() {
-        let at = (r0 + i) * ow + j0;
-        assert!(at + m <= o.len());
-        if let Some(z) = p.z {
-            let mut zv = [0f32; L];
-            zv[..m].copy_from_slice(&z[at..at + m]);
-            // SAFETY: L floats in `zv`.
-            acc = _mm256_add_ps(acc, unsafe { _mm256_loadu_ps(zv.as_ptr()) });
-        }
-        acc = match A {
-            RELU => _mm256_max_ps(acc, _mm256_setzero_ps()),
-            HARD_SWISH => {
-                let gate = _mm256_add_ps(_mm256_mul_ps(sixth, acc), half);
-                let gate = _mm256_min_ps(_mm256_max_ps(gate, _mm256_setzero_ps()), one);
-                _mm256_mul_ps(acc, gate)
-            }
-            _ => acc,
-        };
-        store(&mut o[at..at + m], acc);
+    for (i, acc) in acc.into_iter().enumerate() {
+        let acc = if S == 1 { acc } else { in_order(acc) };
+        // SAFETY: AVX2 and FMA are present (the caller's contract).
+        unsafe { finish::<A>(acc, p.z, o, (r0 + i) * ow + j0, m) };
     }
+}
+
+/// Output vector `acc` plus the residual `z`, then the activation `A`, into
+/// the `m` floats of `o` at `at`.
+///
+/// # Safety
+/// The CPU has AVX2 and FMA.
+#[inline]
+#[target_feature(enable = "avx2,fma")]
+unsafe fn finish<const A: u8>(
+    mut acc: __m256,
+    z: Option<&[f32]>,
+    o: &mut [f32],
+    at: usize,
+    m: usize,
+) {
+    assert!(at + m <= o.len() && m <= L);
+    if let Some(z) = z {
+        let mut zv = [0f32; L];
+        zv[..m].copy_from_slice(&z[at..at + m]);
+        // SAFETY: L floats in `zv`.
+        acc = _mm256_add_ps(acc, unsafe { _mm256_loadu_ps(zv.as_ptr()) });
+    }
+    acc = match A {
+        RELU => _mm256_max_ps(acc, _mm256_setzero_ps()),
+        HARD_SWISH => {
+            let gate = _mm256_add_ps(
+                _mm256_mul_ps(_mm256_set1_ps(1.0 / 6.0), acc),
+                _mm256_set1_ps(0.5),
+            );
+            let gate = _mm256_min_ps(
+                _mm256_max_ps(gate, _mm256_setzero_ps()),
+                _mm256_set1_ps(1.0),
+            );
+            _mm256_mul_ps(acc, gate)
+        }
+        _ => acc,
+    };
+    store(&mut o[at..at + m], acc);
 }
 
 #[cfg(test)]
@@ -399,7 +481,7 @@ mod tests {
 
     #[test]
     fn planes_match_their_definition() {
-        let cases: [Case; 7] = [
+        let cases: [Case; 9] = [
             // Tails of 4, 1 and 7 columns; rows past the padding.
             (3, [28, 28], [3, 3], [1, 1], [1, 1], [1, 1, 1, 1]),
             (2, [33, 33], [3, 3], [1, 1], [1, 1], [1, 1, 1, 1]),
@@ -410,6 +492,9 @@ mod tests {
             // 5×5 at both strides.
             (2, [30, 31], [5, 5], [2, 2], [1, 1], [2, 2, 2, 2]),
             (3, [35, 33], [5, 5], [2, 2], [1, 1], [2, 1, 2, 1]),
+            // Rows of 14 and 16 columns: edge vectors only.
+            (2, [28, 28], [5, 5], [2, 2], [1, 1], [2, 1, 1, 2]),
+            (3, [15, 32], [3, 3], [2, 2], [1, 1], [0, 1, 1, 0]),
         ];
         for case in &cases {
             let (c, g) = (case.0, geom(case));
