@@ -50,7 +50,9 @@ pub(super) fn depthwise<F: Flt>(
         with_scratch(scratch, |s: &mut [F]| {
             let (padded, sums) = s.split_at_mut(e.ph * e.pw * L);
             let xs = &x[c0 * in_sz..(c0 + lanes) * in_sz];
-            interleave(g, &e, xs, lanes, padded);
+            if !interleave_avx2(g, &e, xs, lanes, padded) {
+                interleave(g, &e, xs, lanes, padded);
+            }
             let mut wt = [[F::zero(); L]; 49];
             let mut many = Vec::new();
             let wt: &mut [[F; L]] = if kv <= wt.len() {
@@ -70,6 +72,9 @@ pub(super) fn depthwise<F: Flt>(
             }
             sums_of(g, &e, padded, wt, &bias, sums);
             // Back to planes: lane l of every position is output plane c0 + l.
+            if planes_avx2(sums, out_sz, o) {
+                return;
+            }
             for (l, plane) in o.chunks_mut(out_sz).enumerate() {
                 for (d, s) in plane.iter_mut().zip(sums.chunks_exact(L)) {
                     *d = s[l];
@@ -99,6 +104,54 @@ fn interleave<F: Flt>(g: &Geom, e: &Extent, xs: &[F], lanes: usize, padded: &mut
             }
         }
     }
+}
+
+/// `interleave` by 8×8 transposes, where F is f32 and [`fma`] holds; false,
+/// doing nothing, elsewhere.
+fn interleave_avx2<F: Flt>(g: &Geom, e: &Extent, xs: &[F], lanes: usize, padded: &mut [F]) -> bool {
+    #[cfg(target_arch = "x86_64")]
+    if let (true, Some(xs), Some(padded)) =
+        (fma::<F>(), super::as_f32(xs), super::as_f32_mut(padded))
+    {
+        let (ih, iw) = (g.input[0], g.input[1]);
+        padded.fill(0.0);
+        let rows = ih.min(e.ph.saturating_sub(e.top));
+        let cols = iw.min(e.pw.saturating_sub(e.left));
+        let mut row: [&[f32]; L] = [&[]; L];
+        for y in 0..rows {
+            for (r, plane) in row.iter_mut().zip(xs.chunks(ih * iw).take(lanes)) {
+                *r = &plane[y * iw..y * iw + cols];
+            }
+            let at = ((y + e.top) * e.pw + e.left) * L;
+            // SAFETY: the CPU has AVX2 and FMA (`fma`).
+            unsafe {
+                super::depthwise_blocked_avx2::to_lanes(&row[..lanes], cols, &mut padded[at..], L)
+            };
+        }
+        return true;
+    }
+    let _ = (g, e, xs, lanes, padded);
+    false
+}
+
+/// The sums' lanes back into output planes `o` (`out_sz` values each) by 8×8
+/// transposes, where F is f32 and [`fma`] holds; false, doing nothing,
+/// elsewhere.
+fn planes_avx2<F: Flt>(sums: &[F], out_sz: usize, o: &mut [F]) -> bool {
+    #[cfg(target_arch = "x86_64")]
+    if let (true, Some(sums), Some(o)) = (fma::<F>(), super::as_f32(sums), super::as_f32_mut(o)) {
+        let mut planes: [&mut [f32]; L] = Default::default();
+        let mut n = 0;
+        for (p, plane) in planes.iter_mut().zip(o.chunks_mut(out_sz)) {
+            *p = plane;
+            n += 1;
+        }
+        // SAFETY: the CPU has AVX2 and FMA (`fma`).
+        unsafe { super::depthwise_blocked_avx2::from_lanes(sums, L, out_sz, &mut planes[..n]) };
+        return true;
+    }
+    let _ = (sums, out_sz, o);
+    false
 }
 
 /// Whether `block_sums` runs as explicit multiply-adds: F is f32 and the CPU

@@ -97,6 +97,8 @@ mod conv_transpose;
 mod deform_conv;
 mod depthwise_blocked;
 #[cfg(target_arch = "x86_64")]
+mod depthwise_blocked_avx2;
+#[cfg(target_arch = "x86_64")]
 mod depthwise_rows;
 #[cfg(target_arch = "x86_64")]
 mod depthwise_rows_avx2;
