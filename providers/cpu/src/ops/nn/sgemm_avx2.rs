@@ -39,48 +39,80 @@ pub(super) unsafe fn kernel<const R: usize, const W: usize>(
     for w in 0..W {
         // SAFETY: the caller's contract, for a part of the tile.
         unsafe {
-            match R {
-                4 => part::<4>(kc, a, b, c, ldc, t, load_c, f, 0, w),
-                8 => {
-                    part::<4>(kc, a, b, c, ldc, t, load_c, f, 0, w);
-                    part::<4>(kc, a, b, c, ldc, t, load_c, f, 4, w);
-                }
-                _ => {
-                    part::<6>(kc, a, b, c, ldc, t, load_c, f, 0, w);
-                    part::<6>(kc, a, b, c, ldc, t, load_c, f, 6, w);
-                }
+            // A last part of at most 8 columns (a 7×7 or 14×14 output's
+            // 49 or 196 columns) runs one vector per row, not two.
+            if t.cols - 16 * w <= 8 {
+                parts::<R, 1>(kc, a, b, c, ldc, t, load_c, f, w)
+            } else {
+                parts::<R, 2>(kc, a, b, c, ldc, t, load_c, f, w)
             }
         }
     }
 }
 
-/// The k loop of `part`: `$b` yields step p's two B vectors, `$a` row i's
-/// value of A at step p; the block's value is the P×2 accumulators. (Each
+/// The parts of rows `0..R` (of them, those in the tile) for columns
+/// `16w..`, V vectors per row.
+///
+/// # Safety
+/// As for `kernel`; `16w < t.cols <= 16w + 8V`.
+#[allow(clippy::too_many_arguments)]
+#[inline]
+#[target_feature(enable = "avx2,fma")]
+unsafe fn parts<const R: usize, const V: usize>(
+    kc: usize,
+    a: APanel<'_>,
+    b: BPanel<'_>,
+    c: Out,
+    ldc: usize,
+    t: Tile,
+    load_c: bool,
+    f: Option<Finish<'_>>,
+    w: usize,
+) {
+    // SAFETY: the caller's contract.
+    unsafe {
+        match R {
+            4 => part::<4, V>(kc, a, b, c, ldc, t, load_c, f, 0, w),
+            8 => {
+                part::<4, V>(kc, a, b, c, ldc, t, load_c, f, 0, w);
+                part::<4, V>(kc, a, b, c, ldc, t, load_c, f, 4, w);
+            }
+            _ => {
+                part::<6, V>(kc, a, b, c, ldc, t, load_c, f, 0, w);
+                part::<6, V>(kc, a, b, c, ldc, t, load_c, f, 6, w);
+            }
+        }
+    }
+}
+
+/// The k loop of `part`: `$b` yields step p's V B vectors, `$a` row i's
+/// value of A at step p; the block's value is the P×V accumulators. (Each
 /// loop has accumulators of its own: one array shared by the loops and the
 /// stores after them stayed in memory, a store per multiply-add.)
 macro_rules! k_loop {
     ($kc:expr, |$p:ident| $b:expr, |$i:ident| $a:expr) => {{
-        let mut acc = [[_mm256_setzero_ps(); 2]; P];
+        let mut acc = [[_mm256_setzero_ps(); V]; P];
         for $p in 0..$kc {
-            let bv: [__m256; 2] = $b;
+            let bv: [__m256; V] = $b;
             for ($i, row) in acc.iter_mut().enumerate() {
                 let av = _mm256_set1_ps($a);
-                row[0] = _mm256_fmadd_ps(av, bv[0], row[0]);
-                row[1] = _mm256_fmadd_ps(av, bv[1], row[1]);
+                for (r, b) in row.iter_mut().zip(bv) {
+                    *r = _mm256_fmadd_ps(av, b, *r);
+                }
             }
         }
         acc
     }};
 }
 
-/// Rows `r0..r0 + P` (those of them in the tile) times columns `16w..16w + 16`
+/// Rows `r0..r0 + P` (those of them in the tile) times columns `16w..16w + 8V`
 /// of the tile.
 ///
 /// # Safety
-/// As for `kernel`; `r0 < t.rows` and `16w < t.cols`.
+/// As for `kernel`; `r0 < t.rows` and `16w < t.cols <= 16w + 8V` (or V is 2).
 #[allow(clippy::too_many_arguments)]
 #[target_feature(enable = "avx2,fma")]
-unsafe fn part<const P: usize>(
+unsafe fn part<const P: usize, const V: usize>(
     kc: usize,
     a: APanel<'_>,
     b: BPanel<'_>,
@@ -95,7 +127,7 @@ unsafe fn part<const P: usize>(
     if r0 >= t.rows {
         return;
     }
-    let cols = (t.cols - 16 * w).min(16);
+    let cols = (t.cols - 16 * w).min(8 * V);
     // Row i of A at step p: a packed panel's p·MR + r0 + i, or row i's
     // pointer + p (rows past the tile's last repeat it, and are not stored).
     let (apack, rp, alpha) = match a {
@@ -139,7 +171,7 @@ unsafe fn part<const P: usize>(
             let bp = bpanel.as_ptr().wrapping_add(16 * w);
             with_a!(|p| unsafe {
                 let at = bp.add(p * NR);
-                [_mm256_loadu_ps(at), _mm256_loadu_ps(at.add(8))]
+                std::array::from_fn(|j| _mm256_loadu_ps(at.add(8 * j)))
             })
         }
         BPanel::Rows(data, rows, col, first) => {
@@ -156,7 +188,7 @@ unsafe fn part<const P: usize>(
                         _mm_prefetch::<_MM_HINT_T0>(r.wrapping_add(B_AHEAD) as *const i8);
                         _mm_prefetch::<_MM_HINT_T0>(r.wrapping_add(B_AHEAD + 16) as *const i8);
                     }
-                    [_mm256_loadu_ps(r), _mm256_loadu_ps(r.add(8))]
+                    std::array::from_fn(|j| _mm256_loadu_ps(r.add(8 * j)))
                 })
             } else {
                 with_a!(|p| unsafe {
@@ -164,12 +196,12 @@ unsafe fn part<const P: usize>(
                     if fetch {
                         _mm_prefetch::<_MM_HINT_T0>(r.wrapping_add(B_AHEAD) as *const i8);
                     }
-                    [_mm256_maskload_ps(r, m0), _mm256_maskload_ps(r.add(8), m1)]
+                    std::array::from_fn(|j| _mm256_maskload_ps(r.add(8 * j), [m0, m1][j]))
                 })
             }
         }
     };
-    if t.rows - r0 >= P && cols == 16 && alpha == 1.0 {
+    if V == 2 && t.rows - r0 >= P && cols == 16 && alpha == 1.0 {
         let at = t.offset + r0 * ldc + 16 * w;
         assert!(at + (P - 1) * ldc + 16 <= c.1);
         // SAFETY: the part's P rows of 16 columns lie inside c (asserted).
@@ -231,8 +263,8 @@ unsafe fn part<const P: usize>(
 /// The CPU has AVX2 and FMA; the P rows lie inside C.
 #[inline]
 #[target_feature(enable = "avx2,fma")]
-unsafe fn store_whole<const P: usize>(
-    acc: &[[__m256; 2]; P],
+unsafe fn store_whole<const P: usize, const V: usize>(
+    acc: &[[__m256; V]; P],
     cp: *mut f32,
     ldc: usize,
     load_c: bool,
@@ -243,7 +275,7 @@ unsafe fn store_whole<const P: usize>(
     macro_rules! rows {
         (|$i:ident, $j:ident, $v:ident| $finish:expr) => {
             for $i in 0..P {
-                for $j in 0..2 {
+                for $j in 0..V {
                     // SAFETY: row i's 16 columns lie inside C (the caller's contract).
                     unsafe {
                         let at = cp.add($i * ldc + 8 * $j);
