@@ -5,7 +5,8 @@
 //! most of its time setting up each plane when planes are small (a late
 //! MobileNet layer has 576 planes of 7×7); here that cost is shared by 16.
 //! For f32 on AVX2 + FMA the sums are explicit multiply-adds
-//! (`block_sums_fma`).
+//! (`block_sums_fma`), and the moves into lanes and back 8×8 transposes
+//! (`depthwise_blocked_avx2`).
 
 use super::window::Geom;
 use super::{numel, with_scratch, Flt, PAR_WORK};

@@ -342,13 +342,17 @@ unsafe fn column<const K: usize, const S: usize, const A: u8, const EDGE: bool>(
 ) {
     let oh = p.g.output[0];
     let mut r = 0;
-    // At stride 2 each tap's pair of loads and shuffle leaves too few
-    // registers for more rows' sums: blocks of two and four measured no
-    // faster there than rows one by one.
+    // At stride 2 two rows at a time: their windows share an input row,
+    // and each tap's shuffles leave registers for two sums, not four.
     while S == 1 && r + ROWS <= oh {
         // SAFETY: AVX2 and FMA are present (the caller's contract).
         unsafe { block::<K, S, A, ROWS, EDGE>(p, masks, j0, r, o) };
         r += ROWS;
+    }
+    while S == 2 && r + 2 <= oh {
+        // SAFETY: as above.
+        unsafe { block::<K, S, A, 2, EDGE>(p, masks, j0, r, o) };
+        r += 2;
     }
     for r in r..oh {
         // SAFETY: as above.
